@@ -1,0 +1,261 @@
+"""The datasets DigitLab trains on, where their files are found, and loading them as arrays.
+
+MNIST and Fashion-MNIST share one layout: four IDX files (train/test images and labels) of
+28x28 grayscale images in 10 classes. `load_dataset` finds the files, validates them and
+returns float32 images in [0, 1] with int64 labels.
+"""
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+
+from nn.errors import DataError
+from nn.idx import read_idx
+
+IMAGE_SIDE = 28
+NUM_CLASSES = 10
+
+# A checkout keeps datasets in data/ beside nn/; tests monkeypatch this to stay hermetic.
+_CHECKOUT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What identifies a dataset: its files, their checksums, class names and download mirrors.
+
+    ``files`` maps the roles ``train_images``, ``train_labels``, ``test_images`` and
+    ``test_labels`` to canonical (gzipped) file names; ``sha256`` maps those names to the hex
+    SHA-256 of the canonical files; ``mirrors`` are base URLs that end with ``/``.
+    """
+
+    name: str
+    title: str
+    files: Mapping[str, str]
+    sha256: Mapping[str, str]
+    class_names: tuple[str, ...]
+    mirrors: tuple[str, ...]
+
+
+_FILES = MappingProxyType({
+    "train_images": "train-images-idx3-ubyte.gz",
+    "train_labels": "train-labels-idx1-ubyte.gz",
+    "test_images": "t10k-images-idx3-ubyte.gz",
+    "test_labels": "t10k-labels-idx1-ubyte.gz",
+})
+
+MNIST = DatasetInfo(
+    name="mnist",
+    title="MNIST handwritten digits",
+    files=_FILES,
+    sha256=MappingProxyType({
+        "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    }),
+    class_names=tuple(str(digit) for digit in range(NUM_CLASSES)),
+    # The mirrors torchvision and TensorFlow use; yann.lecun.com answers 403 since 2024.
+    mirrors=(
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    ),
+)
+
+FASHION_MNIST = DatasetInfo(
+    name="fashion-mnist",
+    title="Fashion-MNIST (Zalando clothing images)",
+    files=_FILES,
+    sha256=MappingProxyType({
+        "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+    }),
+    class_names=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                 "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    mirrors=(
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        "https://ossci-datasets.s3.amazonaws.com/fashion-mnist/",
+    ),
+)
+
+DATASETS = MappingProxyType({MNIST.name: MNIST, FASHION_MNIST.name: FASHION_MNIST})
+
+
+@dataclass(frozen=True)
+class Split:
+    """A dataset loaded into memory, already split into training and test sets.
+
+    ``x_train`` is ``(n_train, 784)`` and ``x_test`` ``(n_test, 784)``, float32 in [0, 1] with
+    ink = 1 (row-major 28x28 images flattened); ``y_train`` ``(n_train,)`` and ``y_test``
+    ``(n_test,)`` are int64 class indices into ``class_names``.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    name: str
+
+
+def user_data_dir():
+    """The per-user folder where DigitLab keeps its data; datasets go in its ``datasets/<name>``.
+
+    ``DIGITLAB_HOME`` replaces the whole folder when set (tests and portable installs use it).
+    Otherwise the platform's convention, without extra dependencies: ``%LOCALAPPDATA%\\DigitLab``
+    on Windows, ``~/Library/Application Support/DigitLab`` on macOS and
+    ``$XDG_DATA_HOME/digitlab`` (default ``~/.local/share/digitlab``) elsewhere.
+    """
+    if os.environ.get("DIGITLAB_HOME"):
+        return Path(os.environ["DIGITLAB_HOME"]).expanduser()
+    home = Path.home()
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / "DigitLab"
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "DigitLab"
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    # The XDG spec says to ignore relative paths.
+    base = Path(xdg) if os.path.isabs(xdg) else home / ".local" / "share"
+    return base / "digitlab"
+
+
+def user_dataset_dir(info):
+    """The per-user folder for one dataset: where downloads go and where users copy files."""
+    return user_data_dir() / "datasets" / info.name
+
+
+def find_data_dir(info, explicit=None):
+    """Return the folder holding the four files of ``info``.
+
+    Looked for, in order: ``explicit``, the ``DIGITLAB_DATA`` environment variable, ``data/``
+    of the checkout, then ``user_data_dir()/datasets``. For each such folder D, the files are
+    looked for in D itself, in ``D/<name>`` and in ``D/../<name>``; the last one lets
+    ``DIGITLAB_DATA=../shared/mnist`` also find ``../shared/fashion-mnist``. Because those
+    shared places may hold either dataset, D itself counts only if it is named after the
+    dataset or, for MNIST (the default), if it is not named after another dataset: loose files
+    are taken to be MNIST, never Fashion-MNIST. An ``explicit`` folder always counts itself,
+    and if it does not hold the files that is an error, not a reason to look elsewhere.
+    A file counts gzipped (``train-images-idx3-ubyte.gz``) or unpacked (without ``.gz``).
+    """
+    if explicit is not None:
+        found = _search(info, Path(explicit).expanduser(), root_is_dataset=True)
+        if found is None:
+            raise DataError(
+                f"{explicit} does not hold the {info.title} files "
+                f"{_list_files(info)}; choose the folder that contains them."
+            )
+        return found
+    roots = [_CHECKOUT_DATA_DIR, user_data_dir() / "datasets"]
+    if os.environ.get("DIGITLAB_DATA"):
+        roots.insert(0, Path(os.environ["DIGITLAB_DATA"]).expanduser())
+    for root in roots:
+        found = _search(info, root)
+        if found is not None:
+            return found
+    raise DataError(
+        f"The {info.title} files were not found in {', '.join(map(str, roots))} (nor in a "
+        f"{info.name} folder inside or beside them): put {_list_files(info)} in "
+        f"{user_dataset_dir(info)} or point DIGITLAB_DATA to their folder, or fetch them with "
+        f"Data > Download or `python -m nn download`."
+    )
+
+
+def _search(info, root, root_is_dataset=False):
+    """The first of root, root/<name>, root/../<name> that holds the files, or None."""
+    if not root_is_dataset:
+        other_names = set(DATASETS) - {info.name}
+        root_is_dataset = root.name == info.name or (
+            info.name == MNIST.name and root.name not in other_names)
+    candidates = [root] if root_is_dataset else []
+    candidates += [root / info.name, root.parent / info.name]
+    for folder in candidates:
+        if _data_files(info, folder) is not None:
+            return folder
+    return None
+
+
+def _data_files(info, folder):
+    """Map each role to its file in ``folder`` (gzipped preferred), or None if one is missing."""
+    paths = {}
+    for role, filename in info.files.items():
+        options = [folder / filename, folder / filename.removesuffix(".gz")]
+        existing = [path for path in options if path.is_file()]
+        if not existing:
+            return None
+        paths[role] = existing[0]
+    return paths
+
+
+def _list_files(info):
+    """'a, b, c and d': the dataset's file names for messages."""
+    names = list(info.files.values())
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def load_dataset(name="mnist", data_dir=None, limit=None):
+    """Load a dataset's training and test sets as arrays.
+
+    Parameters
+    ----------
+    name : str
+        A key of `DATASETS`: ``"mnist"`` or ``"fashion-mnist"``.
+    data_dir : str or os.PathLike, optional
+        Folder with the files; by default found with `find_data_dir`.
+    limit : int, optional
+        Keep only the first ``limit`` training and the first ``limit`` test examples (quick
+        experiments, tests, benchmarks).
+
+    Returns
+    -------
+    Split
+        ``x_*`` float32 ``(n, 784)`` in [0, 1], ``y_*`` int64 ``(n,)``.
+
+    Raises
+    ------
+    DataError
+        If the files are missing, damaged, or disagree (counts, image size, labels >= 10).
+    """
+    if name not in DATASETS:
+        raise DataError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.")
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be None or >= 0, got {limit}")
+    info = DATASETS[name]
+    paths = _data_files(info, find_data_dir(info, data_dir))
+    x_train, y_train = _load_pair(paths["train_images"], paths["train_labels"], limit)
+    x_test, y_test = _load_pair(paths["test_images"], paths["test_labels"], limit)
+    return Split(x_train, y_train, x_test, y_test, info.class_names, info.name)
+
+
+def _load_pair(images_path, labels_path, limit):
+    """Read and cross-check one images file and its labels file: ``(n, 784)``, ``(n,)``."""
+    images, labels = read_idx(images_path), read_idx(labels_path)
+    if images.ndim != 3 or images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+        raise DataError(
+            f"{images_path} holds arrays of shape {images.shape}, not 28x28 images; "
+            f"use the dataset's images file."
+        )
+    if labels.ndim != 1:
+        raise DataError(
+            f"{labels_path} holds arrays of shape {labels.shape}, not a list of labels; "
+            f"use the dataset's labels file."
+        )
+    if len(images) != len(labels):
+        raise DataError(
+            f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} "
+            f"labels; the two files do not belong together, download them again."
+        )
+    if labels.size and labels.max() >= NUM_CLASSES:
+        raise DataError(
+            f"{labels_path} contains label {labels.max()}, but there are only {NUM_CLASSES} "
+            f"classes (0-9); use the dataset's labels file."
+        )
+    images, labels = images[:limit], labels[:limit]
+    x = images.reshape(len(images), IMAGE_SIDE * IMAGE_SIDE).astype(np.float32)
+    x /= 255.0  # division, not multiplication by 1/255, keeps 255 exactly at 1.0
+    return x, labels.astype(np.int64)

@@ -1,0 +1,22 @@
+"""The exceptions `nn` raises for things a user can fix.
+
+Every message is one sentence a person can act on: it names the file or setting at fault
+and says what to do. The CLI prints it on one line and exits with status 2; the desktop app
+shows it in a dialog.
+"""
+
+
+class DigitLabError(Exception):
+    """Base class of every error caused by user input (files, data, settings)."""
+
+
+class DataError(DigitLabError):
+    """A dataset is missing, truncated, corrupt or could not be downloaded."""
+
+
+class ModelFileError(DigitLabError):
+    """A model file cannot be read or written (not ours, damaged, too new, ...)."""
+
+
+class TrainingError(DigitLabError):
+    """Training cannot go on, for example because the loss became NaN or infinite."""

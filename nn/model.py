@@ -1,0 +1,104 @@
+"""A model: an ordered list of layers, plus what a trained network needs to be used."""
+
+import numpy as np
+
+from nn.layers import ACTIVATIONS, DTYPE, build_layer
+from nn.losses import softmax
+
+INFERENCE_BATCH = 1000
+ACTIVATION_TYPES = {cls.__name__ for cls in ACTIVATIONS.values()}
+
+
+class Model:
+    """A feed-forward network: layers applied one after another.
+
+    ``input_shape`` is the shape of one example, e.g. (784,) for a dense network or
+    (1, 28, 28) for a convolutional one; ``predict_proba`` accepts images as (n, 784)
+    or (n, 1, 28, 28) and reshapes them to it.
+    """
+
+    def __init__(self, layers, input_shape=(784,), class_names=tuple("0123456789")):
+        self.layers = list(layers)
+        self.input_shape = tuple(input_shape)
+        self.class_names = tuple(class_names)
+
+    # --- training -------------------------------------------------------------------------------
+
+    def forward(self, x, training=False):
+        """Scores (n, classes) for a batch x shaped (n, *input_shape)."""
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, grad):
+        """Back-propagate dLoss/dScores through every layer, filling each layer's ``grads``."""
+        last = len(self.layers) - 1
+        for i, layer in enumerate(reversed(self.layers)):
+            grad = layer.backward(grad, need_input_grad=i != last)
+
+    @property
+    def params(self):
+        return [p for layer in self.layers for p in layer.params]
+
+    @property
+    def grads(self):
+        return [g for layer in self.layers for g in layer.grads]
+
+    def named_params(self):
+        """(name, array) pairs such as ("layer0.W", W), in a stable order."""
+        return [(f"layer{i}.{name}", p)
+                for i, layer in enumerate(self.layers)
+                for name, p in zip(layer.param_names, layer.params)]
+
+    @property
+    def n_params(self):
+        return sum(p.size for p in self.params)
+
+    # --- inference ------------------------------------------------------------------------------
+
+    def predict_proba(self, x, batch_size=INFERENCE_BATCH):
+        """Class probabilities (n, classes) for images x, (n, 784) or (n, 1, 28, 28).
+
+        Works through x in batches, so evaluating 10,000 images never holds more than one
+        batch of activations.
+        """
+        x = np.asarray(x, dtype=DTYPE).reshape((-1,) + self.input_shape)
+        out = np.empty((len(x), len(self.class_names)), dtype=DTYPE)
+        for start in range(0, len(x), batch_size):
+            out[start:start + batch_size] = softmax(self.forward(x[start:start + batch_size]))
+        return out
+
+    def predict(self, x, batch_size=INFERENCE_BATCH):
+        """Predicted class index (n,) for images x."""
+        return self.predict_proba(x, batch_size).argmax(axis=1)
+
+    def accuracy(self, x, y):
+        """Fraction of examples whose predicted class equals the label."""
+        return float(np.mean(self.predict(x) == y))
+
+    # --- description ----------------------------------------------------------------------------
+
+    def architecture(self):
+        """The layer specs: a JSON-able list that ``Model.from_architecture`` rebuilds."""
+        return [layer.spec() for layer in self.layers]
+
+    @classmethod
+    def from_architecture(cls, specs, input_shape=(784,), class_names=tuple("0123456789"), rng=None):
+        rng = rng if rng is not None else np.random.default_rng(0)
+        return cls([build_layer(s, rng) for s in specs], input_shape, class_names)
+
+    def summary(self):
+        """A short human description, e.g. "784-128-10 (ReLU), 101,770 parameters"."""
+        return f"{describe(self.architecture())}, {self.n_params:,} parameters"
+
+
+def describe(specs):
+    """Compact architecture name: "784-128-10 ReLU" for dense nets, "Conv2D > MaxPool2D > ..."
+    for anything else."""
+    shown = [s for s in specs if s["type"] not in ("Dropout", "Flatten")]
+    dense = [s for s in shown if s["type"] == "Dense"]
+    activations = sorted({s["type"] for s in shown if s["type"] != "Dense"})
+    if dense and all(s["type"] in ACTIVATION_TYPES for s in shown if s["type"] != "Dense"):
+        sizes = [dense[0]["in"]] + [s["out"] for s in dense]
+        return "-".join(map(str, sizes)) + "".join(f" {a}" for a in activations)
+    return " > ".join(f"Dense({s['out']})" if s["type"] == "Dense" else s["type"] for s in shown)

@@ -1,0 +1,125 @@
+"""Optimizers: rules that turn gradients into parameter updates.
+
+An optimizer knows nothing about networks. It is given two lists of arrays, the parameters
+and their gradients (same order, same shapes), keeps whatever running state it needs per
+array, and updates the parameters in place when ``step(lr)`` is called.
+
+Weight decay applies to weight matrices and kernels only (arrays with more than one
+dimension): shrinking biases towards zero does not regularise anything.
+"""
+
+import numpy as np
+
+
+class Optimizer:
+    state_names = ()
+
+    def __init__(self, params, grads, weight_decay=0.0):
+        self.params, self.grads = params, grads
+        self.weight_decay = float(weight_decay)
+        self.t = 0  # steps taken so far
+        self.state = {name: [np.zeros_like(p) for p in params] for name in self.state_names}
+
+    def step(self, lr):
+        self.t += 1
+        for i, (p, g) in enumerate(zip(self.params, self.grads)):
+            self.update(i, p, g, lr, self.weight_decay if p.ndim > 1 else 0.0)
+
+    def update(self, i, p, g, lr, decay):
+        raise NotImplementedError
+
+    def config(self):
+        """JSON-able settings, saved in model files so training can resume."""
+        return {"name": OPTIMIZER_NAMES[type(self)], "weight_decay": self.weight_decay}
+
+    def state_arrays(self):
+        """Running state as {"momentum.0": array, ...}, for saving alongside the model."""
+        return {f"{name}.{i}": a for name, arrays in self.state.items() for i, a in enumerate(arrays)}
+
+    def load_state_arrays(self, arrays, t):
+        for key, a in arrays.items():
+            name, i = key.rsplit(".", 1)
+            np.copyto(self.state[name][int(i)], a)
+        self.t = int(t)
+
+
+class GradientDescent(Optimizer):
+    """Plain gradient descent, as in the notebook: p -= lr * (g + decay * p)."""
+
+    def update(self, i, p, g, lr, decay):
+        if decay:
+            g = g + decay * p  # L2 penalty decay/2 * |p|^2 has gradient decay * p
+        p -= lr * g
+
+
+class SGD(Optimizer):
+    """Gradient descent with momentum: a velocity that averages recent gradients.
+
+    v = momentum * v + g;  p -= lr * v.  With ``nesterov`` the step looks ahead along v:
+    p -= lr * (g + momentum * v).
+    """
+
+    state_names = ("velocity",)
+
+    def __init__(self, params, grads, momentum=0.9, nesterov=False, weight_decay=0.0):
+        super().__init__(params, grads, weight_decay)
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+
+    def update(self, i, p, g, lr, decay):
+        if decay:
+            g = g + decay * p
+        v = self.state["velocity"][i]
+        v *= self.momentum
+        v += g
+        p -= lr * (g + self.momentum * v) if self.nesterov else lr * v
+
+    def config(self):
+        return super().config() | {"momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam: per-parameter step sizes from running averages of the gradient (m) and of its
+    square (v), with bias correction for their zero start.
+
+    With ``decoupled`` (AdamW) weight decay shrinks the weights directly, p -= lr * decay * p,
+    instead of being added to the gradient, where Adam's scaling would weaken it.
+    """
+
+    state_names = ("m", "v")
+
+    def __init__(self, params, grads, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                 decoupled=False):
+        super().__init__(params, grads, weight_decay)
+        self.beta1, self.beta2, self.eps, self.decoupled = beta1, beta2, eps, decoupled
+
+    def step(self, lr):
+        # Fold both bias corrections into one step size per call, not per array.
+        t = self.t + 1
+        self.corrected_lr = lr * np.sqrt(1 - self.beta2 ** t) / (1 - self.beta1 ** t)
+        super().step(lr)
+
+    def update(self, i, p, g, lr, decay):
+        if decay and not self.decoupled:
+            g = g + decay * p
+        m, v = self.state["m"][i], self.state["v"][i]
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        v *= self.beta2
+        v += (1 - self.beta2) * (g * g)
+        if decay and self.decoupled:
+            p *= 1 - lr * decay
+        p -= self.corrected_lr * m / (np.sqrt(v) + self.eps)
+
+    def config(self):
+        return super().config() | {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter)."""
+
+    def __init__(self, params, grads, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+        super().__init__(params, grads, beta1, beta2, eps, weight_decay, decoupled=True)
+
+
+OPTIMIZERS = {"gd": GradientDescent, "sgd": SGD, "adam": Adam, "adamw": AdamW}
+OPTIMIZER_NAMES = {cls: name for name, cls in OPTIMIZERS.items()}

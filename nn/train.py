@@ -1,0 +1,234 @@
+"""The training loop shared by the command line and the desktop app.
+
+It reports through callbacks and never prints: ``on_progress`` receives a small immutable
+record after every batch (``BatchProgress``) and every epoch (``EpochProgress``). A ``stop``
+event ends training after the current batch; while a ``pause`` event is set the loop waits.
+Both are ``threading.Event``s so another thread (a GUI) can set them safely.
+"""
+
+import dataclasses
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from nn.errors import TrainingError
+from nn.losses import softmax_cross_entropy
+from nn.optim import OPTIMIZERS
+from nn.schedules import learning_rate
+
+PAUSE_POLL_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train (the learned state lives in the model, not here)."""
+
+    epochs: int = 10
+    batch_size: int = 128          # 0 means full batch: one step per epoch, as in the notebook
+    optimizer: str = "adam"        # one of nn.optim.OPTIMIZERS
+    learning_rate: float = 1e-3
+    momentum: float = 0.9          # sgd only
+    nesterov: bool = False         # sgd only
+    weight_decay: float = 0.0      # L2 for gd/sgd/adam, decoupled for adamw
+    schedule: str = "constant"     # one of nn.schedules.SCHEDULES
+    warmup_epochs: float = 0.0
+    step_every: int = 1            # step schedule: decay every this many epochs...
+    step_gamma: float = 0.5        # ...by this factor
+    validation_size: int = 5000    # training examples held out to watch for overfitting
+    early_stopping_patience: int = 0  # stop after this many epochs without a better
+                                      # validation accuracy and restore the best weights; 0 = off
+    seed: int = 0
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    epoch: float              # epochs done so far, fractional: 2.5 = halfway through the third
+    epochs: int
+    loss: float               # this batch's mean loss
+    accuracy: float           # this batch's accuracy
+    learning_rate: float
+    samples_per_second: float
+    elapsed: float            # seconds of training, pauses excluded
+    eta: float                # seconds left, estimated
+
+
+@dataclass(frozen=True)
+class EpochProgress:
+    epoch: int                # epochs completed (1 after the first)
+    epochs: int
+    train_loss: float         # mean over the epoch's batches
+    train_accuracy: float
+    val_loss: float | None    # None when no validation examples were held out
+    val_accuracy: float | None
+    learning_rate: float
+    samples_per_second: float
+    elapsed: float
+    eta: float
+
+
+@dataclass
+class TrainResult:
+    history: list             # EpochProgress records, one per completed epoch
+    optimizer: object         # with its running state, so training can resume
+    stopped: bool             # True when the stop event ended training early
+    best_epoch: int | None    # epoch whose weights were restored by early stopping
+
+
+def make_optimizer(model, config):
+    cls = OPTIMIZERS.get(config.optimizer)
+    if cls is None:
+        raise TrainingError(f"Unknown optimizer {config.optimizer!r}: choose one of "
+                            f"{', '.join(OPTIMIZERS)}.")
+    kwargs = {"weight_decay": config.weight_decay}
+    if config.optimizer == "sgd":
+        kwargs |= {"momentum": config.momentum, "nesterov": config.nesterov}
+    return cls(model.params, model.grads, **kwargs)
+
+
+def split_validation(x, y, size, rng):
+    """Hold ``size`` random examples out of (x, y): returns x_train, y_train, x_val, y_val."""
+    size = min(size, len(x) // 5)  # never take more than a fifth of a small dataset
+    order = rng.permutation(len(x))
+    val, train = order[:size], order[size:]
+    return x[train], y[train], x[val], y[val]
+
+
+def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimizer=None):
+    """Train ``model`` in place on images x (n, 784) float32 and labels y (n,) int64.
+
+    ``optimizer`` continues a previous run with its state; otherwise one is made from
+    ``config``. Raises TrainingError if the loss stops being a finite number.
+    """
+    rng = np.random.default_rng(config.seed)
+    x = np.asarray(x, dtype=np.float32).reshape((-1,) + model.input_shape)
+    x, y, x_val, y_val = split_validation(x, y, config.validation_size, rng)
+    optimizer = optimizer or make_optimizer(model, config)
+    n = len(x)
+    batch = n if config.batch_size <= 0 else min(config.batch_size, n)
+    batches = -(-n // batch)
+    total_samples = config.epochs * n
+    stop = stop or threading.Event()
+    clock = _Clock()
+    history, best = [], _BestWeights(model, config.early_stopping_patience)
+    shuffled = np.empty_like(x) if batch < n else x
+
+    for epoch in range(config.epochs):
+        if batch < n:  # one contiguous shuffled copy per epoch: fast slices, no fancy indexing
+            order = rng.permutation(n)
+            np.take(x, order, axis=0, out=shuffled)
+            labels = y[order]
+        else:
+            labels = y
+        loss_sum = correct = 0.0
+        for b in range(batches):
+            _wait_while_paused(pause, stop, clock)
+            if stop.is_set():
+                return TrainResult(history, optimizer, True, best.restore())
+            start = b * batch
+            xb, yb = shuffled[start:start + batch], labels[start:start + batch]
+            lr = learning_rate(config.learning_rate, config.schedule, epoch + b / batches,
+                               config.epochs, config.warmup_epochs, config.step_every,
+                               config.step_gamma)
+            loss, probs, grad = softmax_cross_entropy(model.forward(xb, training=True), yb)
+            if not np.isfinite(loss):
+                raise TrainingError(
+                    f"Training diverged: the loss became {loss} in epoch {epoch + 1}, batch "
+                    f"{b + 1}. Lower the learning rate (now {config.learning_rate:g}), for "
+                    f"example to {config.learning_rate / 10:g}, and start again.")
+            model.backward(grad)
+            optimizer.step(lr)
+            batch_correct = int(np.count_nonzero(probs.argmax(axis=1) == yb))
+            loss_sum += loss * len(yb)
+            correct += batch_correct
+            done = epoch * n + start + len(yb)
+            if on_progress:
+                elapsed = clock.elapsed()
+                on_progress(BatchProgress(
+                    epoch + (b + 1) / batches, config.epochs, loss, batch_correct / len(yb), lr,
+                    done / max(elapsed, 1e-9), elapsed, _eta(elapsed, done, total_samples)))
+        val_loss = val_acc = None
+        if len(x_val):
+            val_loss, val_acc = evaluate(model, x_val, y_val)
+        elapsed = clock.elapsed()
+        done = (epoch + 1) * n
+        record = EpochProgress(epoch + 1, config.epochs, loss_sum / n, correct / n, val_loss,
+                               val_acc, lr, done / max(elapsed, 1e-9), elapsed,
+                               _eta(elapsed, done, total_samples))
+        history.append(record)
+        if on_progress:
+            on_progress(record)
+        if best.update(epoch + 1, val_acc):
+            break
+    return TrainResult(history, optimizer, False, best.restore())
+
+
+def evaluate(model, x, y, batch_size=1000):
+    """Mean loss and accuracy of ``model`` on (x, y), computed batch by batch."""
+    loss_sum = correct = 0.0
+    for start in range(0, len(x), batch_size):
+        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        loss, probs, _ = softmax_cross_entropy(model.forward(xb), yb)
+        loss_sum += loss * len(yb)
+        correct += np.count_nonzero(probs.argmax(axis=1) == yb)
+    return loss_sum / len(x), correct / len(x)
+
+
+def _eta(elapsed, done, total):
+    return elapsed / done * (total - done) if done else float("inf")
+
+
+def _wait_while_paused(pause, stop, clock):
+    if pause is None or not pause.is_set():
+        return
+    paused_at = time.perf_counter()
+    while pause.is_set() and not stop.is_set():
+        stop.wait(PAUSE_POLL_SECONDS)
+    clock.exclude(time.perf_counter() - paused_at)
+
+
+class _Clock:
+    """Training time, without the time spent paused."""
+
+    def __init__(self):
+        self.start, self.paused = time.perf_counter(), 0.0
+
+    def exclude(self, seconds):
+        self.paused += seconds
+
+    def elapsed(self):
+        return time.perf_counter() - self.start - self.paused
+
+
+class _BestWeights:
+    """Early stopping: remember the weights of the best validation accuracy so far."""
+
+    def __init__(self, model, patience):
+        self.model, self.patience = model, patience
+        self.best_acc, self.best_epoch, self.saved = -1.0, None, None
+
+    def update(self, epoch, val_acc):
+        """Record an epoch's result; True when training should stop."""
+        if not self.patience or val_acc is None:
+            return False
+        if val_acc > self.best_acc:
+            self.best_acc, self.best_epoch = val_acc, epoch
+            self.saved = [p.copy() for p in self.model.params]
+        return epoch - self.best_epoch >= self.patience
+
+    def restore(self):
+        """Put the best weights back; returns the epoch they come from (None if unused)."""
+        if self.saved is None:
+            return None
+        for p, saved in zip(self.model.params, self.saved):
+            np.copyto(p, saved)
+        return self.best_epoch
