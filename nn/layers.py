@@ -34,6 +34,11 @@ class Layer:
     def spec(self):
         return {"type": type(self).__name__}
 
+    @classmethod
+    def from_spec(cls, spec, rng):
+        """Make the layer a ``spec()`` describes; ``rng`` draws initial weights or masks."""
+        return cls(**{k: v for k, v in spec.items() if k != "type"})
+
     def output_shape(self, input_shape):
         """Shape of one example's output, given one example's input shape (a tuple)."""
         return input_shape
@@ -83,7 +88,9 @@ class Dense(Layer):
 
     def forward(self, x, training=False):
         self.x = x
-        return x @ self.W + self.b
+        out = x @ self.W
+        out += self.b
+        return out
 
     def backward(self, grad_out, need_input_grad=True):
         # y = x W + b  =>  dW = x^T g,  db = sum of g over the batch,  dx = g W^T
@@ -93,6 +100,10 @@ class Dense(Layer):
 
     def spec(self):
         return {"type": "Dense", "in": self.n_in, "out": self.n_out, "init": self.init}
+
+    @classmethod
+    def from_spec(cls, spec, rng):
+        return cls(spec["in"], spec["out"], init=spec.get("init", "he"), rng=rng)
 
     def output_shape(self, input_shape):
         return (self.n_out,)
@@ -175,6 +186,10 @@ class Dropout(Layer):
     def spec(self):
         return {"type": "Dropout", "rate": self.rate}
 
+    @classmethod
+    def from_spec(cls, spec, rng):
+        return cls(spec.get("rate", 0.5), rng=rng)
+
 
 class Flatten(Layer):
     """Reshape (n, ...) into (n, features), e.g. images (n, 1, 28, 28) into (n, 784)."""
@@ -190,18 +205,5 @@ class Flatten(Layer):
         return (int(np.prod(input_shape)),)
 
 
-LAYER_TYPES = {cls.__name__: cls for cls in (Dense, ReLU, LeakyReLU, Sigmoid, Tanh, Dropout, Flatten)}
+DENSE_LAYERS = (Dense, ReLU, LeakyReLU, Sigmoid, Tanh, Dropout, Flatten)
 ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh}
-
-
-def build_layer(spec, rng):
-    """Make a layer from its ``spec()`` dict; ``rng`` draws initial weights and dropout masks."""
-    kwargs = {k: v for k, v in spec.items() if k != "type"}
-    cls = LAYER_TYPES.get(spec.get("type"))
-    if cls is None:
-        raise ValueError(f"unknown layer type {spec.get('type')!r}")
-    if cls is Dense:
-        return Dense(kwargs["in"], kwargs["out"], init=kwargs.get("init", "he"), rng=rng)
-    if cls is Dropout:
-        return Dropout(kwargs.get("rate", 0.5), rng=rng)
-    return cls(**kwargs)

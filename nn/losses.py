@@ -27,11 +27,12 @@ def softmax_cross_entropy(logits, labels):
     """
     n = len(labels)
     shifted = logits - logits.max(axis=1, keepdims=True)
-    log_sum = np.log(np.exp(shifted).sum(axis=1))
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1)
     rows = np.arange(n)
     # -log softmax(z)[y] = log(sum exp z) - z[y], computed on the shifted scores.
-    loss = float(np.mean(log_sum - shifted[rows, labels]))
-    probs = np.exp(shifted - log_sum[:, None])
+    loss = float(np.mean(np.log(total) - shifted[rows, labels]))
+    probs = exp / total[:, None]
     grad = probs.copy()
     grad[rows, labels] -= 1.0
     grad /= n

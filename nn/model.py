@@ -2,10 +2,11 @@
 
 import numpy as np
 
-from nn.layers import ACTIVATIONS, DTYPE, build_layer
+from nn.layers import ACTIVATIONS, DENSE_LAYERS, DTYPE
 from nn.losses import softmax
 
 INFERENCE_BATCH = 1000
+LAYER_TYPES = {cls.__name__: cls for cls in DENSE_LAYERS}
 ACTIVATION_TYPES = {cls.__name__ for cls in ACTIVATIONS.values()}
 
 
@@ -21,6 +22,10 @@ class Model:
         self.layers = list(layers)
         self.input_shape = tuple(input_shape)
         self.class_names = tuple(class_names)
+        # What is known about how the model was made (dataset, training config, history,
+        # test accuracy...): a JSON-able dict saved in model files.
+        self.info = {}
+        self.optimizer_state = None  # (settings, arrays) read from a file, for resuming
 
     # --- training -------------------------------------------------------------------------------
 
@@ -90,6 +95,14 @@ class Model:
     def summary(self):
         """A short human description, e.g. "784-128-10 (ReLU), 101,770 parameters"."""
         return f"{describe(self.architecture())}, {self.n_params:,} parameters"
+
+
+def build_layer(spec, rng):
+    """Make a layer from its ``spec()`` dict, e.g. {"type": "Dense", "in": 784, "out": 10}."""
+    cls = LAYER_TYPES.get(spec.get("type"))
+    if cls is None:
+        raise ValueError(f"unknown layer type {spec.get('type')!r}")
+    return cls.from_spec(spec, rng)
 
 
 def describe(specs):

@@ -44,17 +44,19 @@ SEED = Preset(
     "seed", "Notebook 784-10-10",
     "The notebook's network exactly: 784 inputs, 10 ReLU units, 10 softmax outputs, weights "
     "and biases from uniform(-0.5, 0.5), full-batch gradient descent with learning rate 0.1 "
-    "for 500 iterations. About 85% on the MNIST test set.",
+    "for 500 iterations on 41,000 training images (the notebook's Kaggle split: 42,000 minus "
+    "1,000 held out). About 85% on the MNIST test set.",
     mlp_architecture((10,), init="uniform"),
     TrainConfig(epochs=500, batch_size=0, optimizer="gd", learning_rate=0.1,
-                validation_size=1000))
+                train_size=42000, validation_size=1000, seed=1))
 
 MLP = Preset(
     "mlp", "Deep MLP",
-    "784-512-256-10 with ReLU and dropout, trained with Adam in mini-batches of 128 and a "
-    "cosine learning-rate decay. About 98.4% on the MNIST test set in 10 epochs.",
+    "784-512-256-10 with ReLU and dropout 0.2, trained with Adam (learning rate 0.002) in "
+    "mini-batches of 128 with a cosine learning-rate decay. About 98.5% on the MNIST test set "
+    "in 10 epochs.",
     mlp_architecture((512, 256), dropout=0.2),
-    TrainConfig(epochs=10, batch_size=128, optimizer="adam", learning_rate=1e-3,
+    TrainConfig(epochs=10, batch_size=128, optimizer="adam", learning_rate=2e-3,
                 schedule="cosine", validation_size=5000))
 
 PRESETS = {p.name: p for p in (SEED, MLP)}

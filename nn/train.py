@@ -36,7 +36,8 @@ class TrainConfig:
     warmup_epochs: float = 0.0
     step_every: int = 1            # step schedule: decay every this many epochs...
     step_gamma: float = 0.5        # ...by this factor
-    validation_size: int = 5000    # training examples held out to watch for overfitting
+    train_size: int = 0            # use only the first N training examples; 0 = all
+    validation_size: int = 5000    # of those, examples held out to watch for overfitting
     early_stopping_patience: int = 0  # stop after this many epochs without a better
                                       # validation accuracy and restore the best weights; 0 = off
     seed: int = 0
@@ -95,6 +96,18 @@ def make_optimizer(model, config):
     return cls(model.params, model.grads, **kwargs)
 
 
+def resume_optimizer(model, config):
+    """An optimizer for ``config`` that continues from the state saved with ``model`` when the
+    file had one for the same kind of optimizer; a fresh one otherwise."""
+    optimizer = make_optimizer(model, config)
+    if model.optimizer_state is not None:
+        settings, arrays = model.optimizer_state
+        if settings.get("name") == config.optimizer and len(arrays) == sum(
+                len(a) for a in optimizer.state.values()):
+            optimizer.load_state_arrays(arrays, settings.get("t", 0))
+    return optimizer
+
+
 def split_validation(x, y, size, rng):
     """Hold ``size`` random examples out of (x, y): returns x_train, y_train, x_val, y_val."""
     size = min(size, len(x) // 5)  # never take more than a fifth of a small dataset
@@ -110,6 +123,8 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
     ``config``. Raises TrainingError if the loss stops being a finite number.
     """
     rng = np.random.default_rng(config.seed)
+    if config.train_size:
+        x, y = x[:config.train_size], y[:config.train_size]
     x = np.asarray(x, dtype=np.float32).reshape((-1,) + model.input_shape)
     x, y, x_val, y_val = split_validation(x, y, config.validation_size, rng)
     optimizer = optimizer or make_optimizer(model, config)

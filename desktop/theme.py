@@ -1,0 +1,42 @@
+"""Plots that follow the system palette (light or dark) and a colour-blind-safe series palette."""
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QPalette
+
+pg.setConfigOptions(antialias=True)
+
+# Okabe & Ito's palette: distinguishable with every common form of colour blindness.
+SERIES_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
+CURVE_WIDTH = 2  # logical pixels: Qt scales them on high-DPI screens
+
+
+def series_pen(index, width=CURVE_WIDTH, dashed=False):
+    from PySide6.QtCore import Qt
+
+    return pg.mkPen(SERIES_COLOURS[index % len(SERIES_COLOURS)], width=width,
+                    style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+
+
+class ThemedPlot(pg.PlotWidget):
+    """A pyqtgraph plot whose background, axes and text follow the widget palette, and follow
+    it again when the palette changes (the user switches between light and dark themes)."""
+
+    def __init__(self, parent=None, **kwargs):
+        super().__init__(parent, **kwargs)
+        self.apply_palette()
+
+    def apply_palette(self):
+        palette = self.palette()
+        self.setBackground(palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        for name in ("left", "bottom", "right", "top"):
+            axis = self.getPlotItem().getAxis(name)
+            axis.setPen(text)
+            axis.setTextPen(text)
+        self.getPlotItem().titleLabel.setAttr("color", text.name())
+
+    def changeEvent(self, event):
+        if event.type() == QEvent.Type.PaletteChange:
+            self.apply_palette()
+        super().changeEvent(event)

@@ -1,0 +1,186 @@
+"""Model files: one ``.npz`` archive holding the parameters and a JSON ``meta`` entry.
+
+Layout (format version 1):
+
+- ``layer{i}.{name}``: each layer's parameters, e.g. ``layer0.W`` (784, 128) float32;
+- ``optimizer.{state}.{k}``: the optimizer's running state, when saved, so training can resume;
+- ``meta``: a JSON string with ``format`` ("digitlab-model"), ``format_version``, the
+  ``architecture`` (layer specs), ``input_shape``, ``class_names``, ``preprocessing``, and what
+  is known about how the model was made (``info``: dataset, training config, history, test
+  accuracy, creation time, app version) and the optimizer's settings and step count.
+
+Files are written atomically and read with ``allow_pickle=False`` only: loading a model can
+never run code. Every problem on loading raises ``ModelFileError`` with a sentence that names
+the file and says what is wrong.
+"""
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from nn.errors import ModelFileError
+from nn.model import Model
+
+FORMAT = "digitlab-model"
+FORMAT_VERSION = 1
+PREPROCESSING = "mnist: ink bounding box scaled to 20x20 (area average), centre of mass at (14, 14)"
+MAX_ARCHIVE_BYTES = 512 * 2**20  # larger than any network this app trains, by far
+MAX_LAYER_SIZE = 50_000_000      # a guard against absurd shapes before anything is allocated
+NOTEBOOK_SHAPES = {"W1": (10, 784), "b1": (10, 1), "W2": (10, 10), "b2": (10, 1)}
+
+
+def save_model(path, model, optimizer=None):
+    """Write ``model`` (and ``optimizer``'s state, if given) to ``path`` atomically.
+
+    The archive goes to a temporary file in the same folder, is flushed to disk, and only
+    then renamed over ``path``: a crash or a full disk never leaves half a model behind.
+    """
+    path = Path(path)
+    meta = {
+        "format": FORMAT, "format_version": FORMAT_VERSION,
+        "architecture": model.architecture(), "input_shape": list(model.input_shape),
+        "class_names": list(model.class_names), "preprocessing": PREPROCESSING,
+        "info": model.info,
+    }
+    arrays = dict(model.named_params())
+    if optimizer is not None:
+        meta["optimizer"] = optimizer.config() | {"t": optimizer.t}
+        arrays |= {f"optimizer.{k}": a for k, a in optimizer.state_arrays().items()}
+    arrays["meta"] = np.array(json.dumps(meta))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise ModelFileError(f"Cannot save {path}: {e.strerror}.") from e
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        os.unlink(tmp)
+        raise ModelFileError(f"Cannot save {path}: {e.strerror or e}.") from e
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def load_model(path):
+    """Read and validate a model file. Returns a ``Model``; if the file holds optimizer state,
+    ``model.optimizer_state`` is ``(settings, arrays)`` for ``nn.train.resume_optimizer``."""
+    path = Path(path)
+    arrays = _read_arrays(path)
+    if "meta" not in arrays:
+        hint = (" It looks like the notebook's weights: use Import Notebook Weights instead."
+                if set(NOTEBOOK_SHAPES) <= set(arrays) else "")
+        raise ModelFileError(f"{path.name} is not a DigitLab model: it has no 'meta' entry.{hint}")
+    meta = _read_meta(path, arrays.pop("meta"))
+    specs = meta["architecture"]
+    for spec in specs:
+        sizes = [v for v in spec.values() if isinstance(v, int) and not isinstance(v, bool)]
+        if any(v < 0 for v in sizes) or int(np.prod(sizes, dtype=np.float64)) > MAX_LAYER_SIZE:
+            raise ModelFileError(f"{path.name} describes an absurd layer {spec}; the file is damaged.")
+    try:
+        model = Model.from_architecture(specs, tuple(meta["input_shape"]), tuple(meta["class_names"]))
+    except (ValueError, KeyError, TypeError) as e:
+        raise ModelFileError(f"{path.name} has an architecture this DigitLab cannot build: {e}.") from e
+    model.info = meta.get("info", {})
+
+    expected = dict(model.named_params())
+    optimizer_arrays = {k[len("optimizer."):]: arrays.pop(k) for k in list(arrays)
+                        if k.startswith("optimizer.")}
+    missing, extra = sorted(set(expected) - set(arrays)), sorted(set(arrays) - set(expected))
+    if missing or extra:
+        what = "; ".join(s for s in (missing and f"missing {', '.join(missing)}",
+                                     extra and f"unexpected {', '.join(extra)}") if s)
+        raise ModelFileError(f"{path.name} does not match its own architecture: {what}.")
+    for name, target in expected.items():
+        _check_array(path, name, arrays[name], target.shape)
+        np.copyto(target, arrays[name])
+    model.optimizer_state = None
+    if "optimizer" in meta and optimizer_arrays:
+        model.optimizer_state = (meta["optimizer"], optimizer_arrays)
+    return model
+
+
+def import_notebook_weights(path):
+    """Make a 784-10-10 model from the notebook's ``W1, b1, W2, b2`` saved with ``np.savez``.
+
+    The notebook keeps examples in columns (Z1 = W1 @ X + b1, W1 is 10x784); DigitLab keeps
+    them in rows (Z1 = X @ W + b, W is 784x10), so the weights are transposed.
+    """
+    from nn.presets import mlp_architecture
+
+    path = Path(path)
+    arrays = _read_arrays(path)
+    missing = [k for k in NOTEBOOK_SHAPES if k not in arrays]
+    if missing:
+        raise ModelFileError(f"{path.name} does not hold the notebook's weights: missing "
+                             f"{', '.join(missing)} (expected W1, b1, W2, b2).")
+    for name, shape in NOTEBOOK_SHAPES.items():
+        _check_array(path, name, arrays[name], shape, allow_float64=True)
+    model = Model.from_architecture(mlp_architecture((10,), init="uniform"))
+    dense1, dense2 = model.layers[0], model.layers[2]
+    np.copyto(dense1.W, arrays["W1"].T)
+    np.copyto(dense1.b, arrays["b1"][:, 0])
+    np.copyto(dense2.W, arrays["W2"].T)
+    np.copyto(dense2.b, arrays["b2"][:, 0])
+    model.info = {"name": path.stem, "source": "notebook weights"}
+    return model
+
+
+def _read_arrays(path):
+    """All arrays of an .npz as a dict, refusing anything that is not plain numbers."""
+    if not path.is_file():
+        raise ModelFileError(f"{path} does not exist or is not a file.")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path.name} is not a model file: it is not a NumPy .npz archive.")
+    try:
+        with zipfile.ZipFile(path) as z:
+            if sum(i.file_size for i in z.infolist()) > MAX_ARCHIVE_BYTES:
+                raise ModelFileError(f"{path.name} is too large to be a DigitLab model "
+                                     f"(over {MAX_ARCHIVE_BYTES // 2**20} MB unpacked).")
+        with np.load(path, allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except ModelFileError:
+        raise
+    except ValueError as e:
+        if "allow_pickle" in str(e):
+            raise ModelFileError(f"{path.name} contains pickled Python objects, which DigitLab "
+                                 "never loads because they could run code.") from e
+        raise ModelFileError(f"{path.name} is damaged: {e}.") from e
+    except (OSError, zipfile.BadZipFile, EOFError) as e:
+        raise ModelFileError(f"{path.name} is damaged or truncated: {e}.") from e
+
+
+def _read_meta(path, entry):
+    try:
+        meta = json.loads(str(entry))
+    except json.JSONDecodeError as e:
+        raise ModelFileError(f"{path.name} is not a DigitLab model: its 'meta' entry is not JSON.") from e
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"{path.name} is not a DigitLab model (format is not {FORMAT!r}).")
+    version = meta.get("format_version")
+    if not isinstance(version, int):
+        raise ModelFileError(f"{path.name} has no valid format_version.")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"{path.name} was written by a newer DigitLab (format version "
+                             f"{version}; this one reads up to {FORMAT_VERSION}): update DigitLab.")
+    for key in ("architecture", "input_shape", "class_names"):
+        if not isinstance(meta.get(key), list):
+            raise ModelFileError(f"{path.name} is damaged: its 'meta' has no valid {key!r}.")
+    return meta
+
+
+def _check_array(path, name, a, shape, allow_float64=False):
+    dtypes = (np.float32, np.float64) if allow_float64 else (np.float32,)
+    if a.dtype not in dtypes:
+        raise ModelFileError(f"{path.name}: {name} has dtype {a.dtype}, expected float32.")
+    if a.shape != tuple(shape):
+        raise ModelFileError(f"{path.name}: {name} has shape {a.shape}, expected {tuple(shape)}.")
+    if not np.all(np.isfinite(a)):
+        raise ModelFileError(f"{path.name}: {name} contains NaN or infinite values.")
