@@ -1,0 +1,135 @@
+"""``python -m nn bench`` (or ``python -m nn.bench``): how fast and how accurate training is.
+
+Trains a preset and reports seconds per epoch, training samples per second, test accuracy
+after every epoch, the training time until 97% and 98% test accuracy, and peak memory.
+Test evaluation happens between epochs and is not counted as training time.
+
+``--vs torch`` trains the same architecture with the same batch size and optimizer in
+PyTorch (when it is installed; it is never a dependency) in the same run and prints the ratio
+NumPy / PyTorch of seconds per epoch.
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import resource
+import sys
+import time
+
+import numpy as np
+
+from nn.datasets import load_dataset
+from nn.errors import DigitLabError
+from nn.model import Model
+from nn.presets import PRESETS
+from nn.train import EpochProgress, train
+
+THRESHOLDS = (0.97, 0.98, 0.99, 0.992)
+
+
+def add_bench_arguments(parser):
+    parser.add_argument("--preset", choices=PRESETS, default="mlp")
+    parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")
+    parser.add_argument("--limit", type=int, help="use only the first N train and test images")
+    parser.add_argument("--data", help="folder with the four MNIST IDX files")
+    parser.add_argument("--vs", choices=["torch"], help="also train the same network in PyTorch")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def bench_numpy(preset, config, data):
+    """Train once; returns the figures of the run (times exclude test evaluation)."""
+    model = Model.from_architecture(preset.architecture, preset.input_shape,
+                                    rng=np.random.default_rng(config.seed))
+    epoch_seconds, accuracies, marks = [], [], {}
+    state = {"last": time.perf_counter(), "train_time": 0.0}
+
+    def on_progress(record):
+        if not isinstance(record, EpochProgress):
+            return
+        now = time.perf_counter()
+        seconds = now - state["last"]
+        epoch_seconds.append(seconds)
+        state["train_time"] += seconds
+        accuracy = model.accuracy(data.x_test, data.y_test)
+        accuracies.append(accuracy)
+        for t in THRESHOLDS:
+            if accuracy >= t and t not in marks:
+                marks[t] = state["train_time"]
+        state["last"] = time.perf_counter()  # evaluation is not training time
+
+    train(model, data.x_train, data.y_train, config, on_progress=on_progress)
+    n_train = len(data.x_train) - min(config.validation_size, len(data.x_train) // 5)
+    per_epoch = float(np.median(epoch_seconds))
+    return {
+        "seconds_per_epoch": per_epoch,
+        "epoch_seconds": epoch_seconds,
+        "samples_per_second": n_train / per_epoch,
+        "test_accuracy": accuracies,
+        "final_test_accuracy": accuracies[-1] if accuracies else None,
+        "seconds_to": {f"{t:.1%}": marks.get(t) for t in THRESHOLDS},
+    }
+
+
+def cmd_bench(args, out):
+    preset = PRESETS[args.preset]
+    config = preset.config if args.epochs is None else dataclasses.replace(preset.config, epochs=args.epochs)
+    data = load_dataset("mnist", args.data, args.limit)
+    report = {"preset": preset.name, "architecture": Model.from_architecture(
+                  preset.architecture, preset.input_shape).summary(),
+              "batch_size": config.batch_size, "optimizer": config.optimizer,
+              "epochs": config.epochs, "train_images": len(data.x_train),
+              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                          "numpy": np.__version__}}
+    report["numpy"] = bench_numpy(preset, config, data)
+    report["peak_memory_mb"] = peak_memory_mb()
+    if args.vs == "torch":
+        from nn.bench_torch import bench_torch
+
+        report["torch"] = bench_torch(preset, config, data)
+        report["ratio_numpy_over_torch"] = (report["numpy"]["seconds_per_epoch"] /
+                                            report["torch"]["seconds_per_epoch"])
+    if args.json:
+        json.dump(report, out, default=float)
+        out.write("\n")
+    else:
+        print_report(report, out)
+
+
+def peak_memory_mb():
+    """Largest resident set size of this process so far (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2**20 if sys.platform == "darwin" else 2**10)
+
+
+def print_report(report, out):
+    r = report["numpy"]
+    print(f"{report['architecture']}, batch {report['batch_size']}, {report['optimizer']}, "
+          f"{report['train_images']:,} images, {report['machine']['cpus']} CPUs", file=out)
+    print(f"numpy: {r['seconds_per_epoch']:.2f} s/epoch, {r['samples_per_second']:,.0f} samples/s, "
+          f"peak memory {report['peak_memory_mb']:.0f} MB", file=out)
+    print("test accuracy per epoch: " + " ".join(f"{a:.2%}" for a in r["test_accuracy"]), file=out)
+    for name, seconds in r["seconds_to"].items():
+        print(f"  time to {name}: " + ("not reached" if seconds is None else f"{seconds:.1f} s"), file=out)
+    if "torch" in report:
+        t = report["torch"]
+        print(f"torch {t['version']}: {t['seconds_per_epoch']:.2f} s/epoch, final test accuracy "
+              f"{t['final_test_accuracy']:.2%}; ratio numpy/torch "
+              f"{report['ratio_numpy_over_torch']:.2f}", file=out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m nn.bench", description=__doc__.splitlines()[0])
+    add_bench_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        cmd_bench(args, sys.stdout)
+    except DigitLabError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
