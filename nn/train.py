@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nn.augment import Augmentation, augment_batch
 from nn.errors import TrainingError
 from nn.losses import softmax_cross_entropy
 from nn.optim import OPTIMIZERS
@@ -40,6 +41,7 @@ class TrainConfig:
     validation_size: int = 5000    # of those, examples held out to watch for overfitting
     early_stopping_patience: int = 0  # stop after this many epochs without a better
                                       # validation accuracy and restore the best weights; 0 = off
+    augmentation: Augmentation | None = None  # random distortions of each training batch
     seed: int = 0
 
     def to_dict(self):
@@ -48,7 +50,10 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d):
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        values = {k: v for k, v in d.items() if k in names}
+        if isinstance(values.get("augmentation"), dict):
+            values["augmentation"] = Augmentation(**values["augmentation"])
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,8 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
                 return TrainResult(history, optimizer, True, best.restore())
             start = b * batch
             xb, yb = shuffled[start:start + batch], labels[start:start + batch]
+            if config.augmentation is not None:
+                xb = augment_batch(xb, config.augmentation, rng)
             lr = learning_rate(config.learning_rate, config.schedule, epoch + b / batches,
                                config.epochs, config.warmup_epochs, config.step_every,
                                config.step_gamma)
