@@ -1,0 +1,77 @@
+"""The command line as a user runs it: a subprocess, exit codes, stdout and stderr."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "nn", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+def assert_user_error(result, *words):
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def test_missing_model_file_is_one_line_and_status_2(tmp_path):
+    assert_user_error(run("info", tmp_path / "nope.npz"), "nope.npz", "does not exist")
+
+
+def test_corrupt_model_file_is_refused(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"definitely not a zip archive")
+    assert_user_error(run("evaluate", bad), "bad.npz", "not a NumPy .npz archive")
+
+
+def test_bad_flag_exits_2_without_traceback():
+    result = run("train", "--preset", "no-such-preset")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "invalid choice" in result.stderr
+
+
+def test_missing_data_names_the_files(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_user_error(run("train", "--data", empty, "--epochs", "1"),
+                      "train-images-idx3-ubyte")
+
+
+def test_train_evaluate_info_with_json(tmp_path, mnist_dir):
+    model = tmp_path / "small.npz"
+    result = run("train", "--preset", "mlp", "--epochs", "1", "--limit", "3000",
+                 "--data", mnist_dir, "--out", model, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)  # exactly one JSON object on stdout
+    assert set(report) >= {"test_accuracy", "seconds", "history"}
+    assert len(report["history"]) == 1 and report["test_accuracy"] > 0.8
+    assert model.is_file()
+
+    evaluated = json.loads(run("evaluate", model, "--data", mnist_dir, "--limit", "3000",
+                               "--json").stdout)
+    assert evaluated["test_accuracy"] == pytest.approx(report["test_accuracy"])
+    confusion = evaluated["confusion_matrix"]
+    assert len(confusion) == 10 and sum(map(sum, confusion)) == 3000
+
+    info = json.loads(run("info", model, "--json").stdout)
+    assert info["parameters"] == 784 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10
+    assert info["architecture"] == "784-512-256-10 ReLU" and info["optimizer_state"] is True
+
+    text = run("evaluate", model, "--data", mnist_dir, "--limit", "3000")
+    assert text.returncode == 0 and "confusion matrix" in text.stdout
+
+
+def test_bench_reports_time_and_accuracy(mnist_dir):
+    result = run("bench", "--preset", "seed", "--epochs", "5", "--limit", "2000",
+                 "--data", mnist_dir, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert len(report["numpy"]["test_accuracy"]) == 5
+    assert report["numpy"]["seconds_per_epoch"] > 0 and report["peak_memory_mb"] > 0
