@@ -10,16 +10,20 @@ import json
 import sys
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 
 import nn
+from nn.augment import Augmentation
 from nn.datasets import DATASETS, load_dataset, user_dataset_dir
 from nn.errors import DigitLabError
 from nn.model import Model, describe
 from nn.modelfile import load_model, save_model
 from nn.presets import PRESETS
+from nn.bench import add_bench_arguments, cmd_bench
 from nn.progress import ProgressBar
+from nn.train import train
 
 EXIT_USER_ERROR = 2
 
@@ -32,6 +36,9 @@ def build_parser():
     train.add_argument("--preset", choices=PRESETS, default="mlp")
     train.add_argument("--epochs", type=int, help="override the preset's number of epochs")
     train.add_argument("--seed", type=int, help="override the preset's random seed")
+    train.add_argument("--augment", action="store_true",
+                       help="distort every training batch at random (shift, rotation, scale, "
+                            "slant, stroke width): slower to learn, reads drawings better")
     add_data_arguments(train)
     train.add_argument("--out", help="model file to write (default: <preset>.npz)")
     train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -49,7 +56,6 @@ def build_parser():
     download.add_argument("--dataset", choices=DATASETS, default="mnist")
     download.add_argument("--dest", help="folder to download into")
 
-    from nn.bench import add_bench_arguments
     add_bench_arguments(sub.add_parser("bench", help="measure training speed and accuracy"))
     return parser
 
@@ -64,12 +70,12 @@ def add_data_arguments(parser, dataset_default="mnist"):
 def cmd_train(args, out):
     preset = PRESETS[args.preset]
     overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None}
+    if args.augment:
+        overrides["augmentation"] = Augmentation()
     config = dataclasses.replace(preset.config, **overrides)
     data = load_dataset(args.dataset, args.data, args.limit)
     model = Model.from_architecture(preset.architecture, preset.input_shape, data.class_names,
                                     rng=np.random.default_rng(config.seed))
-    from nn.train import train
-
     start = time.perf_counter()
     result = train(model, data.x_train, data.y_train, config, on_progress=ProgressBar().training)
     seconds = time.perf_counter() - start
@@ -82,6 +88,7 @@ def cmd_train(args, out):
         "app_version": nn.__version__,
     }
     path = args.out or f"{args.preset}.npz"
+    model.info["name"] = Path(path).stem
     save_model(path, model, result.optimizer)
     if args.json:
         emit_json(out, {"preset": args.preset, "dataset": data.name, "model": str(path),
@@ -154,8 +161,6 @@ def emit_json(out, obj):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from nn.bench import cmd_bench
-
     commands = {"train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info,
                 "download": cmd_download, "bench": cmd_bench}
     try:
