@@ -37,6 +37,7 @@ class ThemedPlot(pg.PlotWidget):
         self.getPlotItem().titleLabel.setAttr("color", text.name())
 
     def changeEvent(self, event):
-        if event.type() == QEvent.Type.PaletteChange:
+        # PlotWidget's own constructor changes the palette before plotItem exists.
+        if event.type() == QEvent.Type.PaletteChange and self.plotItem is not None:
             self.apply_palette()
         super().changeEvent(event)

@@ -1,0 +1,267 @@
+"""The Draw tab: a drawing pad on the left; on the right what the active model reads in it.
+
+Prediction path, all on the GUI thread because it takes about a millisecond for an MLP:
+pad.to_array() -> nn.preprocess.to_mnist -> model.predict_proba -> digit, confidence, ten
+probability bars and the 28x28 image the network receives.
+"""
+
+import logging
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QImage, QPainter, QPalette
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider,
+                               QVBoxLayout, QWidget)
+
+from desktop.drawing_pad import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawingPad
+from desktop.theme import SERIES_COLOURS, ThemedPlot
+from nn.errors import DigitLabError
+from nn.preprocess import to_mnist
+
+log = logging.getLogger(__name__)
+
+# While a stroke is drawn, predict at most this often (ms); pen-up always predicts at once.
+PREDICT_INTERVAL_MS = 40
+CONFIDENT_AT = 0.60        # below this top probability the digit is shown as "unsure"
+DIGIT_FONT_SCALE = 5.0     # the predicted digit, relative to the default font's size...
+NAME_FONT_SCALE = 2.0      # ...and a longer class name (Fashion-MNIST's "Ankle boot")
+BAR_WIDTH = 0.7            # of the space between two bars
+BAR_COLOUR = SERIES_COLOURS[5]        # sky blue
+PREDICTED_BAR_COLOUR = SERIES_COLOURS[1]  # orange: the winning class stands out
+CHART_MIN_HEIGHT = 120    # logical px
+PREVIEW_MIN_SIDE = 4 * 28  # logical px: 4 screen pixels per input pixel at least
+PREVIEW_PREFERRED_SIDE = 6 * 28
+EMPTY_TEXT = "Draw a digit"
+NO_MODEL_TEXT = "No model loaded"
+
+
+class NetworkInputView(QWidget):
+    """The 28x28 network input scaled up with nearest-neighbour, so its pixels stay crisp."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("networkInputPreview")
+        self.setToolTip("The 28x28 image the network receives: your drawing cropped, scaled to "
+                        "a 20-pixel box and centred like the MNIST digits.")
+        self.setMinimumSize(PREVIEW_MIN_SIDE, PREVIEW_MIN_SIDE)
+        # Its preferred size and no more: the spare room goes to the bar chart.
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
+        self._image = None
+
+    def set_input(self, x):
+        """Show x, a (28, 28) float array in [0, 1] with ink = 1, or nothing for None."""
+        if x is None:
+            self._image = None
+        else:
+            pixels = np.ascontiguousarray(np.clip(x * 255 + 0.5, 0, 255).astype(np.uint8))
+            h, w = pixels.shape
+            # copy(): the QImage must own its pixels, not borrow a NumPy buffer that goes away.
+            self._image = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+        self.update()
+
+    def sizeHint(self):
+        return QSize(PREVIEW_PREFERRED_SIDE, PREVIEW_PREFERRED_SIDE)
+
+    def paintEvent(self, event):
+        # A centred square (no heightForWidth: the layout would then give it the bar chart's
+        # room) with a whole number of screen pixels per input pixel, all the same size.
+        side = max(28, min(self.width(), self.height()) // 28 * 28)
+        target = QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
+        painter = QPainter(self)
+        painter.fillRect(target, Qt.GlobalColor.black)  # blank: an all-zero input
+        if self._image is not None:
+            painter.drawImage(target, self._image)  # no SmoothPixmapTransform: nearest
+        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
+        painter.drawRect(target.adjusted(0, 0, -1, -1))
+        painter.end()
+
+
+class DrawTab(QWidget):
+    """Draw a digit and watch the active model read it, live."""
+
+    prediction_changed = Signal(object)  # the (classes,) probabilities, or None
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._model = None
+        self.last_input = None
+        self._class_names = tuple("0123456789")
+
+        self._pad = DrawingPad()
+        self._throttle = QTimer(self)
+        self._throttle.setSingleShot(True)
+        self._throttle.setInterval(PREDICT_INTERVAL_MS)
+        self._throttle.timeout.connect(self.predict)
+        self._build_ui()
+        self._pad.drawing_changed.connect(self._schedule_prediction)
+        for signal in (self._pad.stroke_finished, self._pad.stroke_undone, self._pad.cleared):
+            signal.connect(self.predict)
+        self.predict()
+
+    @property
+    def pad(self):
+        return self._pad
+
+    def set_model(self, model):
+        """Use model (an nn Model, or None) and re-read the current drawing with it at once."""
+        self._model = model
+        names = tuple(model.class_names) if model is not None else self._class_names
+        if names != self._class_names:
+            self._class_names = names
+            self._set_class_names(names)
+        self.predict()
+
+    # --- building the UI ------------------------------------------------------------------------
+
+    def _build_ui(self):
+        undo = QPushButton("&Undo")
+        undo.setObjectName("undoButton")
+        undo.setToolTip("Remove the last stroke (Ctrl+Z on the pad).")
+        undo.clicked.connect(self._pad.undo)
+        clear = QPushButton("&Clear")
+        clear.setObjectName("clearButton")
+        clear.setToolTip("Wipe the pad to draw another digit (Delete or Escape on the pad).")
+        clear.clicked.connect(self._pad.clear)
+        self._pen_label = QLabel()
+        self._pen_slider = QSlider(Qt.Orientation.Horizontal)
+        self._pen_slider.setObjectName("penWidthSlider")
+        self._pen_slider.setToolTip("How thick the pen is for the next strokes; MNIST digits "
+                                    "have strokes about 2-3 pixels wide out of 28.")
+        self._pen_slider.setRange(MIN_PEN_WIDTH, MAX_PEN_WIDTH)
+        self._pen_slider.valueChanged.connect(self._set_pen_width)
+        self._pen_slider.setValue(DEFAULT_PEN_WIDTH)
+        self._set_pen_width(DEFAULT_PEN_WIDTH)
+        self._pen_label.setBuddy(self._pen_slider)
+
+        controls = QHBoxLayout()
+        controls.addWidget(undo)
+        controls.addWidget(clear)
+        controls.addStretch(1)
+        controls.addWidget(self._pen_label)
+        controls.addWidget(self._pen_slider)
+        left = QVBoxLayout()
+        left.addWidget(self._pad, 1)
+        left.addLayout(controls)
+
+        self._digit = QLabel()
+        self._digit.setObjectName("predictedDigit")
+        self._digit.setToolTip("The class the model thinks you drew.")
+        self._digit.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._confidence = QLabel()
+        self._confidence.setObjectName("confidenceLabel")
+        self._confidence.setToolTip(f"The model's probability for its answer; below "
+                                    f"{CONFIDENT_AT:.0%} it is marked unsure.")
+        self._confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._confidence.setWordWrap(True)  # an error message must not widen the window
+        self._update_fonts()
+
+        self._chart = ThemedPlot()
+        self._chart.setObjectName("probabilityChart")
+        self._chart.setToolTip("The probability the model gives each class; they add up to 1.")
+        self._chart.setMouseEnabled(x=False, y=False)  # a fixed view: nothing to pan or zoom
+        self._chart.setMenuEnabled(False)
+        self._chart.hideButtons()
+        self._chart.setYRange(0, 1, padding=0.02)
+        self._chart.setMinimumHeight(CHART_MIN_HEIGHT)
+        self._chart.getPlotItem().getAxis("left").setTicks(
+            [[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
+        self._bar_brush = pg.mkBrush(BAR_COLOUR)
+        self._predicted_brush = pg.mkBrush(PREDICTED_BAR_COLOUR)
+        self._bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=BAR_WIDTH,
+                                     pen=None, brush=self._bar_brush)
+        self._chart.addItem(self._bars)
+        self._set_class_names(self._class_names)
+
+        self._preview = NetworkInputView()
+        preview_caption = QLabel("What the network sees (28x28)")
+        preview_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        for label in (self._digit, self._confidence, preview_caption):
+            label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+        right = QVBoxLayout()
+        right.addWidget(self._digit)
+        right.addWidget(self._confidence)
+        right.addWidget(self._chart, 1)
+        right.addWidget(preview_caption)
+        right.addWidget(self._preview, 0, Qt.AlignmentFlag.AlignHCenter)
+
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 3)
+        layout.addLayout(right, 2)
+
+    def _set_class_names(self, names):
+        n = len(names)
+        self._chart.getPlotItem().getAxis("bottom").setTicks([list(enumerate(names))])
+        self._chart.setXRange(-0.5, n - 0.5, padding=0.02)
+        self._bars.setOpts(x=np.arange(n), height=np.zeros(n))
+
+    def _update_fonts(self):
+        # Relative to the default font, never in fixed pixels: it follows the user's font
+        # size and the screen's scaling.
+        self._fonts = {}
+        for key, scale in (("digit", DIGIT_FONT_SCALE), ("name", NAME_FONT_SCALE)):
+            font = QFont(self.font())
+            if font.pointSizeF() > 0:
+                font.setPointSizeF(font.pointSizeF() * scale)
+            else:
+                font.setPixelSize(round(font.pixelSize() * scale))
+            font.setBold(True)
+            self._fonts[key] = font
+        self._digit.setFont(self._fonts["digit"])
+        # Keep the label's height when it is empty, so the layout does not jump.
+        self._digit.setMinimumHeight(self._digit.fontMetrics().height())
+
+    def changeEvent(self, event):
+        if event.type() == QEvent.Type.FontChange:
+            self._update_fonts()
+        super().changeEvent(event)
+
+    def _set_pen_width(self, width):
+        self._pad.pen_width = width
+        self._pen_label.setText(f"&Pen width {width}")
+
+    # --- predicting -----------------------------------------------------------------------------
+
+    def _schedule_prediction(self):
+        if not self._throttle.isActive():
+            self._throttle.start()
+
+    def predict(self):
+        """Read the pad with the model now and show the result."""
+        self._throttle.stop()
+        x = to_mnist(self._pad.to_array())
+        self.last_input = x
+        self._preview.set_input(x)
+        probs = None
+        if x is None:
+            self._show(None, EMPTY_TEXT if self._model is not None else NO_MODEL_TEXT)
+        elif self._model is None:
+            self._show(None, NO_MODEL_TEXT)
+        else:
+            try:
+                probs = self._model.predict_proba(x[None])[0]
+            except (DigitLabError, ValueError) as error:
+                # A model that cannot take 28x28 inputs: say so where the answer would be.
+                log.warning("prediction failed: %s", error)
+                self._show(None, f"This model cannot read the drawing: {error}")
+            else:
+                self._show(probs)
+        self.prediction_changed.emit(probs)
+
+    def _show(self, probs, message=""):
+        n = len(self._class_names)
+        if probs is None:
+            self._digit.setText("")
+            self._confidence.setText(message)
+            self._bars.setOpts(height=np.zeros(n), brushes=[self._bar_brush] * n)
+            return
+        best = int(np.argmax(probs))
+        name = self._class_names[best]
+        self._digit.setFont(self._fonts["digit" if len(name) <= 2 else "name"])
+        self._digit.setText(name)
+        p = float(probs[best])
+        self._confidence.setText(f"{p:.0%} sure" if p >= CONFIDENT_AT else f"unsure ({p:.0%})")
+        brushes = [self._bar_brush] * n
+        brushes[best] = self._predicted_brush
+        self._bars.setOpts(height=np.asarray(probs, dtype=float), brushes=brushes)

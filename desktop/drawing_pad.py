@@ -1,0 +1,264 @@
+"""A square pad to draw a digit on with the mouse or a tablet pen.
+
+Strokes are painted, in the input handlers, into an off-screen grayscale image of a fixed size
+(white ink on black, the way MNIST stores digits), so `to_array()` is exactly what
+`nn.preprocess.to_mnist` expects and a prediction never depends on the window size or the
+screen's DPI. `paintEvent` only copies that image to the screen.
+"""
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+IMAGE_SIDE = 280  # internal resolution in image pixels (10x MNIST), whatever the widget size
+# The default pen is this fraction of the pad's side. A digit drawn at a natural size (its
+# ink about 65% of the pad's height, caps included ~73%) is scaled by to_mnist to a 20 px box,
+# so its strokes come out 0.11 * 20 / 0.73 ~ 3 px wide, like MNIST's. Measured: a drawn 1, 7
+# and 0 then hold 0.93, 1.02 and 0.95 times the mean ink of MNIST's 1s, 7s and 0s (a test
+# checks it); 0.08 gave only 0.70-0.79.
+DEFAULT_PEN_FRACTION = 0.11
+DEFAULT_PEN_WIDTH = round(DEFAULT_PEN_FRACTION * IMAGE_SIDE)
+MIN_PEN_WIDTH = 4
+MAX_PEN_WIDTH = 60
+MIN_SIDE = 200        # logical pixels: Qt scales them on high-DPI screens
+PREFERRED_SIDE = 360
+# Mouse moves shorter than this (in image pixels) add no point: the stroke would not change.
+MIN_POINT_DISTANCE = 0.5
+# Keys that wipe the pad. Backspace too, because the Mac keyboard's "delete" key sends it.
+CLEAR_KEYS = (Qt.Key.Key_Delete, Qt.Key.Key_Escape, Qt.Key.Key_Backspace)
+PLACEHOLDER = "Draw a digit here"
+
+
+class DrawingPad(QWidget):
+    """Draw with the left mouse button or a pen; Ctrl+Z undoes a stroke, Delete/Escape clears.
+
+    ``strokes`` is a list of strokes, each a list of (x, y) points in image coordinates
+    (0..IMAGE_SIDE); ``pen_width`` is in image pixels, so on screen the pen is always the
+    same fraction of the pad. The pen width applies to the strokes drawn after it is set.
+    """
+
+    stroke_started = Signal()
+    drawing_changed = Signal()   # the image changed while a stroke is being drawn
+    stroke_finished = Signal()   # pen up
+    stroke_undone = Signal()
+    cleared = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("drawingPad")
+        self.setToolTip("Draw a digit with the mouse or a pen; Ctrl+Z undoes a stroke, "
+                        "Delete or Escape clears the pad.")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setMinimumSize(MIN_SIDE, MIN_SIDE)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+        self._image = QImage(IMAGE_SIDE, IMAGE_SIDE, QImage.Format.Format_Grayscale8)
+        self._image.fill(0)
+        self.strokes = []
+        self._widths = []      # pen width of each stroke, to repaint them after an undo
+        self._drawing = False  # a stroke is in progress (button or pen down)
+        self._pen_width = float(DEFAULT_PEN_WIDTH)
+        self._pen = self._make_pen(self._pen_width)
+
+    # --- public API -----------------------------------------------------------------------------
+
+    @property
+    def pen_width(self):
+        return self._pen_width
+
+    @pen_width.setter
+    def pen_width(self, width):
+        self._pen_width = float(min(max(width, MIN_PEN_WIDTH), MAX_PEN_WIDTH))
+        self._pen = self._make_pen(self._pen_width)
+
+    def is_empty(self):
+        return not self.strokes
+
+    def to_array(self):
+        """The drawing as a (IMAGE_SIDE, IMAGE_SIDE) uint8 array, ink = 255 on 0 (a copy)."""
+        rows = np.frombuffer(self._image.constBits(), np.uint8).reshape(
+            IMAGE_SIDE, self._image.bytesPerLine())
+        return rows[:, :IMAGE_SIDE].copy()
+
+    def clear(self):
+        self._drawing = False
+        self.strokes = []
+        self._widths = []
+        self._image.fill(0)
+        self.update()
+        self.cleared.emit()
+
+    def undo(self):
+        """Remove the last stroke (the one being drawn, if any) by repainting the others."""
+        if not self.strokes:
+            return
+        self._drawing = False
+        self.strokes.pop()
+        self._widths.pop()
+        self._repaint_image()
+        self.update()
+        self.stroke_undone.emit()
+
+    # --- drawing --------------------------------------------------------------------------------
+
+    def _begin_stroke(self, position):
+        point = self._to_image(position)
+        self._drawing = True
+        self.strokes.append([point])
+        self._widths.append(self._pen_width)
+        self._paint_segment(point, point)
+        self.stroke_started.emit()
+        self.drawing_changed.emit()
+
+    def _extend_stroke(self, position):
+        stroke = self.strokes[-1]
+        point, last = self._to_image(position), stroke[-1]
+        if abs(point[0] - last[0]) + abs(point[1] - last[1]) < MIN_POINT_DISTANCE:
+            return
+        stroke.append(point)
+        self._paint_segment(last, point)
+        self.drawing_changed.emit()
+
+    def _finish_stroke(self):
+        self._drawing = False
+        self.stroke_finished.emit()
+
+    def _paint_segment(self, start, end):
+        painter = QPainter(self._image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(self._pen)
+        self._draw(painter, start, end)
+        painter.end()
+        # Repaint only the part of the screen the segment touched.
+        margin = self._pen_width / 2 + 2
+        dirty = QRectF(QPointF(*start), QPointF(*end)).normalized().adjusted(
+            -margin, -margin, margin, margin)
+        target = self._target_rect()
+        scale = target.width() / IMAGE_SIDE
+        self.update(QRectF(target.x() + dirty.x() * scale, target.y() + dirty.y() * scale,
+                           dirty.width() * scale, dirty.height() * scale).toAlignedRect())
+
+    def _repaint_image(self):
+        # Segment by segment, exactly as they were drawn live, so undo restores the very
+        # same pixels the earlier strokes had.
+        self._image.fill(0)
+        painter = QPainter(self._image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for stroke, width in zip(self.strokes, self._widths):
+            painter.setPen(self._make_pen(width))
+            self._draw(painter, stroke[0], stroke[0])
+            for start, end in zip(stroke, stroke[1:]):
+                self._draw(painter, start, end)
+        painter.end()
+
+    @staticmethod
+    def _draw(painter, start, end):
+        if start == end:
+            painter.drawPoint(QPointF(*start))  # a click: a round dot as wide as the pen
+        else:
+            painter.drawLine(QPointF(*start), QPointF(*end))
+
+    @staticmethod
+    def _make_pen(width):
+        # White (255) ink: high values are ink for to_mnist, as in MNIST itself.
+        return QPen(QColor(255, 255, 255), width, Qt.PenStyle.SolidLine,
+                    Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+
+    # --- geometry -------------------------------------------------------------------------------
+
+    def _target_rect(self):
+        """Where the image is shown: the largest centred square in the widget."""
+        side = min(self.width(), self.height())
+        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+
+    def _to_image(self, position):
+        target = self._target_rect()
+        scale = IMAGE_SIDE / max(target.width(), 1.0)
+        return ((position.x() - target.x()) * scale, (position.y() - target.y()) * scale)
+
+    def hasHeightForWidth(self):
+        return True
+
+    def heightForWidth(self, width):
+        return width
+
+    def sizeHint(self):
+        return QSize(PREFERRED_SIDE, PREFERRED_SIDE)
+
+    def minimumSizeHint(self):
+        return QSize(MIN_SIDE, MIN_SIDE)
+
+    # --- Qt event handlers ----------------------------------------------------------------------
+
+    def mousePressEvent(self, event):
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._begin_stroke(event.position())
+        else:
+            super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event):
+        if self._drawing and event.buttons() & Qt.MouseButton.LeftButton:
+            self._extend_stroke(event.position())
+
+    def mouseReleaseEvent(self, event):
+        if self._drawing and event.button() == Qt.MouseButton.LeftButton:
+            self._finish_stroke()
+
+    def tabletEvent(self, event):
+        kind = event.type()
+        if kind == QEvent.Type.TabletPress:
+            self._begin_stroke(event.position())
+        elif kind == QEvent.Type.TabletMove and self._drawing:
+            self._extend_stroke(event.position())
+        elif kind == QEvent.Type.TabletRelease and self._drawing:
+            self._finish_stroke()
+        # Accepted, so Qt does not also synthesise mouse events that would draw it twice.
+        event.accept()
+
+    def keyPressEvent(self, event):
+        if event.matches(QKeySequence.StandardKey.Undo):
+            self.undo()
+        elif event.key() in CLEAR_KEYS:
+            self.clear()
+        else:
+            super().keyPressEvent(event)
+
+    def event(self, event):
+        # Claim our keys while the pad has focus, so a window-wide shortcut (Edit > Undo, a
+        # dialog's Escape) does not take them first.
+        if event.type() == QEvent.Type.ShortcutOverride and (
+                event.matches(QKeySequence.StandardKey.Undo) or event.key() in CLEAR_KEYS):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def focusInEvent(self, event):
+        self.update()  # the frame shows whether the keys go to the pad
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event):
+        self.update()
+        super().focusOutEvent(event)
+
+    def paintEvent(self, event):
+        painter = QPainter(self)
+        target = self._target_rect()
+        palette = self.palette()
+        painter.fillRect(target, palette.color(QPalette.ColorRole.Base))
+        # |base - ink| per channel: dark ink on a light theme, light ink on a dark one, while
+        # the image itself stays white on black for the network.
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Difference)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawImage(target, self._image)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+        if not self.strokes:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(target, Qt.AlignmentFlag.AlignCenter, PLACEHOLDER)
+        frame = QPalette.ColorRole.Highlight if self.hasFocus() else QPalette.ColorRole.Mid
+        painter.setPen(QPen(palette.color(frame), 1))
+        painter.drawRect(target.adjusted(0.5, 0.5, -0.5, -0.5))
+        painter.end()
