@@ -15,6 +15,7 @@ the file and says what is wrong.
 """
 
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -23,13 +24,17 @@ from pathlib import Path
 import numpy as np
 
 from nn.errors import ModelFileError
+from nn.layers import DTYPE
 from nn.model import Model
+from nn.optim import OPTIMIZERS
 
 FORMAT = "digitlab-model"
 FORMAT_VERSION = 1
 PREPROCESSING = "mnist: ink bounding box scaled to 20x20 (area average), centre of mass at (14, 14)"
 MAX_ARCHIVE_BYTES = 512 * 2**20  # larger than any network this app trains, by far
 MAX_LAYER_SIZE = 50_000_000      # a guard against absurd shapes before anything is allocated
+MAX_MODEL_SIZE = MAX_ARCHIVE_BYTES // 4  # float32 parameters that fit in the largest archive
+ZIP_MAGIC = b"PK\x03\x04"
 NOTEBOOK_SHAPES = {"W1": (10, 784), "b1": (10, 1), "W2": (10, 10), "b2": (10, 1)}
 
 
@@ -60,6 +65,10 @@ def save_model(path, model, optimizer=None):
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp creates the file readable by its owner only; give it the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except OSError as e:
         os.unlink(tmp)
@@ -80,14 +89,17 @@ def load_model(path):
         raise ModelFileError(f"{path.name} is not a DigitLab model: it has no 'meta' entry.{hint}")
     meta = _read_meta(path, arrays.pop("meta"))
     specs = meta["architecture"]
-    for spec in specs:
-        sizes = [v for v in spec.values() if isinstance(v, int) and not isinstance(v, bool)]
-        if any(v < 0 for v in sizes) or int(np.prod(sizes, dtype=np.float64)) > MAX_LAYER_SIZE:
-            raise ModelFileError(f"{path.name} describes an absurd layer {spec}; the file is damaged.")
+    _check_sizes(path, specs, meta["input_shape"])
     try:
         model = Model.from_architecture(specs, tuple(meta["input_shape"]), tuple(meta["class_names"]))
-    except (ValueError, KeyError, TypeError) as e:
+        # One blank example through the layers: they must fit the input shape and end in one
+        # score per class name, or the model would only fail later, when it is used.
+        out_shape = model.forward(np.zeros((1,) + model.input_shape, dtype=DTYPE)).shape
+    except (ValueError, KeyError, TypeError, ArithmeticError) as e:
         raise ModelFileError(f"{path.name} has an architecture this DigitLab cannot build: {e}.") from e
+    if out_shape != (1, len(model.class_names)):
+        raise ModelFileError(f"{path.name} is damaged: its layers give {out_shape[1:]} scores for "
+                             f"{len(model.class_names)} class names.")
     model.info = meta.get("info", {})
 
     expected = dict(model.named_params())
@@ -102,9 +114,46 @@ def load_model(path):
         _check_array(path, name, arrays[name], target.shape)
         np.copyto(target, arrays[name])
     model.optimizer_state = None
+    if "optimizer" in meta or optimizer_arrays:
+        _check_optimizer(path, meta.get("optimizer"), optimizer_arrays, model.params)
     if "optimizer" in meta and optimizer_arrays:
         model.optimizer_state = (meta["optimizer"], optimizer_arrays)
     return model
+
+
+def _check_sizes(path, specs, input_shape):
+    """Refuse absurd sizes before anything is allocated (exact integer arithmetic: JSON
+    integers can be arbitrarily large)."""
+    if not all(isinstance(s, dict) for s in specs):
+        raise ModelFileError(f"{path.name} is damaged: its architecture is not a list of layers.")
+    total = 0
+    for spec in specs:
+        sizes = [v for v in spec.values() if isinstance(v, int) and not isinstance(v, bool)]
+        if any(v < 0 for v in sizes) or math.prod(sizes) > MAX_LAYER_SIZE:
+            raise ModelFileError(f"{path.name} describes an absurd layer {spec}; the file is damaged.")
+        total += math.prod(sizes)
+    if total > MAX_MODEL_SIZE:
+        raise ModelFileError(f"{path.name} describes an absurd network of {len(specs)} layers "
+                             f"and about {total:,} parameters; the file is damaged.")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in input_shape) \
+            or math.prod(input_shape) > MAX_LAYER_SIZE:
+        raise ModelFileError(f"{path.name} is damaged: its input shape {input_shape} is absurd.")
+
+
+def _check_optimizer(path, settings, arrays, params):
+    """Optimizer settings and state must fit the model, or resuming would fail much later."""
+    name, t = (settings.get("name"), settings.get("t")) if isinstance(settings, dict) else (None, None)
+    if not (isinstance(name, str) and name in OPTIMIZERS and isinstance(t, int)
+            and not isinstance(t, bool) and t >= 0):
+        raise ModelFileError(f"{path.name} is damaged: its optimizer settings {settings!r} are "
+                             "not valid.")
+    for key, a in arrays.items():
+        state, _, index = key.rpartition(".")
+        if state not in OPTIMIZERS[name].state_names or not index.isdigit() \
+                or int(index) >= len(params):
+            raise ModelFileError(f"{path.name} has an unexpected entry optimizer.{key} for "
+                                 f"optimizer {name!r}; the file is damaged.")
+        _check_array(path, f"optimizer.{key}", a, params[int(index)].shape)
 
 
 def import_notebook_weights(path):
@@ -138,6 +187,9 @@ def _read_arrays(path):
     if not path.is_file():
         raise ModelFileError(f"{path} does not exist or is not a file.")
     if not zipfile.is_zipfile(path):
+        with open(path, "rb") as f:
+            if f.read(len(ZIP_MAGIC)) == ZIP_MAGIC:
+                raise ModelFileError(f"{path.name} is damaged or truncated: its archive is incomplete.")
         raise ModelFileError(f"{path.name} is not a model file: it is not a NumPy .npz archive.")
     try:
         with zipfile.ZipFile(path) as z:
@@ -145,9 +197,12 @@ def _read_arrays(path):
                 raise ModelFileError(f"{path.name} is too large to be a DigitLab model "
                                      f"(over {MAX_ARCHIVE_BYTES // 2**20} MB unpacked).")
         with np.load(path, allow_pickle=False) as npz:
-            return {name: npz[name] for name in npz.files}
+            arrays = {name: npz[name] for name in npz.files}
     except ModelFileError:
         raise
+    except MemoryError as e:  # an array header that claims an absurd shape
+        raise ModelFileError(f"{path.name} is damaged: an array in it claims to be far larger "
+                             "than the file.") from e
     except ValueError as e:
         if "allow_pickle" in str(e):
             raise ModelFileError(f"{path.name} contains pickled Python objects, which DigitLab "
@@ -155,6 +210,11 @@ def _read_arrays(path):
         raise ModelFileError(f"{path.name} is damaged: {e}.") from e
     except (OSError, zipfile.BadZipFile, EOFError) as e:
         raise ModelFileError(f"{path.name} is damaged or truncated: {e}.") from e
+    for name, a in arrays.items():
+        if not isinstance(a, np.ndarray):  # np.load hands back the raw bytes of non-.npy entries
+            raise ModelFileError(f"{path.name} is not a model file: its entry {name!r} is not "
+                                 "a NumPy array.")
+    return arrays
 
 
 def _read_meta(path, entry):
@@ -179,8 +239,11 @@ def _read_meta(path, entry):
 def _check_array(path, name, a, shape, allow_float64=False):
     dtypes = (np.float32, np.float64) if allow_float64 else (np.float32,)
     if a.dtype not in dtypes:
-        raise ModelFileError(f"{path.name}: {name} has dtype {a.dtype}, expected float32.")
+        expected = " or ".join(np.dtype(d).name for d in dtypes)
+        raise ModelFileError(f"{path.name}: {name} has dtype {a.dtype}, expected {expected}.")
     if a.shape != tuple(shape):
         raise ModelFileError(f"{path.name}: {name} has shape {a.shape}, expected {tuple(shape)}.")
     if not np.all(np.isfinite(a)):
         raise ModelFileError(f"{path.name}: {name} contains NaN or infinite values.")
+    if a.dtype != DTYPE and a.size and np.abs(a).max() > np.finfo(DTYPE).max:
+        raise ModelFileError(f"{path.name}: {name} has values too large for float32.")

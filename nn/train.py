@@ -20,6 +20,9 @@ from nn.optim import OPTIMIZERS
 from nn.schedules import learning_rate
 
 PAUSE_POLL_SECONDS = 0.02
+# Cross-entropy starts near ln(10) = 2.3; a mean loss of 1000 means the right class gets a
+# probability of e^-1000. Such a run has diverged even if the numbers are still finite.
+DIVERGED_LOSS = 1e3
 
 
 @dataclass(frozen=True)
@@ -125,11 +128,15 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
     """Train ``model`` in place on images x (n, 784) float32 and labels y (n,) int64.
 
     ``optimizer`` continues a previous run with its state; otherwise one is made from
-    ``config``. Raises TrainingError if the loss stops being a finite number.
+    ``config``. Raises TrainingError if the loss diverges (NaN, infinite or absurdly large).
     """
     rng = np.random.default_rng(config.seed)
+    if config.train_size < 0 or config.epochs < 0:
+        raise TrainingError("The number of epochs and of training examples cannot be negative.")
     if config.train_size:
         x, y = x[:config.train_size], y[:config.train_size]
+    if len(x) < 2:
+        raise TrainingError(f"Training needs at least 2 examples; the dataset has {len(x)}.")
     x = np.asarray(x, dtype=np.float32).reshape((-1,) + model.input_shape)
     x, y, x_val, y_val = split_validation(x, y, config.validation_size, rng)
     optimizer = optimizer or make_optimizer(model, config)
@@ -161,10 +168,12 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
             lr = learning_rate(config.learning_rate, config.schedule, epoch + b / batches,
                                config.epochs, config.warmup_epochs, config.step_every,
                                config.step_gamma)
-            loss, probs, grad = softmax_cross_entropy(model.forward(xb, training=True), yb)
-            if not np.isfinite(loss):
+            # Overflow is detected below and reported as divergence, not printed as a warning.
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, probs, grad = softmax_cross_entropy(model.forward(xb, training=True), yb)
+            if not np.isfinite(loss) or loss > DIVERGED_LOSS:
                 raise TrainingError(
-                    f"Training diverged: the loss became {loss} in epoch {epoch + 1}, batch "
+                    f"Training diverged: the loss became {loss:.3g} in epoch {epoch + 1}, batch "
                     f"{b + 1}. Lower the learning rate (now {config.learning_rate:g}), for "
                     f"example to {config.learning_rate / 10:g}, and start again.")
             model.backward(grad)

@@ -1,0 +1,106 @@
+"""Softmax and the fused softmax-cross-entropy: values worked by hand, stability, gradient."""
+
+import numpy as np
+import pytest
+
+from nn.losses import softmax, softmax_cross_entropy
+
+# A 2x3 example worked by hand.
+#   row 0: logits (1, 2, 3); e^1 = 2.718281828, e^2 = 7.389056099, e^3 = 20.085536923,
+#          sum = 30.192874850, so p = (0.090030573, 0.244728471, 0.665240956).
+#   row 1: logits (0, 0, 0), so p = (1/3, 1/3, 1/3).
+#   labels (2, 0): loss = (-ln 0.665240956 - ln(1/3)) / 2 = (0.407605964 + 1.098612289) / 2
+#                       = 0.753109126.
+#   grad = (p - onehot) / 2 = row 0: (0.045015287, 0.122364236, -0.167379522),
+#                             row 1: (-1/3, 1/6, 1/6).
+LOGITS = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+LABELS = np.array([2, 0])
+PROBS = np.array([[0.090030573, 0.244728471, 0.665240956], [1 / 3, 1 / 3, 1 / 3]])
+LOSS = 0.753109126
+GRAD = np.array([[0.045015287, 0.122364236, -0.167379522], [-1 / 3, 1 / 6, 1 / 6]])
+
+
+def test_softmax_of_the_hand_example():
+    np.testing.assert_allclose(softmax(LOGITS.copy()), PROBS, rtol=1e-8)
+
+
+def test_softmax_rows_sum_to_one_and_input_is_left_alone():
+    logits = np.random.default_rng(1).normal(0, 5, (20, 10)).astype(np.float32)
+    before = logits.copy()
+
+    p = softmax(logits)
+
+    assert p.dtype == np.float32
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
+    assert np.all(p >= 0)
+    np.testing.assert_array_equal(logits, before)
+
+
+def test_softmax_is_stable_for_huge_logits():
+    logits = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0],
+                       [1000.0, 1000.0, -1000.0]], dtype=np.float32)
+
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        p = softmax(logits)
+
+    assert np.all(np.isfinite(p))
+    np.testing.assert_allclose(p, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3], [0.5, 0.5, 0]], atol=1e-7)
+
+
+def test_cross_entropy_equals_minus_log_of_the_hand_computed_probability():
+    loss, probs, grad = softmax_cross_entropy(LOGITS, LABELS)
+
+    assert loss == pytest.approx(LOSS, abs=1e-8)
+    assert loss == pytest.approx((-np.log(PROBS[0, 2]) - np.log(PROBS[1, 0])) / 2, abs=1e-8)
+    np.testing.assert_allclose(probs, PROBS, rtol=1e-8)
+    np.testing.assert_allclose(grad, GRAD, rtol=1e-8)
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    logits = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0]], dtype=np.float32)
+
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        loss, probs, grad = softmax_cross_entropy(logits, np.array([1, 0]))
+
+    # Row 0 gives its label probability e^-2000: loss 2000 (no log(0)); row 1 gives ln 3.
+    assert loss == pytest.approx((2000 + np.log(3)) / 2, rel=1e-6)
+    assert np.all(np.isfinite(probs)) and np.all(np.isfinite(grad))
+
+
+def test_gradient_is_probs_minus_onehot_over_n():
+    rng = np.random.default_rng(2)
+    logits = rng.normal(0, 3, (7, 10)).astype(np.float32)
+    labels = rng.integers(0, 10, 7)
+
+    _, probs, grad = softmax_cross_entropy(logits, labels)
+
+    onehot = np.eye(10)[labels]
+    np.testing.assert_allclose(grad, (probs - onehot) / 7, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(grad.sum(axis=1), 0, atol=1e-7)
+
+
+def test_gradient_matches_finite_differences():
+    rng = np.random.default_rng(3)
+    logits = rng.normal(0, 2, (5, 4))
+    labels = rng.integers(0, 4, 5)
+    eps = 1e-6
+
+    _, _, grad = softmax_cross_entropy(logits, labels)
+
+    numeric = np.zeros_like(logits)
+    for idx in np.ndindex(logits.shape):
+        plus, minus = logits.copy(), logits.copy()
+        plus[idx] += eps
+        minus[idx] -= eps
+        numeric[idx] = (softmax_cross_entropy(plus, labels)[0]
+                        - softmax_cross_entropy(minus, labels)[0]) / (2 * eps)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_does_not_modify_the_logits():
+    logits = np.random.default_rng(4).normal(size=(3, 5)).astype(np.float32)
+    before = logits.copy()
+
+    softmax_cross_entropy(logits, np.array([0, 1, 2]))
+
+    np.testing.assert_array_equal(logits, before)
