@@ -16,12 +16,12 @@ import numpy as np
 
 import nn
 from nn.augment import Augmentation
+from nn.bench import add_bench_arguments, cmd_bench
 from nn.datasets import DATASETS, load_dataset, user_dataset_dir
 from nn.errors import DigitLabError
 from nn.model import Model, describe
 from nn.modelfile import load_model, save_model
 from nn.presets import PRESETS
-from nn.bench import add_bench_arguments, cmd_bench
 from nn.progress import ProgressBar
 from nn.train import train
 

@@ -8,14 +8,31 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import (QAction, QInputDevice, QKeySequence, QMouseEvent, QPointingDevice,
-                           QTabletEvent)
+from PySide6.QtGui import (
+    QAction,
+    QInputDevice,
+    QKeySequence,
+    QMouseEvent,
+    QPointingDevice,
+    QTabletEvent,
+)
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QSlider, QWidget
 
-from desktop.draw_tab import (CONFIDENT_AT, DIGIT_FONT_SCALE, EMPTY_TEXT, NO_MODEL_TEXT,
-                              PREDICT_INTERVAL_MS, DrawTab)
-from desktop.drawing_pad import (DEFAULT_PEN_WIDTH, IMAGE_SIDE, MAX_PEN_WIDTH, MIN_PEN_WIDTH,
-                                 DrawingPad)
+from desktop.draw_tab import (
+    CONFIDENT_AT,
+    DIGIT_FONT_SCALE,
+    EMPTY_TEXT,
+    NO_MODEL_TEXT,
+    PREDICT_INTERVAL_MS,
+    DrawTab,
+)
+from desktop.drawing_pad import (
+    DEFAULT_PEN_WIDTH,
+    IMAGE_SIDE,
+    MAX_PEN_WIDTH,
+    MIN_PEN_WIDTH,
+    DrawingPad,
+)
 from desktop.theme import ThemedPlot
 from nn.datasets import load_dataset
 from nn.model import Model

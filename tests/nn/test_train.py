@@ -12,8 +12,15 @@ from nn.errors import TrainingError
 from nn.layers import Dense, Layer
 from nn.model import Model
 from nn.presets import PRESETS, mlp_architecture
-from nn.train import (BatchProgress, EpochProgress, TrainConfig, make_optimizer,
-                      resume_optimizer, split_validation, train)
+from nn.train import (
+    BatchProgress,
+    EpochProgress,
+    TrainConfig,
+    make_optimizer,
+    resume_optimizer,
+    split_validation,
+    train,
+)
 
 N_IN = 20
 

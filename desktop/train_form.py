@@ -1,0 +1,371 @@
+"""The Train tab's settings form: which network to train, from where, and how.
+
+The form only turns widgets into `nn` objects (a TrainConfig, layer specs) and back; it
+holds no maths. A preset fills every field; the user then edits what they like. Editing the
+network (hidden layers, activation, dropout, preset) means a new model, so "Start from"
+switches to "New model" by itself.
+"""
+
+import contextlib
+import dataclasses
+import math
+import re
+
+from PySide6.QtCore import QRegularExpression, Qt
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLineEdit,
+    QSpinBox,
+)
+
+from nn.datasets import DATASETS
+from nn.layers import ACTIVATIONS
+from nn.model import describe
+from nn.optim import OPTIMIZERS
+from nn.presets import PRESETS, mlp_architecture
+from nn.schedules import SCHEDULES
+
+CONTINUE, NEW = "continue", "new"
+DENSE_INPUT = (784,)
+ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "sigmoid": "Sigmoid",
+                     "tanh": "Tanh"}
+OPTIMIZER_LABELS = {"gd": "Gradient descent", "sgd": "SGD with momentum", "adam": "Adam",
+                    "adamw": "AdamW"}
+SCHEDULE_LABELS = {"constant": "Constant", "step": "Step decay", "cosine": "Cosine decay"}
+# Absurd learning rates are allowed on purpose: watching a run diverge is instructive.
+LEARNING_RATE_RANGE = (1e-5, 1e9)
+WEIGHT_DECAY_RANGE = (0.0, 10.0)
+SPIN_DECIMALS = 5
+MAX_BATCH_SIZE = 60_000
+BATCH_SIZE_STEP = 32
+MAX_EPOCHS = 10_000
+MAX_HIDDEN_LAYERS = 8
+MAX_HIDDEN_WIDTH = 4096
+MAX_DROPOUT = 0.9
+MAX_SEED = 2**31 - 1
+HIDDEN_LAYERS_PATTERN = r"[0-9,\s]*"
+
+TOOLTIPS = {
+    "presetCombo": "A ready-made network and training recipe; choosing one fills in the form.",
+    "startFromCombo": "Continue training the active model (its weights and optimizer state) "
+                      "or build a new one from these settings.",
+    "hiddenLayersEdit": "Neurons in each hidden layer, comma-separated (\"512, 256\"); empty "
+                        "means no hidden layer.",
+    "activationCombo": "The non-linearity applied after each hidden layer.",
+    "dropoutSpin": "Fraction of hidden neurons switched off at random in each training step, "
+                   "which discourages over-fitting.",
+    "optimizerCombo": "The rule that turns gradients into weight updates.",
+    "learningRateSpin": "How big each update step is: too small learns slowly, too large "
+                        "diverges (arrow keys step 1, 2, 5, 10...).",
+    "scheduleCombo": "How the learning rate changes over the run.",
+    "batchSizeSpin": "Images per update step; 0 uses the whole training set for every step "
+                     "(full batch, as in the notebook).",
+    "epochsSpin": "How many times training goes through the whole training set.",
+    "weightDecaySpin": "Pulls weights towards zero at every step, a brake on over-fitting; "
+                       "0 turns it off.",
+    "seedSpin": "Seed of the random numbers (initial weights, shuffling, dropout), so a run can "
+                "be repeated exactly.",
+}
+
+
+class LogSpinBox(QDoubleSpinBox):
+    """A spin box for quantities that span decades (learning rates, weight decay): the arrows
+    step along 1, 2, 5, 10, 20... instead of adding a constant, and trailing zeros are hidden."""
+
+    def stepBy(self, steps):
+        value = self.value()
+        for _ in range(abs(steps)):
+            value = _next_on_grid(value, steps > 0, 10.0 ** -self.decimals())
+        self.setValue(value)
+
+    def textFromValue(self, value):
+        locale = self.locale()
+        text = locale.toString(value, "f", self.decimals()).replace(locale.groupSeparator(), "")
+        point = locale.decimalPoint()
+        return text.rstrip("0").rstrip(point) if point in text else text
+
+
+def _next_on_grid(value, up, smallest):
+    """The next value of the 1-2-5 series above or below ``value``; 0 steps to ``smallest``."""
+    if value <= 0:
+        return smallest if up else 0.0
+    exponent = math.floor(math.log10(value))
+    grid = [m * 10.0 ** e for e in (exponent - 1, exponent, exponent + 1) for m in (1, 2, 5)]
+    if up:
+        return min(g for g in grid if g > value * (1 + 1e-9))
+    lower = [g for g in grid if g < value * (1 - 1e-9)]
+    return max(lower) if lower and max(lower) >= smallest else 0.0
+
+
+def parse_hidden_layers(text):
+    """ "512, 256" -> (512, 256); raises ValueError with a sentence for the user."""
+    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
+    if not all(p.isdigit() for p in parts):
+        raise ValueError(f"Hidden layers “{text}” must be whole numbers separated by commas, "
+                         f"for example 512, 256.")
+    widths = tuple(int(p) for p in parts)
+    if len(widths) > MAX_HIDDEN_LAYERS or any(not 1 <= w <= MAX_HIDDEN_WIDTH for w in widths):
+        raise ValueError(f"Use at most {MAX_HIDDEN_LAYERS} hidden layers of 1 to "
+                         f"{MAX_HIDDEN_WIDTH:,} neurons each (now “{text}”).")
+    return widths
+
+
+def mlp_fields(preset):
+    """(hidden, activation, dropout, init) when the preset's network is a plain dense network
+    the form can edit; None otherwise (a CNN, say: then its own architecture is used)."""
+    specs = preset.architecture
+    dense = [s for s in specs if s["type"] == "Dense"]
+    if tuple(preset.input_shape) != DENSE_INPUT or not dense:
+        return None
+    types = {s["type"] for s in specs}
+    activation = next((k for k, cls in ACTIVATIONS.items() if cls.__name__ in types), "relu")
+    dropout = next((s["rate"] for s in specs if s["type"] == "Dropout"), 0.0)
+    hidden, init = tuple(s["out"] for s in dense[:-1]), dense[0].get("init", "he")
+    try:
+        rebuilt = mlp_architecture(hidden, activation, dropout, init, n_out=dense[-1]["out"])
+    except (ValueError, KeyError):
+        return None
+    return (hidden, activation, dropout, init) if rebuilt == specs else None
+
+
+def continue_problem(model, dataset):
+    """Why ``model`` cannot be trained further on ``dataset`` (a short phrase), or None."""
+    if model is None:
+        return "none loaded"
+    if math.prod(model.input_shape) != math.prod(DENSE_INPUT):
+        return "it does not take 28x28 images"
+    info = DATASETS.get(dataset)
+    if info is not None and tuple(model.class_names) != tuple(info.class_names):
+        return f"it was made for other classes than {info.title.split()[0]}"
+    return None
+
+
+class TrainForm(QGroupBox):
+    """The settings, in a QFormLayout; `config()` and `architecture()` read them."""
+
+    def __init__(self, parent=None):
+        super().__init__("Network and training", parent)
+        self._filling = False  # set while the code (not the user) fills the fields
+        layout = QFormLayout(self)
+        add = self._add_row
+        self.presetCombo = add(layout, "Preset", "presetCombo",
+                               _combo({p.name: p.title for p in PRESETS.values()}))
+        for i, preset in enumerate(PRESETS.values()):
+            self.presetCombo.setItemData(i, preset.description, Qt.ItemDataRole.ToolTipRole)
+        self.startFromCombo = add(layout, "Start from", "startFromCombo", _combo({
+            CONTINUE: "Continue the active model", NEW: "New model from these settings"}))
+        self.hiddenLayersEdit = add(layout, "Hidden layers", "hiddenLayersEdit", QLineEdit())
+        self.hiddenLayersEdit.setValidator(QRegularExpressionValidator(
+            QRegularExpression(HIDDEN_LAYERS_PATTERN), self.hiddenLayersEdit))
+        self.activationCombo = add(layout, "Activation", "activationCombo",
+                                   _combo(_labels(ACTIVATIONS, ACTIVATION_LABELS)))
+        self.dropoutSpin = add(layout, "Dropout", "dropoutSpin",
+                               _spin(QDoubleSpinBox(), (0.0, MAX_DROPOUT), 0.05, decimals=2))
+        self.optimizerCombo = add(layout, "Optimizer", "optimizerCombo",
+                                  _combo(_labels(OPTIMIZERS, OPTIMIZER_LABELS)))
+        self.learningRateSpin = add(layout, "Learning rate", "learningRateSpin", _spin(
+            LogSpinBox(), LEARNING_RATE_RANGE, decimals=SPIN_DECIMALS))
+        self.scheduleCombo = add(layout, "Schedule", "scheduleCombo",
+                                 _combo(_labels(SCHEDULES, SCHEDULE_LABELS)))
+        self.batchSizeSpin = add(layout, "Batch size", "batchSizeSpin",
+                                 _spin(QSpinBox(), (0, MAX_BATCH_SIZE), BATCH_SIZE_STEP))
+        self.batchSizeSpin.setSpecialValueText("full batch")
+        self.epochsSpin = add(layout, "Epochs", "epochsSpin", _spin(QSpinBox(), (1, MAX_EPOCHS)))
+        self.weightDecaySpin = add(layout, "Weight decay", "weightDecaySpin",
+                                   _spin(LogSpinBox(), WEIGHT_DECAY_RANGE, decimals=SPIN_DECIMALS))
+        self.seedSpin = add(layout, "Seed", "seedSpin", _spin(QSpinBox(), (0, MAX_SEED)))
+        for name, tip in TOOLTIPS.items():
+            getattr(self, name).setToolTip(tip)
+
+        # Changing the network means a new model; training settings may change either way.
+        self.presetCombo.currentIndexChanged.connect(self._preset_chosen)
+        self.hiddenLayersEdit.textChanged.connect(self._network_edited)
+        self.activationCombo.currentIndexChanged.connect(self._network_edited)
+        self.dropoutSpin.valueChanged.connect(self._network_edited)
+        self._fill_from_preset(self.preset)
+        self.set_active_model(None, "mnist")
+
+    # --- building the widgets -------------------------------------------------------------------
+
+    @staticmethod
+    def _add_row(layout, label, name, widget):
+        widget.setObjectName(name)
+        layout.addRow(label, widget)
+        return widget
+
+    # --- what the form says ---------------------------------------------------------------------
+
+    @property
+    def preset(self):
+        return PRESETS[self.presetCombo.currentData()]
+
+    def continue_chosen(self):
+        return self.startFromCombo.currentData() == CONTINUE
+
+    def architecture(self):
+        """(layer specs, input shape) of the new model the form describes; ValueError (with a
+        sentence for the user) when the hidden layers are not valid."""
+        fields = mlp_fields(self.preset)
+        if fields is None:
+            return self.preset.architecture, tuple(self.preset.input_shape)
+        hidden = parse_hidden_layers(self.hiddenLayersEdit.text())
+        specs = mlp_architecture(hidden, self.activationCombo.currentData(),
+                                 self.dropoutSpin.value(), init=fields[3])
+        return specs, DENSE_INPUT
+
+    def config(self):
+        """The preset's TrainConfig with the form's values (train_size, validation split and
+        the other settings the form does not show come from the preset)."""
+        return dataclasses.replace(
+            self.preset.config, epochs=self.epochsSpin.value(),
+            batch_size=self.batchSizeSpin.value(), optimizer=self.optimizerCombo.currentData(),
+            learning_rate=self.learningRateSpin.value(), schedule=self.scheduleCombo.currentData(),
+            weight_decay=self.weightDecaySpin.value(), seed=self.seedSpin.value())
+
+    # --- start from -----------------------------------------------------------------------------
+
+    def set_active_model(self, model, dataset):
+        """Offer to continue ``model`` when it can be trained on ``dataset``; fall back to a new
+        model otherwise. A newly active model is what Start continues, so choose it."""
+        self.update_continue(model, dataset)
+        if continue_problem(model, dataset) is None:
+            self.startFromCombo.setCurrentIndex(self.startFromCombo.findData(CONTINUE))
+
+    def update_continue(self, model, dataset):
+        """Enable "Continue" only when it is possible, and say why when it is not."""
+        problem = continue_problem(model, dataset)
+        index = self.startFromCombo.findData(CONTINUE)
+        item = self.startFromCombo.model().item(index)
+        item.setEnabled(problem is None)
+        shown = problem or describe(model.architecture())
+        self.startFromCombo.setItemText(index, f"Continue the active model ({shown})")
+        if problem is not None:
+            self.choose_new_model()
+
+    def choose_new_model(self):
+        self.startFromCombo.setCurrentIndex(self.startFromCombo.findData(NEW))
+
+    def _network_edited(self, *_):
+        if not self._filling:
+            self.choose_new_model()
+
+    def _preset_chosen(self, _index):
+        if not self._filling:
+            self._fill_from_preset(self.preset)
+            self.choose_new_model()
+
+    @contextlib.contextmanager
+    def _filling_in(self):
+        """While the code fills fields, their change signals are not the user editing."""
+        previous, self._filling = self._filling, True
+        try:
+            yield
+        finally:
+            self._filling = previous
+
+    def _fill_from_preset(self, preset):
+        fields = mlp_fields(preset)
+        config = preset.config
+        with self._filling_in():
+            if fields is not None:
+                hidden, activation, dropout, _init = fields
+                self.hiddenLayersEdit.setText(", ".join(map(str, hidden)))
+                _select(self.activationCombo, activation)
+                self.dropoutSpin.setValue(dropout)
+            else:
+                self.hiddenLayersEdit.setText(describe(preset.architecture))
+            for widget in (self.hiddenLayersEdit, self.activationCombo, self.dropoutSpin):
+                widget.setEnabled(fields is not None)
+            _select(self.optimizerCombo, config.optimizer)
+            _select(self.scheduleCombo, config.schedule)
+            self.learningRateSpin.setValue(config.learning_rate)
+            self.batchSizeSpin.setValue(config.batch_size)
+            self.epochsSpin.setValue(config.epochs)
+            self.weightDecaySpin.setValue(config.weight_decay)
+            self.seedSpin.setValue(config.seed)
+
+    # --- settings -------------------------------------------------------------------------------
+
+    def form_state(self):
+        """The form as a JSON-able dict (for QSettings)."""
+        return {
+            "preset": self.preset.name, "hidden_layers": self.hiddenLayersEdit.text(),
+            "activation": self.activationCombo.currentData(), "dropout": self.dropoutSpin.value(),
+            "optimizer": self.optimizerCombo.currentData(),
+            "learning_rate": self.learningRateSpin.value(),
+            "schedule": self.scheduleCombo.currentData(), "batch_size": self.batchSizeSpin.value(),
+            "epochs": self.epochsSpin.value(), "weight_decay": self.weightDecaySpin.value(),
+            "seed": self.seedSpin.value(),
+        }
+
+    def set_form_state(self, state):
+        """Restore what `form_state` returned; unknown keys and unusable values are ignored."""
+        if not isinstance(state, dict):
+            return
+        with self._filling_in():
+            if state.get("preset") in PRESETS:
+                _select(self.presetCombo, state["preset"])
+                self._fill_from_preset(self.preset)
+            editable = mlp_fields(self.preset) is not None  # else the preset's own network
+            text = state.get("hidden_layers")
+            if isinstance(text, str) and editable:
+                try:
+                    parse_hidden_layers(text)
+                    self.hiddenLayersEdit.setText(text)
+                except ValueError:
+                    pass
+            if editable:
+                _select(self.activationCombo, state.get("activation"))
+                _set_number(self.dropoutSpin, state.get("dropout"))
+            _select(self.optimizerCombo, state.get("optimizer"))
+            _select(self.scheduleCombo, state.get("schedule"))
+            for key, spin in (("learning_rate", self.learningRateSpin),
+                              ("batch_size", self.batchSizeSpin), ("epochs", self.epochsSpin),
+                              ("weight_decay", self.weightDecaySpin), ("seed", self.seedSpin)):
+                _set_number(spin, state.get(key))
+
+
+def _combo(items):
+    """A combo box showing the labels of ``items`` ({key: label}) with the keys as item data."""
+    combo = QComboBox()
+    for key, text in items.items():
+        combo.addItem(text, key)
+    return combo
+
+
+def _spin(spin, value_range, step=1, decimals=None):
+    if decimals is not None:
+        spin.setDecimals(decimals)  # before setRange, which rounds to the decimals
+    spin.setRange(*value_range)
+    spin.setSingleStep(step)
+    if isinstance(spin, QSpinBox):
+        spin.setGroupSeparatorShown(True)
+    return spin
+
+
+def _labels(keys, labels):
+    """{key: label} for every key nn offers, in nn's order (new keys show as themselves)."""
+    return {key: labels.get(key, key) for key in keys}
+
+
+def _select(combo, key):
+    """Select the item whose data is ``key``; anything else (unknown, not a str) is ignored."""
+    if not isinstance(key, str):
+        return
+    index = combo.findData(key)
+    if index >= 0:
+        combo.setCurrentIndex(index)
+
+
+def _set_number(spin, value):
+    """Set ``value`` if it is a number the spin box can hold exactly (no silent clamping)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if isinstance(spin, QSpinBox) and value != int(value):
+        return
+    if math.isfinite(value) and spin.minimum() <= value <= spin.maximum():
+        spin.setValue(int(value) if isinstance(spin, QSpinBox) else float(value))

@@ -1,0 +1,235 @@
+"""The training run that happens off the GUI thread.
+
+`TrainingWorker` is a QObject the Train tab moves to a QThread. Its `run` slot loads the
+dataset, trains a private model with `nn.train.train` and reports through Qt signals, which
+reach the GUI thread queued. It never touches a widget. Batch progress is throttled here, in the
+worker, so a fast run cannot flood the GUI's event loop (DESIGN.md); epoch records and the last
+batch record always get through.
+
+Stop and pause are `threading.Event`s that `nn.train.train` checks every batch; `stop()`,
+`pause()`, `resume()` and `abandon()` only set or clear them, so the GUI thread may call them
+directly while `run` is busy.
+"""
+
+import copy
+import dataclasses
+import datetime
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+import nn
+from nn.datasets import DATASETS, load_dataset
+from nn.errors import DataError, DigitLabError
+from nn.model import Model
+from nn.train import EpochProgress, TrainConfig, make_optimizer, resume_optimizer, train
+
+MIN_SECONDS_BETWEEN_BATCH_SIGNALS = 0.05  # at most ~20 batch signals a second
+LOSS_SMOOTHING = 0.9  # weight of the past in the moving average of the batch loss
+NAME_DATE_FORMAT = "%Y-%m-%d-%H%M"  # model names read like "mlp-2026-11-25-1403"
+MAX_DETAIL_CHARS = 200  # of an unexpected exception's text in the message to the user
+DATED_NAME = re.compile(r"^(?P<prefix>.+)-\d{4}-\d{2}-\d{2}-\d{4}$")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    """Everything one run needs, fixed when Start is pressed.
+
+    Either ``base_model`` is set (continue training a copy of it; the original is never
+    changed) or ``architecture`` and ``input_shape`` describe a new model to build.
+    ``train_limit``/``test_limit`` keep only the first examples of each set (None = all).
+    """
+
+    config: TrainConfig
+    name_prefix: str                # new models are named "<prefix>-<date>"
+    dataset: str = "mnist"
+    data_dir: str | None = None
+    architecture: list | None = None
+    input_shape: tuple = (784,)
+    base_model: Model | None = None
+    train_limit: int | None = None
+    test_limit: int | None = None
+
+    @property
+    def load_limit(self):
+        """The ``limit`` for load_dataset: enough for both sets, None when one needs all."""
+        if self.train_limit is None or self.test_limit is None:
+            return None
+        return max(self.train_limit, self.test_limit)
+
+
+class TrainingWorker(QObject):
+    """Runs one `TrainingJob`; create a fresh worker (and thread) for every run."""
+
+    status = Signal(str)                 # what the run is doing: "Loading MNIST…"
+    data_loaded = Signal(str)            # "MNIST: 55,000 train / 5,000 validation / 10,000 test"
+    batch_progress = Signal(object, float)  # BatchProgress, moving average of the batch loss
+    epoch_progress = Signal(object)      # EpochProgress
+    finished = Signal(object, object)    # the trained Model (info filled), nn.train.TrainResult
+    failed = Signal(str)                 # one human sentence; the previous model stays active
+    cancelled = Signal()                 # stopped before a single batch was learnt
+
+    def __init__(self, job, parent=None):
+        super().__init__(parent)
+        self.job = job
+        self._stop, self._pause = threading.Event(), threading.Event()
+        self._abandoned = False
+        self._last_signal = float("-inf")
+        self._pending = None         # the latest batch record not yet sent
+        self._smoothed = self._average = 0.0
+        self._batches = 0
+
+    # --- control, safe to call from any thread --------------------------------------------------
+
+    def stop(self):
+        """End training after the current batch; what was learnt is still delivered."""
+        self._stop.set()
+        self._pause.clear()
+
+    def pause(self):
+        self._pause.set()
+
+    def resume(self):
+        self._pause.clear()
+
+    def abandon(self):
+        """Stop and deliver nothing (the window is closing): skips the test-set evaluation."""
+        self._abandoned = True
+        self.stop()
+
+    # --- the run, on the worker thread ----------------------------------------------------------
+
+    @Slot()
+    def run(self):
+        try:
+            self._run()
+        except DigitLabError as error:
+            self.failed.emit(str(error))
+        except Exception as error:  # a bug: keep the app alive, keep the details in the log
+            log.exception("Training failed")
+            detail = str(error)[:MAX_DETAIL_CHARS]
+            self.failed.emit(f"Training failed unexpectedly ({type(error).__name__}: {detail}); "
+                             f"the log file has the details.")
+
+    def _run(self):
+        job = self.job
+        title = _short_title(job.dataset)
+        self.status.emit(f"Loading {title}…")
+        split = load_dataset(job.dataset, job.data_dir, job.load_limit)
+        x_train, y_train = split.x_train[:job.train_limit], split.y_train[:job.train_limit]
+        x_test, y_test = split.x_test[:job.test_limit], split.y_test[:job.test_limit]
+        description = _describe_split(title, len(x_train), len(x_test), job.config)
+        self.data_loaded.emit(description)
+        model, optimizer = self._model_and_optimizer(split.class_names)
+        self.status.emit(f"Training {model.summary()}, on {description}.")
+        log.info("Training %s on %s with %s", model.summary(), description, job.config)
+        result = train(model, x_train, y_train, job.config, on_progress=self._on_progress,
+                       stop=self._stop, pause=self._pause, optimizer=optimizer)
+        self._send_pending_batch()
+        if self._abandoned:
+            return
+        if self._batches == 0:
+            self.cancelled.emit()
+            return
+        self.status.emit("Measuring the accuracy on the test set…")
+        test_accuracy = model.accuracy(x_test, y_test) if len(x_test) else None
+        model.info = self._info(model, result, split.name, test_accuracy)
+        model.last_optimizer = result.optimizer
+        log.info("Trained %s: %d epochs, test accuracy %s%s", model.info["name"],
+                 len(result.history), test_accuracy, " (stopped early)" if result.stopped else "")
+        self.finished.emit(model, result)
+
+    def _model_and_optimizer(self, class_names):
+        job = self.job
+        if job.base_model is None:
+            rng = np.random.default_rng(job.config.seed)
+            model = Model.from_architecture(job.architecture, job.input_shape, class_names, rng)
+            return model, make_optimizer(model, job.config)
+        if tuple(job.base_model.class_names) != tuple(class_names):
+            raise DataError(f"The active model knows other classes than "
+                            f"{_short_title(job.dataset)}; choose “New model from these "
+                            f"settings” to train on it.")
+        model = copy.deepcopy(job.base_model)
+        previous = model.__dict__.pop("last_optimizer", None)
+        if previous is not None:
+            # A model trained in this session carries its live optimizer: hand its running state
+            # to resume_optimizer the way a model file would.
+            model.optimizer_state = (previous.config() | {"t": previous.t},
+                                     previous.state_arrays())
+        return model, resume_optimizer(model, job.config)
+
+    def _on_progress(self, record):
+        """nn.train's callback, on this thread: forward epochs, throttle batches."""
+        if isinstance(record, EpochProgress):
+            self._send_pending_batch()
+            self.epoch_progress.emit(record)
+            return
+        self._batches += 1
+        # Debiased exponential moving average: starts at the first loss instead of near 0.
+        self._average = LOSS_SMOOTHING * self._average + (1 - LOSS_SMOOTHING) * record.loss
+        self._smoothed = self._average / (1 - LOSS_SMOOTHING ** self._batches)
+        self._pending = record
+        now = time.perf_counter()
+        if now - self._last_signal >= MIN_SECONDS_BETWEEN_BATCH_SIGNALS:
+            self._last_signal = now
+            self._send_pending_batch()
+
+    def _send_pending_batch(self):
+        if self._pending is not None:
+            record, self._pending = self._pending, None
+            self.batch_progress.emit(record, float(self._smoothed))
+
+    def _info(self, model, result, dataset, test_accuracy):
+        job = self.job
+        now = datetime.datetime.now().astimezone()
+        previous = job.base_model.info if job.base_model is not None else {}
+        prefix = job.name_prefix
+        match = DATED_NAME.match(str(previous.get("name", "")))
+        if match:  # a continued model keeps its family name, with the new date
+            prefix = match["prefix"]
+        # A continued model's history goes on from where it stopped: epochs count from its
+        # very first run, so a saved file tells the whole story.
+        offset = len(previous.get("history", []))
+        history = list(previous.get("history", [])) + [
+            _jsonable(dataclasses.replace(r, epoch=r.epoch + offset, epochs=r.epochs + offset))
+            for r in result.history]
+        info = dict(previous)
+        info.pop("stopped_early", None)
+        info |= {
+            "name": f"{prefix}-{now.strftime(NAME_DATE_FORMAT)}",
+            "dataset": dataset,
+            "config": job.config.to_dict(),
+            "history": history,
+            "test_accuracy": test_accuracy,
+            "created": now.isoformat(timespec="seconds"),
+            "app_version": nn.__version__,
+        }
+        if result.stopped:
+            info["stopped_early"] = True
+        return info
+
+
+def _short_title(dataset):
+    """"MNIST", "Fashion-MNIST": the first word of the dataset's title."""
+    info = DATASETS.get(dataset)
+    return info.title.split()[0] if info else dataset
+
+
+def _describe_split(title, n_train, n_test, config):
+    # Mirrors nn.train.split_validation: at most validation_size, never over a fifth.
+    n = min(n_train, config.train_size) if config.train_size else n_train
+    n_val = min(config.validation_size, n // 5)
+    return f"{title}: {n - n_val:,} train / {n_val:,} validation / {n_test:,} test"
+
+
+def _jsonable(record):
+    """A progress record as a dict of plain Python numbers (NumPy floats are not JSON)."""
+    return {k: v if v is None or isinstance(v, int) else float(v)
+            for k, v in dataclasses.asdict(record).items()}
