@@ -1,0 +1,7 @@
+"""`python -m desktop` opens the DigitLab window."""
+
+import sys
+
+from desktop.app import main
+
+sys.exit(main())

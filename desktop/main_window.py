@@ -1,0 +1,478 @@
+"""The main window: Draw and Train tabs, the menus, and which model is active.
+
+One model is active at a time. The Draw tab reads digits with it, Start continues training
+it, Save writes it. It comes from the bundled default, a file, or a training run (then it is
+"unsaved" until written).
+
+When actions are enabled (``_update_actions``):
+- Save / Save As: a model is active (also while training: the run trains a copy of it);
+- Open, Open Recent, Import, New Model, the dataset choice, Download, Use Folder: no training
+  runs, since the run's result would replace whatever they changed;
+- Start: no training runs; Pause/Resume and Stop: only while training.
+"""
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Slot
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+)
+
+from desktop import settings as saved
+from desktop.app import about_html
+from desktop.data_dialog import DataController
+from desktop.draw_tab import DrawTab
+from desktop.train_tab import TrainTab
+from nn.datasets import DATASETS
+from nn.errors import DigitLabError
+from nn.model import describe
+from nn.modelfile import import_notebook_weights, load_model, save_model
+
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+BUNDLED_MODEL = RESOURCES / "default-model.npz"
+APP_TITLE = "DigitLab"
+DEFAULT_SIZE = (1100, 760)
+MODEL_FILTER = "DigitLab models (*.npz)"
+NOTEBOOK_FILTER = "Notebook weights saved with np.savez (*.npz)"
+MODEL_SUFFIX = ".npz"
+STATUS_TIMEOUT_MS = 8000
+NO_MODEL_TEXT = "No model: open one (File > Open Model…) or train one (Train > Start)"
+SHORTCUTS_DIALOG_SIZE = (420, 380)
+
+Key = QKeySequence.StandardKey
+# objectName: (menu text, shortcut (a standard key, key text or None), status tip)
+ACTIONS = {
+    "openAction": ("&Open Model…", Key.Open, "Open a DigitLab model file and make it active"),
+    "saveAction": ("&Save Model", Key.Save, "Save the active model to its file"),
+    "saveAsAction": ("Save Model &As…", Key.SaveAs, "Save the active model to a new file"),
+    "importNotebookAction": ("&Import Notebook Weights…", None,
+                             "Make a model from the W1, b1, W2, b2 the original notebook saved"),
+    "quitAction": ("&Quit", Key.Quit, "Quit DigitLab"),
+    "startAction": ("&Start", "F5", "Train with the Train tab's settings"),
+    "pauseAction": ("&Pause", "F6", "Pause or resume the training run"),
+    "stopAction": ("S&top", "Shift+F5", "Stop training and keep what was learnt so far"),
+    "newModelAction": ("&New Model from the Current Settings", Key.New,
+                       "The next Start trains a new network instead of the active model"),
+    "mnistAction": ("&MNIST", None, "Train on the MNIST handwritten digits"),
+    "fashionAction": ("&Fashion-MNIST", None, "Train on Fashion-MNIST's clothing images"),
+    "downloadAction": ("&Download…", None, "Download the chosen dataset into your data folder"),
+    "useFolderAction": ("Use &Folder…", None, "Train on dataset files in a folder you choose"),
+    "shortcutsAction": ("&Keyboard Shortcuts", Key.HelpContents, "List every keyboard shortcut"),
+    "aboutAction": ("&About DigitLab", None, "Version, libraries, and where files are kept"),
+}
+FALLBACK_KEYS = {Key.Quit: "Ctrl+Q", Key.SaveAs: "Ctrl+Shift+S"}  # unbound on Windows
+DATASET_ACTIONS = {"mnist": "mnistAction", "fashion-mnist": "fashionAction"}
+RECENT_MENU = "recent"
+MENUS = (
+    ("&File", ("openAction", "saveAction", "saveAsAction", RECENT_MENU, "importNotebookAction",
+               "-", "quitAction")),
+    ("&Train", ("startAction", "pauseAction", "stopAction", "-", "newModelAction")),
+    ("&Data", ("mnistAction", "fashionAction", "-", "downloadAction", "useFolderAction")),
+    ("&Help", ("shortcutsAction", "aboutAction")),
+)
+# Off while a run goes: its result would replace whatever these change.
+IDLE_ONLY = ("openAction", "importNotebookAction", "startAction", "newModelAction",
+             "mnistAction", "fashionAction", "downloadAction", "useFolderAction")
+
+log = logging.getLogger(__name__)
+
+
+class _SavedOptimizerState:
+    """Looks like an optimizer to `save_model`, for a model opened from a file with optimizer
+    state: Save As then keeps that state, so training can still resume from the copy."""
+
+    def __init__(self, state):
+        settings, self.arrays = state
+        self.settings = {k: v for k, v in settings.items() if k != "t"}
+        self.t = settings.get("t", 0)
+
+    def config(self):
+        return self.settings
+
+    def state_arrays(self):
+        return self.arrays
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.settings = saved.open_settings()
+        self.active_model, self.active_path, self.is_modified = None, None, False
+        self._closing = False
+        self.draw_tab, self.train_tab = DrawTab(), TrainTab()
+        self.tabs = QTabWidget(objectName="tabs")
+        self.tabs.addTab(self.draw_tab, "Draw")
+        self.tabs.addTab(self.train_tab, "Train")
+        self.setCentralWidget(self.tabs)
+        self.model_status = QLabel(NO_MODEL_TEXT, objectName="modelStatus")
+        self.statusBar().addPermanentWidget(self.model_status, 1)
+        self.data = DataController(self)
+        self.shortcuts_dialog = None
+        self._create_actions()
+        self._create_menus()
+        self._connect_tabs()
+        self._read_settings()
+        self._load_initial_model()
+
+    # --- actions and menus --------------------------------------------------------------------
+
+    def _create_actions(self):
+        self.named_actions = {}
+        for name, (text, key, tip) in ACTIONS.items():
+            action = QAction(text, self, objectName=name, statusTip=tip, toolTip=tip)
+            if isinstance(key, Key):
+                action.setShortcuts(QKeySequence.keyBindings(key)
+                                    or [QKeySequence(FALLBACK_KEYS.get(key, ""))])
+            elif key:
+                action.setShortcut(QKeySequence(key))
+            self.named_actions[name] = action
+        slots = {"openAction": lambda: self.open_model(), "saveAction": self.save,
+                 "saveAsAction": self.save_as, "importNotebookAction": self.import_notebook,
+                 "quitAction": self.close, "startAction": self._start,
+                 "pauseAction": self.train_tab.toggle_pause, "stopAction": self.train_tab.stop,
+                 "newModelAction": self._new_model, "downloadAction": self._download,
+                 "useFolderAction": self._use_folder, "shortcutsAction": self.show_shortcuts,
+                 "aboutAction": self.about}
+        for name, slot in slots.items():
+            self.named_actions[name].triggered.connect(slot)
+        self.dataset_group = QActionGroup(self, exclusive=True)
+        for dataset, name in DATASET_ACTIONS.items():
+            action = self.named_actions[name]
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, d=dataset: self.choose_dataset(d))
+            self.dataset_group.addAction(action)
+
+    def _create_menus(self):
+        for title, entries in MENUS:
+            menu = self.menuBar().addMenu(title)
+            for entry in entries:
+                if entry == "-":
+                    menu.addSeparator()
+                elif entry == RECENT_MENU:
+                    self.recent_menu = menu.addMenu("Open &Recent")
+                    self.recent_menu.setObjectName("recentMenu")
+                else:
+                    menu.addAction(self.named_actions[entry])
+        self._update_recent_menu()
+
+    def _update_recent_menu(self):
+        self.recent_menu.clear()
+        for i, path in enumerate(saved.recent_files(self.settings)):
+            action = self.recent_menu.addAction(f"&{i + 1} {Path(path).name}")
+            action.setToolTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_model(p))
+        self.recent_menu.setEnabled(bool(self.recent_menu.actions())
+                                    and not self.train_tab.is_training)
+
+    def _connect_tabs(self):
+        self.train_tab.state_changed.connect(self._update_actions)
+        self.train_tab.model_trained.connect(self._on_model_trained)
+        self.train_tab.training_failed.connect(self._on_training_failed)
+        self.train_tab.status_message.connect(self._show_status)
+        self.data.dataset_ready.connect(self._use_dataset)
+
+    @Slot()
+    def _update_actions(self):
+        training = self.train_tab.is_training
+        for name in IDLE_ONLY:
+            self.named_actions[name].setEnabled(not training)
+        for name in ("saveAction", "saveAsAction"):
+            self.named_actions[name].setEnabled(self.active_model is not None)
+        for name in ("pauseAction", "stopAction"):
+            self.named_actions[name].setEnabled(training)
+        paused = training and self.train_tab.is_paused
+        self.named_actions["pauseAction"].setText("&Resume" if paused else "&Pause")
+        self.recent_menu.setEnabled(bool(self.recent_menu.actions()) and not training)
+
+    # --- the active model ---------------------------------------------------------------------
+
+    def set_active_model(self, model, path=None, modified=False):
+        """Make ``model`` the one every part of the window uses; ``path`` is its file (None if
+        it has none yet), ``modified`` whether it holds something no file has."""
+        self.active_model = model
+        self.active_path = str(path) if path else None
+        self.is_modified = bool(modified and model is not None)
+        self.draw_tab.set_model(model)
+        self.train_tab.set_active_model(model)
+        self._update_model_status()
+        self._update_actions()
+
+    def model_name(self):
+        if self.active_model is None:
+            return "no model"
+        if self.active_path:
+            return Path(self.active_path).stem
+        return self.active_model.info.get("name") or "untitled model"
+
+    def _update_model_status(self):
+        model = self.active_model
+        self.setWindowTitle(f"{APP_TITLE} — {self.model_name()}[*]")
+        self.setWindowModified(self.is_modified)
+        if model is None:
+            self.model_status.setText(NO_MODEL_TEXT)
+            return
+        accuracy = model.info.get("test_accuracy")
+        parts = [self.model_name(), describe(model.architecture()),
+                 f"test accuracy {accuracy:.1%}" if isinstance(accuracy, (int, float))
+                 else "test accuracy unknown"]
+        if self.is_modified:
+            parts.append("unsaved")
+        self.model_status.setText(" · ".join(parts))
+        self.model_status.setToolTip(self.active_path or "Not saved to a file yet")
+
+    def _load_initial_model(self):
+        """The last model used, or the bundled one when there is none (first launch) or it
+        cannot be read any more."""
+        last = saved.last_model_path(self.settings)
+        if last:
+            try:
+                self.set_active_model(load_model(last), last)
+                return
+            except DigitLabError as error:
+                log.warning("cannot reopen the last model: %s", error)
+                self._show_status(f"The last model could not be reopened ({error}); "
+                                  "using the bundled one.")
+        if not BUNDLED_MODEL.is_file():
+            self.set_active_model(None)
+            return
+        try:
+            self.set_active_model(load_model(BUNDLED_MODEL), BUNDLED_MODEL)
+        except DigitLabError as error:
+            log.error("cannot load the bundled model: %s", error)
+            self._show_status(f"The bundled model could not be loaded: {error}")
+            self.set_active_model(None)
+
+    @Slot(object)
+    def _on_model_trained(self, model):
+        if self._closing:
+            return  # the run was stopped because the window closes; the user agreed to lose it
+        # No path: Save asks where, so a run never silently overwrites the file it started from.
+        self.set_active_model(model, None, modified=True)
+        self._show_status(f"Training finished: {self.model_name()} is the active model, unsaved.")
+
+    @Slot(str)
+    def _on_training_failed(self, message):
+        QMessageBox.warning(self, "Training failed", message)
+
+    @Slot(str)
+    def _show_status(self, message):
+        self.statusBar().showMessage(message, STATUS_TIMEOUT_MS)
+
+    # --- files --------------------------------------------------------------------------------
+
+    @Slot()
+    def open_model(self, path=None):
+        """Open ``path`` (asked for when None); on error the active model stays."""
+        if self.train_tab.is_training or not self.maybe_save():
+            return
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "Open Model",
+                                                  saved.last_folder(self.settings), MODEL_FILTER)
+            if not path:
+                return
+        try:
+            model = load_model(path)
+        except DigitLabError as error:
+            QMessageBox.critical(self, "Cannot open model", str(error))
+            return
+        self._remember_file(path)
+        self.set_active_model(model, path)
+        self._show_status(f"Opened {path}.")
+
+    @Slot()
+    def import_notebook(self):
+        if self.train_tab.is_training or not self.maybe_save():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Import Notebook Weights",
+                                              saved.last_folder(self.settings), NOTEBOOK_FILTER)
+        if not path:
+            return
+        try:
+            model = import_notebook_weights(path)
+        except DigitLabError as error:
+            QMessageBox.critical(self, "Cannot import weights", str(error))
+            return
+        saved.set_last_folder(path, self.settings)
+        # Not a DigitLab model file yet: unsaved until the user saves it.
+        self.set_active_model(model, None, modified=True)
+
+    @Slot()
+    def save(self):
+        """Save to the model's file; asks for one when it has none or it is the bundled model
+        (that one belongs to the installation). Returns True once the model is on disk."""
+        if self.active_model is None:
+            return False
+        if not self.active_path or Path(self.active_path).resolve() == BUNDLED_MODEL.resolve():
+            return self.save_as()
+        return self._write(self.active_path)
+
+    @Slot()
+    def save_as(self):
+        if self.active_model is None:
+            return False
+        suggestion = str(Path(saved.last_folder(self.settings)) / self.model_name()) + MODEL_SUFFIX
+        path, _ = QFileDialog.getSaveFileName(self, "Save Model As", suggestion, MODEL_FILTER)
+        if not path:
+            return False
+        if Path(path).suffix.lower() != MODEL_SUFFIX:
+            path += MODEL_SUFFIX
+        return self._write(path)
+
+    def _write(self, path):
+        model = self.active_model
+        optimizer = getattr(model, "last_optimizer", None)
+        if optimizer is None and model.optimizer_state is not None:
+            optimizer = _SavedOptimizerState(model.optimizer_state)
+        try:
+            save_model(path, model, optimizer=optimizer)
+        except DigitLabError as error:
+            QMessageBox.critical(self, "Cannot save model", str(error))
+            return False
+        self._remember_file(path)
+        self.active_path, self.is_modified = str(path), False
+        self._update_model_status()
+        self._show_status(f"Saved {path}.")
+        return True
+
+    def _remember_file(self, path):
+        saved.set_last_folder(path, self.settings)
+        saved.add_recent_file(path, self.settings)
+        saved.set_last_model_path(path, self.settings)
+        self._update_recent_menu()
+
+    def maybe_save(self):
+        """Ask before an unsaved model is thrown away. True when it is fine to go on."""
+        if self.active_model is None or not self.is_modified:
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self, "Unsaved model",
+            f"The model “{self.model_name()}” has not been saved. Save it first?",
+            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        if answer == buttons.Save:
+            return self.save()
+        return answer == buttons.Discard
+
+    # --- training and data --------------------------------------------------------------------
+
+    @Slot()
+    def _start(self):
+        self.tabs.setCurrentWidget(self.train_tab)
+        self.train_tab.start()
+
+    @Slot()
+    def _new_model(self):
+        self.tabs.setCurrentWidget(self.train_tab)
+        self.train_tab.new_model()
+
+    def current_dataset(self):
+        checked = self.dataset_group.checkedAction()
+        return next((d for d, name in DATASET_ACTIONS.items()
+                     if checked is not None and checked.objectName() == name),
+                    saved.DEFAULT_DATASET)
+
+    def choose_dataset(self, name, folder=None):
+        """Train on dataset ``name``, from ``folder`` or (None) wherever it is found."""
+        self.named_actions[DATASET_ACTIONS[name]].setChecked(True)
+        self.train_tab.set_dataset(name, folder)
+        saved.set_dataset_choice(name, folder, self.settings)
+
+    @Slot(str, object)
+    def _use_dataset(self, name, folder):
+        self.choose_dataset(name, folder)
+
+    @Slot()
+    def _download(self):
+        self.data.download(DATASETS[self.current_dataset()])
+
+    @Slot()
+    def _use_folder(self):
+        self.data.choose_folder(DATASETS[self.current_dataset()], saved.last_folder(self.settings))
+
+    # --- help ---------------------------------------------------------------------------------
+
+    @Slot()
+    def about(self):
+        QMessageBox.about(self, "About DigitLab", about_html())
+
+    def shortcut_rows(self):
+        """(what, keys) for every action of the window and its tabs that has a shortcut."""
+        # The primary key only: the alternatives are keyboards' dedicated Open/Save/Help keys.
+        native = QKeySequence.SequenceFormat.NativeText
+        return [(action.iconText(), action.shortcut().toString(native))
+                for action in self.findChildren(QAction) if not action.shortcut().isEmpty()]
+
+    @Slot()
+    def show_shortcuts(self):
+        if self.shortcuts_dialog is None:
+            rows = self.shortcut_rows()
+            dialog = QDialog(self, objectName="shortcutsDialog", windowTitle="Keyboard Shortcuts")
+            table = QTableWidget(len(rows), 2, dialog, objectName="shortcutsTable")
+            table.setHorizontalHeaderLabels(["Action", "Shortcut"])
+            table.verticalHeader().hide()
+            table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+            table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+            for row, (what, keys) in enumerate(rows):
+                table.setItem(row, 0, QTableWidgetItem(what))
+                table.setItem(row, 1, QTableWidgetItem(keys))
+            table.resizeColumnsToContents()
+            table.horizontalHeader().setStretchLastSection(True)
+            QVBoxLayout(dialog).addWidget(table)
+            dialog.resize(*SHORTCUTS_DIALOG_SIZE)
+            self.shortcuts_dialog = dialog
+        self.shortcuts_dialog.show()
+        self.shortcuts_dialog.raise_()
+
+    # --- settings and closing -----------------------------------------------------------------
+
+    def _read_settings(self):
+        geometry, state = saved.window_geometry(self.settings)
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(*DEFAULT_SIZE)
+        if state is not None:
+            self.restoreState(state)
+        form = saved.train_form_state(self.settings)
+        if form:
+            try:
+                self.train_tab.set_form_state(form)
+            except (KeyError, ValueError, TypeError) as error:  # written by another version
+                log.warning("ignoring the saved training form: %s", error)
+        name, folder = saved.dataset_choice(self.settings)
+        if name not in DATASETS:
+            name, folder = saved.DEFAULT_DATASET, None
+        self.named_actions[DATASET_ACTIONS[name]].setChecked(True)
+        self.train_tab.set_dataset(name, folder)
+
+    def _write_settings(self):
+        saved.save_window(self.saveGeometry(), self.saveState(), self.settings)
+        saved.set_train_form_state(self.train_tab.form_state(), self.settings)
+        if self.active_path and not self.is_modified:
+            saved.set_last_model_path(self.active_path, self.settings)
+        self.settings.sync()
+
+    def closeEvent(self, event):
+        buttons = QMessageBox.StandardButton
+        if self.train_tab.is_training and QMessageBox.question(
+                self, "Training is running",
+                "Stop training and quit? What this run has learnt will be lost.",
+                buttons.Yes | buttons.Cancel, buttons.Cancel) != buttons.Yes:
+            event.ignore()
+            return
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self._closing = True
+        self.train_tab.shutdown()   # stop, quit and wait: no "QThread: Destroyed" abort
+        self.data.shutdown()
+        self._write_settings()
+        event.accept()

@@ -1,0 +1,186 @@
+"""Launching DigitLab: the desktop entry installer, logging, the last-resort error dialog,
+the Qt platform check, and `python -m desktop` itself."""
+
+import configparser
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QtMsgType
+from PySide6.QtWidgets import QMessageBox
+
+from desktop import app, install, settings
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def clean_logging():
+    """Undo setup_logging's handlers, so later tests do not write into a deleted folder."""
+    yield
+    root = logging.getLogger()
+    while app._installed_handlers:
+        handler = app._installed_handlers.pop()
+        root.removeHandler(handler)
+        handler.close()
+
+
+def read_desktop_file(path):
+    parser = configparser.ConfigParser(interpolation=None, strict=True)
+    parser.optionxform = str  # keys are case-sensitive in desktop files
+    parser.read(path, encoding="utf-8")
+    return parser["Desktop Entry"]
+
+
+# --- desktop entry ----------------------------------------------------------------------------
+
+def test_install_writes_a_desktop_entry_and_uninstall_removes_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    assert install.main([]) == 0
+    entry_path = tmp_path / "share" / "applications" / "digitlab.desktop"
+    icon_path = tmp_path / "share" / "icons" / "hicolor" / "256x256" / "apps" / "digitlab.png"
+    assert str(entry_path) in capsys.readouterr().out
+    entry = read_desktop_file(entry_path)
+    assert entry["Type"] == "Application"
+    assert entry["Terminal"] == "false"
+    assert entry["Categories"] == "Education;Science;"
+    assert entry["StartupWMClass"] == "DigitLab"
+    executable = entry["Exec"].split()[0].strip('"')
+    assert Path(executable).is_absolute() and os.access(executable, os.X_OK)
+    assert Path(entry["Icon"]) == icon_path and icon_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    validator = shutil.which("desktop-file-validate")
+    if validator:
+        assert subprocess.run([validator, str(entry_path)], capture_output=True).returncode == 0
+
+    assert install.main(["--uninstall"]) == 0
+    assert not entry_path.exists() and not icon_path.exists()
+
+
+def test_install_ignores_a_relative_xdg_data_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/share")
+    expected = tmp_path / ".local" / "share" / "applications" / "digitlab.desktop"
+    assert install.desktop_file_path() == expected
+
+
+def test_the_desktop_entry_runs_this_python_from_the_checkout(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "venv" / "bin" / "python"))
+    command = install.launch_command()
+    assert command == [str(tmp_path / "venv" / "bin" / "python"), "-m", "desktop"]
+    text = install.desktop_entry(command, "/icons/digitlab.png", install.REPOSITORY)
+    assert f"Path={install.REPOSITORY}\n" in text
+
+
+def test_exec_arguments_are_quoted_as_the_spec_says():
+    assert install.quote_exec_argument("/usr/bin/python3") == "/usr/bin/python3"
+    assert install.quote_exec_argument("/home/a b/python") == '"/home/a b/python"'
+    # "$" is escaped inside quotes, then the backslash is escaped again as a string value.
+    assert install.quote_exec_argument("/opt/$x") == '"/opt/\\\\$x"'
+    assert install.quote_exec_argument("50%") == "50%%"
+
+
+# --- logging and errors -----------------------------------------------------------------------
+
+def test_logging_goes_to_a_file_when_there_is_no_console(tmp_path, monkeypatch, clean_logging):
+    monkeypatch.setattr(sys, "stdout", None)  # what pythonw gives a gui-script
+    monkeypatch.setattr(sys, "stderr", None)
+    app.ensure_stdio()
+    print("a stray print must not raise")
+    path = app.setup_logging(tmp_path / "logs" / "digitlab.log")
+    logging.getLogger("desktop.test").warning("written without a console")
+    for handler in app._installed_handlers:
+        handler.flush()
+    assert "written without a console" in path.read_text(encoding="utf-8")
+    assert len(app._installed_handlers) == 1  # no console handler on a null stream
+
+
+def test_log_file_is_in_the_per_user_folder(private_home):
+    assert app.log_path() == private_home / "logs" / "digitlab.log"
+
+
+def test_an_uncaught_exception_is_logged_and_shown_with_the_log_location(
+        qtbot, tmp_path, monkeypatch, clean_logging):
+    log_file = app.setup_logging(tmp_path / "digitlab.log")
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: shown.append(text))
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    reporter = app.ErrorReporter(log_file).install()
+    try:
+        raise ZeroDivisionError("the bug")
+    except ZeroDivisionError:
+        sys.excepthook(*sys.exc_info())
+    assert len(shown) == 1 and "the bug" in shown[0] and str(log_file) in shown[0]
+    text = log_file.read_text(encoding="utf-8")
+    assert "Traceback" in text and "ZeroDivisionError: the bug" in text
+
+    # From another thread the dialog is still built on the GUI thread, through a queued signal.
+    worker = threading.Thread(target=lambda: 1 / 0)
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: len(shown) == 2)
+    assert "ZeroDivisionError" in shown[1]
+    del reporter
+
+
+def test_missing_xcb_cursor_is_named(monkeypatch, caplog):
+    def no_library(name):
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(app.ctypes, "CDLL", no_library)
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    message = app.check_qt_platform()
+    assert "libxcb-cursor0" in message and "sudo apt install libxcb-cursor0" in message
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert app.check_qt_platform() is None
+
+
+def test_qt_platform_plugin_failure_logs_the_library_to_install(monkeypatch, caplog):
+    def no_library(name):
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(app.ctypes, "CDLL", no_library)
+    monkeypatch.setattr(app, "_plugin_hint_given", False)
+    monkeypatch.setattr(app, "_notify_desktop", lambda text: None)
+    with caplog.at_level(logging.INFO):
+        app._qt_message_handler(QtMsgType.QtFatalMsg, None,
+                                'Could not load the Qt platform plugin "xcb" in "" even though '
+                                "it was found.")
+    assert "sudo apt install libxcb-cursor0" in caplog.text
+
+
+def test_settings_stay_in_the_private_folder(private_home, tmp_path):
+    assert Path(settings.settings_location()) == private_home / "settings.ini"
+    model = tmp_path / "a.npz"
+    model.write_bytes(b"x")
+    store = settings.open_settings()
+    for i in range(settings.MAX_RECENT_FILES + 3):
+        extra = tmp_path / f"m{i}.npz"
+        extra.write_bytes(b"x")
+        settings.add_recent_file(extra, store)
+    settings.add_recent_file(model, store)
+    (tmp_path / "m10.npz").unlink()  # a file that went away is not offered any more
+    recent = settings.recent_files(settings.open_settings())
+    assert recent[0] == str(model) and str(tmp_path / "m10.npz") not in recent
+    assert len(recent) <= settings.MAX_RECENT_FILES
+
+
+# --- launch -----------------------------------------------------------------------------------
+
+def test_python_m_desktop_shows_the_window_and_logs(private_home):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DIGITLAB_HOME=str(private_home),
+               **{app.BENCH_ENV: repr(time.time())})
+    result = subprocess.run([sys.executable, "-m", "desktop"], cwd=REPOSITORY, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if x.startswith(app.BENCH_PREFIX))
+    assert "visible=True" in line
+    assert "DigitLab" in (private_home / "logs" / "digitlab.log").read_text(encoding="utf-8")

@@ -1,0 +1,400 @@
+"""The main window, driven through its menu actions with the file dialogs and message boxes
+patched: which model is active, Save/Open/Import, the unsaved-model prompt, recent files,
+action states while training, the Data menu, and closing in the middle of a run."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QAction, QMouseEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QTableWidget,
+)
+
+from desktop import main_window, settings
+from desktop.main_window import MainWindow
+from nn.datasets import DATASETS, user_dataset_dir
+from nn.model import Model
+from nn.modelfile import load_model, save_model
+from nn.presets import mlp_architecture
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+Button = QMessageBox.StandardButton
+LEFT, NO_BUTTON = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+
+
+def tiny_model(hidden=16, accuracy=0.5, seed=0):
+    model = Model.from_architecture(mlp_architecture((hidden,)), rng=np.random.default_rng(seed))
+    model.info = {"name": f"tiny{hidden}", "test_accuracy": accuracy}
+    return model
+
+
+class Dialogs:
+    """Stands in for every modal dialog: records what was asked and answers as told."""
+
+    def __init__(self, monkeypatch):
+        self.questions, self.errors, self.warnings, self.abouts = [], [], [], []
+        self.answer = None          # None: Discard when offered, else Yes
+        self.open_paths, self.save_paths = [], []
+        self.open_calls = 0
+        monkeypatch.setattr(QMessageBox, "question", self.question)
+        monkeypatch.setattr(QMessageBox, "critical", lambda p, t, msg, *a: self.errors.append(msg))
+        monkeypatch.setattr(QMessageBox, "warning", lambda p, t, msg, *a: self.warnings.append(msg))
+        monkeypatch.setattr(QMessageBox, "about", lambda p, t, text: self.abouts.append(text))
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", self.get_open)
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", self.get_save)
+
+    def question(self, parent, title, text, buttons=Button.Yes | Button.No, default=None):
+        self.questions.append(title)
+        if self.answer is not None:
+            return self.answer
+        return Button.Discard if buttons & Button.Discard else Button.Yes
+
+    def get_open(self, *args, **kwargs):
+        self.open_calls += 1
+        return (str(self.open_paths.pop(0)) if self.open_paths else "", "")
+
+    def get_save(self, *args, **kwargs):
+        return (str(self.save_paths.pop(0)) if self.save_paths else "", "")
+
+
+@pytest.fixture
+def dialogs(monkeypatch):
+    return Dialogs(monkeypatch)
+
+
+@pytest.fixture
+def bundled(tmp_path, monkeypatch):
+    """A small stand-in for resources/default-model.npz, so tests are quick and hermetic."""
+    path = tmp_path / "bundled" / "default-model.npz"
+    path.parent.mkdir()
+    save_model(path, tiny_model(16, accuracy=0.5))
+    monkeypatch.setattr(main_window, "BUNDLED_MODEL", path)
+    return path
+
+
+@pytest.fixture
+def window(qtbot, dialogs, bundled):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.train_tab.shutdown()
+
+
+def status(win):
+    return win.findChild(QLabel, "modelStatus").text()
+
+
+def action(win, name):
+    return win.findChild(QAction, name)
+
+
+def draw_stroke(pad, points):
+    """Press, move with the button held, release: fractions of the pad's size."""
+    def send(kind, fx, fy, button, buttons):
+        pos = QPointF(fx * pad.width(), fy * pad.height())
+        QApplication.sendEvent(pad, QMouseEvent(kind, pos, pad.mapToGlobal(pos), button, buttons,
+                                                Qt.KeyboardModifier.NoModifier))
+    send(QEvent.Type.MouseButtonPress, *points[0], LEFT, LEFT)
+    for a, b in zip(points, points[1:]):
+        for t in np.linspace(0, 1, 12)[1:]:
+            send(QEvent.Type.MouseMove, a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t,
+                 NO_BUTTON, LEFT)
+    send(QEvent.Type.MouseButtonRelease, *points[-1], LEFT, NO_BUTTON)
+
+
+SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.8)]
+
+
+# --- the active model -------------------------------------------------------------------------
+
+def test_window_opens_with_the_bundled_model(window, bundled):
+    assert window.active_path == str(bundled) and not window.is_modified
+    text = status(window)
+    assert "default-model" in text and "784-16-10 ReLU" in text and "50.0%" in text
+    assert "unsaved" not in text
+    assert window.windowTitle() == "DigitLab — default-model[*]"
+    assert [window.tabs.tabText(i) for i in range(2)] == ["Draw", "Train"]
+    draw_stroke(window.draw_tab.pad, SEVEN)
+    assert window.draw_tab.findChild(QLabel, "predictedDigit").text() != ""
+
+
+def test_the_real_bundled_model_loads_when_present():
+    path = REPOSITORY / "resources" / "default-model.npz"
+    if not path.is_file():
+        pytest.skip("resources/default-model.npz is not there yet")
+    assert load_model(path).predict_proba(np.zeros((1, 784), np.float32)).shape == (1, 10)
+
+
+def test_without_any_model_the_status_says_so_and_save_is_off(qtbot, dialogs, monkeypatch,
+                                                               tmp_path):
+    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "missing.npz")
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert win.active_model is None and "No model" in status(win)
+    assert not action(win, "saveAction").isEnabled() and not action(win, "saveAsAction").isEnabled()
+    assert action(win, "startAction").isEnabled() and action(win, "openAction").isEnabled()
+    assert not action(win, "pauseAction").isEnabled() and not action(win, "stopAction").isEnabled()
+
+
+def test_save_as_writes_a_file_that_loads_back(window, dialogs, tmp_path):
+    dialogs.save_paths.append(tmp_path / "mine")  # no suffix: .npz is added
+    action(window, "saveAsAction").trigger()
+    saved_path = tmp_path / "mine.npz"
+    copy = load_model(saved_path)
+    for (_, a), (_, b) in zip(copy.named_params(), window.active_model.named_params()):
+        np.testing.assert_array_equal(a, b)
+    assert window.active_path == str(saved_path) and "mine" in status(window)
+    assert dialogs.errors == []
+
+
+def test_save_of_the_bundled_model_asks_for_a_new_file(window, dialogs, bundled, tmp_path):
+    before = bundled.read_bytes()
+    dialogs.save_paths.append(tmp_path / "copy.npz")
+    action(window, "saveAction").trigger()
+    assert (tmp_path / "copy.npz").is_file() and bundled.read_bytes() == before
+
+
+def test_open_makes_the_model_active_everywhere(window, dialogs, tmp_path):
+    other = tiny_model(32, accuracy=0.9, seed=3)
+    save_model(tmp_path / "other.npz", other)
+    dialogs.open_paths.append(tmp_path / "other.npz")
+    action(window, "openAction").trigger()
+    text = status(window)
+    assert "other" in text and "784-32-10 ReLU" in text and "90.0%" in text
+    draw_stroke(window.draw_tab.pad, SEVEN)
+    expected = other.predict_proba(window.draw_tab.last_input[None])[0]
+    digit = window.draw_tab.findChild(QLabel, "predictedDigit").text()
+    assert digit == other.class_names[int(np.argmax(expected))]
+
+
+@pytest.mark.parametrize("content", ["random", "foreign"])
+def test_a_bad_file_shows_an_error_and_the_model_stays(window, dialogs, tmp_path, content):
+    path = tmp_path / "bad.npz"
+    if content == "random":
+        path.write_bytes(np.random.default_rng(0).bytes(2000))
+    else:
+        np.savez(path, weights=np.ones((3, 3)), labels=np.arange(4))
+    before = window.active_model
+    dialogs.open_paths.append(path)
+    action(window, "openAction").trigger()
+    assert len(dialogs.errors) == 1 and "bad.npz" in dialogs.errors[0]
+    assert "\n" not in dialogs.errors[0]
+    assert window.active_model is before and "default-model" in status(window)
+
+
+def test_import_notebook_weights_gives_an_unsaved_784_10_10(window, dialogs, tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "nb.npz", W1=rng.normal(size=(10, 784)), b1=np.zeros((10, 1)),
+             W2=rng.normal(size=(10, 10)), b2=np.zeros((10, 1)))
+    dialogs.open_paths.append(tmp_path / "nb.npz")
+    action(window, "importNotebookAction").trigger()
+    assert "784-10-10 ReLU" in status(window) and "unsaved" in status(window)
+    assert window.isWindowModified()
+
+
+# --- unsaved models ---------------------------------------------------------------------------
+
+def test_a_trained_model_is_active_and_unsaved_and_open_asks_first(window, dialogs, tmp_path):
+    trained = tiny_model(24, accuracy=0.7)
+    window.train_tab.model_trained.emit(trained)
+    assert window.active_model is trained and "unsaved" in status(window)
+    assert window.isWindowModified()
+
+    save_model(tmp_path / "other.npz", tiny_model(32))
+    dialogs.answer = Button.Cancel
+    action(window, "openAction").trigger()
+    assert dialogs.questions == ["Unsaved model"] and dialogs.open_calls == 0
+    assert window.active_model is trained
+
+    dialogs.answer = Button.Save  # saves first (asking where), then opens
+    dialogs.save_paths.append(tmp_path / "kept.npz")
+    dialogs.open_paths.append(tmp_path / "other.npz")
+    action(window, "openAction").trigger()
+    assert load_model(tmp_path / "kept.npz").info["name"] == "tiny24"
+    assert "784-32-10" in status(window) and "unsaved" not in status(window)
+
+
+def test_closing_with_an_unsaved_model_asks_and_cancel_keeps_the_window(window, dialogs):
+    window.train_tab.model_trained.emit(tiny_model(24))
+    dialogs.answer = Button.Cancel
+    assert not window.close()
+    assert window.isVisible() and dialogs.questions == ["Unsaved model"]
+    dialogs.answer = Button.Discard
+    assert window.close()
+
+
+def test_a_failed_run_is_reported_and_the_model_stays(window, dialogs):
+    before = window.active_model
+    window.train_tab.training_failed.emit("The loss became NaN; lower the learning rate.")
+    assert dialogs.warnings == ["The loss became NaN; lower the learning rate."]
+    assert window.active_model is before
+
+
+# --- settings between sessions ----------------------------------------------------------------
+
+def test_recent_files_list_saved_models_and_reopen_them(window, dialogs, tmp_path):
+    for name in ("first", "second"):
+        dialogs.save_paths.append(tmp_path / f"{name}.npz")
+        action(window, "saveAsAction").trigger()
+    recent = [a.text() for a in window.recent_menu.actions()]
+    assert recent == ["&1 second.npz", "&2 first.npz"] and window.recent_menu.isEnabled()
+    window.recent_menu.actions()[1].trigger()
+    assert window.active_path == str(tmp_path / "first.npz")
+
+
+def test_the_last_model_is_reopened_at_the_next_launch(qtbot, window, dialogs, bundled, tmp_path):
+    save_model(tmp_path / "last.npz", tiny_model(32))
+    dialogs.open_paths.append(tmp_path / "last.npz")
+    action(window, "openAction").trigger()
+    window.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.active_path == str(tmp_path / "last.npz")
+    again.close()
+
+    (tmp_path / "last.npz").write_bytes(b"broken")
+    third = MainWindow()
+    qtbot.addWidget(third)
+    assert third.active_path == str(bundled)
+    assert "could not be reopened" in third.statusBar().currentMessage()
+
+
+def test_window_state_and_dataset_are_kept(qtbot, window, mnist_dir):
+    window.resize(640, 480)  # inside the offscreen screen, which clamps restored geometry
+    window.choose_dataset("fashion-mnist")
+    window.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.size().width() == 640 and action(again, "fashionAction").isChecked()
+    assert settings.dataset_choice() == ("fashion-mnist", None)
+
+
+# --- training through the menus ---------------------------------------------------------------
+
+def test_actions_while_training_and_stop_keeps_what_was_learnt(qtbot, window, dialogs, mnist_dir):
+    window.train_tab.train_limit = window.train_tab.test_limit = 2000
+    window.choose_dataset("mnist", str(mnist_dir))
+    with qtbot.waitSignal(window.train_tab.state_changed, timeout=5000):
+        action(window, "startAction").trigger()
+    assert window.tabs.currentWidget() is window.train_tab
+    for name in ("startAction", "openAction", "importNotebookAction", "newModelAction",
+                 "mnistAction", "downloadAction", "useFolderAction"):
+        assert not action(window, name).isEnabled(), name
+    for name in ("pauseAction", "stopAction", "saveAsAction", "quitAction", "aboutAction"):
+        assert action(window, name).isEnabled(), name
+    assert not window.recent_menu.isEnabled()
+    action(window, "pauseAction").trigger()
+    assert action(window, "pauseAction").text() == "&Resume"
+    action(window, "pauseAction").trigger()
+    bar = window.train_tab.findChild(QProgressBar, "trainingProgress")
+    qtbot.waitUntil(lambda: bar.value() > bar.minimum(), timeout=30000)  # something learnt
+    with qtbot.waitSignal(window.train_tab.model_trained, timeout=30000):
+        action(window, "stopAction").trigger()
+    qtbot.waitUntil(lambda: not window.train_tab.is_training, timeout=10000)
+    assert action(window, "startAction").isEnabled()
+    assert not action(window, "stopAction").isEnabled()
+    assert "unsaved" in status(window) and window.active_path is None
+    assert dialogs.warnings == []
+
+
+CLOSE_DURING_TRAINING = textwrap.dedent("""
+    import sys
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox, QProgressBar
+    app = QApplication([])
+    asked = []
+    def answer(*args, **kwargs):
+        asked.append(args[1])
+        return QMessageBox.StandardButton.Yes  # "stop training and quit"
+    QMessageBox.question = answer
+    from desktop.main_window import MainWindow
+    window = MainWindow()
+    window.train_tab.train_limit = window.train_tab.test_limit = 4000
+    window.choose_dataset("mnist", sys.argv[1])
+    window.show()
+    window.named_actions["startAction"].trigger()
+    bar = window.findChild(QProgressBar, "trainingProgress")
+    def close_after_first_progress():
+        if window.train_tab.is_training and bar.value() > bar.minimum():
+            window.close()
+        else:
+            QTimer.singleShot(20, close_after_first_progress)
+    QTimer.singleShot(20, close_after_first_progress)
+    QTimer.singleShot(60000, lambda: sys.exit(3))  # never hang the test suite
+    status = app.exec()
+    print("asked:", asked, "training:", window.train_tab.is_training)
+    sys.exit(status)
+""")
+
+
+def test_closing_in_the_middle_of_training_exits_cleanly(mnist_dir, private_home):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DIGITLAB_HOME=str(private_home))
+    result = subprocess.run([sys.executable, "-c", CLOSE_DURING_TRAINING, str(mnist_dir)],
+                            cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=90)
+    assert result.returncode == 0, result.stderr
+    assert "QThread: Destroyed" not in result.stderr
+    assert "asked: ['Training is running'] training: False" in result.stdout
+
+
+# --- Data menu --------------------------------------------------------------------------------
+
+def test_use_folder_checks_the_folder(window, dialogs, monkeypatch, tmp_path, mnist_dir):
+    folders = [str(tmp_path), str(mnist_dir)]
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: folders.pop(0))
+    action(window, "useFolderAction").trigger()
+    assert len(dialogs.errors) == 1 and "does not hold" in dialogs.errors[0]
+    assert settings.dataset_choice() == ("mnist", None)
+    action(window, "useFolderAction").trigger()
+    assert settings.dataset_choice() == ("mnist", str(mnist_dir))
+    assert window.train_tab._data_dir == str(mnist_dir)
+
+
+def test_download_runs_off_the_gui_thread_with_progress(qtbot, window, dialogs, mnist_dir):
+    window.data.mirrors = [mnist_dir.as_uri() + "/"]  # "download" from the local copy
+    with qtbot.waitSignal(window.data.dataset_ready, timeout=60000):
+        action(window, "downloadAction").trigger()
+        assert window.data.is_busy and window.data.dialog is not None
+    qtbot.waitUntil(lambda: not window.data.is_busy)
+    folder = user_dataset_dir(DATASETS["mnist"])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(DATASETS["mnist"].files.values())
+    assert dialogs.errors == []
+
+
+def test_download_failure_is_one_dialog(qtbot, window, dialogs, tmp_path):
+    window.data.mirrors = [(tmp_path / "empty").as_uri() + "/"]
+    action(window, "downloadAction").trigger()
+    qtbot.waitUntil(lambda: not window.data.is_busy, timeout=10000)
+    assert len(dialogs.errors) == 1
+
+
+# --- help -------------------------------------------------------------------------------------
+
+def test_keyboard_shortcuts_are_listed_from_the_actions(window):
+    action(window, "shortcutsAction").trigger()
+    table = window.findChild(QTableWidget, "shortcutsTable")
+    rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    assert rows["Open Model"] == "Ctrl+O"
+    assert rows["Save Model"] == "Ctrl+S"
+    assert rows["Save Model As"] == "Ctrl+Shift+S"
+    assert rows["Quit"] == "Ctrl+Q" and rows["Start"] == "F5"
+
+
+def test_about_names_versions_and_folders(window, dialogs, private_home):
+    action(window, "aboutAction").trigger()
+    text = dialogs.abouts[0]
+    for needle in ("NumPy", "PySide6", "pyqtgraph", "Python", str(private_home / "logs"),
+                   str(private_home / "settings.ini")):
+        assert needle in text
