@@ -87,22 +87,6 @@ IDLE_ONLY = ("openAction", "importNotebookAction", "startAction", "newModelActio
 log = logging.getLogger(__name__)
 
 
-class _SavedOptimizerState:
-    """Looks like an optimizer to `save_model`, for a model opened from a file with optimizer
-    state: Save As then keeps that state, so training can still resume from the copy."""
-
-    def __init__(self, state):
-        settings, self.arrays = state
-        self.settings = {k: v for k, v in settings.items() if k != "t"}
-        self.t = settings.get("t", 0)
-
-    def config(self):
-        return self.settings
-
-    def state_arrays(self):
-        return self.arrays
-
-
 class MainWindow(QMainWindow):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -329,12 +313,8 @@ class MainWindow(QMainWindow):
         return self._write(path)
 
     def _write(self, path):
-        model = self.active_model
-        optimizer = getattr(model, "last_optimizer", None)
-        if optimizer is None and model.optimizer_state is not None:
-            optimizer = _SavedOptimizerState(model.optimizer_state)
         try:
-            save_model(path, model, optimizer=optimizer)
+            save_model(path, self.active_model)
         except DigitLabError as error:
             QMessageBox.critical(self, "Cannot save model", str(error))
             return False

@@ -29,7 +29,7 @@ class TrainTab(QWidget):
     """
 
     state_changed = Signal()       # started, paused, resumed, stopped or finished
-    model_trained = Signal(object)  # the new Model, with .info and .last_optimizer
+    model_trained = Signal(object)  # the new Model, with .info and .optimizer_state
     training_failed = Signal(str)  # a sentence for the user; the window shows the dialog
     status_message = Signal(str)
 

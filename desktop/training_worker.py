@@ -141,7 +141,7 @@ class TrainingWorker(QObject):
         self.status.emit("Measuring the accuracy on the test set…")
         test_accuracy = model.accuracy(x_test, y_test) if len(x_test) else None
         model.info = self._info(model, result, split.name, test_accuracy)
-        model.last_optimizer = result.optimizer
+        model.optimizer_state = result.optimizer.snapshot()
         log.info("Trained %s: %d epochs, test accuracy %s%s", model.info["name"],
                  len(result.history), test_accuracy, " (stopped early)" if result.stopped else "")
         self.finished.emit(model, result)
@@ -157,12 +157,6 @@ class TrainingWorker(QObject):
                             f"{_short_title(job.dataset)}; choose “New model from these "
                             f"settings” to train on it.")
         model = copy.deepcopy(job.base_model)
-        previous = model.__dict__.pop("last_optimizer", None)
-        if previous is not None:
-            # A model trained in this session carries its live optimizer: hand its running state
-            # to resume_optimizer the way a model file would.
-            model.optimizer_state = (previous.config() | {"t": previous.t},
-                                     previous.state_arrays())
         return model, resume_optimizer(model, job.config)
 
     def _on_progress(self, record):

@@ -39,7 +39,8 @@ NOTEBOOK_SHAPES = {"W1": (10, 784), "b1": (10, 1), "W2": (10, 10), "b2": (10, 1)
 
 
 def save_model(path, model, optimizer=None):
-    """Write ``model`` (and ``optimizer``'s state, if given) to ``path`` atomically.
+    """Write ``model`` to ``path`` atomically, with the optimizer's state so that training can
+    resume: ``optimizer``'s when given, else the ``model.optimizer_state`` it carries (if any).
 
     The archive goes to a temporary file in the same folder, is flushed to disk, and only
     then renamed over ``path``: a crash or a full disk never leaves half a model behind.
@@ -52,9 +53,10 @@ def save_model(path, model, optimizer=None):
         "info": model.info,
     }
     arrays = dict(model.named_params())
-    if optimizer is not None:
-        meta["optimizer"] = optimizer.config() | {"t": optimizer.t}
-        arrays |= {f"optimizer.{k}": a for k, a in optimizer.state_arrays().items()}
+    state = optimizer.snapshot() if optimizer is not None else model.optimizer_state
+    if state is not None:
+        meta["optimizer"], state_arrays = state
+        arrays |= {f"optimizer.{k}": a for k, a in state_arrays.items()}
     arrays["meta"] = np.array(json.dumps(meta))
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

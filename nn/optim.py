@@ -36,6 +36,11 @@ class Optimizer:
         """Running state as {"momentum.0": array, ...}, for saving alongside the model."""
         return {f"{name}.{i}": a for name, arrays in self.state.items() for i, a in enumerate(arrays)}
 
+    def snapshot(self):
+        """``(settings, arrays)``: a copy of everything needed to resume, as model files hold it."""
+        return (self.config() | {"t": self.t},
+                {k: a.copy() for k, a in self.state_arrays().items()})
+
     def load_state_arrays(self, arrays, t):
         for key, a in arrays.items():
             name, i = key.rsplit(".", 1)

@@ -99,7 +99,7 @@ def test_start_trains_a_model_and_draws_the_curves(qtbot, tab):
     assert "stopped_early" not in info and info["app_version"] and info["created"]
     json.dumps(info)  # goes into the model file as is
     assert model.summary().startswith("784-32-10")
-    assert model.last_optimizer is not None
+    assert model.optimizer_state is not None
     assert "test accuracy" in tab.statusLabel.text()
 
 
