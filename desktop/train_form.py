@@ -14,6 +14,7 @@ import re
 from PySide6.QtCore import QRegularExpression, Qt
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
 )
 
+from nn.augment import Augmentation
 from nn.datasets import DATASETS
 from nn.layers import ACTIVATIONS
 from nn.model import describe
@@ -67,6 +69,8 @@ TOOLTIPS = {
     "epochsSpin": "How many times training goes through the whole training set.",
     "weightDecaySpin": "Pulls weights towards zero at every step, a brake on over-fitting; "
                        "0 turns it off.",
+    "augmentCheck": "Show the network randomly shifted, rotated, scaled, slanted, thicker and "
+                    "thinner copies of the images: slower to learn, reads drawings better.",
     "seedSpin": "Seed of the random numbers (initial weights, shuffling, dropout), so a run can "
                 "be repeated exactly.",
 }
@@ -177,6 +181,8 @@ class TrainForm(QGroupBox):
         self.epochsSpin = add(layout, "Epochs", "epochsSpin", _spin(QSpinBox(), (1, MAX_EPOCHS)))
         self.weightDecaySpin = add(layout, "Weight decay", "weightDecaySpin",
                                    _spin(LogSpinBox(), WEIGHT_DECAY_RANGE, decimals=SPIN_DECIMALS))
+        self.augmentCheck = add(layout, "Augment", "augmentCheck",
+                                QCheckBox("Distort the training images"))
         self.seedSpin = add(layout, "Seed", "seedSpin", _spin(QSpinBox(), (0, MAX_SEED)))
         for name, tip in TOOLTIPS.items():
             getattr(self, name).setToolTip(tip)
@@ -224,7 +230,8 @@ class TrainForm(QGroupBox):
             self.preset.config, epochs=self.epochsSpin.value(),
             batch_size=self.batchSizeSpin.value(), optimizer=self.optimizerCombo.currentData(),
             learning_rate=self.learningRateSpin.value(), schedule=self.scheduleCombo.currentData(),
-            weight_decay=self.weightDecaySpin.value(), seed=self.seedSpin.value())
+            weight_decay=self.weightDecaySpin.value(), seed=self.seedSpin.value(),
+            augmentation=Augmentation() if self.augmentCheck.isChecked() else None)
 
     # --- start from -----------------------------------------------------------------------------
 
@@ -287,6 +294,7 @@ class TrainForm(QGroupBox):
             self.epochsSpin.setValue(config.epochs)
             self.weightDecaySpin.setValue(config.weight_decay)
             self.seedSpin.setValue(config.seed)
+            self.augmentCheck.setChecked(config.augmentation is not None)
 
     # --- settings -------------------------------------------------------------------------------
 
@@ -299,7 +307,7 @@ class TrainForm(QGroupBox):
             "learning_rate": self.learningRateSpin.value(),
             "schedule": self.scheduleCombo.currentData(), "batch_size": self.batchSizeSpin.value(),
             "epochs": self.epochsSpin.value(), "weight_decay": self.weightDecaySpin.value(),
-            "seed": self.seedSpin.value(),
+            "seed": self.seedSpin.value(), "augment": self.augmentCheck.isChecked(),
         }
 
     def set_form_state(self, state):
@@ -327,6 +335,8 @@ class TrainForm(QGroupBox):
                               ("batch_size", self.batchSizeSpin), ("epochs", self.epochsSpin),
                               ("weight_decay", self.weightDecaySpin), ("seed", self.seedSpin)):
                 _set_number(spin, state.get(key))
+            if isinstance(state.get("augment"), bool):
+                self.augmentCheck.setChecked(state["augment"])
 
 
 def _combo(items):

@@ -275,7 +275,10 @@ def test_form_state_round_trip_and_bad_values(qtbot):
                         (form.epochsSpin, 7), (form.weightDecaySpin, 0.0001),
                         (form.dropoutSpin, 0.1), (form.seedSpin, 42)):
         spin.setValue(value)
+    form.augmentCheck.setChecked(True)
+    assert form.config().augmentation is not None
     state = json.loads(json.dumps(tab.form_state()))
+    assert state["augment"] is True
 
     other = TrainTab()
     qtbot.addWidget(other)
