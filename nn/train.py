@@ -116,12 +116,11 @@ def resume_optimizer(model, config):
     return optimizer
 
 
-def split_validation(x, y, size, rng):
-    """Hold ``size`` random examples out of (x, y): returns x_train, y_train, x_val, y_val."""
-    size = min(size, len(x) // 5)  # never take more than a fifth of a small dataset
-    order = rng.permutation(len(x))
-    val, train = order[:size], order[size:]
-    return x[train], y[train], x[val], y[val]
+def split_validation(n, size, rng):
+    """Indices (train, validation) that hold ``size`` random examples of n out of training."""
+    size = min(size, n // 5)  # never take more than a fifth of a small dataset
+    order = rng.permutation(n)
+    return order[size:], order[:size]
 
 
 def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimizer=None):
@@ -138,24 +137,26 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
     if len(x) < 2:
         raise TrainingError(f"Training needs at least 2 examples; the dataset has {len(x)}.")
     x = np.asarray(x, dtype=np.float32).reshape((-1,) + model.input_shape)
-    x, y, x_val, y_val = split_validation(x, y, config.validation_size, rng)
+    train_index, val_index = split_validation(len(x), config.validation_size, rng)
+    x_val, y_val = x[val_index], y[val_index]
     optimizer = optimizer or make_optimizer(model, config)
-    n = len(x)
+    n = len(train_index)
     batch = n if config.batch_size <= 0 else min(config.batch_size, n)
     batches = -(-n // batch)
     total_samples = config.epochs * n
     stop = stop or threading.Event()
     clock = _Clock()
     history, best = [], _BestWeights(model, config.early_stopping_patience)
-    shuffled = np.empty_like(x) if batch < n else x
+    # The training examples, in one contiguous buffer: full batch copies them once; mini-batches
+    # refill it with a new shuffled order every epoch, so that batches are plain fast slices.
+    shuffled = x[train_index]
+    labels = y[train_index]
 
     for epoch in range(config.epochs):
-        if batch < n:  # one contiguous shuffled copy per epoch: fast slices, no fancy indexing
-            order = rng.permutation(n)
+        if batch < n:
+            order = train_index[rng.permutation(n)]
             np.take(x, order, axis=0, out=shuffled)
             labels = y[order]
-        else:
-            labels = y
         loss_sum = correct = 0.0
         for b in range(batches):
             _wait_while_paused(pause, stop, clock)

@@ -288,8 +288,8 @@ def test_early_stopping_leaves_the_model_at_its_best_validation_accuracy():
     accuracies = [e.val_accuracy for e in result.history]
     assert result.best_epoch == int(np.argmax(accuracies)) + 1
     # The same held-out examples the loop used: same seed, same first draw.
-    _, _, x_val, y_val = split_validation(x, y, config.validation_size,
-                                          np.random.default_rng(config.seed))
+    _, val = split_validation(len(x), config.validation_size, np.random.default_rng(config.seed))
+    x_val, y_val = x[val], y[val]
     assert model.accuracy(x_val, y_val) == max(accuracies)
 
 
@@ -325,7 +325,8 @@ def identified_problem(n, seed):
 def test_split_validation_holds_out_disjoint_examples():
     x, y = identified_problem(100, seed=15)
 
-    x_tr, y_tr, x_val, y_val = split_validation(x, y, 15, np.random.default_rng(0))
+    train_index, val_index = split_validation(len(x), 15, np.random.default_rng(0))
+    x_tr, y_tr, x_val, y_val = x[train_index], y[train_index], x[val_index], y[val_index]
 
     assert (len(x_tr), len(y_tr), len(x_val), len(y_val)) == (85, 85, 15, 15)
     ids_tr, ids_val = set(x_tr[:, 0].astype(int)), set(x_val[:, 0].astype(int))
@@ -335,8 +336,8 @@ def test_split_validation_holds_out_disjoint_examples():
 
 def test_split_validation_never_takes_more_than_a_fifth():
     x, y = identified_problem(100, seed=16)
-    _, _, x_val, _ = split_validation(x, y, 5000, np.random.default_rng(0))
-    assert len(x_val) == 20
+    _, val_index = split_validation(len(x), 5000, np.random.default_rng(0))
+    assert len(val_index) == 20
 
 
 def test_train_size_limits_examples_and_validation_is_held_out_of_training():
