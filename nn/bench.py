@@ -23,14 +23,26 @@ import numpy as np
 from nn.datasets import load_dataset
 from nn.errors import DigitLabError
 from nn.model import Model
-from nn.presets import PRESETS
-from nn.train import EpochProgress, train
+from nn.presets import PRESETS, Preset, cnn_architecture, mlp_architecture
+from nn.train import EpochProgress, TrainConfig, train
 
 THRESHOLDS = (0.97, 0.98, 0.99, 0.992)
+# The reference networks of the speed targets (issue "Fast and accurate"): plain Adam at a
+# constant learning rate, batch 128, as the PyTorch side trains them.
+REFERENCE_CONFIG = TrainConfig(epochs=3, batch_size=128, optimizer="adam", learning_rate=1e-3)
+REFERENCES = {
+    "mlp-256-128": Preset("mlp-256-128", "Reference MLP", "784-256-128-10, ReLU",
+                          mlp_architecture((256, 128)), REFERENCE_CONFIG),
+    "cnn-16-32": Preset("cnn-16-32", "Reference CNN",
+                        "conv5x5x16-pool-conv5x5x32-pool-dense128", cnn_architecture(
+                            (16, 32), kernel=5, dense=(128,)), REFERENCE_CONFIG, (1, 28, 28)),
+}
+NETWORKS = PRESETS | REFERENCES
 
 
 def add_bench_arguments(parser):
-    parser.add_argument("--preset", choices=PRESETS, default="mlp")
+    parser.add_argument("--preset", choices=NETWORKS, default="mlp",
+                        help="a preset, or a reference network of the speed targets")
     parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")
     parser.add_argument("--limit", type=int, help="use only the first N train and test images")
     parser.add_argument("--data", help="folder with the four MNIST IDX files")
@@ -73,7 +85,7 @@ def bench_numpy(preset, config, data):
 
 
 def cmd_bench(args, out):
-    preset = PRESETS[args.preset]
+    preset = NETWORKS[args.preset]
     config = preset.config if args.epochs is None else dataclasses.replace(preset.config, epochs=args.epochs)
     data = load_dataset("mnist", args.data, args.limit)
     report = {"preset": preset.name, "architecture": Model.from_architecture(

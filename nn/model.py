@@ -2,11 +2,12 @@
 
 import numpy as np
 
+from nn.conv import CONV_LAYERS
 from nn.layers import ACTIVATIONS, DENSE_LAYERS, DTYPE
 from nn.losses import softmax
 
 INFERENCE_BATCH = 1000
-LAYER_TYPES = {cls.__name__: cls for cls in DENSE_LAYERS}
+LAYER_TYPES = {cls.__name__: cls for cls in DENSE_LAYERS + CONV_LAYERS}
 ACTIVATION_TYPES = {cls.__name__ for cls in ACTIVATIONS.values()}
 
 
@@ -106,12 +107,14 @@ def build_layer(spec, rng):
 
 
 def describe(specs):
-    """Compact architecture name: "784-128-10 ReLU" for dense nets, "Conv2D > MaxPool2D > ..."
-    for anything else."""
+    """Compact architecture name: "784-128-10 ReLU" for dense nets, "Conv5x5x16 > MaxPool2 >
+    ReLU > ..." for anything else."""
     shown = [s for s in specs if s["type"] not in ("Dropout", "Flatten")]
     dense = [s for s in shown if s["type"] == "Dense"]
     activations = sorted({s["type"] for s in shown if s["type"] != "Dense"})
     if dense and all(s["type"] in ACTIVATION_TYPES for s in shown if s["type"] != "Dense"):
         sizes = [dense[0]["in"]] + [s["out"] for s in dense]
         return "-".join(map(str, sizes)) + "".join(f" {a}" for a in activations)
-    return " > ".join(f"Dense({s['out']})" if s["type"] == "Dense" else s["type"] for s in shown)
+    labels = {"Dense": "Dense({out})", "MaxPool2D": "MaxPool{size}",
+              "Conv2D": "Conv{kernel_size}x{kernel_size}x{out_channels}"}
+    return " > ".join(labels.get(s["type"], s["type"]).format(**s) for s in shown)
