@@ -108,7 +108,7 @@ class Conv2D(Layer):
         return cols.reshape(c * k * k, -1)
 
     def forward(self, x, training=False):
-        n, _, h, w = x.shape
+        n = len(x)
         h_out, w_out = self.output_shape(x.shape[1:])[1:]
         if not training:
             per_image = self.c_in * self.k * self.k * h_out * w_out * x.itemsize

@@ -63,7 +63,10 @@ def numeric_grad(f, a, eps=1e-6):
 def check_gradients(layer, x, rng):
     """Compare backward() with finite differences of L = sum(forward(x) * r) for fixed r."""
     r = rng.normal(size=layer.forward(x, training=True).shape)
-    loss = lambda: float(np.sum(layer.forward(x, training=True) * r))  # noqa: E731
+
+    def loss():
+        return float(np.sum(layer.forward(x, training=True) * r))
+
     layer.forward(x, training=True)
     dx = layer.backward(r)
     analytic = [dx] + [g.copy() for g in layer.grads]
@@ -190,7 +193,10 @@ def test_whole_cnn_gradient_matches_finite_differences():
             as_float64(layer)
     x = rng.random((3, 1, 8, 8))
     y = np.array([1, 4, 7])
-    loss = lambda: softmax_cross_entropy(model.forward(x, training=True), y)[0]  # noqa: E731
+
+    def loss():
+        return softmax_cross_entropy(model.forward(x, training=True), y)[0]
+
     model.backward(softmax_cross_entropy(model.forward(x, training=True), y)[2])
     first = model.layers[0]
     np.testing.assert_allclose(first.dW, numeric_grad(loss, first.W), rtol=1e-5, atol=1e-9)
