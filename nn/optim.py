@@ -96,6 +96,10 @@ class Adam(Optimizer):
                  decoupled=False):
         super().__init__(params, grads, weight_decay)
         self.beta1, self.beta2, self.eps, self.decoupled = beta1, beta2, eps, decoupled
+        # Adam runs a dozen element-wise steps per array per batch. Doing them in place,
+        # through one scratch array per parameter, avoids allocating a large temporary for
+        # each (and the page faults that come with every fresh large allocation).
+        self.scratch = [np.empty_like(p) for p in params]
 
     def step(self, lr):
         # Fold both bias corrections into one step size per call, not per array.
@@ -106,14 +110,24 @@ class Adam(Optimizer):
     def update(self, i, p, g, lr, decay):
         if decay and not self.decoupled:
             g = g + decay * p
-        m, v = self.state["m"][i], self.state["v"][i]
+        m, v, tmp = self.state["m"][i], self.state["v"][i], self.scratch[i]
+        # m = beta1 * m + (1 - beta1) * g
         m *= self.beta1
-        m += (1 - self.beta1) * g
+        np.multiply(g, 1 - self.beta1, out=tmp)
+        m += tmp
+        # v = beta2 * v + (1 - beta2) * g^2
         v *= self.beta2
-        v += (1 - self.beta2) * (g * g)
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - self.beta2
+        v += tmp
         if decay and self.decoupled:
             p *= 1 - lr * decay
-        p -= self.corrected_lr * m / (np.sqrt(v) + self.eps)
+        # p -= corrected_lr * m / (sqrt(v) + eps)
+        np.sqrt(v, out=tmp)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= self.corrected_lr
+        p -= tmp
 
     def config(self):
         return super().config() | {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}

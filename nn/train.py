@@ -155,7 +155,8 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
     for epoch in range(config.epochs):
         if batch < n:
             order = train_index[rng.permutation(n)]
-            np.take(x, order, axis=0, out=shuffled)
+            # mode="clip": with the default "raise", take() copies through a hidden buffer.
+            np.take(x, order, axis=0, out=shuffled, mode="clip")
             labels = y[order]
         loss_sum = correct = 0.0
         for b in range(batches):

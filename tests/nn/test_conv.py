@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from gradcheck import numerical_grad
 
 from nn.conv import Conv2D, MaxPool2D
 from nn.losses import softmax_cross_entropy
@@ -46,20 +47,6 @@ def as_float64(layer):
     return layer
 
 
-def numeric_grad(f, a, eps=1e-6):
-    """Central differences of the scalar f() with respect to each element of a (in place)."""
-    grad = np.zeros_like(a)
-    for idx in np.ndindex(a.shape):
-        old = a[idx]
-        a[idx] = old + eps
-        up = f()
-        a[idx] = old - eps
-        down = f()
-        a[idx] = old
-        grad[idx] = (up - down) / (2 * eps)
-    return grad
-
-
 def check_gradients(layer, x, rng):
     """Compare backward() with finite differences of L = sum(forward(x) * r) for fixed r."""
     r = rng.normal(size=layer.forward(x, training=True).shape)
@@ -70,7 +57,7 @@ def check_gradients(layer, x, rng):
     layer.forward(x, training=True)
     dx = layer.backward(r)
     analytic = [dx] + [g.copy() for g in layer.grads]
-    numeric = [numeric_grad(loss, x)] + [numeric_grad(loss, p) for p in layer.params]
+    numeric = [numerical_grad(loss, x)] + [numerical_grad(loss, p) for p in layer.params]
     for got, want in zip(analytic, numeric):
         assert got.shape == want.shape
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
@@ -199,7 +186,7 @@ def test_whole_cnn_gradient_matches_finite_differences():
 
     model.backward(softmax_cross_entropy(model.forward(x, training=True), y)[2])
     first = model.layers[0]
-    np.testing.assert_allclose(first.dW, numeric_grad(loss, first.W), rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(first.dW, numerical_grad(loss, first.W), rtol=1e-5, atol=1e-9)
 
 
 def test_tiny_cnn_overfits_a_small_batch():

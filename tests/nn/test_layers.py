@@ -8,14 +8,12 @@ references to the very same arrays that ``backward`` writes into.
 
 import numpy as np
 import pytest
+from gradcheck import EPS, numerical_grad
 
 from nn.layers import DTYPE, Dense, Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Tanh, init_weights
 from nn.losses import softmax_cross_entropy
 from nn.model import Model, build_layer
 from nn.presets import mlp_architecture
-
-EPS = 1e-6
-
 
 # --- helpers ------------------------------------------------------------------------------------
 
@@ -31,20 +29,6 @@ def as_float64(dense, rng=None):
     dense.params = [dense.W, dense.b]
     dense.grads = [dense.dW, dense.db]
     return dense
-
-
-def numerical_grad(f, a, eps=EPS):
-    """Central differences of the scalar f() with respect to every element of ``a`` (in place)."""
-    grad = np.zeros(a.shape, dtype=np.float64)
-    for idx in np.ndindex(a.shape):
-        old = a[idx]
-        a[idx] = old + eps
-        f_plus = f()
-        a[idx] = old - eps
-        f_minus = f()
-        a[idx] = old
-        grad[idx] = (f_plus - f_minus) / (2 * eps)
-    return grad
 
 
 def away_from_zero(rng, shape, low=0.1, high=1.5):
