@@ -21,12 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
+# isort: off
+from desktop.app import BENCH_ENV, BENCH_PREFIX  # first: it sets NumPy's threads as the app does
 import numpy as np  # noqa: E402
-
-from desktop.app import (  # first: it sets NumPy's threads as the app does
-    BENCH_ENV,
-    BENCH_PREFIX,
-)
+from nn.presets import PRESETS  # noqa: E402
+# isort: on
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 LAUNCH_RUNS = 3
@@ -100,7 +99,7 @@ def measure_pen_up(window, rng):
     return to_signal, to_screen
 
 
-def measure_training(window, data_dir):
+def measure_training(window, data_dir, preset):
     """(largest tick gap in ms, curve changes per second, seconds of training, ended how)."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication, QComboBox, QSpinBox
@@ -110,7 +109,7 @@ def measure_training(window, data_dir):
     tab.train_limit, tab.test_limit = TRAIN_LIMIT, TEST_LIMIT
     window.choose_dataset("mnist", str(data_dir))
     presets = tab.findChild(QComboBox, "presetCombo")
-    presets.setCurrentIndex(presets.findData("mlp"))
+    presets.setCurrentIndex(presets.findData(preset))
     tab.findChild(QSpinBox, "epochsSpin").setValue(TRAIN_EPOCHS)
     tab.new_model()
     outcome = []
@@ -157,7 +156,7 @@ def _figure(name, value, **extra):
             "comparison": ">=" if name in AT_LEAST else "<=", "ok": bool(ok), **extra}
 
 
-def run(data_dir):
+def run(data_dir, preset="mlp"):
     from nn.datasets import MNIST, find_data_dir
     from nn.errors import DataError
 
@@ -186,7 +185,6 @@ def run(data_dir):
     app.processEvents()
     if window.active_model is None:  # no bundled model yet: one as costly as the mlp preset
         from nn.model import Model
-        from nn.presets import PRESETS
 
         window.set_active_model(Model.from_architecture(PRESETS["mlp"].architecture))
     results["model"] = window.active_model.summary()
@@ -198,9 +196,9 @@ def run(data_dir):
     if data_dir is None:
         results["training"] = f"skipped: {data_error}"
     else:
-        gap, rate, seconds, outcome = measure_training(window, data_dir)
+        gap, rate, seconds, outcome = measure_training(window, data_dir, preset)
         run_info = {"seconds": round(seconds, 2), "outcome": outcome, "train_limit": TRAIN_LIMIT,
-                    "epochs": TRAIN_EPOCHS, "stop_after_s": TRAIN_SECONDS, "preset": "mlp"}
+                    "epochs": TRAIN_EPOCHS, "stop_after_s": TRAIN_SECONDS, "preset": preset}
         results["training_max_event_loop_gap_ms"] = _figure(
             "training_max_event_loop_gap_ms", gap, tick_ms=TICK_MS, **run_info)
         results["training_curve_updates_per_second"] = _figure(
@@ -216,8 +214,10 @@ def main(argv=None):
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--data", help="folder with the MNIST files (default: found as usual)")
+    parser.add_argument("--preset", choices=PRESETS, default="mlp",
+                        help="the network trained while the event loop is watched")
     args = parser.parse_args(argv)
-    results = run(args.data)
+    results = run(args.data, args.preset)
     if args.json:
         print(json.dumps(results, indent=2))
     else:
