@@ -283,8 +283,9 @@ class TrainForm(QGroupBox):
                 self.hiddenLayersEdit.setText(", ".join(map(str, hidden)))
                 _select(self.activationCombo, activation)
                 self.dropoutSpin.setValue(dropout)
-            else:
+            else:  # the preset's own network, shown from its first layer on
                 self.hiddenLayersEdit.setText(describe(preset.architecture))
+                self.hiddenLayersEdit.setCursorPosition(0)
             for widget in (self.hiddenLayersEdit, self.activationCombo, self.dropoutSpin):
                 widget.setEnabled(fields is not None)
             _select(self.optimizerCombo, config.optimizer)
