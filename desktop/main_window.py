@@ -32,6 +32,7 @@ from desktop import settings as saved
 from desktop.app import about_html
 from desktop.data_dialog import DataController
 from desktop.draw_tab import DrawTab
+from desktop.drawing_pad import CLEAR_KEYS
 from desktop.train_tab import TrainTab
 from nn.datasets import DATASETS
 from nn.errors import DigitLabError
@@ -389,8 +390,13 @@ class MainWindow(QMainWindow):
         """(what, keys) for every action of the window and its tabs that has a shortcut."""
         # The primary key only: the alternatives are keyboards' dedicated Open/Save/Help keys.
         native = QKeySequence.SequenceFormat.NativeText
-        return [(action.iconText(), action.shortcut().toString(native))
+        rows = [(action.iconText(), action.shortcut().toString(native))
                 for action in self.findChildren(QAction) if not action.shortcut().isEmpty()]
+        # The pad's own keys are key handlers, not actions: list them from the same constants.
+        undo = QKeySequence(QKeySequence.StandardKey.Undo).toString(native)
+        clear = " / ".join(QKeySequence(key).toString(native) for key in CLEAR_KEYS)
+        return rows + [("Undo the last stroke (on the pad)", undo),
+                       ("Clear the pad (on the pad)", clear)]
 
     @Slot()
     def show_shortcuts(self):

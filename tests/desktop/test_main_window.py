@@ -390,6 +390,8 @@ def test_keyboard_shortcuts_are_listed_from_the_actions(window):
     assert rows["Save Model"] == "Ctrl+S"
     assert rows["Save Model As"] == "Ctrl+Shift+S"
     assert rows["Quit"] == "Ctrl+Q" and rows["Start"] == "F5"
+    assert rows["Undo the last stroke (on the pad)"] == "Ctrl+Z"
+    assert rows["Clear the pad (on the pad)"] == "Del / Esc / Backspace"
 
 
 def test_about_names_versions_and_folders(window, dialogs, private_home):
