@@ -12,6 +12,7 @@ from PySide6.QtCore import QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from desktop.augment_preview import AugmentPreview
 from desktop.train_form import TrainForm
 from desktop.training_curves import TrainingCurves
 from desktop.training_worker import TrainingJob, TrainingWorker
@@ -68,6 +69,12 @@ class TrainTab(QWidget):
         left.addWidget(self.form)
         left.addLayout(buttons)
         left.addWidget(self.statusLabel)
+        # Only while Augment is ticked: then it shows what the option does to the images.
+        self.augmentPreview = AugmentPreview()
+        self.augmentPreview.setFixedWidth(FORM_WIDTH)
+        self.augmentPreview.setVisible(self.form.augmentCheck.isChecked())
+        self.form.augmentCheck.toggled.connect(self.augmentPreview.setVisible)
+        left.addWidget(self.augmentPreview)
         left.addStretch(1)
         self.training_curves = TrainingCurves(self.palette().color(QPalette.ColorRole.Text))
         self.lossPlot = self.training_curves.loss_plot
