@@ -23,6 +23,8 @@ PAUSE_POLL_SECONDS = 0.02
 # Cross-entropy starts near ln(10) = 2.3; a mean loss of 1000 means the right class gets a
 # probability of e^-1000. Such a run has diverged even if the numbers are still finite.
 DIVERGED_LOSS = 1e3
+# Larger batches (full batch, as in the notebook) are computed this many examples at a time.
+GRADIENT_CHUNK = 4096
 
 
 @dataclass(frozen=True)
@@ -172,15 +174,13 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
                                config.step_gamma)
             # Overflow is detected below and reported as divergence, not printed as a warning.
             with np.errstate(over="ignore", invalid="ignore"):
-                loss, probs, grad = softmax_cross_entropy(model.forward(xb, training=True), yb)
+                loss, batch_correct = batch_gradient(model, xb, yb)
             if not np.isfinite(loss) or loss > DIVERGED_LOSS:
                 raise TrainingError(
                     f"Training diverged: the loss became {loss:.3g} in epoch {epoch + 1}, batch "
                     f"{b + 1}. Lower the learning rate (now {config.learning_rate:g}), for "
                     f"example to {config.learning_rate / 10:g}, and start again.")
-            model.backward(grad)
             optimizer.step(lr)
-            batch_correct = int(np.count_nonzero(probs.argmax(axis=1) == yb))
             loss_sum += loss * len(yb)
             correct += batch_correct
             done = epoch * n + start + len(yb)
@@ -203,6 +203,33 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
         if best.update(epoch + 1, val_acc):
             break
     return TrainResult(history, optimizer, False, best.restore())
+
+
+def batch_gradient(model, x, y, chunk=GRADIENT_CHUNK):
+    """Forward and backward passes over a batch; leaves the batch's mean gradient in
+    ``model.grads`` and returns (mean loss, number of correct predictions).
+
+    A batch larger than ``chunk`` is processed in chunks. The gradient of a mean loss is the
+    mean of the per-example gradients, so the batch's gradient is the size-weighted average of
+    its chunks' gradients: the result is the same, but only one chunk's activations are held
+    at a time (a full batch of MNIST through a CNN would otherwise need gigabytes).
+    """
+    if len(x) <= chunk:
+        loss, probs, grad = softmax_cross_entropy(model.forward(x, training=True), y)
+        model.backward(grad)
+        return loss, int(np.count_nonzero(probs.argmax(axis=1) == y))
+    total = [np.zeros_like(g) for g in model.grads]
+    loss_sum = correct = 0
+    for start in range(0, len(x), chunk):
+        loss, correct_here = batch_gradient(model, x[start:start + chunk], y[start:start + chunk])
+        weight = len(y[start:start + chunk]) / len(x)
+        for t, g in zip(total, model.grads):
+            t += weight * g
+        loss_sum += weight * loss
+        correct += correct_here
+    for g, t in zip(model.grads, total):
+        np.copyto(g, t)
+    return loss_sum, correct
 
 
 def evaluate(model, x, y, batch_size=1000):
