@@ -30,6 +30,7 @@ from nn.model import describe
 from nn.optim import OPTIMIZERS
 from nn.presets import PRESETS, mlp_architecture
 from nn.schedules import SCHEDULES
+from nn.train import TrainConfig
 
 CONTINUE, NEW = "continue", "new"
 DENSE_INPUT = (784,)
@@ -240,7 +241,21 @@ class TrainForm(QGroupBox):
         model otherwise. A newly active model is what Start continues, so choose it."""
         self.update_continue(model, dataset)
         if continue_problem(model, dataset) is None:
+            self._show_settings_of(model)
             self.startFromCombo.setCurrentIndex(self.startFromCombo.findData(CONTINUE))
+
+    def _show_settings_of(self, model):
+        """When ``model`` is one of the presets' networks, show that preset with the settings
+        the model was trained with, so that Start continues it the way it was made (and never,
+        say, the notebook's 500 full-batch steps on a CNN)."""
+        preset = next((p for p in PRESETS.values() if p.architecture == model.architecture()),
+                      None)
+        if preset is None:
+            return
+        config = model.info.get("config")
+        with self._filling_in():
+            _select(self.presetCombo, preset.name)
+            self._fill_from_preset(preset, TrainConfig.from_dict(config) if config else None)
 
     def update_continue(self, model, dataset):
         """Enable "Continue" only when it is possible, and say why when it is not."""
@@ -274,9 +289,10 @@ class TrainForm(QGroupBox):
         finally:
             self._filling = previous
 
-    def _fill_from_preset(self, preset):
+    def _fill_from_preset(self, preset, config=None):
+        """The preset's network and training settings (``config`` instead, when given)."""
         fields = mlp_fields(preset)
-        config = preset.config
+        config = config or preset.config
         with self._filling_in():
             if fields is not None:
                 hidden, activation, dropout, _init = fields

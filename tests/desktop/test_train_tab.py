@@ -19,6 +19,7 @@ from desktop.training_worker import (
     TrainingJob,
     TrainingWorker,
 )
+from nn.augment import Augmentation
 from nn.model import Model
 from nn.presets import PRESETS, Preset, mlp_architecture
 
@@ -346,3 +347,23 @@ def test_the_worker_throttles_batch_progress(qapp, mnist_dir):
     assert 1 <= len(counter.batches) <= seconds / MIN_SECONDS_BETWEEN_BATCH_SIGNALS + epochs + 1
     assert len(counter.batches) < batches_run / 4
     assert counter.batches[-1].epoch == epochs  # the final record always gets through
+
+
+def test_an_active_preset_network_shows_its_preset_and_training_settings(qtbot):
+    tab = TrainTab()
+    qtbot.addWidget(tab)
+    form = tab.form
+    form.presetCombo.setCurrentIndex(form.presetCombo.findData("seed"))
+    cnn = PRESETS["cnn"]
+    model = Model.from_architecture(cnn.architecture, cnn.input_shape)
+    trained_with = dataclasses.replace(cnn.config, epochs=15, augmentation=Augmentation())
+    model.info = {"config": trained_with.to_dict()}
+
+    tab.set_active_model(model)
+
+    assert form.presetCombo.currentData() == "cnn" and form.continue_chosen()
+    assert form.epochsSpin.value() == 15 and form.augmentCheck.isChecked()
+    assert form.batchSizeSpin.value() == 128  # not the notebook's full batch on a CNN
+    custom = Model.from_architecture(mlp_architecture((33,)))
+    tab.set_active_model(custom)
+    assert form.presetCombo.currentData() == "cnn" and form.continue_chosen()
