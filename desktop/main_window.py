@@ -1,4 +1,4 @@
-"""The main window: Draw and Train tabs, the menus, and which model is active.
+"""The main window: Draw, Train and Inspect tabs, the menus, and which model is active.
 
 One model is active at a time. The Draw tab reads digits with it, Start continues training
 it, Save writes it. It comes from the bundled default, a file, or a training run (then it is
@@ -33,6 +33,7 @@ from desktop.app import about_html
 from desktop.data_dialog import DataController
 from desktop.draw_tab import DrawTab
 from desktop.drawing_pad import CLEAR_KEYS
+from desktop.inspect_tab import InspectTab
 from desktop.train_tab import TrainTab
 from nn.datasets import DATASETS
 from nn.errors import DigitLabError
@@ -98,6 +99,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(objectName="tabs")
         self.tabs.addTab(self.draw_tab, "Draw")
         self.tabs.addTab(self.train_tab, "Train")
+        self.inspect_tab = InspectTab()
+        self.tabs.addTab(self.inspect_tab, "Inspect")
         self.setCentralWidget(self.tabs)
         self.model_status = QLabel(NO_MODEL_TEXT, objectName="modelStatus")
         self.statusBar().addPermanentWidget(self.model_status, 1)
@@ -165,6 +168,8 @@ class MainWindow(QMainWindow):
         self.train_tab.training_failed.connect(self._on_training_failed)
         self.train_tab.status_message.connect(self._show_status)
         self.data.dataset_ready.connect(self._use_dataset)
+        self.draw_tab.prediction_changed.connect(
+            lambda _probs: self.inspect_tab.set_input(self.draw_tab.last_input))
 
     @Slot()
     def _update_actions(self):
@@ -189,6 +194,7 @@ class MainWindow(QMainWindow):
         self.is_modified = bool(modified and model is not None)
         self.draw_tab.set_model(model)
         self.train_tab.set_active_model(model)
+        self.inspect_tab.set_model(model)
         self._update_model_status()
         self._update_actions()
 
@@ -366,6 +372,7 @@ class MainWindow(QMainWindow):
         """Train on dataset ``name``, from ``folder`` or (None) wherever it is found."""
         self.named_actions[DATASET_ACTIONS[name]].setChecked(True)
         self.train_tab.set_dataset(name, folder)
+        self.inspect_tab.set_dataset(name, folder)
         saved.set_dataset_choice(name, folder, self.settings)
 
     @Slot(str, object)
@@ -438,6 +445,7 @@ class MainWindow(QMainWindow):
             name, folder = saved.DEFAULT_DATASET, None
         self.named_actions[DATASET_ACTIONS[name]].setChecked(True)
         self.train_tab.set_dataset(name, folder)
+        self.inspect_tab.set_dataset(name, folder)
 
     def _write_settings(self):
         saved.save_window(self.saveGeometry(), self.saveState(), self.settings)
@@ -460,5 +468,6 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.train_tab.shutdown()   # stop, quit and wait: no "QThread: Destroyed" abort
         self.data.shutdown()
+        self.inspect_tab.wait_for_jobs()
         self._write_settings()
         event.accept()

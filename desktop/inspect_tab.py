@@ -1,0 +1,421 @@
+"""The Inspect tab: how the active model does on the test set, what it learned, and the path
+of the current drawing through its layers.
+
+- The confusion matrix needs a pass over the test set (seconds for a CNN), so it runs on a
+  thread pool, on a copy of the model (layers keep per-call state such as ReLU masks, which the
+  GUI thread's own forward passes would overwrite), and only when the tab is shown or Compute
+  is pressed. Results are cached per model object.
+- The learned weights and the activation path are cheap (one image): the GUI thread does them.
+"""
+
+import copy
+import logging
+import weakref
+
+import numpy as np
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.draw_tab import NetworkInputView
+from desktop.inspect_views import ActivationPath, TileGrid
+from nn.conv import Conv2D
+from nn.datasets import load_dataset
+from nn.errors import DigitLabError
+from nn.layers import Dense
+
+log = logging.getLogger(__name__)
+
+MAX_GALLERY = 24          # test images shown for one confusion cell
+GALLERY_COLUMNS = 6
+GALLERY_TILE_SIDE = 56    # logical px: two screen pixels per input pixel
+MAX_UNIT_IMAGES = 64      # first-layer units drawn as 28x28 weight images
+CACHE_SIZE = 4            # models whose confusion results are kept
+CELL_SIDE = 40            # logical px of a confusion-matrix cell
+CELL_RGB = (0, 114, 178)  # Okabe-Ito blue: a cell's tint grows with its share of the row
+IDLE_TEXT = "Press Compute (or open this tab) to test the model on the test set."
+NO_MODEL_TEXT = "No model loaded."
+
+
+class ConfusionSignals(QObject):
+    """Carries a ConfusionJob's answer back: QRunnable is no QObject, so it cannot emit."""
+
+    finished = Signal(object, object)   # key, result dict
+    failed = Signal(object, str)        # key, one-line message
+
+
+class ConfusionJob(QRunnable):
+    """Predict the whole test set with ``model`` (a private copy) on a pool thread."""
+
+    def __init__(self, key, model, dataset, data_dir, limit, test_set=None):
+        super().__init__()
+        self.key, self.model = key, model
+        self.dataset, self.data_dir, self.limit, self.test_set = dataset, data_dir, limit, test_set
+        self.signals = ConfusionSignals()
+
+    def run(self):
+        try:
+            if self.test_set is None:
+                split = load_dataset(self.dataset, self.data_dir, self.limit)
+                self.test_set = (split.x_test, split.y_test)
+            x, y = self.test_set
+            probs = self.model.predict_proba(x)
+            pred = probs.argmax(axis=1)
+            n = probs.shape[1]
+            matrix = np.zeros((n, n), dtype=np.int64)
+            np.add.at(matrix, (y, pred), 1)   # row = true class, column = prediction
+            result = {"matrix": matrix, "pred": pred, "confidence": probs.max(axis=1),
+                      "x": x, "y": y}
+        except DigitLabError as error:
+            self.signals.failed.emit(self.key, str(error))
+        except Exception as error:  # any other failure also becomes one line in the tab
+            log.exception("confusion matrix failed")
+            self.signals.failed.emit(self.key, f"Could not test the model: {error}")
+        else:
+            self.signals.finished.emit(self.key, result)
+
+
+def first_layer_picture(model):
+    """("dense", W (n, 28, 28)), ("conv", index, W (O, k, k)) or None for other first layers."""
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, Dense) and layer.W.shape[0] == 784:
+            n = min(layer.W.shape[1], MAX_UNIT_IMAGES)
+            return ("dense", layer.W[:, :n].T.reshape(n, 28, 28))
+        if isinstance(layer, Conv2D):
+            return ("conv", i, layer.W[:, 0])   # input channel 0: MNIST has one
+        if layer.params:
+            return None
+    return None
+
+
+def activation_path(model, image):
+    """[(name, output without the batch axis)] of every layer for one (28, 28) image.
+
+    Runs the layers one by one with training=False, so no layer keeps training state."""
+    x = np.asarray(image, dtype=np.float32).reshape((1,) + model.input_shape)
+    entries = []
+    for i, layer in enumerate(model.layers):
+        x = layer.forward(x, training=False)
+        last = " (output scores: the largest wins)" if i == len(model.layers) - 1 else ""
+        entries.append((f"{i + 1}. {type(layer).__name__}{last}", np.array(x[0])))
+    return entries
+
+
+def take_all(layout):
+    """Remove every widget of ``layout`` at once (deleteLater alone leaves them as children
+    until the event loop runs, where findChildren still sees them)."""
+    while layout.count():
+        widget = layout.takeAt(0).widget()
+        widget.setParent(None)
+        widget.deleteLater()
+
+
+class InspectTab(QWidget):
+    """Confusion matrix with a gallery, learned weights, and the live activation path."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.test_limit = None          # tests use a few hundred images
+        self._model = None
+        self._input = None
+        self._dataset, self._data_dir = "mnist", None
+        self._cache = {}                # key -> (weakref to the model, result)
+        self._test_set = None           # (data key, (x, y)): loaded once per dataset
+        self._running = None            # key of the job in flight
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._jobs = set()              # keep jobs' signal objects alive until they report
+        self._feature_maps = None
+        self._build_ui()
+        self._show_model()
+
+    # --- public API -----------------------------------------------------------------------------
+
+    def set_model(self, model):
+        """Inspect ``model`` (or nothing for None); the confusion matrix follows when shown."""
+        self._model = model
+        self._show_model()
+        if self.isVisible():
+            self.compute()
+
+    def set_input(self, image):
+        """The current drawing, a (28, 28) array in [0, 1], or None."""
+        self._input = image
+        self._update_path()
+
+    def set_dataset(self, name, data_dir):
+        self._dataset, self._data_dir = name, (str(data_dir) if data_dir else None)
+        self._test_set = None
+        self._show_confusion()
+        if self.isVisible():
+            self.compute()
+
+    @Slot()
+    def compute(self):
+        """Test the model on the test set in the background, unless it is cached or running."""
+        key = self._key()
+        if key is None or self._cached(key) is not None or self._running == key:
+            self._show_confusion()
+            return
+        if self._running is not None:
+            return   # one at a time; _job_done starts the next for the model shown then
+        test_set = self._test_set[1] if self._test_set and self._test_set[0] == key[1:] else None
+        job = ConfusionJob(key, copy.deepcopy(self._model), self._dataset, self._data_dir,
+                           self.test_limit, test_set)
+        job.signals.finished.connect(self._job_finished)
+        job.signals.failed.connect(self._job_failed)
+        self._jobs.add(job.signals)
+        self._running = key
+        self._running_model = weakref.ref(self._model)   # cached even if replaced meanwhile
+        self._status.setText("Testing the model on the test set…")
+        self._compute_button.setEnabled(False)
+        self._pool.start(job)
+
+    @property
+    def is_computing(self):
+        return self._running is not None
+
+    def wait_for_jobs(self, msecs=-1):
+        """Block until the background job ends (window close and tests)."""
+        return self._pool.waitForDone(msecs)
+
+    # --- building the UI ------------------------------------------------------------------------
+
+    def _build_ui(self):
+        self._compute_button = QPushButton("&Compute", objectName="computeButton")
+        self._compute_button.setToolTip("Test the active model on the test set.")
+        self._compute_button.clicked.connect(self.compute)
+        self._status = QLabel(objectName="inspectStatus", wordWrap=True)
+        header = QHBoxLayout()
+        header.addWidget(self._compute_button)
+        header.addWidget(self._status, 1)
+
+        self._matrix = QTableWidget(10, 10, objectName="confusionMatrix")
+        self._matrix.setToolTip("Rows: the true class; columns: what the model answered. "
+                                "Click a cell to see those test images.")
+        self._accuracy = QTableWidget(10, 1, objectName="perClassAccuracy")
+        self._accuracy.setToolTip("Share of each class's test images the model gets right.")
+        self._accuracy.setHorizontalHeaderLabels(["Correct"])
+        for table in (self._matrix, self._accuracy):
+            table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+            table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+            table.verticalHeader().setDefaultSectionSize(CELL_SIDE * 3 // 4)
+            table.setSizeAdjustPolicy(QAbstractItemView.SizeAdjustPolicy.AdjustToContents)
+            table.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self._matrix.horizontalHeader().setDefaultSectionSize(CELL_SIDE)
+        self._matrix.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self._matrix.cellClicked.connect(self._show_gallery)
+        matrices = QHBoxLayout()
+        matrices.addWidget(self._matrix)
+        matrices.addWidget(self._accuracy)
+        matrices.addStretch(1)
+
+        self._gallery_title = QLabel(objectName="confusionGalleryTitle")
+        self._gallery = QWidget(objectName="confusionGallery")
+        self._gallery_grid = QGridLayout(self._gallery)
+        # Spare room goes to an empty last row and column: the tiles stay packed top-left.
+        self._gallery_grid.setRowStretch(MAX_GALLERY, 1)
+        self._gallery_grid.setColumnStretch(GALLERY_COLUMNS, 1)
+        self.gallery_items = []         # (test index, true, predicted, confidence) shown
+        gallery_scroll = QScrollArea(widgetResizable=True)
+        gallery_scroll.setWidget(self._gallery)
+
+        left_widget = QWidget()
+        left = QVBoxLayout(left_widget)
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addLayout(header)
+        left.addWidget(QLabel("<b>Confusion matrix</b> (rows: true, columns: predicted)"))
+        left.addLayout(matrices)
+        left.addWidget(self._gallery_title)
+        left.addWidget(gallery_scroll, 1)
+
+        self._learned = QWidget(objectName="learnedWeights")
+        self._learned_layout = QVBoxLayout(self._learned)
+        self._learned_layout.setContentsMargins(0, 0, 0, 0)
+        self._path = ActivationPath()
+        inner = QWidget()
+        right = QVBoxLayout(inner)
+        right.addWidget(QLabel("<b>What the network learned</b>"))
+        right.addWidget(self._learned)
+        right.addWidget(QLabel("<b>The drawing's path</b> (red positive, blue negative)"))
+        right.addWidget(self._path)
+        right.addStretch(1)
+        right_scroll = QScrollArea(widgetResizable=True)
+        right_scroll.setWidget(inner)
+
+        # Both halves scroll when the window is small: the tab must not set its minimum width.
+        left_scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.Shape.NoFrame)
+        left_scroll.setWidget(left_widget)
+        layout = QHBoxLayout(self)
+        layout.addWidget(left_scroll, 1)
+        layout.addWidget(right_scroll, 1)
+
+    # --- confusion matrix -----------------------------------------------------------------------
+
+    def _key(self):
+        if self._model is None:
+            return None
+        return (id(self._model), self._dataset, self._data_dir, self.test_limit)
+
+    def _cached(self, key):
+        entry = self._cache.get(key)
+        # id() values are reused after a model is freed: the weakref says if it is the same one.
+        if key is None or entry is None or entry[0]() is not self._model:
+            return None
+        return entry[1]
+
+    @Slot(object, object)
+    def _job_finished(self, key, result):
+        self._test_set = (key[1:], (result["x"], result["y"]))
+        self._cache = {k: v for k, v in self._cache.items() if v[0]() is not None}
+        while len(self._cache) >= CACHE_SIZE:
+            self._cache.pop(next(iter(self._cache)))
+        if self._running_model() is not None:
+            self._cache[key] = (self._running_model, result)
+        self._job_done()
+
+    @Slot(object, str)
+    def _job_failed(self, key, message):
+        self._job_done(message)
+
+    def _job_done(self, message=""):
+        self._jobs = {s for s in self._jobs if s is not self.sender()}
+        self._running = None
+        self._compute_button.setEnabled(self._model is not None)
+        self._show_confusion(message)
+        if not message and self._model is not None and self.isVisible() \
+                and self._cached(self._key()) is None:
+            self.compute()   # the model changed while the job ran
+
+    def _show_confusion(self, message=""):
+        result = self._cached(self._key())
+        names = list(self._model.class_names) if self._model is not None else list("0123456789")
+        self._matrix.setHorizontalHeaderLabels(names)
+        self._matrix.setVerticalHeaderLabels(names)
+        self._accuracy.setVerticalHeaderLabels(names)
+        self._clear_gallery()
+        if result is None:
+            self._matrix.clearContents()
+            self._accuracy.clearContents()
+            self._status.setText(message or (NO_MODEL_TEXT if self._model is None else IDLE_TEXT))
+            return
+        matrix = result["matrix"]
+        totals = matrix.sum(axis=1)
+        for row in range(len(matrix)):
+            for col in range(len(matrix)):
+                count = int(matrix[row, col])
+                share = count / totals[row] if totals[row] else 0.0
+                item = QTableWidgetItem(str(count) if count else "")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                # Tint by the share of the true class, so rare and common classes compare.
+                item.setBackground(QBrush(QColor(*CELL_RGB, round(255 * share ** 0.5))))
+                if share > 0.4:
+                    item.setForeground(QBrush(QColor("white")))
+                self._matrix.setItem(row, col, item)
+            accuracy = matrix[row, row] / totals[row] if totals[row] else float("nan")
+            self._accuracy.setItem(row, 0, QTableWidgetItem(f"{accuracy:.1%} of {totals[row]}"))
+        self._accuracy.resizeColumnsToContents()
+        overall = np.trace(matrix) / max(1, matrix.sum())
+        self._status.setText(f"{overall:.2%} of {matrix.sum()} test images right. "
+                             "Click a cell to see its images.")
+
+    def _clear_gallery(self):
+        take_all(self._gallery_grid)
+        self.gallery_items = []
+        self._gallery_title.setText("")
+
+    @Slot(int, int)
+    def _show_gallery(self, true, predicted):
+        result = self._cached(self._key())
+        self._clear_gallery()
+        if result is None:
+            return
+        indices = np.flatnonzero((result["y"] == true) & (result["pred"] == predicted))
+        names = self._model.class_names
+        self._gallery_title.setText(
+            f"True {names[true]}, predicted {names[predicted]}: {len(indices)} images"
+            + (f", the first {MAX_GALLERY} shown" if len(indices) > MAX_GALLERY else ""))
+        for n, i in enumerate(indices[:MAX_GALLERY]):
+            confidence = float(result["confidence"][i])
+            tile = QWidget()
+            column = QVBoxLayout(tile)
+            column.setContentsMargins(0, 0, 0, 0)
+            image = NetworkInputView()
+            image.setObjectName("galleryImage")
+            image.setMinimumSize(GALLERY_TILE_SIDE, GALLERY_TILE_SIDE)
+            image.setFixedSize(GALLERY_TILE_SIDE, GALLERY_TILE_SIDE)
+            image.set_input(result["x"][i].reshape(28, 28))
+            column.addWidget(image)
+            column.addWidget(QLabel(f"{names[true]}→{names[predicted]} {confidence:.0%}"))
+            tile.setFixedSize(tile.sizeHint())   # the grid must not squeeze the caption away
+            self._gallery_grid.addWidget(tile, n // GALLERY_COLUMNS, n % GALLERY_COLUMNS)
+            self.gallery_items.append((int(i), int(result["y"][i]), int(result["pred"][i]),
+                                       confidence))
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        self.compute()   # only now: no CPU spent on it at startup
+
+    # --- learned weights and the activation path ------------------------------------------------
+
+    def _show_model(self):
+        take_all(self._learned_layout)
+        self._feature_maps = None
+        self._compute_button.setEnabled(self._model is not None)
+        picture = first_layer_picture(self._model) if self._model is not None else None
+        if picture is None:
+            text = NO_MODEL_TEXT if self._model is None else \
+                "No picture for this model's first layer."
+            self._learned_layout.addWidget(QLabel(text))
+        elif picture[0] == "dense":
+            weights = picture[1]
+            self._learned_layout.addWidget(QLabel(
+                f"Each first-layer unit's weights over the 28x28 input ({len(weights)} "
+                "units): red pixels push the unit up, blue pixels down.", wordWrap=True))
+            self._learned_layout.addWidget(TileGrid(
+                list(weights), [str(i) for i in range(len(weights))], "unitWeights",
+                tooltip="A unit's 784 weights laid out like the image they multiply."))
+        else:
+            self._conv_index, filters = picture[1], picture[2]
+            self._learned_layout.addWidget(QLabel(
+                f"The first convolution's {len(filters)} filters "
+                f"({filters.shape[1]}x{filters.shape[2]})"))
+            self._learned_layout.addWidget(TileGrid(
+                list(filters), [str(i) for i in range(len(filters))], "convFilters",
+                tooltip="Red weights respond to ink, blue ones to its absence."))
+            self._learned_layout.addWidget(QLabel("…and what they make of the current drawing"))
+            self._feature_maps = TileGrid(
+                [np.zeros(filters.shape[1:])] * len(filters),
+                [str(i) for i in range(len(filters))], "featureMaps",
+                tooltip="The first convolution's output for the drawing (before pooling).")
+            self._learned_layout.addWidget(self._feature_maps)
+        self._show_confusion()
+        self._update_path()
+
+    def _update_path(self):
+        if self._model is None or self._input is None:
+            self._path.show_path([], NO_MODEL_TEXT if self._model is None
+                                 else "Draw a digit on the Draw tab to see its path.")
+            return
+        try:
+            entries = activation_path(self._model, self._input)
+        except (DigitLabError, ValueError) as error:   # a model that cannot take 28x28
+            self._path.show_path([], f"This model cannot read the drawing: {error}")
+            return
+        self._path.show_path(entries)
+        if self._feature_maps is not None:
+            self._feature_maps.set_arrays(list(entries[self._conv_index][1]))

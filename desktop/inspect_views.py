@@ -1,0 +1,176 @@
+"""Small views the Inspect tab is made of: arrays drawn as crisp colour images, tile grids,
+and the layer-by-layer path of one input through a network.
+
+Everything here only draws what it is given; the tab decides what to compute and when.
+"""
+
+import numpy as np
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QImage, QPainter, QPalette
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+TILE_SIDE = 56          # logical px for a 28x28 tile: two screen pixels per input pixel
+STRIP_CELL = 14         # logical px per unit of a 1-D heat strip
+STRIP_WRAP = 32         # longer 1-D layers wrap into rows of this many units (a block)
+GRID_COLUMNS = 8        # tiles per row in a grid (5 when there are exactly ten, see tile_columns)
+MAX_CHANNEL_MAPS = 16   # conv layers: show at most this many channels' maps per layer
+MAP_SIDE = 40           # logical px per feature-map tile
+
+
+def diverging_rgb(values, scale=None):
+    """Blue-white-red RGB uint8 image for ``values``: 0 is white, -scale blue, +scale red.
+
+    Symmetric around 0 so that the colour says the sign and the strength alone, the same way
+    in every tile of one grid when they share ``scale``.
+    """
+    v = np.asarray(values, dtype=np.float32)
+    if scale is None:
+        scale = float(np.max(np.abs(v))) if v.size else 0.0
+    t = np.clip(v / scale, -1.0, 1.0) if scale > 0 else np.zeros_like(v)
+    pos, neg = np.clip(t, 0, 1), np.clip(-t, 0, 1)
+    # White fades to red (positive) by losing green and blue, to blue by losing red and green.
+    r = 1.0 - neg
+    g = 1.0 - np.maximum(pos, neg)
+    b = 1.0 - pos
+    return np.ascontiguousarray((np.stack([r, g, b], axis=-1) * 255 + 0.5).astype(np.uint8))
+
+
+class HeatImage(QWidget):
+    """A 2-D array drawn as a diverging-colour image, nearest-neighbour scaled, aspect kept."""
+
+    def __init__(self, side=TILE_SIDE, parent=None):
+        super().__init__(parent)
+        self.values = None     # the array shown, kept for tests and tooltips
+        self._image = None
+        self._side = side
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    def set_values(self, values, scale=None):
+        self.values = None if values is None else np.atleast_2d(np.asarray(values))
+        if self.values is None:
+            self._image = None
+        else:
+            rgb = diverging_rgb(self.values, scale)
+            h, w = rgb.shape[:2]
+            # copy(): the QImage must own its pixels, not borrow a NumPy buffer that goes away.
+            self._image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+        self.updateGeometry()
+        self.update()
+
+    def sizeHint(self):
+        if self.values is None or self.values.shape[0] == self.values.shape[1]:
+            return QSize(self._side, self._side)
+        h, w = self.values.shape  # a strip or a wrapped block: square cells
+        return QSize(w * STRIP_CELL, h * STRIP_CELL)
+
+    def minimumSizeHint(self):
+        return self.sizeHint()
+
+    def paintEvent(self, event):
+        painter = QPainter(self)
+        if self._image is not None:
+            size = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(0, 0, size.width(), size.height())
+            painter.drawImage(target, self._image)  # no smoothing: pixels stay crisp
+            painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
+            painter.drawRect(target.adjusted(0, 0, -1, -1))
+        painter.end()
+
+
+def tile_columns(n):
+    # Ten tiles (the notebook's ten units) as two rows of five keep the picture compact.
+    return 5 if n == 10 else min(n, GRID_COLUMNS)
+
+
+class TileGrid(QWidget):
+    """Captioned HeatImage tiles in a grid; ``tiles`` lists them in order."""
+
+    def __init__(self, arrays, captions, object_name, side=TILE_SIDE, tooltip="", parent=None):
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(4)
+        grid.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.tiles = []
+        columns = tile_columns(len(arrays)) or 1
+        scale = float(max((np.max(np.abs(a)) for a in arrays), default=0.0))  # one shared scale
+        for i, (array, caption) in enumerate(zip(arrays, captions)):
+            tile = HeatImage(side)
+            tile.setObjectName(object_name + "Tile")
+            tile.setToolTip(tooltip)
+            tile.set_values(array, scale)
+            cell = QVBoxLayout()
+            cell.setSpacing(0)
+            cell.addWidget(tile, 0, Qt.AlignmentFlag.AlignHCenter)
+            label = QLabel(caption)
+            label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            cell.addWidget(label)
+            grid.addLayout(cell, i // columns, i % columns)
+            self.tiles.append(tile)
+
+    def set_arrays(self, arrays):
+        scale = float(max((np.max(np.abs(a)) for a in arrays), default=0.0))
+        for tile, array in zip(self.tiles, arrays):
+            tile.set_values(array, scale)
+
+
+def layer_view_values(activation):
+    """What one layer's output (without the batch axis) looks like on screen: a list of 2-D
+    arrays, one per channel for conv maps (C, H, W), else a single 1 x n strip; strips longer
+    than STRIP_WRAP wrap into rows (the last one padded with zeros, i.e. white)."""
+    a = np.asarray(activation)
+    if a.ndim == 3:
+        return [a[c] for c in range(min(len(a), MAX_CHANNEL_MAPS))]
+    a = a.reshape(-1)
+    if a.size <= STRIP_WRAP:
+        return [a.reshape(1, -1)]
+    rows = -(-a.size // STRIP_WRAP)
+    return [np.pad(a, (0, rows * STRIP_WRAP - a.size)).reshape(rows, STRIP_WRAP)]
+
+
+class ActivationPath(QWidget):
+    """One row per layer: its name and shape, then a heat strip (1-D) or channel maps (conv).
+
+    ``entries`` holds (layer name, output array without the batch axis) for every layer, or
+    is empty when there is no input.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("activationPath")
+        self.setToolTip("What every layer outputs for the current drawing: red positive, blue "
+                        "negative, white zero.")
+        self._layout = QVBoxLayout(self)
+        self._layout.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self._message = QLabel()
+        self._layout.addWidget(self._message)
+        self._rows = []
+        self.entries = []
+
+    def show_path(self, entries, message=""):
+        """entries: [(name, activation)]; rebuilds the rows only when their shapes change."""
+        self.entries = list(entries)
+        self._message.setText(message)
+        self._message.setVisible(bool(message))
+        shapes = [(name, np.shape(a)) for name, a in self.entries]
+        if shapes != [row.key for row in self._rows]:
+            for row in self._rows:
+                row.setParent(None)   # gone from findChildren now, not at the next event loop
+                row.deleteLater()
+            self._rows = []
+            for name, a in self.entries:
+                # A caption over the tiles, in one widget so they go away together.
+                row = QWidget()
+                row.key = (name, np.shape(a))
+                column = QVBoxLayout(row)
+                column.setContentsMargins(0, 0, 0, 0)
+                column.addWidget(QLabel(f"{name}   {' x '.join(map(str, np.shape(a)))}"))
+                views = layer_view_values(a)
+                row.grid = TileGrid(views, [""] * len(views), "activationRow", MAP_SIDE)
+                column.addWidget(row.grid, 0, Qt.AlignmentFlag.AlignLeft)
+                self._layout.addWidget(row)
+                self._rows.append(row)
+        else:
+            for row, (_, a) in zip(self._rows, self.entries):
+                row.grid.set_arrays(layer_view_values(a))

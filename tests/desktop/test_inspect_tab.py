@@ -1,0 +1,232 @@
+"""The Inspect tab: learned weights, the activation path and the confusion matrix."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QTableWidget, QWidget
+
+from desktop.inspect_tab import InspectTab
+from desktop.inspect_views import HeatImage
+from nn.model import Model
+from nn.modelfile import load_model
+from nn.presets import PRESETS, mlp_architecture
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "resources" / "default-model.npz"
+TEST_LIMIT = 500
+
+
+def make_model(kind):
+    rng = np.random.default_rng(1)
+    if kind == "notebook":
+        return Model.from_architecture(mlp_architecture((10,), init="uniform"), rng=rng)
+    if kind == "mlp":
+        return Model.from_architecture(mlp_architecture((100, 32)), rng=rng)
+    preset = PRESETS["cnn"]
+    return Model.from_architecture(preset.architecture, input_shape=preset.input_shape, rng=rng)
+
+
+def a_digit():
+    """A rough "1": a vertical bar of ink in the middle of the 28x28 input."""
+    x = np.zeros((28, 28), np.float32)
+    x[5:23, 13:16] = 1.0
+    return x
+
+
+def direct_forward(model, x):
+    """Every layer's output, computed with plain NumPy from the weights (no layer code)."""
+    out, a = [], x.reshape(model.input_shape).astype(np.float64)
+    for layer in model.layers:
+        name = type(layer).__name__
+        if name == "Dense":
+            a = a.reshape(-1) @ layer.W + layer.b
+        elif name == "ReLU":
+            a = np.maximum(a, 0)
+        elif name == "Conv2D":
+            o, _, k, _ = layer.W.shape
+            h, w = a.shape[1] - k + 1, a.shape[2] - k + 1
+            conv = np.zeros((o, h, w))
+            for i in range(h):
+                for j in range(w):
+                    conv[:, i, j] = np.tensordot(layer.W, a[:, i:i + k, j:j + k], axes=3)
+            a = conv + layer.b[:, None, None]
+        elif name == "MaxPool2D":
+            c, h, w = a.shape
+            a = a[:, :h // 2 * 2, :w // 2 * 2].reshape(c, h // 2, 2, w // 2, 2).max(axis=(2, 4))
+        elif name == "Flatten":
+            a = a.reshape(-1)
+        elif name != "Dropout":
+            raise AssertionError(f"no reference for {name}")
+        out.append(a)
+    return out
+
+
+@pytest.fixture
+def tab(qtbot):
+    widget = InspectTab()
+    qtbot.addWidget(widget)
+    yield widget
+    widget.wait_for_jobs()
+
+
+@pytest.mark.parametrize("kind, grid, tiles", [("notebook", "unitWeights", 10),
+                                               ("mlp", "unitWeights", 64),
+                                               ("cnn", "convFilters", 16)])
+def test_views_render_for_each_kind_of_network(tab, kind, grid, tiles):
+    model = make_model(kind)
+    tab.set_model(model)
+    tab.set_input(a_digit())
+    learned = tab.findChild(QWidget, "learnedWeights")
+    shown = learned.findChildren(HeatImage, grid + "Tile")
+    assert len(shown) == tiles
+    # The tiles are the first layer's weights, unit i's or filter i's.
+    first = model.layers[0].W
+    expected = first[:, 3].reshape(28, 28) if kind != "cnn" else first[3, 0]
+    np.testing.assert_array_equal(shown[3].values, expected)
+
+    path = tab.findChild(QWidget, "activationPath")
+    assert len(path.entries) == len(model.layers)
+    for (name, got), want in zip(path.entries, direct_forward(model, a_digit())):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=name)
+    if kind == "cnn":   # the feature maps are the first conv layer's output
+        maps = learned.findChildren(HeatImage, "featureMapsTile")
+        assert len(maps) == 16
+        np.testing.assert_allclose(maps[5].values, path.entries[0][1][5])
+
+
+def test_path_follows_the_drawing_and_clears(tab):
+    model = make_model("notebook")
+    tab.set_model(model)
+    path = tab.findChild(QWidget, "activationPath")
+    assert path.entries == []
+    tab.set_input(a_digit())
+    first = path.entries[-1][1].copy()
+    assert first.shape == (10,)
+    tab.set_input(a_digit().T)   # a different drawing gives different outputs
+    assert not np.allclose(path.entries[-1][1], first)
+    tab.set_input(None)
+    assert path.entries == []
+
+
+def test_notebook_network_fits_one_screen(tab, qtbot):
+    tab.set_model(make_model("notebook"))
+    tab.set_input(a_digit())
+    tab.resize(1100, 700)
+    tab.show()
+    qtbot.waitExposed(tab)
+    # Every unit image, every layer's strip and the matrix are wholly visible, unscrolled.
+    shown = (tab.findChildren(HeatImage, "unitWeightsTile")
+             + tab.findChildren(HeatImage, "activationRowTile")
+             + [tab.findChild(QWidget, "confusionMatrix")])
+    assert len(shown) == 10 + 3 + 1
+    def all_visible():
+        for widget in shown:
+            assert widget.height() > 0, widget.objectName()
+            assert widget.visibleRegion().boundingRect() == widget.rect(), widget.objectName()
+
+    qtbot.waitUntil(all_visible, timeout=2000)   # once the layouts have settled
+
+
+def test_missing_data_is_one_line_in_the_tab(tab, qtbot, tmp_path):
+    tab.set_model(make_model("notebook"))
+    tab.set_dataset("mnist", tmp_path)   # an empty folder
+    tab.show()
+    status = tab.findChild(QLabel, "inspectStatus")
+    qtbot.waitUntil(lambda: not tab.is_computing and "Testing" not in status.text(), timeout=5000)
+    assert status.text() and "\n" not in status.text()
+    assert "Traceback" not in status.text()
+    assert tab.findChild(QTableWidget, "confusionMatrix").item(0, 0) is None
+
+
+def click_cell(qtbot, table, row, col):
+    rect = table.visualItemRect(table.item(row, col))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_confusion_matrix_and_gallery_on_real_mnist(tab, qtbot, mnist_dir):
+    model = load_model(DEFAULT_MODEL)
+    tab.test_limit = TEST_LIMIT
+    tab.set_dataset("mnist", mnist_dir)
+    tab.set_model(model)
+    tab.resize(1200, 800)
+    tab.show()   # showing the tab starts the computation
+    table = tab.findChild(QTableWidget, "confusionMatrix")
+    qtbot.waitUntil(lambda: table.item(0, 0) is not None, timeout=15000)
+    counts = np.array([[int(table.item(r, c).text() or 0) for c in range(10)]
+                       for r in range(10)])
+    assert counts.sum() == TEST_LIMIT
+    assert np.trace(counts) > 0.9 * TEST_LIMIT   # the bundled model reads digits well
+    accuracy = tab.findChild(QTableWidget, "perClassAccuracy")
+    assert accuracy.item(3, 0).text().startswith(f"{counts[3, 3] / counts[3].sum():.1%}")
+
+    # An off-diagonal cell: the model's mistakes of one kind.
+    off = counts - np.diag(np.diag(counts))
+    row, col = np.unravel_index(off.argmax(), off.shape)
+    assert off[row, col] > 0
+    for r, c in ((row, col), (7, 7)):
+        click_cell(qtbot, table, r, c)
+        gallery = tab.findChild(QWidget, "confusionGallery")
+        images = gallery.findChildren(QWidget, "galleryImage")
+        assert len(images) == min(counts[r, c], 24) == len(tab.gallery_items)
+        x, y = tab._test_set[1]
+        predicted = model.predict(x[[i for i, *_ in tab.gallery_items]])
+        for (index, true, pred, confidence), p in zip(tab.gallery_items, predicted):
+            assert (true, pred, p) == (r, c, c) and y[index] == r
+            assert 0 < confidence <= 1
+
+    # Cached per model: showing it again does not start another job.
+    tab.hide()
+    tab.show()
+    assert not tab.is_computing
+
+
+def test_results_are_cached_per_model_even_when_it_changes_meanwhile(tab, qtbot, mnist_dir):
+    first, second = make_model("notebook"), make_model("mlp")
+    tab.test_limit = 200
+    tab.set_dataset("mnist", mnist_dir)
+    tab.show()
+    tab.set_model(first)
+    assert tab.is_computing
+    tab.set_model(second)   # while the first job runs: the second follows it
+    table = tab.findChild(QTableWidget, "confusionMatrix")
+    qtbot.waitUntil(lambda: not tab.is_computing and table.item(0, 0) is not None, timeout=15000)
+
+    def shown_predictions():
+        return np.array([[int(table.item(r, c).text() or 0) for c in range(10)]
+                         for r in range(10)]).sum(axis=0)
+
+    x, _ = tab._test_set[1]
+    expected = {m: np.bincount(m.predict(x), minlength=10) for m in (first, second)}
+    np.testing.assert_array_equal(shown_predictions(), expected[second])
+    tab.set_model(first)    # computed before: shown at once, no new job
+    assert not tab.is_computing
+    np.testing.assert_array_equal(shown_predictions(), expected[first])
+
+
+def test_window_inspect_tab_follows_the_drawing(qtbot, monkeypatch, tmp_path):
+    # Helpers that draw with real mouse events; test files share a folder on sys.path.
+    from test_draw_tab import ONE, draw, on_pad
+
+    from desktop import main_window
+    from nn.modelfile import save_model
+    model_path = tmp_path / "notebook.npz"
+    save_model(model_path, make_model("notebook"))
+    monkeypatch.setattr(main_window, "BUNDLED_MODEL", model_path)
+    window = main_window.MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    tabs = window.tabs
+    assert [tabs.tabText(i) for i in range(tabs.count())][:3] == ["Draw", "Train", "Inspect"]
+    inspect = window.inspect_tab
+    path = inspect.findChild(QWidget, "activationPath")
+    assert path.entries == [] and not inspect.is_computing   # hidden: nothing computed yet
+    pad = window.draw_tab.pad
+    draw(pad, on_pad(pad, ONE))
+    assert len(path.entries) == 3
+    expected = direct_forward(window.active_model, window.draw_tab.last_input)
+    np.testing.assert_allclose(path.entries[-1][1], expected[-1], rtol=1e-4, atol=1e-4)
+    window.draw_tab.findChild(QWidget, "clearButton").click()
+    assert path.entries == []
+    window.close()
