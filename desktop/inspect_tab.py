@@ -347,7 +347,8 @@ class InspectTab(QWidget):
         indices = np.flatnonzero((result["y"] == true) & (result["pred"] == predicted))
         names = self._model.class_names
         self._gallery_title.setText(
-            f"True {names[true]}, predicted {names[predicted]}: {len(indices)} images"
+            f"True {names[true]}, predicted {names[predicted]}: {len(indices)} "
+            + ("image" if len(indices) == 1 else "images")
             + (f", the first {MAX_GALLERY} shown" if len(indices) > MAX_GALLERY else ""))
         for n, i in enumerate(indices[:MAX_GALLERY]):
             confidence = float(result["confidence"][i])
