@@ -41,6 +41,9 @@ PREVIEW_MIN_SIDE = 4 * 28  # logical px: 4 screen pixels per input pixel at leas
 PREVIEW_PREFERRED_SIDE = 6 * 28
 EMPTY_TEXT = "Draw a digit"
 NO_MODEL_TEXT = "No model loaded"
+CORRECT_BUTTON_WIDTH = 28  # logical px: ten of them fit under the smallest pad
+# The keys 0-9 that reach the tab from the pad (the pad passes on keys it does not use).
+DIGIT_KEYS = {getattr(Qt.Key, f"Key_{d}"): d for d in range(10)}
 
 
 class NetworkInputView(QWidget):
@@ -88,10 +91,13 @@ class DrawTab(QWidget):
     """Draw a digit and watch the active model read it, live."""
 
     prediction_changed = Signal(object)  # the (classes,) probabilities, or None
+    drawing_saved = Signal(int)          # "Correct it" stored a drawing with this label
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._model = None
+        self._store = None        # a HandwritingStore, set by the window; None: no labelling
+        self._last_probs = None
         self.last_input = None
         self._class_names = tuple("0123456789")
 
@@ -150,6 +156,7 @@ class DrawTab(QWidget):
         left = QVBoxLayout()
         left.addWidget(self._pad, 1)
         left.addLayout(controls)
+        left.addLayout(self._build_correct_row())
 
         self._digit = QLabel()
         self._digit.setObjectName("predictedDigit")
@@ -196,6 +203,58 @@ class DrawTab(QWidget):
         layout = QHBoxLayout(self)
         layout.addLayout(left, 3)
         layout.addLayout(right, 2)
+
+    def _build_correct_row(self):
+        """"Correct it:" 0-9: label the drawing and keep it in the user's collection."""
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Correct it:"))
+        self._correct_buttons = []
+        for digit in range(10):
+            button = QPushButton(str(digit), objectName=f"correctButton{digit}")
+            button.setToolTip(f"Keep this drawing as a {digit} in My handwriting "
+                              f"(or press {digit} on the pad).")
+            button.setMaximumWidth(CORRECT_BUTTON_WIDTH)
+            button.clicked.connect(lambda _=False, d=digit: self.save_as(d))
+            row.addWidget(button)
+            self._correct_buttons.append(button)
+        self._saved_label = QLabel(objectName="savedLabel")
+        row.addWidget(self._saved_label, 1)
+        return row
+
+    def set_store(self, store):
+        """Where "Correct it" keeps drawings (a HandwritingStore, or None to turn it off)."""
+        self._store = store
+        self._update_correct_buttons()
+
+    def _update_correct_buttons(self):
+        enabled = self._store is not None and self.last_input is not None
+        for button in self._correct_buttons:
+            button.setEnabled(enabled)
+
+    def save_as(self, digit):
+        """Store the current drawing labelled digit, with the model's reading, and clear the pad."""
+        if self._store is None or self.last_input is None:
+            return
+        probs = self._last_probs
+        predicted = None if probs is None else int(np.argmax(probs))
+        confidence = None if probs is None else float(probs[predicted])
+        try:
+            self._store.add(digit, self.last_input, self._pad.strokes, predicted, confidence)
+        except DigitLabError as error:  # e.g. the disk is full or the file became read-only
+            self._saved_label.setText(str(error))
+            return
+        n = self._store.counts()[digit]
+        self._pad.clear()
+        self._saved_label.setText(f"Saved as a {digit} ({n} of your {digit}s)")
+        self.drawing_saved.emit(digit)
+
+    def keyPressEvent(self, event):
+        # The pad passes on the keys it does not use, so 0-9 typed on it arrive here.
+        digit = DIGIT_KEYS.get(event.key())
+        if digit is not None and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            self.save_as(digit)
+        else:
+            super().keyPressEvent(event)
 
     def _set_class_names(self, names):
         n = len(names)
@@ -254,6 +313,8 @@ class DrawTab(QWidget):
                 self._show(None, f"This model cannot read the drawing: {error}")
             else:
                 self._show(probs)
+        self._last_probs = probs
+        self._update_correct_buttons()
         self.prediction_changed.emit(probs)
 
     def _show(self, probs, message=""):

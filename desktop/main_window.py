@@ -33,6 +33,8 @@ from desktop.app import about_html
 from desktop.data_dialog import DataController
 from desktop.draw_tab import DrawTab
 from desktop.drawing_pad import CLEAR_KEYS
+from desktop.handwriting_store import HandwritingStore
+from desktop.handwriting_tab import HandwritingTab
 from desktop.inspect_tab import InspectTab
 from desktop.train_tab import TrainTab
 from nn.datasets import DATASETS
@@ -101,6 +103,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.train_tab, "Train")
         self.inspect_tab = InspectTab()
         self.tabs.addTab(self.inspect_tab, "Inspect")
+        self.handwriting_tab = HandwritingTab()
+        self.tabs.addTab(self.handwriting_tab, "My Handwriting")
         self.setCentralWidget(self.tabs)
         self.model_status = QLabel(NO_MODEL_TEXT, objectName="modelStatus")
         self.statusBar().addPermanentWidget(self.model_status, 1)
@@ -110,6 +114,7 @@ class MainWindow(QMainWindow):
         self._create_menus()
         self._connect_tabs()
         self._read_settings()
+        self._open_handwriting()
         self._load_initial_model()
 
     # --- actions and menus --------------------------------------------------------------------
@@ -171,6 +176,18 @@ class MainWindow(QMainWindow):
         self.draw_tab.prediction_changed.connect(
             lambda _probs: self.inspect_tab.set_input(self.draw_tab.last_input))
 
+    def _open_handwriting(self):
+        """The user's labelled drawings; without them "Correct it" is off, the rest works."""
+        try:
+            self.handwriting = HandwritingStore()
+        except DigitLabError as error:
+            log.error("cannot open the handwriting collection: %s", error)
+            self.handwriting = None
+            self._show_status(str(error))
+        self.draw_tab.set_store(self.handwriting)
+        self.handwriting_tab.set_store(self.handwriting)
+        self.draw_tab.drawing_saved.connect(self.handwriting_tab.refresh)
+
     @Slot()
     def _update_actions(self):
         training = self.train_tab.is_training
@@ -195,6 +212,7 @@ class MainWindow(QMainWindow):
         self.draw_tab.set_model(model)
         self.train_tab.set_active_model(model)
         self.inspect_tab.set_model(model)
+        self.handwriting_tab.set_model(model)
         self._update_model_status()
         self._update_actions()
 
@@ -403,7 +421,8 @@ class MainWindow(QMainWindow):
         undo = QKeySequence(QKeySequence.StandardKey.Undo).toString(native)
         clear = " / ".join(QKeySequence(key).toString(native) for key in CLEAR_KEYS)
         return rows + [("Undo the last stroke (on the pad)", undo),
-                       ("Clear the pad (on the pad)", clear)]
+                       ("Clear the pad (on the pad)", clear),
+                       ("Keep the drawing as that digit (on the pad)", "0 … 9")]
 
     @Slot()
     def show_shortcuts(self):
@@ -469,5 +488,7 @@ class MainWindow(QMainWindow):
         self.train_tab.shutdown()   # stop, quit and wait: no "QThread: Destroyed" abort
         self.data.shutdown()
         self.inspect_tab.wait_for_jobs()
+        if self.handwriting is not None:
+            self.handwriting.close()
         self._write_settings()
         event.accept()

@@ -1,0 +1,332 @@
+"""My handwriting: labelling drawings on the Draw tab, the collection tab, the SQLite store."""
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton
+
+import desktop.handwriting_tab as handwriting_tab_module
+from desktop import main_window
+from desktop.draw_tab import DrawTab
+from desktop.handwriting_store import DB_NAME, IMAGES_FILE, LABELS_FILE, HandwritingStore, to_uint8
+from desktop.handwriting_tab import MAX_TILES_PER_DIGIT, HandwritingTab
+from nn.errors import DataError
+from nn.idx import read_idx, write_idx
+from nn.model import Model
+
+ROOT = Path(__file__).resolve().parents[2]
+LEFT, NO_BUTTON = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+ONE = [(0.5, 0.18), (0.5, 0.83)]
+SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.83)]
+KILL_AFTER_S = 1.0      # the writer is killed after this long at most...
+KILL_AFTER_IDS = 200    # ...or once it has reported this many committed drawings
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def send_mouse(widget, kind, pos, button, buttons):
+    pos = QPointF(*pos)
+    QApplication.sendEvent(widget, QMouseEvent(kind, pos, widget.mapToGlobal(pos), button,
+                                               buttons, Qt.KeyboardModifier.NoModifier))
+
+
+def draw_on_pad(pad, fractions, step=4.0):
+    """One real mouse stroke along a polyline given as fractions of the pad's square."""
+    side = min(pad.width(), pad.height())
+    ox, oy = (pad.width() - side) / 2, (pad.height() - side) / 2
+    points = [(ox + fx * side, oy + fy * side) for fx, fy in fractions]
+    send_mouse(pad, QEvent.Type.MouseButtonPress, points[0], LEFT, LEFT)
+    for (x0, y0), (x1, y1) in pairwise(points):
+        n = max(1, int(np.hypot(x1 - x0, y1 - y0) / step))
+        for t in np.arange(1, n + 1) / n:
+            send_mouse(pad, QEvent.Type.MouseMove, (x0 + (x1 - x0) * t, y0 + (y1 - y0) * t),
+                       NO_BUTTON, LEFT)
+    send_mouse(pad, QEvent.Type.MouseButtonRelease, points[-1], LEFT, NO_BUTTON)
+
+
+def middle_ink_model():
+    """Reads "1" when the ink is in the middle columns, "0" otherwise (no training needed)."""
+    model = Model.from_architecture([{"type": "Dense", "in": 784, "out": 10, "init": "glorot"}],
+                                    rng=np.random.default_rng(0))
+    weights, bias = model.layers[0].params
+    weights[:] = 0
+    bias[:] = 0
+    middle = np.abs(np.arange(784) % 28 - 13.5) < 3
+    weights[middle, 1] = 0.2
+    weights[~middle, 0] = 0.2
+    return model
+
+
+def random_images(n, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (n, 28, 28), dtype=np.uint8)
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = HandwritingStore(tmp_path / "hw.sqlite3")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def draw_tab(qtbot, store):
+    tab = DrawTab()
+    qtbot.addWidget(tab)
+    tab.resize(900, 560)
+    tab.show()
+    qtbot.waitExposed(tab)
+    tab.set_model(middle_ink_model())
+    tab.set_store(store)
+    return tab
+
+
+# --- labelling on the Draw tab ------------------------------------------------------------------
+
+def test_correct_it_buttons_and_keys_store_the_drawing(draw_tab, store, qtbot):
+    buttons = [draw_tab.findChild(QPushButton, f"correctButton{d}") for d in range(10)]
+    assert all(b is not None for b in buttons)
+    assert not any(b.isEnabled() for b in buttons), "nothing to keep while the pad is empty"
+
+    draw_on_pad(draw_tab.pad, ONE)
+    assert all(b.isEnabled() for b in buttons)
+    strokes_one, input_one = [list(s) for s in draw_tab.pad.strokes], draw_tab.last_input.copy()
+    qtbot.mouseClick(buttons[3], LEFT)
+    assert draw_tab.pad.is_empty()
+    status = draw_tab.findChild(QLabel, "savedLabel").text()
+    assert status == "Saved as a 3 (1 of your 3s)"
+
+    draw_on_pad(draw_tab.pad, SEVEN)
+    strokes_seven, input_seven = [list(s) for s in draw_tab.pad.strokes], draw_tab.last_input.copy()
+    qtbot.keyClick(draw_tab.pad, Qt.Key.Key_7)
+    assert draw_tab.pad.is_empty()
+    assert draw_tab.findChild(QLabel, "savedLabel").text() == "Saved as a 7 (1 of your 7s)"
+
+    records = store.records()
+    assert [r["label"] for r in records] == [3, 7]
+    for record, strokes in zip(records, (strokes_one, strokes_seven)):
+        assert len(record["strokes"]) == len(strokes) == 1
+        np.testing.assert_allclose(record["strokes"][0], strokes[0], atol=0.01)
+    _, images, _ = store.arrays()
+    np.testing.assert_array_equal(images[0], to_uint8(input_one))
+    np.testing.assert_array_equal(images[1], to_uint8(input_seven))
+    # Stored as bytes, the input loses at most half a grey level.
+    np.testing.assert_allclose(images[0] / 255, input_one, atol=0.5 / 255 + 1e-6)
+    assert records[0]["predicted"] == 1 and 0 < records[0]["confidence"] <= 1
+    assert store.counts() == [0, 0, 0, 1, 0, 0, 0, 1, 0, 0]
+
+
+def test_digit_keys_do_nothing_on_an_empty_pad(draw_tab, store, qtbot):
+    qtbot.keyClick(draw_tab.pad, Qt.Key.Key_5)
+    assert len(store) == 0
+
+
+# --- the My handwriting tab ---------------------------------------------------------------------
+
+@pytest.fixture
+def hw_tab(qtbot, store):
+    tab = HandwritingTab()
+    qtbot.addWidget(tab)
+    tab.resize(900, 600)
+    tab.show()
+    qtbot.waitExposed(tab)
+    tab.set_store(store)
+    return tab
+
+
+def test_the_tab_shows_counts_tiles_and_a_note_for_the_rest(hw_tab, store):
+    labels = [2] * (MAX_TILES_PER_DIGIT + 5) + [8] * 3
+    store.add_many(labels, random_images(len(labels)))
+    hw_tab.refresh()
+    counts = hw_tab.findChild(QLabel, "handwritingCounts").text()
+    assert "48 drawings" in counts and "2: 45" in counts and "8: 3" in counts
+    assert len(hw_tab.tiles()) == MAX_TILES_PER_DIGIT + 3
+    texts = [label.text() for label in hw_tab.findChildren(QLabel)]
+    assert any("+5 more" in text for text in texts)
+
+
+def test_select_and_delete_with_the_key_and_the_button(hw_tab, store, qtbot):
+    store.add_many([4, 4, 6], random_images(3))
+    hw_tab.refresh()
+    first, second, third = sorted(hw_tab.tiles())
+    delete = hw_tab.findChild(QPushButton, "deleteDrawingButton")
+    assert not delete.isEnabled()
+    qtbot.mouseClick(hw_tab.tiles()[second], LEFT)
+    qtbot.keyClick(hw_tab, Qt.Key.Key_Delete)
+    assert store.arrays()[0].tolist() == [first, third]
+    qtbot.mouseClick(hw_tab.tiles()[third], LEFT)
+    qtbot.mouseClick(delete, LEFT)
+    assert store.arrays()[0].tolist() == [first]
+    assert sorted(hw_tab.tiles()) == [first] and store.counts()[6] == 0
+
+
+def test_accuracy_on_my_drawings_equals_a_direct_computation(hw_tab, store):
+    model = middle_ink_model()
+    images = np.zeros((6, 28, 28), np.uint8)
+    images[:3, 5:23, 13:15] = 255     # a bar in the middle: read as 1
+    images[3:, 5:23, 3:6] = 255       # ink at the left: read as 0
+    labels = [1, 1, 0, 0, 0, 7]       # the 1s are read right, two of three 0s, not the 7
+    store.add_many(labels, images)
+    hw_tab.set_model(model)
+    hw_tab.refresh()
+    predicted = model.predict(images.astype(np.float32) / 255)
+    expected = np.mean(predicted == np.array(labels))
+    overall, per_digit = hw_tab.accuracy
+    assert overall == pytest.approx(expected) and overall == pytest.approx(4 / 6)
+    assert per_digit[1] == (2, 2) and per_digit[0] == (2, 3) and per_digit[7] == (0, 1)
+    text = hw_tab.findChild(QLabel, "readsMeAccuracy").text()
+    assert "67%" in text and "0: 2/3" in text and "7: 0/1" in text
+    hw_tab.set_model(None)
+    assert hw_tab.accuracy[0] is None
+
+
+def test_import_errors_show_one_line_in_a_dialog(hw_tab, tmp_path, monkeypatch):
+    bad = tmp_path / "bad-images-idx3-ubyte"
+    bad.write_bytes(b"not an idx file at all")
+    shown = []
+    monkeypatch.setattr(handwriting_tab_module.QFileDialog, "getOpenFileName",
+                        lambda *args, **kwargs: (str(bad), ""))
+    monkeypatch.setattr(handwriting_tab_module.QMessageBox, "critical",
+                        lambda parent, title, text: shown.append(text))
+    hw_tab.import_idx()
+    assert len(shown) == 1 and "is not an IDX file" in shown[0] and "\n" not in shown[0]
+
+
+# --- the store ----------------------------------------------------------------------------------
+
+def test_export_then_import_round_trips_bit_exactly(store, tmp_path):
+    images, labels = random_images(25, seed=1), np.arange(25) % 10
+    store.add_many(labels, images)
+    images_path, labels_path = store.export_idx(tmp_path)
+    assert (images_path.name, labels_path.name) == (IMAGES_FILE, LABELS_FILE)
+    np.testing.assert_array_equal(read_idx(images_path), images)
+    fresh = HandwritingStore(tmp_path / "fresh.sqlite3")
+    assert fresh.import_idx(images_path, labels_path) == 25
+    _, got_images, got_labels = fresh.arrays()
+    fresh.close()
+    np.testing.assert_array_equal(got_images, images)
+    np.testing.assert_array_equal(got_labels, labels)
+
+
+@pytest.mark.parametrize("case", ["shape", "label", "count", "garbage"])
+def test_importing_a_bad_file_raises_a_data_error(store, tmp_path, case):
+    images_path, labels_path = tmp_path / "i-idx3-ubyte", tmp_path / "l-idx1-ubyte"
+    write_idx(images_path, random_images(4) if case != "shape" else np.zeros((4, 20, 20), np.uint8))
+    write_idx(labels_path, np.array([1, 2, 3, 12 if case == "label" else 4], np.uint8)
+              if case != "count" else np.array([1, 2], np.uint8))
+    if case == "garbage":
+        labels_path.write_bytes(b"\x00\x01junk")
+    with pytest.raises(DataError) as error:
+        store.import_idx(images_path, labels_path)
+    assert "\n" not in str(error.value)
+    assert len(store) == 0, "nothing is added from a bad pair of files"
+
+
+def test_a_corrupt_database_is_a_data_error_naming_the_file(tmp_path):
+    path = tmp_path / DB_NAME
+    path.write_bytes(b"this is not SQLite" * 300)
+    with pytest.raises(DataError, match=str(path)):
+        HandwritingStore(path)
+
+
+def test_the_database_is_in_wal_mode_in_the_user_folder(private_home):
+    store = HandwritingStore()
+    try:
+        assert store.path == private_home / DB_NAME
+        assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store._db.execute("PRAGMA user_version").fetchone()[0] == 1
+        with pytest.raises(ValueError):
+            store.add(10, np.zeros((28, 28), np.float32))
+    finally:
+        store.close()
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from desktop.handwriting_store import HandwritingStore
+    store = HandwritingStore(sys.argv[1])
+    rng = np.random.default_rng(0)
+    n = 0
+    while True:
+        drawing_id = store.add(n % 10, rng.random((28, 28)), [[(1.0, 2.0), (3.0, 4.0)]], 1, 0.5)
+        print(drawing_id, flush=True)  # only after add() returned: the drawing is committed
+        n += 1
+""")
+
+
+def test_killing_the_writer_loses_no_committed_drawing(tmp_path):
+    path = tmp_path / DB_NAME
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    printed = []
+    try:
+        first = proc.stdout.readline()  # waits for the imports; then the clock starts
+        assert first, proc.stderr.read()
+        printed.append(int(first))
+        deadline = time.monotonic() + KILL_AFTER_S
+        while len(printed) < KILL_AFTER_IDS and time.monotonic() < deadline:
+            printed.append(int(proc.stdout.readline()))
+    finally:
+        proc.kill()  # SIGKILL on POSIX: no cleanup, no final commit
+        rest, _ = proc.communicate(timeout=10)
+    # Lines still in the pipe were printed after their commit too.
+    printed += [int(line) for line in rest.split() if line.strip()]
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = {row[0] for row in db.execute("SELECT id FROM drawings")}
+    finally:
+        db.close()
+    assert len(printed) >= 2
+    assert set(printed) <= stored
+    reopened = HandwritingStore(path)  # and the app opens it as usual
+    assert len(reopened) == len(stored)
+    reopened.close()
+
+
+# --- in the window ------------------------------------------------------------------------------
+
+@pytest.fixture
+def window(qtbot, monkeypatch, tmp_path):
+    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")  # quick: no model
+    win = main_window.MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.train_tab.shutdown()
+
+
+def test_the_window_keeps_labelled_drawings_in_the_user_folder(window, qtbot, private_home):
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert tabs.index("My Handwriting") == tabs.index("Inspect") + 1
+    window.set_active_model(middle_ink_model())
+    draw_on_pad(window.draw_tab.pad, ONE)
+    qtbot.keyClick(window.draw_tab.pad, Qt.Key.Key_1)
+    assert window.handwriting.path == private_home / DB_NAME
+    assert window.handwriting.counts()[1] == 1
+    assert len(window.handwriting_tab.tiles()) == 1, "the tab shows the new drawing at once"
+    assert window.handwriting_tab.accuracy[0] == 1.0
+    window.set_active_model(None)
+    assert window.handwriting_tab.accuracy[0] is None
+
+
+def test_a_corrupt_collection_does_not_stop_the_window(qtbot, monkeypatch, tmp_path, private_home):
+    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")
+    private_home.mkdir(parents=True, exist_ok=True)
+    (private_home / DB_NAME).write_bytes(b"garbage" * 1000)
+    win = main_window.MainWindow()
+    qtbot.addWidget(win)
+    assert win.handwriting is None
+    assert DB_NAME in win.statusBar().currentMessage()
+    assert not win.draw_tab.findChild(QPushButton, "correctButton0").isEnabled()
+    win.train_tab.shutdown()
