@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
         self.data.dataset_ready.connect(self._use_dataset)
         self.draw_tab.prediction_changed.connect(
             lambda _probs: self.inspect_tab.set_input(self.draw_tab.last_input))
+        self.handwriting_tab.fine_tune_requested.connect(self._fine_tune)
 
     def _open_handwriting(self):
         """The user's labelled drawings; without them "Correct it" is off, the rest works."""
@@ -197,6 +198,7 @@ class MainWindow(QMainWindow):
             self.named_actions[name].setEnabled(self.active_model is not None)
         for name in ("pauseAction", "stopAction"):
             self.named_actions[name].setEnabled(training)
+        self.handwriting_tab.set_training(training)
         paused = training and self.train_tab.is_paused
         self.named_actions["pauseAction"].setText("&Resume" if paused else "&Pause")
         self.recent_menu.setEnabled(bool(self.recent_menu.actions()) and not training)
@@ -374,6 +376,12 @@ class MainWindow(QMainWindow):
     def _start(self):
         self.tabs.setCurrentWidget(self.train_tab)
         self.train_tab.start()
+
+    @Slot(object, object, int)
+    def _fine_tune(self, x, y, weight):
+        """My Handwriting's button: the Train tab continues the active model on MNIST + them."""
+        self.tabs.setCurrentWidget(self.train_tab)
+        self.train_tab.fine_tune(x, y, weight)
 
     @Slot()
     def _new_model(self):

@@ -6,6 +6,7 @@ redraws the curves (created once, updated with `setData`) a few times a second, 
 of tiny epochs (the notebook's 500 full-batch steps) costs the event loop next to nothing.
 """
 
+import dataclasses
 import math
 
 from PySide6.QtCore import QThread, QTimer, Signal, Slot
@@ -18,6 +19,7 @@ from desktop.training_curves import TrainingCurves
 from desktop.training_worker import TrainingJob, TrainingWorker
 from nn.progress import format_seconds
 
+FINE_TUNE_EPOCHS = 1          # a fine-tuning run goes once through MNIST plus the drawings
 REFRESH_INTERVAL_MS = 100      # curves redraw at most 10 times a second while training
 PROGRESS_STEPS = 1000          # progress bar resolution: 0.1%
 FORM_WIDTH = 330
@@ -127,6 +129,25 @@ class TrainTab(QWidget):
         except ValueError as error:  # the form's own check, e.g. hidden layers "512,,x"
             self.training_failed.emit(str(error))
             return
+        self._run(job)
+
+    def fine_tune(self, x, y, weight, epochs=FINE_TUNE_EPOCHS):
+        """Continue the active model on the dataset plus the drawings ``x`` ((m, 784) float32
+        in [0, 1]) labelled ``y``, each drawing counting ``weight`` times, with the form's
+        settings but ``epochs``. The worker measures before/after accuracies into
+        ``model.info["fine_tune"]``; the model arrives as model_trained. False when not started
+        (already training, or no active model)."""
+        if self.is_training or self._active_model is None:
+            return False
+        config = dataclasses.replace(self.form.config(), epochs=epochs)
+        self._run(TrainingJob(
+            config, self.form.preset.name, dataset=self._dataset, data_dir=self._data_dir,
+            base_model=self._active_model, train_limit=self.train_limit,
+            test_limit=self.test_limit, extra_x=x, extra_y=y, extra_weight=weight))
+        return True
+
+    def _run(self, job):
+        """Start ``job`` in a fresh worker and thread; its signals drive the curves."""
         self._clear_curves(job.config.epochs)
         self._thread, self._worker = QThread(self), TrainingWorker(job)
         worker, thread = self._worker, self._thread

@@ -45,6 +45,13 @@ class TrainingJob:
     Either ``base_model`` is set (continue training a copy of it; the original is never
     changed) or ``architecture`` and ``input_shape`` describe a new model to build.
     ``train_limit``/``test_limit`` keep only the first examples of each set (None = all).
+
+    Fine-tuning: ``extra_x`` ((m, 784) float32 in [0, 1], the user's drawings) and ``extra_y``
+    ((m,) int64) are added to the training set, each drawing ``extra_weight`` times, so a
+    drawing weighs that many MNIST images. They are appended before ``nn.train.train`` makes
+    its random validation split, so a few copies may land in the validation set: the simplest
+    correct way (the split is inside nn.train), and it only makes the validation curve a
+    little more about the drawings.
     """
 
     config: TrainConfig
@@ -56,6 +63,9 @@ class TrainingJob:
     base_model: Model | None = None
     train_limit: int | None = None
     test_limit: int | None = None
+    extra_x: np.ndarray | None = None
+    extra_y: np.ndarray | None = None
+    extra_weight: int = 1
 
     @property
     def load_limit(self):
@@ -125,12 +135,27 @@ class TrainingWorker(QObject):
         split = load_dataset(job.dataset, job.data_dir, job.load_limit)
         x_train, y_train = split.x_train[:job.train_limit], split.y_train[:job.train_limit]
         x_test, y_test = split.x_test[:job.test_limit], split.y_test[:job.test_limit]
-        description = _describe_split(title, len(x_train), len(x_test), job.config)
-        self.data_loaded.emit(description)
+        config = job.config
+        description = _describe_split(title, len(x_train), len(x_test), config)
         model, optimizer = self._model_and_optimizer(split.class_names)
+        fine_tune = None
+        if job.extra_x is not None and len(job.extra_x):
+            extra_x = np.asarray(job.extra_x, np.float32).reshape(len(job.extra_x), -1)
+            extra_y = np.asarray(job.extra_y, np.int64)
+            weight = max(1, int(job.extra_weight))
+            if config.train_size:  # nn.train keeps the first train_size: cut MNIST, not drawings
+                x_train, y_train = x_train[:config.train_size], y_train[:config.train_size]
+                config = dataclasses.replace(config, train_size=0)
+            x_train = np.concatenate([x_train, np.repeat(extra_x, weight, axis=0)])
+            y_train = np.concatenate([y_train.astype(np.int64), np.repeat(extra_y, weight)])
+            description += f" + {len(extra_x):,} of your drawings ×{weight}"
+            self.status.emit("Measuring the model on your drawings and the test set…")
+            fine_tune = {"drawings": len(extra_x), "weight": weight,
+                         "before": _accuracies(model, extra_x, extra_y, x_test, y_test)}
+        self.data_loaded.emit(description)
         self.status.emit(f"Training {model.summary()}, on {description}.")
-        log.info("Training %s on %s with %s", model.summary(), description, job.config)
-        result = train(model, x_train, y_train, job.config, on_progress=self._on_progress,
+        log.info("Training %s on %s with %s", model.summary(), description, config)
+        result = train(model, x_train, y_train, config, on_progress=self._on_progress,
                        stop=self._stop, pause=self._pause, optimizer=optimizer)
         self._send_pending_batch()
         if self._abandoned:
@@ -141,6 +166,9 @@ class TrainingWorker(QObject):
         self.status.emit("Measuring the accuracy on the test set…")
         test_accuracy = model.accuracy(x_test, y_test) if len(x_test) else None
         model.info = self._info(model, result, split.name, test_accuracy)
+        if fine_tune is not None:
+            fine_tune["after"] = _accuracies(model, extra_x, extra_y, x_test, y_test)
+            model.info["fine_tune"] = fine_tune
         model.optimizer_state = result.optimizer.snapshot()
         log.info("Trained %s: %d epochs, test accuracy %s%s", model.info["name"],
                  len(result.history), test_accuracy, " (stopped early)" if result.stopped else "")
@@ -196,6 +224,7 @@ class TrainingWorker(QObject):
             for r in result.history]
         info = dict(previous)
         info.pop("stopped_early", None)
+        info.pop("fine_tune", None)  # only the run that fine-tuned carries its figures
         info |= {
             "name": f"{prefix}-{now.strftime(NAME_DATE_FORMAT)}",
             "dataset": dataset,
@@ -208,6 +237,12 @@ class TrainingWorker(QObject):
         if result.stopped:
             info["stopped_early"] = True
         return info
+
+
+def _accuracies(model, x_mine, y_mine, x_test, y_test):
+    """{"mine": accuracy on the drawings, "test": on the test set (None without one)}."""
+    return {"mine": float(model.accuracy(x_mine, y_mine)),
+            "test": float(model.accuracy(x_test, y_test)) if len(x_test) else None}
 
 
 def _short_title(dataset):
