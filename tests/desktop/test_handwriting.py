@@ -5,14 +5,12 @@ import subprocess
 import sys
 import textwrap
 import time
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPushButton
 
 import desktop.handwriting_tab as handwriting_tab_module
 from desktop import main_window
@@ -21,50 +19,14 @@ from desktop.handwriting_store import DB_NAME, IMAGES_FILE, LABELS_FILE, Handwri
 from desktop.handwriting_tab import MAX_TILES_PER_DIGIT, HandwritingTab
 from nn.errors import DataError
 from nn.idx import read_idx, write_idx
-from nn.model import Model
+from drawing import LEFT, ONE, SEVEN, draw_on_pad, ink_position_model
 
 ROOT = Path(__file__).resolve().parents[2]
-LEFT, NO_BUTTON = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
-ONE = [(0.5, 0.18), (0.5, 0.83)]
-SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.83)]
 KILL_AFTER_S = 1.0      # the writer is killed after this long at most...
 KILL_AFTER_IDS = 200    # ...or once it has reported this many committed drawings
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-def send_mouse(widget, kind, pos, button, buttons):
-    pos = QPointF(*pos)
-    QApplication.sendEvent(widget, QMouseEvent(kind, pos, widget.mapToGlobal(pos), button,
-                                               buttons, Qt.KeyboardModifier.NoModifier))
-
-
-def draw_on_pad(pad, fractions, step=4.0):
-    """One real mouse stroke along a polyline given as fractions of the pad's square."""
-    side = min(pad.width(), pad.height())
-    ox, oy = (pad.width() - side) / 2, (pad.height() - side) / 2
-    points = [(ox + fx * side, oy + fy * side) for fx, fy in fractions]
-    send_mouse(pad, QEvent.Type.MouseButtonPress, points[0], LEFT, LEFT)
-    for (x0, y0), (x1, y1) in pairwise(points):
-        n = max(1, int(np.hypot(x1 - x0, y1 - y0) / step))
-        for t in np.arange(1, n + 1) / n:
-            send_mouse(pad, QEvent.Type.MouseMove, (x0 + (x1 - x0) * t, y0 + (y1 - y0) * t),
-                       NO_BUTTON, LEFT)
-    send_mouse(pad, QEvent.Type.MouseButtonRelease, points[-1], LEFT, NO_BUTTON)
-
-
-def middle_ink_model():
-    """Reads "1" when the ink is in the middle columns, "0" otherwise (no training needed)."""
-    model = Model.from_architecture([{"type": "Dense", "in": 784, "out": 10, "init": "glorot"}],
-                                    rng=np.random.default_rng(0))
-    weights, bias = model.layers[0].params
-    weights[:] = 0
-    bias[:] = 0
-    middle = np.abs(np.arange(784) % 28 - 13.5) < 3
-    weights[middle, 1] = 0.2
-    weights[~middle, 0] = 0.2
-    return model
-
 
 def random_images(n, seed=0):
     return np.random.default_rng(seed).integers(0, 256, (n, 28, 28), dtype=np.uint8)
@@ -84,7 +46,7 @@ def draw_tab(qtbot, store):
     tab.resize(900, 560)
     tab.show()
     qtbot.waitExposed(tab)
-    tab.set_model(middle_ink_model())
+    tab.set_model(ink_position_model())
     tab.set_store(store)
     return tab
 
@@ -169,7 +131,7 @@ def test_select_and_delete_with_the_key_and_the_button(hw_tab, store, qtbot):
 
 
 def test_accuracy_on_my_drawings_equals_a_direct_computation(hw_tab, store):
-    model = middle_ink_model()
+    model = ink_position_model()
     images = np.zeros((6, 28, 28), np.uint8)
     images[:3, 5:23, 13:15] = 255     # a bar in the middle: read as 1
     images[3:, 5:23, 3:6] = 255       # ink at the left: read as 0
@@ -309,7 +271,7 @@ def window(qtbot, monkeypatch, tmp_path):
 def test_the_window_keeps_labelled_drawings_in_the_user_folder(window, qtbot, private_home):
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     assert tabs.index("My Handwriting") == tabs.index("Inspect") + 1
-    window.set_active_model(middle_ink_model())
+    window.set_active_model(ink_position_model())
     draw_on_pad(window.draw_tab.pad, ONE)
     qtbot.keyClick(window.draw_tab.pad, Qt.Key.Key_1)
     assert window.handwriting.path == private_home / DB_NAME
