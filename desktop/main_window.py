@@ -16,26 +16,16 @@ from pathlib import Path
 
 from PySide6.QtCore import Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (
-    QDialog,
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QTableWidget,
-    QTableWidgetItem,
-    QTabWidget,
-    QVBoxLayout,
-)
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from desktop import settings as saved
 from desktop.app import about_html
 from desktop.data_dialog import DataController
 from desktop.draw_tab import DrawTab
-from desktop.drawing_pad import CLEAR_KEYS
 from desktop.handwriting_store import HandwritingStore
 from desktop.handwriting_tab import HandwritingTab
 from desktop.inspect_tab import InspectTab
+from desktop.shortcuts_dialog import ShortcutsDialog
 from desktop.train_tab import TrainTab
 from nn.datasets import DATASETS
 from nn.errors import DigitLabError
@@ -51,7 +41,6 @@ NOTEBOOK_FILTER = "Notebook weights saved with np.savez (*.npz)"
 MODEL_SUFFIX = ".npz"
 STATUS_TIMEOUT_MS = 8000
 NO_MODEL_TEXT = "No model: open one (File > Open Model…) or train one (Train > Start)"
-SHORTCUTS_DIALOG_SIZE = (420, 380)
 
 Key = QKeySequence.StandardKey
 # objectName: (menu text, shortcut (a standard key, key text or None), status tip)
@@ -419,37 +408,10 @@ class MainWindow(QMainWindow):
     def about(self):
         QMessageBox.about(self, "About DigitLab", about_html())
 
-    def shortcut_rows(self):
-        """(what, keys) for every action of the window and its tabs that has a shortcut."""
-        # The primary key only: the alternatives are keyboards' dedicated Open/Save/Help keys.
-        native = QKeySequence.SequenceFormat.NativeText
-        rows = [(action.iconText(), action.shortcut().toString(native))
-                for action in self.findChildren(QAction) if not action.shortcut().isEmpty()]
-        # The pad's own keys are key handlers, not actions: list them from the same constants.
-        undo = QKeySequence(QKeySequence.StandardKey.Undo).toString(native)
-        clear = " / ".join(QKeySequence(key).toString(native) for key in CLEAR_KEYS)
-        return rows + [("Undo the last stroke (on the pad)", undo),
-                       ("Clear the pad (on the pad)", clear),
-                       ("Keep the drawing as that digit (on the pad)", "0 … 9")]
-
     @Slot()
     def show_shortcuts(self):
         if self.shortcuts_dialog is None:
-            rows = self.shortcut_rows()
-            dialog = QDialog(self, objectName="shortcutsDialog", windowTitle="Keyboard Shortcuts")
-            table = QTableWidget(len(rows), 2, dialog, objectName="shortcutsTable")
-            table.setHorizontalHeaderLabels(["Action", "Shortcut"])
-            table.verticalHeader().hide()
-            table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-            table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
-            for row, (what, keys) in enumerate(rows):
-                table.setItem(row, 0, QTableWidgetItem(what))
-                table.setItem(row, 1, QTableWidgetItem(keys))
-            table.resizeColumnsToContents()
-            table.horizontalHeader().setStretchLastSection(True)
-            QVBoxLayout(dialog).addWidget(table)
-            dialog.resize(*SHORTCUTS_DIALOG_SIZE)
-            self.shortcuts_dialog = dialog
+            self.shortcuts_dialog = ShortcutsDialog(self)
         self.shortcuts_dialog.show()
         self.shortcuts_dialog.raise_()
 
