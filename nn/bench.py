@@ -24,7 +24,7 @@ from nn.datasets import load_dataset
 from nn.errors import DigitLabError
 from nn.model import Model
 from nn.presets import PRESETS, Preset, cnn_architecture, mlp_architecture
-from nn.train import EpochProgress, TrainConfig, train
+from nn.train import EpochProgress, TrainConfig, split_sizes, train
 
 THRESHOLDS = (0.97, 0.98, 0.99, 0.992)
 # The reference networks of the speed targets (issue "Fast and accurate"): plain Adam at a
@@ -72,7 +72,7 @@ def bench_numpy(preset, config, data):
         state["last"] = time.perf_counter()  # evaluation is not training time
 
     train(model, data.x_train, data.y_train, config, on_progress=on_progress)
-    n_train = len(data.x_train) - min(config.validation_size, len(data.x_train) // 5)
+    _, n_train = split_sizes(len(data.x_train), config)
     per_epoch = float(np.median(epoch_seconds))
     return {
         "seconds_per_epoch": per_epoch,

@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from nn.errors import DigitLabError
+from nn.train import split_sizes
 
 
 def torch_module(specs):
@@ -40,9 +41,10 @@ def bench_torch(preset, config, data):
     except ImportError as e:
         raise DigitLabError("--vs torch needs PyTorch: pip install torch==2.13.0") from e
     torch.manual_seed(config.seed)
-    n_val = min(config.validation_size, len(data.x_train) // 5)
-    x = torch.from_numpy(data.x_train[n_val:].reshape((-1,) + preset.input_shape).copy())
-    y = torch.from_numpy(data.y_train[n_val:].copy())
+    used, n_train = split_sizes(len(data.x_train), config)
+    start = used - n_train  # the same number of training examples as the NumPy run
+    x = torch.from_numpy(data.x_train[start:used].reshape((-1,) + preset.input_shape).copy())
+    y = torch.from_numpy(data.y_train[start:used].copy())
     x_test = torch.from_numpy(data.x_test.reshape((-1,) + preset.input_shape).copy())
     y_test = torch.from_numpy(data.y_test.copy())
     model = torch_module(preset.architecture)

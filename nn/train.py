@@ -118,9 +118,21 @@ def resume_optimizer(model, config):
     return optimizer
 
 
+def held_out(n, size):
+    """How many of n examples a validation split of ``size`` takes: never more than a fifth,
+    so a small dataset keeps most of its examples for training."""
+    return min(size, n // 5)
+
+
+def split_sizes(n, config):
+    """(examples used, of which trained on) when ``train`` gets n examples with ``config``."""
+    used = min(n, config.train_size) if config.train_size else n
+    return used, used - held_out(used, config.validation_size)
+
+
 def split_validation(n, size, rng):
     """Indices (train, validation) that hold ``size`` random examples of n out of training."""
-    size = min(size, n // 5)  # never take more than a fifth of a small dataset
+    size = held_out(n, size)
     order = rng.permutation(n)
     return order[size:], order[:size]
 
