@@ -71,6 +71,15 @@ def ink_position_model(strength=0.2):
     return model
 
 
+def shown(qtbot, widget, size):
+    """``widget`` at ``size``, shown and exposed, cleaned up with the test."""
+    qtbot.addWidget(widget)
+    widget.resize(*size)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
 def draw_on_pad(pad, fractions, step=STEP):
     """One stroke along a polyline given as fractions of the pad's visible square."""
     draw(pad, on_pad(pad, fractions), step)

@@ -39,7 +39,7 @@ from nn.model import Model
 from nn.preprocess import to_mnist
 from nn.presets import mlp_architecture
 from nn.train import TrainConfig, train
-from drawing import DASH, LEFT, NO_BUTTON, ONE, SEVEN, ZERO, draw, ink_position_model, on_pad, press_and_move, release, send_mouse
+from drawing import DASH, LEFT, NO_BUTTON, ONE, SEVEN, ZERO, draw, ink_position_model, on_pad, press_and_move, release, send_mouse, shown
 
 _CACHE = {}
 
@@ -67,11 +67,7 @@ def trained_model(mnist_dir):
 
 @pytest.fixture
 def tab(qtbot):
-    widget = DrawTab()
-    qtbot.addWidget(widget)
-    widget.resize(900, 560)
-    widget.show()
-    qtbot.waitExposed(widget)
+    widget = shown(qtbot, DrawTab(), (900, 560))
     widget.set_model(ink_position_model())
     return widget
 

@@ -19,7 +19,7 @@ from desktop.handwriting_store import DB_NAME, IMAGES_FILE, LABELS_FILE, Handwri
 from desktop.handwriting_tab import MAX_TILES_PER_DIGIT, HandwritingTab
 from nn.errors import DataError
 from nn.idx import read_idx, write_idx
-from drawing import LEFT, ONE, SEVEN, draw_on_pad, ink_position_model
+from drawing import LEFT, ONE, SEVEN, draw_on_pad, ink_position_model, shown
 
 ROOT = Path(__file__).resolve().parents[2]
 KILL_AFTER_S = 1.0      # the writer is killed after this long at most...
@@ -41,11 +41,7 @@ def store(tmp_path):
 
 @pytest.fixture
 def draw_tab(qtbot, store):
-    tab = DrawTab()
-    qtbot.addWidget(tab)
-    tab.resize(900, 560)
-    tab.show()
-    qtbot.waitExposed(tab)
+    tab = shown(qtbot, DrawTab(), (900, 560))
     tab.set_model(ink_position_model())
     tab.set_store(store)
     return tab
@@ -95,11 +91,7 @@ def test_digit_keys_do_nothing_on_an_empty_pad(draw_tab, store, qtbot):
 
 @pytest.fixture
 def hw_tab(qtbot, store):
-    tab = HandwritingTab()
-    qtbot.addWidget(tab)
-    tab.resize(900, 600)
-    tab.show()
-    qtbot.waitExposed(tab)
+    tab = shown(qtbot, HandwritingTab(), (900, 600))
     tab.set_store(store)
     return tab
 
