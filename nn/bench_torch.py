@@ -41,11 +41,16 @@ def bench_torch(preset, config, data):
     except ImportError as e:
         raise DigitLabError("--vs torch needs PyTorch: pip install torch==2.13.0") from e
     torch.manual_seed(config.seed)
+    # As many training and held-out examples as the NumPy run. train() checks the model on its
+    # held-out examples after every epoch, inside the epoch's time, and so does this side.
     used, n_train = split_sizes(len(data.x_train), config)
-    start = used - n_train  # the same number of training examples as the NumPy run
-    x = torch.from_numpy(data.x_train[start:used].reshape((-1,) + preset.input_shape).copy())
-    y = torch.from_numpy(data.y_train[start:used].copy())
-    x_test = torch.from_numpy(data.x_test.reshape((-1,) + preset.input_shape).copy())
+    held_out = used - n_train
+    shape = (-1,) + preset.input_shape
+    x = torch.from_numpy(data.x_train[held_out:used].reshape(shape).copy())
+    y = torch.from_numpy(data.y_train[held_out:used].copy())
+    x_val = torch.from_numpy(data.x_train[:held_out].reshape(shape).copy())
+    y_val = torch.from_numpy(data.y_train[:held_out].copy())
+    x_test = torch.from_numpy(data.x_test.reshape(shape).copy())
     y_test = torch.from_numpy(data.y_test.copy())
     model = torch_module(preset.architecture)
     optimizers = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
@@ -53,6 +58,14 @@ def bench_torch(preset, config, data):
     optimizer = optimizers[config.optimizer](model.parameters(), lr=config.learning_rate)
     loss_fn = torch.nn.CrossEntropyLoss()
     batch = len(x) if config.batch_size <= 0 else config.batch_size
+
+    def accuracy(x, y):
+        model.eval()
+        with torch.no_grad():  # in batches of 1,000, like DigitLab
+            correct = sum(int((model(x[i:i + 1000]).argmax(1) == y[i:i + 1000]).sum())
+                          for i in range(0, len(x), 1000))
+        return correct / max(len(x), 1)
+
     epoch_seconds, accuracies = [], []
     for _ in range(config.epochs):
         start = time.perf_counter()
@@ -64,12 +77,9 @@ def bench_torch(preset, config, data):
             loss = loss_fn(model(xs[i:i + batch]), ys[i:i + batch])
             loss.backward()
             optimizer.step()
+        accuracy(x_val, y_val)
         epoch_seconds.append(time.perf_counter() - start)
-        model.eval()
-        with torch.no_grad():
-            predicted = torch.cat([model(x_test[i:i + 1000]).argmax(1)
-                                   for i in range(0, len(x_test), 1000)])
-        accuracies.append(float((predicted == y_test).float().mean()))
+        accuracies.append(accuracy(x_test, y_test))  # not timed, as on the NumPy side
     return {"version": torch.__version__, "threads": torch.get_num_threads(),
             "seconds_per_epoch": float(np.median(epoch_seconds)),
             "epoch_seconds": epoch_seconds, "test_accuracy": accuracies,

@@ -1,6 +1,7 @@
 """The command line as a user runs it: a subprocess, exit codes, stdout and stderr."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -75,3 +76,27 @@ def test_bench_reports_time_and_accuracy(mnist_dir):
     report = json.loads(result.stdout)
     assert len(report["numpy"]["test_accuracy"]) == 5
     assert report["numpy"]["seconds_per_epoch"] > 0 and report["peak_memory_mb"] > 0
+
+
+def test_bench_vs_torch_without_torch_says_how_to_get_it(mnist_dir, tmp_path):
+    # A torch that cannot be imported, as on a machine without PyTorch.
+    (tmp_path / "torch.py").write_text("raise ImportError('No module named torch')\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "nn", "bench", "--preset", "mlp-256-128", "--epochs", "1",
+         "--limit", "500", "--data", mnist_dir, "--vs", "torch"],
+        capture_output=True, text=True, timeout=300,
+        env=os.environ | {"PYTHONPATH": os.pathsep.join([str(tmp_path), os.getcwd()])})
+    assert_user_error(result, "--vs torch needs PyTorch", "pip install torch")
+
+
+def test_bench_vs_torch_compares_the_same_network(mnist_dir):
+    pytest.importorskip("torch", reason="PyTorch is optional; --vs torch needs it")
+    result = run("bench", "--preset", "cnn-16-32", "--epochs", "1", "--limit", "6000",
+                 "--data", mnist_dir, "--vs", "torch", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    numpy_side, torch_side = report["numpy"], report["torch"]
+    assert report["ratio_numpy_over_torch"] == pytest.approx(
+        numpy_side["seconds_per_epoch"] / torch_side["seconds_per_epoch"])
+    # After one epoch on a few thousand images, both sides have learnt the same network.
+    assert numpy_side["final_test_accuracy"] > 0.7 and torch_side["final_test_accuracy"] > 0.7
