@@ -50,7 +50,8 @@ class Conv2D(Layer):
     - ``padding="valid"``: no padding, H_out = H - k + 1; ``"same"``: zeros around the image so
       that H_out = H (for an even k the extra row and column go at the bottom and right).
 
-    ``backward`` uses what the last ``forward(x, training=True)`` saved (the im2col matrix).
+    ``backward`` uses what the last ``forward(x, training=True)`` saved (the im2col matrix),
+    once: it reuses that matrix's memory for the input gradient.
     """
 
     param_names = ("W", "b")
@@ -142,7 +143,9 @@ class Conv2D(Layer):
             return None
         k, (before, after) = self.k, self.pad
         h_out, w_out = grad_out.shape[2:]
-        dcols = self._buffer("dcols", self.cols.shape, g.dtype)
+        # The columns have served (dW above); dcols has their shape and takes their buffer,
+        # which keeps one large matrix fewer in memory and in the caches.
+        dcols, self.cols = self.cols, None
         np.matmul(self.W.reshape(self.c_out, -1).T, g, out=dcols)
         dcols = dcols.reshape(c, k, k, h_out, w_out, n)
         dxp = np.zeros((c, h + before + after, w + before + after, n), dtype=g.dtype)
