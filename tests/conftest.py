@@ -15,7 +15,7 @@ def real_mnist_dir():
     """The folder with the four real MNIST files, or None."""
     for candidate in (os.environ.get("DIGITLAB_DATA"), SHARED_MNIST):
         if candidate and (Path(candidate) / "t10k-images-idx3-ubyte.gz").is_file():
-            return Path(candidate)
+            return Path(candidate).resolve()  # tests chdir and build file: URIs
     return None
 
 
