@@ -2,7 +2,7 @@
 
 One model is active at a time. The Draw tab reads digits with it, Start continues training
 it, Save writes it. It comes from the bundled default, a file, or a training run (then it is
-"unsaved" until written).
+"unsaved" until written). Opening and saving files is `desktop.model_files`.
 
 When actions are enabled (``_update_actions``):
 - Save / Save As: a model is active (also while training: the run trains a copy of it);
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from desktop import settings as saved
 from desktop.app import about_html
@@ -25,20 +25,18 @@ from desktop.draw_tab import DrawTab
 from desktop.handwriting_store import HandwritingStore
 from desktop.handwriting_tab import HandwritingTab
 from desktop.inspect_tab import InspectTab
+from desktop.model_files import ModelFiles
 from desktop.shortcuts_dialog import ShortcutsDialog
 from desktop.train_tab import TrainTab
 from nn.datasets import DATASETS
 from nn.errors import DigitLabError
 from nn.model import describe
-from nn.modelfile import import_notebook_weights, load_model, save_model
+from nn.modelfile import load_model
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 BUNDLED_MODEL = RESOURCES / "default-model.npz"
 APP_TITLE = "DigitLab"
 DEFAULT_SIZE = (1100, 760)
-MODEL_FILTER = "DigitLab models (*.npz)"
-NOTEBOOK_FILTER = "Notebook weights saved with np.savez (*.npz)"
-MODEL_SUFFIX = ".npz"
 STATUS_TIMEOUT_MS = 8000
 NO_MODEL_TEXT = "No model: open one (File > Open Model…) or train one (Train > Start)"
 
@@ -98,6 +96,7 @@ class MainWindow(QMainWindow):
         self.model_status = QLabel(NO_MODEL_TEXT, objectName="modelStatus")
         self.statusBar().addPermanentWidget(self.model_status, 1)
         self.data = DataController(self)
+        self.files = ModelFiles(self, BUNDLED_MODEL)
         self.shortcuts_dialog = None
         self._create_actions()
         self._create_menus()
@@ -118,8 +117,9 @@ class MainWindow(QMainWindow):
             elif key:
                 action.setShortcut(QKeySequence(key))
             self.named_actions[name] = action
-        slots = {"openAction": lambda: self.open_model(), "saveAction": self.save,
-                 "saveAsAction": self.save_as, "importNotebookAction": self.import_notebook,
+        slots = {"openAction": lambda: self.files.open_model(), "saveAction": self.files.save,
+                 "saveAsAction": self.files.save_as,
+                 "importNotebookAction": self.files.import_notebook,
                  "quitAction": self.close, "startAction": self._start,
                  "pauseAction": self.train_tab.toggle_pause, "stopAction": self.train_tab.stop,
                  "newModelAction": self._new_model, "downloadAction": self._download,
@@ -145,22 +145,13 @@ class MainWindow(QMainWindow):
                     self.recent_menu.setObjectName("recentMenu")
                 else:
                     menu.addAction(self.named_actions[entry])
-        self._update_recent_menu()
-
-    def _update_recent_menu(self):
-        self.recent_menu.clear()
-        for i, path in enumerate(saved.recent_files(self.settings)):
-            action = self.recent_menu.addAction(f"&{i + 1} {Path(path).name}")
-            action.setToolTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_model(p))
-        self.recent_menu.setEnabled(bool(self.recent_menu.actions())
-                                    and not self.train_tab.is_training)
+        self.files.update_recent_menu()
 
     def _connect_tabs(self):
         self.train_tab.state_changed.connect(self._update_actions)
         self.train_tab.model_trained.connect(self._on_model_trained)
         self.train_tab.training_failed.connect(self._on_training_failed)
-        self.train_tab.status_message.connect(self._show_status)
+        self.train_tab.status_message.connect(self.show_status)
         self.data.dataset_ready.connect(self._use_dataset)
         self.draw_tab.prediction_changed.connect(
             lambda _probs: self.inspect_tab.set_input(self.draw_tab.last_input))
@@ -173,7 +164,7 @@ class MainWindow(QMainWindow):
         except DigitLabError as error:
             log.error("cannot open the handwriting collection: %s", error)
             self.handwriting = None
-            self._show_status(str(error))
+            self.show_status(str(error))
         self.draw_tab.set_store(self.handwriting)
         self.handwriting_tab.set_store(self.handwriting)
         self.draw_tab.drawing_saved.connect(self.handwriting_tab.refresh)
@@ -190,7 +181,7 @@ class MainWindow(QMainWindow):
         self.handwriting_tab.set_training(training)
         paused = training and self.train_tab.is_paused
         self.named_actions["pauseAction"].setText("&Resume" if paused else "&Pause")
-        self.recent_menu.setEnabled(bool(self.recent_menu.actions()) and not training)
+        self.files.enable_recent_menu(not training)
 
     # --- the active model ---------------------------------------------------------------------
 
@@ -206,6 +197,11 @@ class MainWindow(QMainWindow):
         self.handwriting_tab.set_model(model)
         self._update_model_status()
         self._update_actions()
+
+    def mark_saved(self, path):
+        """The active model, unchanged, is now in the file ``path``."""
+        self.active_path, self.is_modified = str(path), False
+        self._update_model_status()
 
     def model_name(self):
         if self.active_model is None:
@@ -240,8 +236,8 @@ class MainWindow(QMainWindow):
                 return
             except DigitLabError as error:
                 log.warning("cannot reopen the last model: %s", error)
-                self._show_status(f"The last model could not be reopened ({error}); "
-                                  "using the bundled one.")
+                self.show_status(f"The last model could not be reopened ({error}); "
+                                 "using the bundled one.")
         if not BUNDLED_MODEL.is_file():
             self.set_active_model(None)
             return
@@ -249,7 +245,7 @@ class MainWindow(QMainWindow):
             self.set_active_model(load_model(BUNDLED_MODEL), BUNDLED_MODEL)
         except DigitLabError as error:
             log.error("cannot load the bundled model: %s", error)
-            self._show_status(f"The bundled model could not be loaded: {error}")
+            self.show_status(f"The bundled model could not be loaded: {error}")
             self.set_active_model(None)
 
     @Slot(object)
@@ -258,106 +254,15 @@ class MainWindow(QMainWindow):
             return  # the run was stopped because the window closes; the user agreed to lose it
         # No path: Save asks where, so a run never silently overwrites the file it started from.
         self.set_active_model(model, None, modified=True)
-        self._show_status(f"Training finished: {self.model_name()} is the active model, unsaved.")
+        self.show_status(f"Training finished: {self.model_name()} is the active model, unsaved.")
 
     @Slot(str)
     def _on_training_failed(self, message):
         QMessageBox.warning(self, "Training failed", message)
 
     @Slot(str)
-    def _show_status(self, message):
+    def show_status(self, message):
         self.statusBar().showMessage(message, STATUS_TIMEOUT_MS)
-
-    # --- files --------------------------------------------------------------------------------
-
-    @Slot()
-    def open_model(self, path=None):
-        """Open ``path`` (asked for when None); on error the active model stays."""
-        if self.train_tab.is_training or not self.maybe_save():
-            return
-        if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "Open Model",
-                                                  saved.last_folder(self.settings), MODEL_FILTER)
-            if not path:
-                return
-        try:
-            model = load_model(path)
-        except DigitLabError as error:
-            QMessageBox.critical(self, "Cannot open model", str(error))
-            return
-        self._remember_file(path)
-        self.set_active_model(model, path)
-        self._show_status(f"Opened {path}.")
-
-    @Slot()
-    def import_notebook(self):
-        if self.train_tab.is_training or not self.maybe_save():
-            return
-        path, _ = QFileDialog.getOpenFileName(self, "Import Notebook Weights",
-                                              saved.last_folder(self.settings), NOTEBOOK_FILTER)
-        if not path:
-            return
-        try:
-            model = import_notebook_weights(path)
-        except DigitLabError as error:
-            QMessageBox.critical(self, "Cannot import weights", str(error))
-            return
-        saved.set_last_folder(path, self.settings)
-        # Not a DigitLab model file yet: unsaved until the user saves it.
-        self.set_active_model(model, None, modified=True)
-
-    @Slot()
-    def save(self):
-        """Save to the model's file; asks for one when it has none or it is the bundled model
-        (that one belongs to the installation). Returns True once the model is on disk."""
-        if self.active_model is None:
-            return False
-        if not self.active_path or Path(self.active_path).resolve() == BUNDLED_MODEL.resolve():
-            return self.save_as()
-        return self._write(self.active_path)
-
-    @Slot()
-    def save_as(self):
-        if self.active_model is None:
-            return False
-        suggestion = str(Path(saved.last_folder(self.settings)) / self.model_name()) + MODEL_SUFFIX
-        path, _ = QFileDialog.getSaveFileName(self, "Save Model As", suggestion, MODEL_FILTER)
-        if not path:
-            return False
-        if Path(path).suffix.lower() != MODEL_SUFFIX:
-            path += MODEL_SUFFIX
-        return self._write(path)
-
-    def _write(self, path):
-        try:
-            save_model(path, self.active_model)
-        except DigitLabError as error:
-            QMessageBox.critical(self, "Cannot save model", str(error))
-            return False
-        self._remember_file(path)
-        self.active_path, self.is_modified = str(path), False
-        self._update_model_status()
-        self._show_status(f"Saved {path}.")
-        return True
-
-    def _remember_file(self, path):
-        saved.set_last_folder(path, self.settings)
-        saved.add_recent_file(path, self.settings)
-        saved.set_last_model_path(path, self.settings)
-        self._update_recent_menu()
-
-    def maybe_save(self):
-        """Ask before an unsaved model is thrown away. True when it is fine to go on."""
-        if self.active_model is None or not self.is_modified:
-            return True
-        buttons = QMessageBox.StandardButton
-        answer = QMessageBox.question(
-            self, "Unsaved model",
-            f"The model “{self.model_name()}” has not been saved. Save it first?",
-            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
-        if answer == buttons.Save:
-            return self.save()
-        return answer == buttons.Discard
 
     # --- training and data --------------------------------------------------------------------
 
@@ -451,7 +356,7 @@ class MainWindow(QMainWindow):
                 buttons.Yes | buttons.Cancel, buttons.Cancel) != buttons.Yes:
             event.ignore()
             return
-        if not self.maybe_save():
+        if not self.files.maybe_save():
             event.ignore()
             return
         self._closing = True
