@@ -1,19 +1,18 @@
 """The Inspect tab: how the active model does on the test set, what it learned, and the path
 of the current drawing through its layers.
 
-- The confusion matrix needs a pass over the test set (seconds for a CNN), so it runs on a
-  thread pool, on a copy of the model (layers keep per-call state such as ReLU masks, which the
-  GUI thread's own forward passes would overwrite), and only when the tab is shown or Compute
+- The confusion matrix needs a pass over the test set (seconds for a CNN), so a ConfusionJob
+  does it on a thread pool, on a copy of the model, and only when the tab is shown or Compute
   is pressed. Results are cached per model object.
-- The learned weights and the activation path are cheap (one image): the GUI thread does them.
+- The learned weights and the activation path are cheap (one image): the GUI thread does them,
+  inspect_pictures takes the arrays out of the model and inspect_views draws them.
 """
 
 import copy
-import logging
 import weakref
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import Qt, QThreadPool, Slot
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,97 +29,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.draw_tab import NetworkInputView
-from desktop.inspect_views import ActivationPath, TileGrid
-from nn.conv import Conv2D
-from nn.datasets import load_dataset
+from desktop.confusion_job import ConfusionJob
+from desktop.inspect_pictures import activation_path, first_layer_picture
+from desktop.inspect_views import ActivationPath, LearnedWeights, gallery_tile, take_all
 from nn.errors import DigitLabError
-from nn.layers import Dense
-
-log = logging.getLogger(__name__)
 
 MAX_GALLERY = 24          # test images shown for one confusion cell
 GALLERY_COLUMNS = 6
-GALLERY_TILE_SIDE = 56    # logical px: two screen pixels per input pixel
-MAX_UNIT_IMAGES = 64      # first-layer units drawn as 28x28 weight images
 CACHE_SIZE = 4            # models whose confusion results are kept
 CELL_SIDE = 40            # logical px of a confusion-matrix cell
 CELL_RGB = (0, 114, 178)  # Okabe-Ito blue: a cell's tint grows with its share of the row
 IDLE_TEXT = "Press Compute (or open this tab) to test the model on the test set."
 NO_MODEL_TEXT = "No model loaded."
-
-
-class ConfusionSignals(QObject):
-    """Carries a ConfusionJob's answer back: QRunnable is no QObject, so it cannot emit."""
-
-    finished = Signal(object, object)   # key, result dict
-    failed = Signal(object, str)        # key, one-line message
-
-
-class ConfusionJob(QRunnable):
-    """Predict the whole test set with ``model`` (a private copy) on a pool thread."""
-
-    def __init__(self, key, model, dataset, data_dir, limit, test_set=None):
-        super().__init__()
-        self.key, self.model = key, model
-        self.dataset, self.data_dir, self.limit, self.test_set = dataset, data_dir, limit, test_set
-        self.signals = ConfusionSignals()
-
-    def run(self):
-        try:
-            if self.test_set is None:
-                split = load_dataset(self.dataset, self.data_dir, self.limit)
-                self.test_set = (split.x_test, split.y_test)
-            x, y = self.test_set
-            probs = self.model.predict_proba(x)
-            pred = probs.argmax(axis=1)
-            n = probs.shape[1]
-            matrix = np.zeros((n, n), dtype=np.int64)
-            np.add.at(matrix, (y, pred), 1)   # row = true class, column = prediction
-            result = {"matrix": matrix, "pred": pred, "confidence": probs.max(axis=1),
-                      "x": x, "y": y}
-        except DigitLabError as error:
-            self.signals.failed.emit(self.key, str(error))
-        except Exception as error:  # any other failure also becomes one line in the tab
-            log.exception("confusion matrix failed")
-            self.signals.failed.emit(self.key, f"Could not test the model: {error}")
-        else:
-            self.signals.finished.emit(self.key, result)
-
-
-def first_layer_picture(model):
-    """("dense", W (n, 28, 28)), ("conv", index, W (O, k, k)) or None for other first layers."""
-    for i, layer in enumerate(model.layers):
-        if isinstance(layer, Dense) and layer.W.shape[0] == 784:
-            n = min(layer.W.shape[1], MAX_UNIT_IMAGES)
-            return ("dense", layer.W[:, :n].T.reshape(n, 28, 28))
-        if isinstance(layer, Conv2D):
-            return ("conv", i, layer.W[:, 0])   # input channel 0: MNIST has one
-        if layer.params:
-            return None
-    return None
-
-
-def activation_path(model, image):
-    """[(name, output without the batch axis)] of every layer for one (28, 28) image.
-
-    Runs the layers one by one with training=False, so no layer keeps training state."""
-    x = np.asarray(image, dtype=np.float32).reshape((1,) + model.input_shape)
-    entries = []
-    for i, layer in enumerate(model.layers):
-        x = layer.forward(x, training=False)
-        last = " (output scores: the largest wins)" if i == len(model.layers) - 1 else ""
-        entries.append((f"{i + 1}. {type(layer).__name__}{last}", np.array(x[0])))
-    return entries
-
-
-def take_all(layout):
-    """Remove every widget of ``layout`` at once (deleteLater alone leaves them as children
-    until the event loop runs, where findChildren still sees them)."""
-    while layout.count():
-        widget = layout.takeAt(0).widget()
-        widget.setParent(None)
-        widget.deleteLater()
+NO_PICTURE_TEXT = "No picture for this model's first layer."
 
 
 class InspectTab(QWidget):
@@ -138,7 +59,6 @@ class InspectTab(QWidget):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._jobs = set()              # keep jobs' signal objects alive until they report
-        self._feature_maps = None
         self._build_ui()
         self._show_model()
 
@@ -243,9 +163,7 @@ class InspectTab(QWidget):
         left.addWidget(self._gallery_title)
         left.addWidget(gallery_scroll, 1)
 
-        self._learned = QWidget(objectName="learnedWeights")
-        self._learned_layout = QVBoxLayout(self._learned)
-        self._learned_layout.setContentsMargins(0, 0, 0, 0)
+        self._learned = LearnedWeights()
         self._path = ActivationPath()
         inner = QWidget()
         right = QVBoxLayout(inner)
@@ -352,17 +270,8 @@ class InspectTab(QWidget):
             + (f", the first {MAX_GALLERY} shown" if len(indices) > MAX_GALLERY else ""))
         for n, i in enumerate(indices[:MAX_GALLERY]):
             confidence = float(result["confidence"][i])
-            tile = QWidget()
-            column = QVBoxLayout(tile)
-            column.setContentsMargins(0, 0, 0, 0)
-            image = NetworkInputView()
-            image.setObjectName("galleryImage")
-            image.setMinimumSize(GALLERY_TILE_SIDE, GALLERY_TILE_SIDE)
-            image.setFixedSize(GALLERY_TILE_SIDE, GALLERY_TILE_SIDE)
-            image.set_input(result["x"][i].reshape(28, 28))
-            column.addWidget(image)
-            column.addWidget(QLabel(f"{names[true]}→{names[predicted]} {confidence:.0%}"))
-            tile.setFixedSize(tile.sizeHint())   # the grid must not squeeze the caption away
+            tile = gallery_tile(result["x"][i].reshape(28, 28),
+                                f"{names[true]}→{names[predicted]} {confidence:.0%}")
             self._gallery_grid.addWidget(tile, n // GALLERY_COLUMNS, n % GALLERY_COLUMNS)
             self.gallery_items.append((int(i), int(result["y"][i]), int(result["pred"][i]),
                                        confidence))
@@ -374,36 +283,10 @@ class InspectTab(QWidget):
     # --- learned weights and the activation path ------------------------------------------------
 
     def _show_model(self):
-        take_all(self._learned_layout)
-        self._feature_maps = None
         self._compute_button.setEnabled(self._model is not None)
         picture = first_layer_picture(self._model) if self._model is not None else None
-        if picture is None:
-            text = NO_MODEL_TEXT if self._model is None else \
-                "No picture for this model's first layer."
-            self._learned_layout.addWidget(QLabel(text))
-        elif picture[0] == "dense":
-            weights = picture[1]
-            self._learned_layout.addWidget(QLabel(
-                f"Each first-layer unit's weights over the 28x28 input ({len(weights)} "
-                "units): red pixels push the unit up, blue pixels down.", wordWrap=True))
-            self._learned_layout.addWidget(TileGrid(
-                list(weights), [str(i) for i in range(len(weights))], "unitWeights",
-                tooltip="A unit's 784 weights laid out like the image they multiply."))
-        else:
-            self._conv_index, filters = picture[1], picture[2]
-            self._learned_layout.addWidget(QLabel(
-                f"The first convolution's {len(filters)} filters "
-                f"({filters.shape[1]}x{filters.shape[2]})"))
-            self._learned_layout.addWidget(TileGrid(
-                list(filters), [str(i) for i in range(len(filters))], "convFilters",
-                tooltip="Red weights respond to ink, blue ones to its absence."))
-            self._learned_layout.addWidget(QLabel("…and what they make of the current drawing"))
-            self._feature_maps = TileGrid(
-                [np.zeros(filters.shape[1:])] * len(filters),
-                [str(i) for i in range(len(filters))], "featureMaps",
-                tooltip="The first convolution's output for the drawing (before pooling).")
-            self._learned_layout.addWidget(self._feature_maps)
+        self._learned.show_picture(picture,
+                                   NO_MODEL_TEXT if self._model is None else NO_PICTURE_TEXT)
         self._show_confusion()
         self._update_path()
 
@@ -418,5 +301,4 @@ class InspectTab(QWidget):
             self._path.show_path([], f"This model cannot read the drawing: {error}")
             return
         self._path.show_path(entries)
-        if self._feature_maps is not None:
-            self._feature_maps.set_arrays(list(entries[self._conv_index][1]))
+        self._learned.follow_drawing(entries)

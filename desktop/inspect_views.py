@@ -1,5 +1,6 @@
 """Small views the Inspect tab is made of: arrays drawn as crisp colour images, tile grids,
-and the layer-by-layer path of one input through a network.
+the first layer's learned weights, the tiles of the confusion-cell gallery, and the
+layer-by-layer path of one input through a network.
 
 Everything here only draws what it is given; the tab decides what to compute and when.
 """
@@ -9,12 +10,15 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPalette
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from desktop.draw_tab import NetworkInputView
+
 TILE_SIDE = 56          # logical px for a 28x28 tile: two screen pixels per input pixel
 STRIP_CELL = 14         # logical px per unit of a 1-D heat strip
 STRIP_WRAP = 32         # longer 1-D layers wrap into rows of this many units (a block)
 GRID_COLUMNS = 8        # tiles per row in a grid (5 when there are exactly ten, see tile_columns)
 MAX_CHANNEL_MAPS = 16   # conv layers: show at most this many channels' maps per layer
 MAP_SIDE = 40           # logical px per feature-map tile
+GALLERY_TILE_SIDE = 56  # logical px of a gallery image: two screen pixels per input pixel
 
 
 def diverging_rgb(values, scale=None):
@@ -113,6 +117,83 @@ class TileGrid(QWidget):
         scale = float(max((np.max(np.abs(a)) for a in arrays), default=0.0))
         for tile, array in zip(self.tiles, arrays):
             tile.set_values(array, scale)
+
+
+def take_all(layout):
+    """Remove every widget of ``layout`` at once (deleteLater alone leaves them as children
+    until the event loop runs, where findChildren still sees them)."""
+    while layout.count():
+        widget = layout.takeAt(0).widget()
+        widget.setParent(None)
+        widget.deleteLater()
+
+
+class LearnedWeights(QWidget):
+    """The first layer's weights: one 28x28 image per dense unit, or the first convolution's
+    filters with their feature maps for the current drawing."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("learnedWeights")
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._feature_maps = None
+        self._conv_index = None
+
+    def show_picture(self, picture, message):
+        """``picture`` as from first_layer_picture; ``message`` is shown when it is None."""
+        take_all(self._layout)
+        self._feature_maps = None
+        if picture is None:
+            self._layout.addWidget(QLabel(message))
+        elif picture[0] == "dense":
+            self._show_units(picture[1])
+        else:
+            self._show_filters(*picture[1:])
+
+    def follow_drawing(self, entries):
+        """Feature maps for the drawing, from its activation path ``entries`` (conv only)."""
+        if self._feature_maps is not None:
+            self._feature_maps.set_arrays(list(entries[self._conv_index][1]))
+
+    def _show_units(self, weights):
+        self._layout.addWidget(QLabel(
+            f"Each first-layer unit's weights over the 28x28 input ({len(weights)} "
+            "units): red pixels push the unit up, blue pixels down.", wordWrap=True))
+        self._layout.addWidget(TileGrid(
+            list(weights), [str(i) for i in range(len(weights))], "unitWeights",
+            tooltip="A unit's 784 weights laid out like the image they multiply."))
+
+    def _show_filters(self, conv_index, filters):
+        self._conv_index = conv_index
+        captions = [str(i) for i in range(len(filters))]
+        self._layout.addWidget(QLabel(
+            f"The first convolution's {len(filters)} filters "
+            f"({filters.shape[1]}x{filters.shape[2]})"))
+        self._layout.addWidget(TileGrid(
+            list(filters), captions, "convFilters",
+            tooltip="Red weights respond to ink, blue ones to its absence."))
+        self._layout.addWidget(QLabel("…and what they make of the current drawing"))
+        self._feature_maps = TileGrid(
+            [np.zeros(filters.shape[1:])] * len(filters), captions, "featureMaps",
+            tooltip="The first convolution's output for the drawing (before pooling).")
+        self._layout.addWidget(self._feature_maps)
+
+
+def gallery_tile(image, caption):
+    """One (28, 28) test image of a confusion cell over its ``caption``."""
+    tile = QWidget()
+    column = QVBoxLayout(tile)
+    column.setContentsMargins(0, 0, 0, 0)
+    view = NetworkInputView()
+    view.setObjectName("galleryImage")
+    view.setMinimumSize(GALLERY_TILE_SIDE, GALLERY_TILE_SIDE)
+    view.setFixedSize(GALLERY_TILE_SIDE, GALLERY_TILE_SIDE)
+    view.set_input(image)
+    column.addWidget(view)
+    column.addWidget(QLabel(caption))
+    tile.setFixedSize(tile.sizeHint())   # the grid must not squeeze the caption away
+    return tile
 
 
 def layer_view_values(activation):
