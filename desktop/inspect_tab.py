@@ -52,6 +52,7 @@ class InspectTab(QWidget):
         self.test_limit = None          # tests use a few hundred images
         self._model = None
         self._input = None
+        self._path_stale = False        # the drawing changed while the tab was hidden
         self._dataset, self._data_dir = "mnist", None
         self._cache = {}                # key -> (weakref to the model, result)
         self._test_set = None           # (data key, (x, y)): loaded once per dataset
@@ -72,9 +73,14 @@ class InspectTab(QWidget):
             self.compute()
 
     def set_input(self, image):
-        """The current drawing, a (28, 28) array in [0, 1], or None."""
+        """The current drawing, a (28, 28) array in [0, 1], or None. The path follows it live
+        while the tab is shown; a hidden tab catches up when shown, so drawing on the Draw tab
+        never waits for pictures nobody sees (they cost several ms per prediction)."""
         self._input = image
-        self._update_path()
+        if self.isVisible():
+            self._update_path()
+        else:
+            self._path_stale = True
 
     def set_dataset(self, name, data_dir):
         self._dataset, self._data_dir = name, (str(data_dir) if data_dir else None)
@@ -278,6 +284,8 @@ class InspectTab(QWidget):
 
     def showEvent(self, event):
         super().showEvent(event)
+        if self._path_stale:
+            self._update_path()
         self.compute()   # only now: no CPU spent on it at startup
 
     # --- learned weights and the activation path ------------------------------------------------
@@ -291,6 +299,7 @@ class InspectTab(QWidget):
         self._update_path()
 
     def _update_path(self):
+        self._path_stale = False
         if self._model is None or self._input is None:
             self._path.show_path([], NO_MODEL_TEXT if self._model is None
                                  else "Draw a digit on the Draw tab to see its path.")

@@ -66,6 +66,8 @@ def direct_forward(model, x):
 def tab(qtbot):
     widget = InspectTab()
     qtbot.addWidget(widget)
+    widget.show()   # as the user sees it: a hidden tab leaves its pictures for later
+    qtbot.waitExposed(widget)
     yield widget
     widget.wait_for_jobs()
 
@@ -224,9 +226,14 @@ def test_window_inspect_tab_follows_the_drawing(qtbot, monkeypatch, tmp_path):
     assert path.entries == [] and not inspect.is_computing   # hidden: nothing computed yet
     pad = window.draw_tab.pad
     draw(pad, on_pad(pad, ONE))
+    assert path.entries == []   # hidden: drawing does not wait for pictures nobody sees
+    tabs.setCurrentWidget(inspect)   # shown: it catches up with the drawing
     assert len(path.entries) == 3
     expected = direct_forward(window.active_model, window.draw_tab.last_input)
     np.testing.assert_allclose(path.entries[-1][1], expected[-1], rtol=1e-4, atol=1e-4)
+    tabs.setCurrentWidget(window.draw_tab)
     window.draw_tab.findChild(QWidget, "clearButton").click()
+    assert len(path.entries) == 3   # hidden again: still the last drawing it showed
+    tabs.setCurrentWidget(inspect)
     assert path.entries == []
     window.close()
