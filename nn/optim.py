@@ -8,6 +8,8 @@ Weight decay applies to weight matrices and kernels only (arrays with more than 
 dimension): shrinking biases towards zero does not regularise anything.
 """
 
+import math
+
 import numpy as np
 
 
@@ -102,9 +104,11 @@ class Adam(Optimizer):
         self.scratch = [np.empty_like(p) for p in params]
 
     def step(self, lr):
-        # Fold both bias corrections into one step size per call, not per array.
+        # Fold both bias corrections into one step size per call, not per array. A Python
+        # float, not a NumPy float64: with one of those, ``tmp *= corrected_lr`` would be
+        # computed in float64 and cast back, 12% of an MLP step.
         t = self.t + 1
-        self.corrected_lr = lr * np.sqrt(1 - self.beta2 ** t) / (1 - self.beta1 ** t)
+        self.corrected_lr = lr * math.sqrt(1 - self.beta2 ** t) / (1 - self.beta1 ** t)
         super().step(lr)
 
     def update(self, i, p, g, lr, decay):
