@@ -3,26 +3,29 @@
 The form only turns widgets into `nn` objects (a TrainConfig, layer specs) and back; it
 holds no maths. A preset fills every field; the user then edits what they like. Editing the
 network (hidden layers, activation, dropout, preset) means a new model, so "Start from"
-switches to "New model" by itself.
+switches to "New model" by itself. The general-purpose widget helpers it is built with (keyed
+combo boxes, the 1-2-5 spin box, safe setters) are in form_widgets.
 """
 
 import contextlib
 import dataclasses
+import functools
 import math
 import re
 
 from PySide6.QtCore import QRegularExpression, Qt
 from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QGroupBox,
-    QLineEdit,
-    QSpinBox,
-)
+from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLineEdit, QSpinBox
 
+from desktop.form_widgets import (
+    LogSpinBox,
+    add_row,
+    keyed_combo,
+    labels_for,
+    ranged_spin,
+    select_key,
+    set_number,
+)
 from nn.augment import Augmentation
 from nn.datasets import DATASETS
 from nn.layers import ACTIVATIONS
@@ -77,35 +80,6 @@ TOOLTIPS = {
 }
 
 
-class LogSpinBox(QDoubleSpinBox):
-    """A spin box for quantities that span decades (learning rates, weight decay): the arrows
-    step along 1, 2, 5, 10, 20... instead of adding a constant, and trailing zeros are hidden."""
-
-    def stepBy(self, steps):
-        value = self.value()
-        for _ in range(abs(steps)):
-            value = _next_on_grid(value, steps > 0, 10.0 ** -self.decimals())
-        self.setValue(value)
-
-    def textFromValue(self, value):
-        locale = self.locale()
-        text = locale.toString(value, "f", self.decimals()).replace(locale.groupSeparator(), "")
-        point = locale.decimalPoint()
-        return text.rstrip("0").rstrip(point) if point in text else text
-
-
-def _next_on_grid(value, up, smallest):
-    """The next value of the 1-2-5 series above or below ``value``; 0 steps to ``smallest``."""
-    if value <= 0:
-        return smallest if up else 0.0
-    exponent = math.floor(math.log10(value))
-    grid = [m * 10.0 ** e for e in (exponent - 1, exponent, exponent + 1) for m in (1, 2, 5)]
-    if up:
-        return min(g for g in grid if g > value * (1 + 1e-9))
-    lower = [g for g in grid if g < value * (1 - 1e-9)]
-    return max(lower) if lower and max(lower) >= smallest else 0.0
-
-
 def parse_hidden_layers(text):
     """ "512, 256" -> (512, 256); raises ValueError with a sentence for the user."""
     parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
@@ -156,35 +130,35 @@ class TrainForm(QGroupBox):
         super().__init__("Network and training", parent)
         self._filling = False  # set while the code (not the user) fills the fields
         layout = QFormLayout(self)
-        add = self._add_row
-        self.presetCombo = add(layout, "Preset", "presetCombo",
-                               _combo({p.name: p.title for p in PRESETS.values()}))
+        add = functools.partial(add_row, layout)
+        self.presetCombo = add("Preset", "presetCombo",
+                               keyed_combo({p.name: p.title for p in PRESETS.values()}))
         for i, preset in enumerate(PRESETS.values()):
             self.presetCombo.setItemData(i, preset.description, Qt.ItemDataRole.ToolTipRole)
-        self.startFromCombo = add(layout, "Start from", "startFromCombo", _combo({
+        self.startFromCombo = add("Start from", "startFromCombo", keyed_combo({
             CONTINUE: "Continue the active model", NEW: "New model from these settings"}))
-        self.hiddenLayersEdit = add(layout, "Hidden layers", "hiddenLayersEdit", QLineEdit())
+        self.hiddenLayersEdit = add("Hidden layers", "hiddenLayersEdit", QLineEdit())
         self.hiddenLayersEdit.setValidator(QRegularExpressionValidator(
             QRegularExpression(HIDDEN_LAYERS_PATTERN), self.hiddenLayersEdit))
-        self.activationCombo = add(layout, "Activation", "activationCombo",
-                                   _combo(_labels(ACTIVATIONS, ACTIVATION_LABELS)))
-        self.dropoutSpin = add(layout, "Dropout", "dropoutSpin",
-                               _spin(QDoubleSpinBox(), (0.0, MAX_DROPOUT), 0.05, decimals=2))
-        self.optimizerCombo = add(layout, "Optimizer", "optimizerCombo",
-                                  _combo(_labels(OPTIMIZERS, OPTIMIZER_LABELS)))
-        self.learningRateSpin = add(layout, "Learning rate", "learningRateSpin", _spin(
+        self.activationCombo = add("Activation", "activationCombo",
+                                   keyed_combo(labels_for(ACTIVATIONS, ACTIVATION_LABELS)))
+        self.dropoutSpin = add("Dropout", "dropoutSpin",
+                               ranged_spin(QDoubleSpinBox(), (0.0, MAX_DROPOUT), 0.05, decimals=2))
+        self.optimizerCombo = add("Optimizer", "optimizerCombo",
+                                  keyed_combo(labels_for(OPTIMIZERS, OPTIMIZER_LABELS)))
+        self.learningRateSpin = add("Learning rate", "learningRateSpin", ranged_spin(
             LogSpinBox(), LEARNING_RATE_RANGE, decimals=SPIN_DECIMALS))
-        self.scheduleCombo = add(layout, "Schedule", "scheduleCombo",
-                                 _combo(_labels(SCHEDULES, SCHEDULE_LABELS)))
-        self.batchSizeSpin = add(layout, "Batch size", "batchSizeSpin",
-                                 _spin(QSpinBox(), (0, MAX_BATCH_SIZE), BATCH_SIZE_STEP))
+        self.scheduleCombo = add("Schedule", "scheduleCombo",
+                                 keyed_combo(labels_for(SCHEDULES, SCHEDULE_LABELS)))
+        self.batchSizeSpin = add("Batch size", "batchSizeSpin",
+                                 ranged_spin(QSpinBox(), (0, MAX_BATCH_SIZE), BATCH_SIZE_STEP))
         self.batchSizeSpin.setSpecialValueText("full batch")
-        self.epochsSpin = add(layout, "Epochs", "epochsSpin", _spin(QSpinBox(), (1, MAX_EPOCHS)))
-        self.weightDecaySpin = add(layout, "Weight decay", "weightDecaySpin",
-                                   _spin(LogSpinBox(), WEIGHT_DECAY_RANGE, decimals=SPIN_DECIMALS))
-        self.augmentCheck = add(layout, "Augment", "augmentCheck",
+        self.epochsSpin = add("Epochs", "epochsSpin", ranged_spin(QSpinBox(), (1, MAX_EPOCHS)))
+        self.weightDecaySpin = add("Weight decay", "weightDecaySpin", ranged_spin(
+            LogSpinBox(), WEIGHT_DECAY_RANGE, decimals=SPIN_DECIMALS))
+        self.augmentCheck = add("Augment", "augmentCheck",
                                 QCheckBox("Distort the training images"))
-        self.seedSpin = add(layout, "Seed", "seedSpin", _spin(QSpinBox(), (0, MAX_SEED)))
+        self.seedSpin = add("Seed", "seedSpin", ranged_spin(QSpinBox(), (0, MAX_SEED)))
         for name, tip in TOOLTIPS.items():
             getattr(self, name).setToolTip(tip)
 
@@ -195,14 +169,6 @@ class TrainForm(QGroupBox):
         self.dropoutSpin.valueChanged.connect(self._network_edited)
         self._fill_from_preset(self.preset)
         self.set_active_model(None, "mnist")
-
-    # --- building the widgets -------------------------------------------------------------------
-
-    @staticmethod
-    def _add_row(layout, label, name, widget):
-        widget.setObjectName(name)
-        layout.addRow(label, widget)
-        return widget
 
     # --- what the form says ---------------------------------------------------------------------
 
@@ -254,7 +220,7 @@ class TrainForm(QGroupBox):
             return
         config = model.info.get("config")
         with self._filling_in():
-            _select(self.presetCombo, preset.name)
+            select_key(self.presetCombo, preset.name)
             self._fill_from_preset(preset, TrainConfig.from_dict(config) if config else None)
 
     def update_continue(self, model, dataset):
@@ -297,15 +263,15 @@ class TrainForm(QGroupBox):
             if fields is not None:
                 hidden, activation, dropout, _init = fields
                 self.hiddenLayersEdit.setText(", ".join(map(str, hidden)))
-                _select(self.activationCombo, activation)
+                select_key(self.activationCombo, activation)
                 self.dropoutSpin.setValue(dropout)
             else:  # the preset's own network, shown from its first layer on
                 self.hiddenLayersEdit.setText(describe(preset.architecture))
                 self.hiddenLayersEdit.setCursorPosition(0)
             for widget in (self.hiddenLayersEdit, self.activationCombo, self.dropoutSpin):
                 widget.setEnabled(fields is not None)
-            _select(self.optimizerCombo, config.optimizer)
-            _select(self.scheduleCombo, config.schedule)
+            select_key(self.optimizerCombo, config.optimizer)
+            select_key(self.scheduleCombo, config.schedule)
             self.learningRateSpin.setValue(config.learning_rate)
             self.batchSizeSpin.setValue(config.batch_size)
             self.epochsSpin.setValue(config.epochs)
@@ -333,7 +299,7 @@ class TrainForm(QGroupBox):
             return
         with self._filling_in():
             if state.get("preset") in PRESETS:
-                _select(self.presetCombo, state["preset"])
+                select_key(self.presetCombo, state["preset"])
                 self._fill_from_preset(self.preset)
             editable = mlp_fields(self.preset) is not None  # else the preset's own network
             text = state.get("hidden_layers")
@@ -344,55 +310,13 @@ class TrainForm(QGroupBox):
                 except ValueError:
                     pass
             if editable:
-                _select(self.activationCombo, state.get("activation"))
-                _set_number(self.dropoutSpin, state.get("dropout"))
-            _select(self.optimizerCombo, state.get("optimizer"))
-            _select(self.scheduleCombo, state.get("schedule"))
+                select_key(self.activationCombo, state.get("activation"))
+                set_number(self.dropoutSpin, state.get("dropout"))
+            select_key(self.optimizerCombo, state.get("optimizer"))
+            select_key(self.scheduleCombo, state.get("schedule"))
             for key, spin in (("learning_rate", self.learningRateSpin),
                               ("batch_size", self.batchSizeSpin), ("epochs", self.epochsSpin),
                               ("weight_decay", self.weightDecaySpin), ("seed", self.seedSpin)):
-                _set_number(spin, state.get(key))
+                set_number(spin, state.get(key))
             if isinstance(state.get("augment"), bool):
                 self.augmentCheck.setChecked(state["augment"])
-
-
-def _combo(items):
-    """A combo box showing the labels of ``items`` ({key: label}) with the keys as item data."""
-    combo = QComboBox()
-    for key, text in items.items():
-        combo.addItem(text, key)
-    return combo
-
-
-def _spin(spin, value_range, step=1, decimals=None):
-    if decimals is not None:
-        spin.setDecimals(decimals)  # before setRange, which rounds to the decimals
-    spin.setRange(*value_range)
-    spin.setSingleStep(step)
-    if isinstance(spin, QSpinBox):
-        spin.setGroupSeparatorShown(True)
-    return spin
-
-
-def _labels(keys, labels):
-    """{key: label} for every key nn offers, in nn's order (new keys show as themselves)."""
-    return {key: labels.get(key, key) for key in keys}
-
-
-def _select(combo, key):
-    """Select the item whose data is ``key``; anything else (unknown, not a str) is ignored."""
-    if not isinstance(key, str):
-        return
-    index = combo.findData(key)
-    if index >= 0:
-        combo.setCurrentIndex(index)
-
-
-def _set_number(spin, value):
-    """Set ``value`` if it is a number the spin box can hold exactly (no silent clamping)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return
-    if isinstance(spin, QSpinBox) and value != int(value):
-        return
-    if math.isfinite(value) and spin.minimum() <= value <= spin.maximum():
-        spin.setValue(int(value) if isinstance(spin, QSpinBox) else float(value))

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QObject, Qt, QThread, Slot
 
-from desktop.train_form import LogSpinBox, mlp_fields
+from desktop.form_widgets import LogSpinBox
+from desktop.train_form import mlp_fields
 from desktop.train_tab import TrainTab
 from desktop.training_worker import (
     MIN_SECONDS_BETWEEN_BATCH_SIGNALS,
