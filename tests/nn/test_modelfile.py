@@ -147,11 +147,17 @@ def test_resumed_training_from_a_file_continues_identically(tmp_path, optimizer)
     assert not np.array_equal(fresh.params[0], model.params[0])
 
 
-def test_optimizer_state_is_stored_under_its_own_names(tmp_path):
-    x, y = random_problem(40, seed=3)
+def trained_one_epoch(optimizer, seed):
+    """A small model after one epoch of ``optimizer``, and the optimizer, with state to save."""
+    x, y = random_problem(40, seed=seed)
     model = make_model(dropout=0.0)
-    opt = train(model, x, y, TrainConfig(epochs=1, batch_size=8, optimizer="sgd",
-                                         validation_size=0)).optimizer
+    result = train(model, x, y, TrainConfig(epochs=1, batch_size=8, optimizer=optimizer,
+                                            validation_size=0))
+    return model, result.optimizer
+
+
+def test_optimizer_state_is_stored_under_its_own_names(tmp_path):
+    model, opt = trained_one_epoch("sgd", seed=3)
     path = tmp_path / "m.npz"
 
     save_model(path, model, opt)
@@ -436,10 +442,7 @@ def test_meta_that_contradicts_the_layers(tmp_path, saved, change):
 
 
 def optimizer_file(tmp_path, tamper):
-    x, y = random_problem(40, seed=4)
-    model = make_model(dropout=0.0)
-    opt = train(model, x, y, TrainConfig(epochs=1, batch_size=8, optimizer="adam",
-                                         validation_size=0)).optimizer
+    model, opt = trained_one_epoch("adam", seed=4)
     good = tmp_path / "good.npz"
     save_model(good, model, opt)
     arrays, meta = npz_entries(good)
