@@ -52,7 +52,7 @@ class InspectTab(QWidget):
         self.test_limit = None          # tests use a few hundred images
         self._model = None
         self._input = None
-        self._path_stale = False        # the drawing changed while the tab was hidden
+        self._path_stale = False        # the drawing or model changed while the tab was hidden
         self._dataset, self._data_dir = "mnist", None
         self._cache = {}                # key -> (weakref to the model, result)
         self._test_set = None           # (data key, (x, y)): loaded once per dataset
@@ -77,10 +77,7 @@ class InspectTab(QWidget):
         while the tab is shown; a hidden tab catches up when shown, so drawing on the Draw tab
         never waits for pictures nobody sees (they cost several ms per prediction)."""
         self._input = image
-        if self.isVisible():
-            self._update_path()
-        else:
-            self._path_stale = True
+        self._refresh_path()
 
     def set_dataset(self, name, data_dir):
         self._dataset, self._data_dir = name, (str(data_dir) if data_dir else None)
@@ -296,7 +293,14 @@ class InspectTab(QWidget):
         self._learned.show_picture(picture,
                                    NO_MODEL_TEXT if self._model is None else NO_PICTURE_TEXT)
         self._show_confusion()
-        self._update_path()
+        self._refresh_path()
+
+    def _refresh_path(self):
+        """Redraw the path now if the tab is shown, else when it is next shown."""
+        if self.isVisible():
+            self._update_path()
+        else:
+            self._path_stale = True
 
     def _update_path(self):
         self._path_stale = False
