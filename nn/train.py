@@ -10,6 +10,7 @@ import dataclasses
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from nn.augment import Augmentation, augment_batch
 from nn.errors import TrainingError
 from nn.losses import softmax_cross_entropy
 from nn.optim import OPTIMIZERS
+from nn.parallel import DataParallel, parts_for
 from nn.schedules import learning_rate
 
 PAUSE_POLL_SECONDS = 0.02
@@ -166,6 +168,9 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
     shuffled = x[train_index]
     labels = y[train_index]
 
+    parallel = DataParallel(model, parts_for(model, batch), rng)
+    work = partial(augmented_gradient, config.augmentation)
+
     for epoch in range(config.epochs):
         if batch < n:
             order = train_index[rng.permutation(n)]
@@ -173,34 +178,29 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
             np.take(x, order, axis=0, out=shuffled, mode="clip")
             labels = y[order]
         loss_sum = correct = 0.0
-        for b in range(batches):
-            _wait_while_paused(pause, stop, clock)
-            if stop.is_set():
-                return TrainResult(history, optimizer, True, best.restore())
-            start = b * batch
-            xb, yb = shuffled[start:start + batch], labels[start:start + batch]
-            if config.augmentation is not None:
-                xb = augment_batch(xb, config.augmentation, rng)
-            lr = learning_rate(config.learning_rate, config.schedule, epoch + b / batches,
-                               config.epochs, config.warmup_epochs, config.step_every,
-                               config.step_gamma)
-            # Overflow is detected below and reported as divergence, not printed as a warning.
-            with np.errstate(over="ignore", invalid="ignore"):
-                loss, batch_correct = batch_gradient(model, xb, yb)
-            if not np.isfinite(loss) or loss > DIVERGED_LOSS:
-                raise TrainingError(
-                    f"Training diverged: the loss became {loss:.3g} in epoch {epoch + 1}, batch "
-                    f"{b + 1}. Lower the learning rate (now {config.learning_rate:g}), for "
-                    f"example to {config.learning_rate / 10:g}, and start again.")
-            optimizer.step(lr)
-            loss_sum += loss * len(yb)
-            correct += batch_correct
-            done = epoch * n + start + len(yb)
-            if on_progress:
-                elapsed = clock.elapsed()
-                on_progress(BatchProgress(
-                    epoch + (b + 1) / batches, config.epochs, loss, batch_correct / len(yb), lr,
-                    done / max(elapsed, 1e-9), elapsed, _eta(elapsed, done, total_samples)))
+        with parallel:  # the parts' threads; evaluation below has BLAS's threads back
+            for b in range(batches):
+                _wait_while_paused(pause, stop, clock)
+                if stop.is_set():
+                    return TrainResult(history, optimizer, True, best.restore())
+                start = b * batch
+                xb, yb = shuffled[start:start + batch], labels[start:start + batch]
+                lr = learning_rate(config.learning_rate, config.schedule, epoch + b / batches,
+                                   config.epochs, config.warmup_epochs, config.step_every,
+                                   config.step_gamma)
+                # Overflow is detected below and reported as divergence, not printed as a warning.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    loss, batch_correct = parallel.gradient(work, xb, yb)
+                _check_diverged(loss, epoch, b, config)
+                optimizer.step(lr)
+                loss_sum += loss * len(yb)
+                correct += batch_correct
+                done = epoch * n + start + len(yb)
+                if on_progress:
+                    elapsed = clock.elapsed()
+                    on_progress(BatchProgress(
+                        epoch + (b + 1) / batches, config.epochs, loss, batch_correct / len(yb),
+                        lr, done / max(elapsed, 1e-9), elapsed, _eta(elapsed, done, total_samples)))
         val_loss = val_acc = None
         if len(x_val):
             val_loss, val_acc = evaluate(model, x_val, y_val)
@@ -215,6 +215,25 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
         if best.update(epoch + 1, val_acc):
             break
     return TrainResult(history, optimizer, False, best.restore())
+
+
+def _check_diverged(loss, epoch, b, config):
+    if not np.isfinite(loss) or loss > DIVERGED_LOSS:
+        raise TrainingError(
+            f"Training diverged: the loss became {loss:.3g} in epoch {epoch + 1}, batch {b + 1}. "
+            f"Lower the learning rate (now {config.learning_rate:g}), for example to "
+            f"{config.learning_rate / 10:g}, and start again.")
+
+
+def augmented_gradient(augmentation, model, x, y, rng):
+    """``batch_gradient`` of a randomly distorted copy of the batch (of the batch itself when
+    ``augmentation`` is None); the signature ``DataParallel.gradient`` expects."""
+    if augmentation is not None:
+        x = augment_batch(x, augmentation, rng)
+    # NumPy's error state belongs to a thread: a part running in a helper thread needs its own
+    # "ignore" (train() reports overflow as divergence).
+    with np.errstate(over="ignore", invalid="ignore"):
+        return batch_gradient(model, x, y)
 
 
 def batch_gradient(model, x, y, chunk=GRADIENT_CHUNK):
