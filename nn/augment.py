@@ -57,24 +57,32 @@ def warp(images, m, offset):
     # Each image gets a zero border: one pixel before it and two after, so that positions
     # clamped into [0, 29] and their +1 neighbours always land in the image or the border.
     n, padded_side = len(images), SIDE + 3
-    src = m @ _GRID + (CENTRE + 1 + offset)[:, :, None]   # (n, 2, 784), +1 for the border
+    src = m @ _GRID                                        # (n, 2, 784): rows, then columns
+    src += (CENTRE + 1 + offset)[:, :, None]               # +1 for the border
     np.clip(src, 0, SIDE + 1, out=src)
     top_left = np.floor(src)
-    fr, fc = src[:, 0] - top_left[:, 0], src[:, 1] - top_left[:, 1]
     # One flat index per output pixel into the batch of padded images.
     # (Exact in float32: a row or column index times 31 stays far below 2**24. Converting the
     # sum once is several times faster than converting the two strided halves of top_left.)
     index = (top_left[:, 0] * padded_side + top_left[:, 1]).astype(np.intp)
     index += (np.arange(n) * padded_side * padded_side)[:, None]
+    src -= top_left                                        # how far past the top-left pixel
+    down, right = src[:, 0], src[:, 1]
     padded = np.zeros((n, padded_side, padded_side), dtype=np.float32)
     padded[:, 1:SIDE + 1, 1:SIDE + 1] = images
     flat = padded.ravel()
-    top = flat.take(index)
-    top += fc * (flat.take(index + 1) - top)
-    bottom = flat.take(index + padded_side)
-    bottom += fc * (flat.take(index + padded_side + 1) - bottom)
-    top += fr * (bottom - top)
-    return top.reshape(n, SIDE, SIDE)
+    # The neighbours to the right and below: flat[index + 1] is flat[1:][index], and so on.
+    top = lerp(flat.take(index), flat[1:].take(index), right)
+    bottom = lerp(flat[padded_side:].take(index), flat[padded_side + 1:].take(index), right)
+    return lerp(top, bottom, down).reshape(n, SIDE, SIDE)
+
+
+def lerp(a, b, t):
+    """a + t * (b - a), computed in place: the result is a, and b is overwritten."""
+    b -= a
+    b *= t
+    a += b
+    return a
 
 
 def change_thickness(images, share, rng):
