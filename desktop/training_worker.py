@@ -15,7 +15,9 @@ import copy
 import dataclasses
 import datetime
 import logging
+import os
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ MIN_SECONDS_BETWEEN_BATCH_SIGNALS = 0.05  # at most ~20 batch signals a second
 LOSS_SMOOTHING = 0.9  # weight of the past in the moving average of the batch loss
 NAME_DATE_FORMAT = "%Y-%m-%d-%H%M"  # model names read like "mlp-2026-11-25-1403"
 MAX_DETAIL_CHARS = 200  # of an unexpected exception's text in the message to the user
+TRAINING_NICENESS = 10  # of the training threads: the GUI thread (niceness 0) goes first
 DATED_NAME = re.compile(r"^(?P<prefix>.+)-\d{4}-\d{2}-\d{2}-\d{4}$")
 
 log = logging.getLogger(__name__)
@@ -73,6 +76,14 @@ class TrainingJob:
         if self.train_limit is None or self.test_limit is None:
             return None
         return max(self.train_limit, self.test_limit)
+
+
+def yield_to_the_gui():
+    """Lower the calling thread's priority, and so that of the threads it starts (training
+    uses every core): when they compete for a core, the GUI thread wins and the pad and the
+    curves stay smooth. Linux gives each thread its own nice value; elsewhere nothing changes."""
+    if sys.platform.startswith("linux"):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICENESS)
 
 
 class TrainingWorker(QObject):
@@ -118,6 +129,7 @@ class TrainingWorker(QObject):
 
     @Slot()
     def run(self):
+        yield_to_the_gui()
         try:
             self._run()
         except DigitLabError as error:

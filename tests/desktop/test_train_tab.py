@@ -6,6 +6,9 @@ they are absent), so each test takes a few seconds even on a busy machine.
 
 import dataclasses
 import json
+import os
+import sys
+import threading
 import time
 
 import numpy as np
@@ -17,6 +20,7 @@ from desktop.train_form import mlp_fields
 from desktop.train_tab import TrainTab
 from desktop.training_worker import (
     MIN_SECONDS_BETWEEN_BATCH_SIGNALS,
+    TRAINING_NICENESS,
     TrainingJob,
     TrainingWorker,
 )
@@ -368,3 +372,30 @@ def test_an_active_preset_network_shows_its_preset_and_training_settings(qtbot):
     custom = Model.from_architecture(mlp_architecture((33,)))
     tab.set_active_model(custom)
     assert form.presetCombo.currentData() == "cnn" and form.continue_chosen()
+
+
+class ThreadPriorities(QObject):
+    """Notes the priority (niceness) of the thread that emits each epoch record."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    @Slot(object)
+    def on_epoch(self, record):
+        self.seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
+def test_training_threads_give_way_to_the_gui_thread(qapp, mnist_dir):
+    gui_niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    config = dataclasses.replace(PRESETS["mlp"].config, epochs=1, batch_size=64)
+    job = TrainingJob(config, "mlp", data_dir=str(mnist_dir), architecture=mlp_architecture((16,)),
+                      train_limit=LIMIT, test_limit=1000)
+    worker, priorities = TrainingWorker(job), ThreadPriorities()
+    worker.epoch_progress.connect(priorities.on_epoch, Qt.ConnectionType.DirectConnection)
+    thread = threading.Thread(target=worker.run)  # like the QThread: the worker's own thread
+    thread.start()
+    thread.join(RUN_TIMEOUT_MS / 1000)
+    assert priorities.seen == [TRAINING_NICENESS]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == gui_niceness
