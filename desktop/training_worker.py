@@ -81,8 +81,9 @@ class TrainingJob:
 def yield_to_the_gui():
     """Lower the calling thread's priority, and so that of the threads it starts (training
     uses every core): when they compete for a core, the GUI thread wins and the pad and the
-    curves stay smooth. Linux gives each thread its own nice value; elsewhere nothing changes."""
-    if sys.platform.startswith("linux"):
+    curves stay smooth. Linux gives each thread its own nice value; elsewhere nothing changes,
+    nor on the main thread (the GUI's own; tests run the worker there)."""
+    if sys.platform.startswith("linux") and threading.current_thread() is not threading.main_thread():
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICENESS)
 
 
