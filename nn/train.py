@@ -144,6 +144,7 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
 
     ``optimizer`` continues a previous run with its state; otherwise one is made from
     ``config``. Raises TrainingError if the loss diverges (NaN, infinite or absurdly large).
+    A convolutional network splits each batch over the CPU's cores (``nn.parallel``).
     """
     rng = np.random.default_rng(config.seed)
     if config.train_size < 0 or config.epochs < 0:
