@@ -23,6 +23,7 @@ import numpy as np
 from nn.datasets import load_dataset
 from nn.errors import DigitLabError
 from nn.model import Model
+from nn.parallel import parts_for
 from nn.presets import PRESETS, Preset, cnn_architecture, mlp_architecture
 from nn.train import EpochProgress, TrainConfig, split_sizes, train
 
@@ -78,6 +79,7 @@ def bench_numpy(preset, config, data):
         "seconds_per_epoch": per_epoch,
         "epoch_seconds": epoch_seconds,
         "samples_per_second": n_train / per_epoch,
+        "batch_parts": parts_for(model, config.batch_size),  # threads sharing each batch
         "test_accuracy": accuracies,
         "final_test_accuracy": accuracies[-1] if accuracies else None,
         "seconds_to": {f"{t:.1%}": marks.get(t) for t in THRESHOLDS},
@@ -120,7 +122,8 @@ def print_report(report, out):
     print(f"{report['architecture']}, batch {report['batch_size']}, {report['optimizer']}, "
           f"{report['train_images']:,} images, {report['machine']['cpus']} CPUs", file=out)
     print(f"numpy: {r['seconds_per_epoch']:.2f} s/epoch, {r['samples_per_second']:,.0f} samples/s, "
-          f"peak memory {report['peak_memory_mb']:.0f} MB", file=out)
+          f"batches split in {r['batch_parts']}, peak memory {report['peak_memory_mb']:.0f} MB",
+          file=out)
     print("test accuracy per epoch: " + " ".join(f"{a:.2%}" for a in r["test_accuracy"]), file=out)
     for name, seconds in r["seconds_to"].items():
         print(f"  time to {name}: " + ("not reached" if seconds is None else f"{seconds:.1f} s"), file=out)

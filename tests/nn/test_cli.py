@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from nn.parallel import MIN_PART, available_cores
+
 
 def run(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "nn", *map(str, args)], capture_output=True,
@@ -76,6 +78,14 @@ def test_bench_reports_time_and_accuracy(mnist_dir):
     report = json.loads(result.stdout)
     assert len(report["numpy"]["test_accuracy"]) == 5
     assert report["numpy"]["seconds_per_epoch"] > 0 and report["peak_memory_mb"] > 0
+    assert report["numpy"]["batch_parts"] == 1  # a dense network: BLAS already uses every core
+
+
+def test_bench_of_a_cnn_splits_its_batches_over_the_cores(mnist_dir):
+    result = run("bench", "--preset", "cnn-16-32", "--epochs", "1", "--limit", "1000",
+                 "--data", mnist_dir)
+    assert result.returncode == 0, result.stderr
+    assert f"batches split in {min(available_cores(), 128 // MIN_PART)}," in result.stdout
 
 
 def test_bench_vs_torch_without_torch_says_how_to_get_it(mnist_dir, tmp_path):
