@@ -93,6 +93,11 @@ def parse_hidden_layers(text):
     return widths
 
 
+def dropout_rate(specs):
+    """The rate of the network's first Dropout layer; 0 without one."""
+    return next((s["rate"] for s in specs if s["type"] == "Dropout"), 0.0)
+
+
 def mlp_fields(preset):
     """(hidden, activation, dropout, init) when the preset's network is a plain dense network
     the form can edit; None otherwise (a CNN, say: then its own architecture is used)."""
@@ -102,7 +107,7 @@ def mlp_fields(preset):
         return None
     types = {s["type"] for s in specs}
     activation = next((k for k, cls in ACTIVATIONS.items() if cls.__name__ in types), "relu")
-    dropout = next((s["rate"] for s in specs if s["type"] == "Dropout"), 0.0)
+    dropout = dropout_rate(specs)
     hidden, init = tuple(s["out"] for s in dense[:-1]), dense[0].get("init", "he")
     try:
         rebuilt = mlp_architecture(hidden, activation, dropout, init, n_out=dense[-1]["out"])
@@ -268,6 +273,7 @@ class TrainForm(QGroupBox):
             else:  # the preset's own network, shown from its first layer on
                 self.hiddenLayersEdit.setText(describe(preset.architecture))
                 self.hiddenLayersEdit.setCursorPosition(0)
+                self.dropoutSpin.setValue(dropout_rate(preset.architecture))
             for widget in (self.hiddenLayersEdit, self.activationCombo, self.dropoutSpin):
                 widget.setEnabled(fields is not None)
             select_key(self.optimizerCombo, config.optimizer)

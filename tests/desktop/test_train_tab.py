@@ -234,6 +234,10 @@ def test_every_preset_fills_the_form_with_its_settings(qtbot):
         editable = mlp_fields(preset) is not None
         assert tab.form.hiddenLayersEdit.isEnabled() == editable
         assert tab.form.architecture()[0] == preset.architecture
+    # A network the form cannot edit still shows its dropout, greyed out: the CNN's is 0.4.
+    tab.form.presetCombo.setCurrentIndex(tab.form.presetCombo.findData("cnn"))
+    assert tab.form.dropoutSpin.value() == pytest.approx(0.4)
+    assert not tab.form.dropoutSpin.isEnabled()
 
 
 def test_start_from_follows_the_active_model_and_the_network_fields(qtbot):
