@@ -83,7 +83,8 @@ def yield_to_the_gui():
     uses every core): when they compete for a core, the GUI thread wins and the pad and the
     curves stay smooth. Linux gives each thread its own nice value; elsewhere nothing changes,
     nor on the main thread (the GUI's own; tests run the worker there)."""
-    if sys.platform.startswith("linux") and threading.current_thread() is not threading.main_thread():
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    if sys.platform.startswith("linux") and not on_main_thread:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICENESS)
 
 

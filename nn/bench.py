@@ -23,7 +23,6 @@ import numpy as np
 from nn.datasets import load_dataset
 from nn.errors import DigitLabError
 from nn.model import Model
-from nn.parallel import parts_for
 from nn.presets import PRESETS, Preset, cnn_architecture, mlp_architecture
 from nn.train import EpochProgress, TrainConfig, split_sizes, train
 
@@ -72,14 +71,14 @@ def bench_numpy(preset, config, data):
                 marks[t] = state["train_time"]
         state["last"] = time.perf_counter()  # evaluation is not training time
 
-    train(model, data.x_train, data.y_train, config, on_progress=on_progress)
+    result = train(model, data.x_train, data.y_train, config, on_progress=on_progress)
     _, n_train = split_sizes(len(data.x_train), config)
     per_epoch = float(np.median(epoch_seconds))
     return {
         "seconds_per_epoch": per_epoch,
         "epoch_seconds": epoch_seconds,
         "samples_per_second": n_train / per_epoch,
-        "batch_parts": parts_for(model, config.batch_size),  # threads sharing each batch
+        "batch_parts": result.batch_parts,  # threads that shared each batch
         "test_accuracy": accuracies,
         "final_test_accuracy": accuracies[-1] if accuracies else None,
         "seconds_to": {f"{t:.1%}": marks.get(t) for t in THRESHOLDS},

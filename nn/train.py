@@ -95,6 +95,7 @@ class TrainResult:
     optimizer: object         # with its running state, so training can resume
     stopped: bool             # True when the stop event ended training early
     best_epoch: int | None    # epoch whose weights were restored by early stopping
+    batch_parts: int          # threads that shared each batch (nn.parallel)
 
 
 def make_optimizer(model, config):
@@ -169,7 +170,8 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
     shuffled = x[train_index]
     labels = y[train_index]
 
-    parallel = DataParallel(model, parts_for(model, batch), rng)
+    parts = parts_for(model, batch)
+    parallel = DataParallel(model, parts, rng)
     work = partial(augmented_gradient, config.augmentation)
 
     for epoch in range(config.epochs):
@@ -183,7 +185,7 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
             for b in range(batches):
                 _wait_while_paused(pause, stop, clock)
                 if stop.is_set():
-                    return TrainResult(history, optimizer, True, best.restore())
+                    return TrainResult(history, optimizer, True, best.restore(), parts)
                 start = b * batch
                 xb, yb = shuffled[start:start + batch], labels[start:start + batch]
                 lr = learning_rate(config.learning_rate, config.schedule, epoch + b / batches,
@@ -215,7 +217,7 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
             on_progress(record)
         if best.update(epoch + 1, val_acc):
             break
-    return TrainResult(history, optimizer, False, best.restore())
+    return TrainResult(history, optimizer, False, best.restore(), parts)
 
 
 def _check_diverged(loss, epoch, b, config):
