@@ -39,12 +39,9 @@ NOTEBOOK_SHAPES = {"W1": (10, 784), "b1": (10, 1), "W2": (10, 10), "b2": (10, 1)
 
 
 def save_model(path, model, optimizer=None):
-    """Write ``model`` to ``path`` atomically, with the optimizer's state so that training can
-    resume: ``optimizer``'s when given, else the ``model.optimizer_state`` it carries (if any).
-
-    The archive goes to a temporary file in the same folder, is flushed to disk, and only
-    then renamed over ``path``: a crash or a full disk never leaves half a model behind.
-    """
+    """Write ``model`` to ``path`` atomically (``write_atomically``), with the optimizer's state
+    so that training can resume: ``optimizer``'s when given, else the ``model.optimizer_state``
+    it carries (if any)."""
     path = Path(path)
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION,
@@ -58,13 +55,24 @@ def save_model(path, model, optimizer=None):
         meta["optimizer"], state_arrays = state
         arrays |= {f"optimizer.{k}": a for k, a in state_arrays.items()}
     arrays["meta"] = np.array(json.dumps(meta))
+    write_atomically(path, lambda f: np.savez(f, **arrays))
+
+
+def write_atomically(path, write):
+    """Write a file at ``path`` through ``write(f)``, f a binary file object, atomically.
+
+    The bytes go to a temporary file in the same folder, are flushed to disk, and only then is
+    it renamed over ``path``: a crash or a full disk never leaves half a file behind. Raises
+    ``ModelFileError`` naming ``path`` when the system refuses.
+    """
+    path = Path(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
         raise ModelFileError(f"Cannot save {path}: {e.strerror}.") from e
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         # mkstemp creates the file readable by its owner only; give it the usual permissions.
