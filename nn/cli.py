@@ -57,6 +57,11 @@ def build_parser():
     download.add_argument("--dest", help="folder to download into")
 
     add_bench_arguments(sub.add_parser("bench", help="measure training speed and accuracy"))
+
+    export = sub.add_parser("export", help="write a model as an ONNX graph (needs the onnx extra)")
+    export.add_argument("model")
+    export.add_argument("out", help="ONNX file to write, e.g. model.onnx")
+    export.add_argument("--json", action="store_true")
     return parser
 
 
@@ -154,6 +159,19 @@ def cmd_download(args, out):
     print(f"{info.title} is in {folder}", file=out)
 
 
+def cmd_export(args, out):
+    from nn.onnx_export import OPSET, save_onnx
+
+    model = load_model(args.model)
+    save_onnx(args.out, model)
+    if args.json:
+        emit_json(out, {"model": args.model, "onnx": args.out, "opset": OPSET,
+                        "input_shape": ["N", *model.input_shape]})
+    else:
+        print(f"{model.summary()}\nsaved {args.out} (ONNX opset {OPSET}, input "
+              f"{' x '.join(map(str, ('N',) + model.input_shape))} float32 in [0, 1])", file=out)
+
+
 def emit_json(out, obj):
     json.dump(obj, out, allow_nan=False, default=float)
     out.write("\n")
@@ -162,7 +180,7 @@ def emit_json(out, obj):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     commands = {"train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info,
-                "download": cmd_download, "bench": cmd_bench}
+                "download": cmd_download, "bench": cmd_bench, "export": cmd_export}
     try:
         commands[args.command](args, sys.stdout)
     except DigitLabError as e:
