@@ -5,7 +5,8 @@ it, Save writes it. It comes from the bundled default, a file, or a training run
 "unsaved" until written). Opening and saving files is `desktop.model_files`.
 
 When actions are enabled (``_update_actions``):
-- Save / Save As: a model is active (also while training: the run trains a copy of it);
+- Save / Save As / Export as ONNX: a model is active (also while training: the run trains a
+  copy of it);
 - Open, Open Recent, Import, New Model, the dataset choice, Download, Use Folder: no training
   runs, since the run's result would replace whatever they changed;
 - Start: no training runs; Pause/Resume and Stop: only while training.
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         slots = {"openAction": lambda: self.files.open_model(), "saveAction": self.files.save,
                  "saveAsAction": self.files.save_as,
                  "importNotebookAction": self.files.import_notebook,
+                 "exportOnnxAction": self.files.export_onnx,
                  "quitAction": self.close, "startAction": self._start,
                  "pauseAction": self.train_tab.toggle_pause, "stopAction": self.train_tab.stop,
                  "newModelAction": self._new_model, "downloadAction": self._download,
@@ -123,7 +125,7 @@ class MainWindow(QMainWindow):
         training = self.train_tab.is_training
         for name in IDLE_ONLY:
             self.named_actions[name].setEnabled(not training)
-        for name in ("saveAction", "saveAsAction"):
+        for name in ("saveAction", "saveAsAction", "exportOnnxAction"):
             self.named_actions[name].setEnabled(self.active_model is not None)
         for name in ("pauseAction", "stopAction"):
             self.named_actions[name].setEnabled(training)

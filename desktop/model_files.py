@@ -1,5 +1,5 @@
-"""The File menu's model files: Open, Open Recent, Import Notebook Weights, Save and Save As,
-and the "save the unsaved model first?" prompt.
+"""The File menu's model files: Open, Open Recent, Import Notebook Weights, Save, Save As and
+Export as ONNX, and the "save the unsaved model first?" prompt.
 
 `ModelFiles` works for one main window (its parent): it asks for paths, reads and writes the
 files, shows what fails in a dialog, and remembers the files used in the settings (last folder,
@@ -15,10 +15,12 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from desktop import settings
 from nn.errors import DigitLabError
 from nn.modelfile import import_notebook_weights, load_model, save_model
+from nn.onnx_export import import_onnx, save_onnx
 
 MODEL_FILTER = "DigitLab models (*.npz)"
 NOTEBOOK_FILTER = "Notebook weights saved with np.savez (*.npz)"
-MODEL_SUFFIX = ".npz"
+ONNX_FILTER = "ONNX models (*.onnx)"
+MODEL_SUFFIX, ONNX_SUFFIX = ".npz", ".onnx"
 
 
 class ModelFiles(QObject):
@@ -68,17 +70,32 @@ class ModelFiles(QObject):
 
     @Slot()
     def save_as(self):
+        if self.window.active_model is None:
+            return False
+        path = self._path_to_write("Save Model As", MODEL_FILTER, MODEL_SUFFIX)
+        return bool(path) and self._write(path)
+
+    @Slot()
+    def export_onnx(self):
+        """Write the active model as an ONNX file the user names. Returns True once written."""
         window = self.window
         if window.active_model is None:
             return False
-        folder = Path(settings.last_folder(window.settings))
-        suggestion = str(folder / window.model_name()) + MODEL_SUFFIX
-        path, _ = QFileDialog.getSaveFileName(window, "Save Model As", suggestion, MODEL_FILTER)
+        try:
+            import_onnx()  # say that the package is missing before asking for a file
+        except DigitLabError as error:
+            QMessageBox.critical(window, "Cannot export as ONNX", str(error))
+            return False
+        path = self._path_to_write("Export as ONNX", ONNX_FILTER, ONNX_SUFFIX)
         if not path:
             return False
-        if Path(path).suffix.lower() != MODEL_SUFFIX:
-            path += MODEL_SUFFIX
-        return self._write(path)
+        try:
+            save_onnx(path, window.active_model)
+        except DigitLabError as error:  # the message names the file and what went wrong
+            QMessageBox.critical(window, "Cannot export as ONNX", str(error))
+            return False
+        window.show_status(f"Exported {path}.")
+        return True
 
     def maybe_save(self):
         """Ask before an unsaved model is thrown away. True when it is fine to go on."""
@@ -121,6 +138,16 @@ class ModelFiles(QObject):
         if not path:
             folder = settings.last_folder(self.window.settings)
             path, _ = QFileDialog.getOpenFileName(self.window, title, folder, file_filter)
+        return path or None
+
+    def _path_to_write(self, title, file_filter, suffix):
+        """A file the user picks, suggested as the model's name in the last folder used, with
+        ``suffix`` added when it lacks it; None when the dialog is cancelled."""
+        window = self.window
+        suggestion = str(Path(settings.last_folder(window.settings)) / window.model_name())
+        path, _ = QFileDialog.getSaveFileName(window, title, suggestion + suffix, file_filter)
+        if path and Path(path).suffix.lower() != suffix:
+            path += suffix
         return path or None
 
     def _read(self, reader, path, failure_title):
