@@ -18,7 +18,8 @@ APP_ID = "digitlab"
 APP_NAME = "DigitLab"
 WM_CLASS = "DigitLab"  # QCoreApplication.applicationName(): Qt's X11 window class
 COMMENT = "Draw digits for a neural network and watch it train"
-CATEGORIES = "Education;Science;"
+# One main category (two would list the app twice in some menus), then an additional one.
+CATEGORIES = "Education;ArtificialIntelligence;"
 REPOSITORY = Path(__file__).resolve().parents[1]
 ICON_SOURCE = REPOSITORY / "resources" / "icons" / "digitlab-256.png"
 # Characters that force quoting in an Exec argument (Desktop Entry spec, "The Exec key").
@@ -66,7 +67,7 @@ def desktop_entry(command, icon, working_dir):
     return "\n".join([
         "[Desktop Entry]",
         "Type=Application",
-        "Version=1.5",
+        "Version=1.0",  # every key below is in 1.0, and every validator knows that version
         f"Name={APP_NAME}",
         f"Comment={COMMENT}",
         f"Exec={' '.join(quote_exec_argument(a) for a in command)}",
