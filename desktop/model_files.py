@@ -82,16 +82,12 @@ class ModelFiles(QObject):
         if window.active_model is None:
             return False
         try:
-            import_onnx()  # say that the package is missing before asking for a file
-        except DigitLabError as error:
-            QMessageBox.critical(window, "Cannot export as ONNX", str(error))
-            return False
-        path = self._path_to_write("Export as ONNX", ONNX_FILTER, ONNX_SUFFIX)
-        if not path:
-            return False
-        try:
+            import_onnx()  # a missing package is reported before any file is asked for
+            path = self._path_to_write("Export as ONNX", ONNX_FILTER, ONNX_SUFFIX)
+            if not path:
+                return False
             save_onnx(path, window.active_model)
-        except DigitLabError as error:  # the message names the file and what went wrong
+        except DigitLabError as error:  # what to install, or the file and what went wrong
             QMessageBox.critical(window, "Cannot export as ONNX", str(error))
             return False
         window.show_status(f"Exported {path}.")
