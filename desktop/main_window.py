@@ -302,7 +302,7 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.train_tab.shutdown()   # stop, quit and wait: no "QThread: Destroyed" abort
         self.data.shutdown()
-        self.inspect_tab.wait_for_jobs()
+        self.inspect_tab.shutdown()    # cancels the confusion matrix job: no wait
         if self.handwriting is not None:
             self.handwriting.close()
         self._write_settings()
