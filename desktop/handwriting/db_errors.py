@@ -6,7 +6,13 @@ raises `DamagedCollection`, the one error that moving the file aside and startin
 collection cures (`desktop.handwriting.recovery`); every other one leaves the file alone.
 """
 
+import sqlite3
+
 from nn.errors import DataError
+
+# What a statement on a damaged file may raise: Python decodes SQLite's error messages as
+# UTF-8, and one quoting a damaged schema raises UnicodeDecodeError instead.
+FAILURES = (sqlite3.Error, UnicodeDecodeError)
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html).
 PERM, BUSY, LOCKED, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB = 3, 5, 6, 8, 10, 11, 13, 14, 26
@@ -29,7 +35,9 @@ class DamagedCollection(DataError):
 
 
 def result_code(error):
-    """The primary SQLite result code of the sqlite3.Error ``error``, or None if unknown."""
+    """The primary SQLite result code of ``error`` (one of FAILURES), or None if unknown."""
+    if isinstance(error, UnicodeDecodeError):
+        return CORRUPT
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None:
         return code & 0xFF   # extended codes (SQLITE_IOERR_WRITE, ...) keep the primary low byte
@@ -37,7 +45,7 @@ def result_code(error):
 
 
 def explain(error, path, action):
-    """The DataError for the sqlite3.Error ``error`` met while trying to ``action`` (a verb
+    """The DataError for ``error`` (one of FAILURES) met while trying to ``action`` (a verb
     phrase such as "save your drawing in") the collection file ``path``."""
     code = result_code(error)
     if code in (CORRUPT, NOTADB):

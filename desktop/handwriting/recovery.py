@@ -17,8 +17,15 @@ from contextlib import closing, suppress
 from datetime import datetime
 from pathlib import Path
 
-from desktop.handwriting.db_errors import DamagedCollection
-from desktop.handwriting.store import COLUMNS, N_CLASSES, SIDE, HandwritingStore, default_path
+from desktop.handwriting.db_errors import FAILURES, DamagedCollection
+from desktop.handwriting.store import (
+    COLUMNS,
+    N_CLASSES,
+    SIDE,
+    HandwritingStore,
+    default_path,
+    lenient_text,
+)
 from nn.errors import DigitLabError
 
 COMPANIONS = ("", "-wal", "-shm")   # SQLite's files of one database: the file, its WAL, its index
@@ -75,8 +82,9 @@ def readable_rows(path):
     `HandwritingStore.restore` takes them; [] when the file cannot be read at all."""
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
+    except FAILURES:
         return []
+    db.text_factory = lenient_text
     with closing(db):
         ids = _known_ids(db)
         if ids:
@@ -88,7 +96,7 @@ def readable_rows(path):
             try:
                 row = db.execute(f"SELECT {', '.join(COLUMNS)} FROM drawings WHERE id = ?",
                                  (drawing_id,)).fetchone()
-            except sqlite3.Error:   # a damaged page: this row is lost, the others are not
+            except FAILURES:   # a damaged page: this row is lost, the others are not
                 continue
             if row is not None and _sensible(row):
                 rows.append(row)
@@ -101,7 +109,7 @@ def _known_ids(db):
     for query in ("SELECT id FROM drawings ORDER BY id",
                   "SELECT id FROM drawings ORDER BY id DESC",
                   "SELECT id FROM drawings INDEXED BY drawings_by_label ORDER BY label, id"):
-        with suppress(sqlite3.Error):
+        with suppress(*FAILURES):
             for (drawing_id,) in db.execute(query):
                 if isinstance(drawing_id, int):
                     ids.add(drawing_id)

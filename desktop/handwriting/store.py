@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop.handwriting.db_errors import DamagedCollection, explain
+from desktop.handwriting.db_errors import FAILURES, DamagedCollection, explain
 from nn.datasets import user_data_dir
 from nn.errors import DataError
 from nn.idx import read_idx, write_idx
@@ -67,6 +67,12 @@ def to_uint8(image):
     return np.clip(np.asarray(image, np.float64) * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
+def lenient_text(raw):
+    """SQLite TEXT as str; bytes that are not UTF-8 (a damaged or foreign file) become U+FFFD
+    instead of raising UnicodeDecodeError."""
+    return raw.decode("utf-8", errors="replace")
+
+
 def strokes_of(text):
     """The pad strokes stored as JSON text, or [] when they are not a list (another program's)."""
     try:
@@ -99,14 +105,16 @@ class HandwritingStore:
             # isolation_level=None: autocommit, so each write's transaction is explicit below.
             # The timeout makes SQLite wait out another connection's short write lock.
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            self._db.text_factory = lenient_text
+            ready = self._check_file()   # before anything is written to a file not ours
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            if not self._check_file():
+            if not ready:
                 with self._transaction("create your handwriting collection in"):
                     for statement in filter(str.strip, SCHEMA.split(";")):
                         self._db.execute(statement)
                     self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        except sqlite3.Error as error:
+        except FAILURES as error:
             self.close()
             raise explain(error, self.path, "open your handwriting collection") from None
         except DataError:
@@ -146,9 +154,9 @@ class HandwritingStore:
             self._db.execute("COMMIT")
         except BaseException as error:
             if self._db.in_transaction:
-                with suppress(sqlite3.Error):  # the error to report is the first one
+                with suppress(*FAILURES):  # the error to report is the first one
                     self._db.execute("ROLLBACK")
-            if isinstance(error, sqlite3.Error):
+            if isinstance(error, FAILURES):
                 raise explain(error, self.path, action) from None
             raise
 
@@ -156,7 +164,7 @@ class HandwritingStore:
     def _reading(self):
         try:
             yield
-        except sqlite3.Error as error:
+        except FAILURES as error:
             raise explain(error, self.path, "read your handwriting collection") from None
 
     # --- writing --------------------------------------------------------------------------------
