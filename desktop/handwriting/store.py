@@ -99,8 +99,9 @@ class HandwritingStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise DataError(f"Cannot create the folder {self.path.parent}: {error.strerror}; "
-                            f"check that the disk is writable.") from None
+            raise DataError(f"Cannot create the folder {self.path.parent} ({error.strerror}); "
+                            f"check that no file has its name and that the disk is writable.") \
+                from None
         try:
             # isolation_level=None: autocommit, so each write's transaction is explicit below.
             # The timeout makes SQLite wait out another connection's short write lock.

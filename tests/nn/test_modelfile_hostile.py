@@ -19,7 +19,7 @@ from nn.errors import ModelFileError
 from nn.model import Model
 from nn.modelfile import load_model, save_model
 from nn.presets import cnn_architecture, mlp_architecture
-from test_modelfile import make_model, npz_entries, write_npz
+from tests.nn.test_modelfile import make_model, npz_entries, write_npz
 
 MEMORY_BOUND = 200 * 2**20
 
