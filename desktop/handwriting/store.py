@@ -129,10 +129,12 @@ class HandwritingStore:
         if version > SCHEMA_VERSION:
             raise DataError(f"{self.path} was written by a newer DigitLab (schema {version}); "
                             f"update DigitLab to use your handwriting collection.")
-        problem = self._db.execute("PRAGMA quick_check").fetchone()[0]
-        if problem != "ok":
+        # Rows another program wrote past the CHECKs are no damage: VALID_ROW leaves them out.
+        problems = [row[0] for row in self._db.execute("PRAGMA quick_check")
+                    if not row[0].startswith(("ok", "CHECK constraint failed", "NULL value in"))]
+        if problems:
             raise DamagedCollection(f"Your handwriting collection {self.path} is damaged "
-                                    f"({_shorten(problem)}).")
+                                    f"({_shorten(problems[0])}).")
         kind = self._db.execute("SELECT type FROM sqlite_master WHERE name = 'drawings'").fetchone()
         columns = tuple(row[1] for row in self._db.execute("PRAGMA table_info(drawings)"))
         if version < 0 or kind is not None and (kind[0] != "table" or columns != COLUMNS):

@@ -162,6 +162,26 @@ def test_a_folder_in_place_of_the_collection_is_reported_and_left_alone(tmp_path
     assert path.is_dir() and os.listdir(tmp_path) == [DB_NAME]
 
 
+def test_rows_that_break_the_checks_are_left_out_of_every_reading(collection):
+    db = sqlite3.connect(collection)
+    db.execute("PRAGMA ignore_check_constraints=ON")   # as another program might write them
+    db.executemany("INSERT INTO drawings (label, image, strokes, created) VALUES (?, ?, ?, ?)",
+                   [(42, bytes(784), "[]", "now"), ("seven", bytes(784), "[]", "now"),
+                    (3, b"short", "[]", "now"), (3, "a text, not a blob" * 50, "[]", "now")])
+    db.execute("UPDATE drawings SET strokes = 'not JSON' WHERE id = 1")
+    db.commit()
+    db.close()
+    store = HandwritingStore(collection)
+    try:
+        ids, images, labels = store.arrays()
+        assert ids.tolist() == [1, 2, 3, 4, 5] and images.shape == (5, 28, 28)
+        assert len(store) == 5 and sum(store.counts()) == 5
+        assert [r["id"] for r in store.records()] == [1, 2, 3, 4, 5]
+        assert store.records()[0]["strokes"] == []
+    finally:
+        store.close()
+
+
 # --- a damaged, foreign or non-SQLite file at launch --------------------------------------------
 
 def foreign_table(path):
