@@ -34,6 +34,12 @@ class DamagedCollection(DataError):
     """The file is no collection DigitLab can use: damaged, not SQLite, or another program's."""
 
 
+def damaged(path, what):
+    """The DamagedCollection for the file ``path``, which ``what`` ("is damaged (...)")."""
+    return DamagedCollection(f"Your handwriting collection {path} {what}; restart DigitLab to "
+                             f"keep the file aside and recover the drawings it still holds.")
+
+
 def result_code(error):
     """The primary SQLite result code of ``error`` (one of FAILURES), or None if unknown."""
     if isinstance(error, UnicodeDecodeError):
@@ -49,9 +55,7 @@ def explain(error, path, action):
     phrase such as "save your drawing in") the collection file ``path``."""
     code = result_code(error)
     if code in (CORRUPT, NOTADB):
-        return DamagedCollection(
-            f"Your handwriting collection {path} is damaged ({error}); restart DigitLab to keep "
-            f"the damaged file aside and recover the drawings it still holds.")
+        return damaged(path, f"is damaged ({error})")
     start = f"Cannot {action} {path}"
     if code in (BUSY, LOCKED):
         return DataError(f"{start}: another program is using it (the database is locked); "

@@ -42,20 +42,26 @@ def open_collection(path=None):
         return HandwritingStore(path), ""
     except DamagedCollection as error:
         log.error("%s", error)
-        damage = str(error)
     except DigitLabError as error:
         log.error("cannot open the handwriting collection: %s", error)
         return None, str(error)
     try:
         aside = move_aside(path)
     except OSError as error:
-        return None, (f"{damage} It could not be moved aside ({error.strerror}); move it "
-                      f"elsewhere yourself and restart DigitLab.")
+        return None, (f"Your handwriting collection {path} cannot be used and could not be "
+                      f"moved aside ({error.strerror}); move it elsewhere yourself and restart "
+                      f"DigitLab.")
     try:
         store = HandwritingStore(path)
-        recovered = store.restore(readable_rows(aside))
     except DigitLabError as error:
-        return None, f"{damage} It is kept as {aside}, but no new collection could start: {error}"
+        return None, (f"Your handwriting collection could not be used and is kept as {aside}, "
+                      f"but no new one could start: {error}")
+    try:
+        recovered = store.restore(readable_rows(aside))
+    except DigitLabError as error:   # e.g. the disk filled up: the new collection stays empty
+        return store, (f"Your handwriting collection could not be used and is kept as {aside}; "
+                       f"a new, empty one was started, as its drawings could not be copied: "
+                       f"{error}")
     log.warning("moved %s aside to %s; recovered %d drawings", path, aside, recovered)
     return store, (f"Your handwriting collection was damaged or not DigitLab's, so a new one "
                    f"was started with the {recovered} drawings still readable; the old file "

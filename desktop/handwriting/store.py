@@ -10,6 +10,10 @@ page cache), but a power cut or OS crash may lose the last commits; FULL syncs t
 every commit, so a drawing the user was told is "Saved" is on disk. A write is a few hundred
 bytes and happens on a key press, so the extra fsync costs nothing the user can notice.
 
+Opening checks the file before writing to it (``quick_check``, the ``drawings`` table's columns,
+the schema version); every SQLite failure becomes a one-line DataError (``db_errors``), and
+`desktop.handwriting.recovery` deals with a damaged file at launch.
+
 No Qt here: the store is plain stdlib + NumPy, so a subprocess (the kill test) or the CLI can
 use it too.
 """
@@ -22,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop.handwriting.db_errors import FAILURES, DamagedCollection, explain
+from desktop.handwriting.db_errors import FAILURES, damaged, explain
 from nn.datasets import user_data_dir
 from nn.errors import DataError
 from nn.idx import read_idx, write_idx
@@ -89,8 +93,8 @@ def _shorten(text, limit=80):
 class HandwritingStore:
     """The collection of labelled drawings in one SQLite file (created on first use).
 
-    Every failure is a DataError with a one-line message; `DamagedCollection` (a subclass) when
-    the file is damaged, not SQLite, or holds another program's ``drawings`` table.
+    Every failure is a DataError with a one-line message; a `DamagedCollection` when the file
+    is damaged, not SQLite, or holds another program's ``drawings`` table.
     """
 
     def __init__(self, path=None):
@@ -133,13 +137,11 @@ class HandwritingStore:
         problems = [row[0] for row in self._db.execute("PRAGMA quick_check")
                     if not row[0].startswith(("ok", "CHECK constraint failed", "NULL value in"))]
         if problems:
-            raise DamagedCollection(f"Your handwriting collection {self.path} is damaged "
-                                    f"({_shorten(problems[0])}).")
+            raise damaged(self.path, f"is damaged ({_shorten(problems[0])})")
         kind = self._db.execute("SELECT type FROM sqlite_master WHERE name = 'drawings'").fetchone()
         columns = tuple(row[1] for row in self._db.execute("PRAGMA table_info(drawings)"))
-        if version < 0 or kind is not None and (kind[0] != "table" or columns != COLUMNS):
-            raise DamagedCollection(f"{self.path} holds data of another program, not DigitLab's "
-                                    f"handwriting collection.")
+        if version < 0 or (kind is not None and (kind[0] != "table" or columns != COLUMNS)):
+            raise damaged(self.path, "holds another program's data")
         return version == SCHEMA_VERSION and kind is not None
 
     def close(self):
