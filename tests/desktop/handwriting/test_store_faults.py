@@ -244,6 +244,31 @@ def test_launch_keeps_a_bad_collection_aside_recovers_its_rows_and_goes_on(
     second.handwriting.close()
 
 
+LAUNCH = textwrap.dedent("""
+    from PySide6.QtWidgets import QApplication
+    from desktop import main_window
+    app = QApplication([])
+    main_window.BUNDLED_MODEL = main_window.BUNDLED_MODEL.with_name("none.npz")  # quick
+    window = main_window.MainWindow()
+    print(len(window.handwriting))
+    print(window.statusBar().currentMessage())
+    window.close()
+""")
+
+
+def test_a_launch_with_a_damaged_collection_exits_normally(private_home):
+    private_home.mkdir(parents=True, exist_ok=True)
+    make_collection(private_home / DB_NAME)
+    damage_a_middle_page(private_home / DB_NAME)
+    env = dict(os.environ, DIGITLAB_HOME=str(private_home), QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-c", LAUNCH], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    recovered, message = done.stdout.splitlines()[:2]
+    assert N_DRAWINGS // 2 < int(recovered) < N_DRAWINGS
+    assert f"{recovered} drawings" in message and "handwriting-damaged-" in message
+
+
 def test_a_second_damage_within_the_same_second_keeps_both_files(tmp_path):
     path = tmp_path / DB_NAME
     for _ in range(2):
