@@ -154,6 +154,21 @@ def test_a_read_only_database_says_so(collection):
     store.close()
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="needs POSIX permissions that bind the user (root ignores them)")
+def test_a_read_only_folder_is_reported_and_its_collection_left_alone(tmp_path):
+    path = tmp_path / DB_NAME
+    make_collection(path, n=5)
+    before = path.read_bytes()
+    tmp_path.chmod(0o555)
+    try:
+        store, message = open_collection(path)
+        assert store is None and str(path) in message and "writable" in message
+        assert sorted(os.listdir(tmp_path)) == [DB_NAME] and path.read_bytes() == before
+    finally:
+        tmp_path.chmod(0o755)
+
+
 def test_a_folder_in_place_of_the_collection_is_reported_and_left_alone(tmp_path):
     path = tmp_path / DB_NAME
     path.mkdir()
