@@ -15,7 +15,8 @@ from nn.errors import DataError
 FAILURES = (sqlite3.Error, UnicodeDecodeError)
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html).
-PERM, BUSY, LOCKED, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB = 3, 5, 6, 8, 10, 11, 13, 14, 26
+PERM, BUSY, LOCKED, READONLY, IOERR = 3, 5, 6, 8, 10
+CORRUPT, FULL, CANTOPEN, NOTADB = 11, 13, 14, 26
 
 # The message SQLite gives for each code, for Pythons without ``sqlite_errorcode``.
 _MESSAGE_CODES = {

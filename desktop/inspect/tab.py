@@ -3,7 +3,8 @@ of the current drawing through its layers.
 
 - The confusion matrix needs a pass over the test set (seconds for a CNN), so a ConfusionJob
   does it on a thread pool, on a copy of the model, and only when the tab is shown or Compute
-  is pressed. Results are cached per model object.
+  is pressed. Results are cached per model object; a job for a model or dataset no longer
+  shown is cancelled.
 - The learned weights and the activation path are cheap (one image): the GUI thread does them,
   inspect_pictures takes the arrays out of the model and inspect_views draws them.
 """
