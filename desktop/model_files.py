@@ -39,10 +39,10 @@ class ModelFiles(QObject):
         if not path:
             return
         model = self._read(load_model, path, "Cannot open model")
-        if model is None:
+        # Remembered (and so reopened at the next launch) only once the window could use it.
+        if model is None or not self._activate(model, path, False, "Cannot open model"):
             return
         self._remember_file(path)
-        self.window.set_active_model(model, path)
         self.window.show_status(f"Opened {path}.")
 
     @Slot()
@@ -55,7 +55,7 @@ class ModelFiles(QObject):
             return
         settings.set_last_folder(path, self.window.settings)
         # Not a DigitLab model file yet: unsaved until the user saves it.
-        self.window.set_active_model(model, None, modified=True)
+        self._activate(model, None, True, "Cannot import weights")
 
     @Slot()
     def save(self):
@@ -153,6 +153,15 @@ class ModelFiles(QObject):
         except DigitLabError as error:
             QMessageBox.critical(self.window, failure_title, str(error))
             return None
+
+    def _activate(self, model, path, modified, failure_title):
+        """Make ``model`` active; False after a dialog says why the window cannot use it."""
+        try:
+            self.window.set_active_model(model, path, modified)
+        except DigitLabError as error:
+            QMessageBox.critical(self.window, failure_title, str(error))
+            return False
+        return True
 
     def _write(self, path):
         try:

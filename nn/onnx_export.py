@@ -20,8 +20,9 @@ nothing but NumPy.
 import json
 
 import nn
-from nn.errors import DigitLabError
-from nn.modelfile import PREPROCESSING, write_atomically
+from nn.atomic import write_atomically
+from nn.errors import DigitLabError, ModelFileError
+from nn.modelfile import PREPROCESSING
 
 # Opset 17 and IR version 8 are ONNX 1.12's: what onnxruntime 1.12 and every later one runs.
 OPSET = 17
@@ -43,7 +44,11 @@ def import_onnx():
 def save_onnx(path, model):
     """Write ``model`` to ``path`` as an ONNX file, atomically (as model files are)."""
     proto = to_onnx(model)
-    write_atomically(path, lambda f: f.write(proto.SerializeToString()))
+    try:
+        write_atomically(path, lambda f: f.write(proto.SerializeToString()))
+    except OSError as e:
+        raise ModelFileError(f"Cannot save {path}: {e.strerror or e}; check that the folder "
+                             "exists and has free space, or choose another.") from e
 
 
 def to_onnx(model):
