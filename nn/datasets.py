@@ -31,7 +31,8 @@ class DatasetInfo:
 
     ``files`` maps the roles ``train_images``, ``train_labels``, ``test_images`` and
     ``test_labels`` to canonical (gzipped) file names; ``sha256`` maps those names to the hex
-    SHA-256 of the canonical files (what a download must be); ``content_sha256`` maps the roles
+    SHA-256 of the canonical files (what a download must be) and ``sizes`` to their sizes in
+    bytes (how much a download may take); ``content_sha256`` maps the roles
     to the SHA-256 of their values after the IDX header (what recognises the files once
     unpacked or re-compressed); ``mirrors`` are base URLs that end with ``/``.
     """
@@ -40,6 +41,7 @@ class DatasetInfo:
     title: str
     files: Mapping[str, str]
     sha256: Mapping[str, str]
+    sizes: Mapping[str, int]
     content_sha256: Mapping[str, str]
     class_names: tuple[str, ...]
     mirrors: tuple[str, ...]
@@ -61,6 +63,10 @@ MNIST = DatasetInfo(
         "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
         "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
         "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    }),
+    sizes=MappingProxyType({
+        "train-images-idx3-ubyte.gz": 9_912_422, "train-labels-idx1-ubyte.gz": 28_881,
+        "t10k-images-idx3-ubyte.gz": 1_648_877, "t10k-labels-idx1-ubyte.gz": 4_542,
     }),
     content_sha256=MappingProxyType({
         "train_images": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
@@ -85,6 +91,10 @@ FASHION_MNIST = DatasetInfo(
         "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
         "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
         "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+    }),
+    sizes=MappingProxyType({
+        "train-images-idx3-ubyte.gz": 26_421_880, "train-labels-idx1-ubyte.gz": 29_515,
+        "t10k-images-idx3-ubyte.gz": 4_422_102, "t10k-labels-idx1-ubyte.gz": 5_148,
     }),
     content_sha256=MappingProxyType({
         "train_images": "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012",
