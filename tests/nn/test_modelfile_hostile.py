@@ -115,11 +115,14 @@ def bomb(tmp_path, architecture, input_shape):
     ([{"type": "Conv2D", "in_channels": 1, "out_channels": 4, "kernel_size": 5},
       {"type": "MaxPool2D", "size": 15}, {"type": "Flatten"},
       {"type": "Dense", "in": 4 * 466 * 466, "out": 10}], [1, 7000, 7000]),
+    # no parameters at all, but an input of 49 million numbers
+    ([{"type": "MaxPool2D", "size": 15}, {"type": "Flatten"},
+      {"type": "Dense", "in": 466 * 466, "out": 10}], [1, 7000, 7000]),
     ([{"type": "Dense", "in": 784, "out": True}], [784]),
     ([{"type": "Dense", "in": 784, "out": 10, "init": "he", "extra": 1}], [784]),
     ([{"type": "MaxPool2D", "size": 2.0}], [1, 28, 28]),
-], ids=["kernel-squared", "float-size", "huge-input", "bool-size", "unknown-setting",
-        "float-pool"])
+], ids=["kernel-squared", "float-size", "huge-input", "huge-input-pooled", "bool-size",
+        "unknown-setting", "float-pool"])
 def test_memory_bombs_are_refused_fast_and_small(tmp_path, architecture, input_shape):
     refused_cheaply(bomb(tmp_path, architecture, input_shape))
 
