@@ -108,13 +108,14 @@ def _explain(failures, info, dest, bases):
             return str(failure)
     names = ", ".join(info.files.values())
     reasons = "; ".join(str(failure) for failure in failures)
-    why = ("did not answer in time, so the connection is too slow or the servers are busy: "
-           "try again later, or" if any(f.timed_out for f in failures)
-           else "could be reached, so this machine seems to be offline:")
-    return (
-        f"No download server {why} copy the four files {names} into {dest} from a computer "
-        f"that can fetch them from {' or '.join(bases)} ({reasons})."
-    )
+    if any(failure.timed_out for failure in failures):
+        why = (f"No download server answered in time ({reasons}): the connection is too slow "
+               f"or the servers are busy; try again later, or")
+    else:
+        why = (f"No download server could be reached ({reasons}), so this machine seems to be "
+               f"offline:")
+    return (f"{why} copy the four files {names} into {dest} from a computer that can fetch "
+            f"them from {' or '.join(bases)}.")
 
 
 def _fetch(url, final, expected, size, on_progress, should_stop, timeout):

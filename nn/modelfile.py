@@ -195,6 +195,8 @@ def _entry_sizes(path):
             return {i.filename.removesuffix(".npy"): i.file_size for i in z.infolist()}
     except ModelFileError:
         raise
+    except PermissionError as e:
+        raise ModelFileError(f"Cannot read {path}: {e.strerror}; check its permissions.") from e
     except Exception as e:  # a damaged archive makes zipfile raise anything
         raise ModelFileError(f"{path.name} is damaged or truncated: {_reason(e)}.") from e
 

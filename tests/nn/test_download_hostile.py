@@ -89,7 +89,7 @@ def test_a_server_that_never_answers_is_reported_as_timed_out(served, server_of,
         download_dataset(info, tmp_path / "dest", mirrors=[url], timeout=TIMEOUT)
 
     message = one_line(caught)
-    assert "did not answer in time" in message and "offline" not in message
+    assert "No download server answered in time" in message and "offline" not in message
 
 
 def test_a_server_that_stalls_halfway_is_reported_as_timed_out(served, server_of, tmp_path):
