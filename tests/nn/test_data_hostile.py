@@ -11,12 +11,12 @@ import zlib
 
 import numpy as np
 import pytest
+from test_datasets import FILE_NAMES, REAL_FASHION, REAL_MNIST, real_dir, write_tiny_dataset
 
 from nn import datasets
 from nn.datasets import DATASETS, load_dataset
 from nn.errors import DataError
 from nn.idx import read_idx, write_idx
-from test_datasets import FILE_NAMES, REAL_FASHION, REAL_MNIST, real_dir, write_tiny_dataset
 
 
 @pytest.fixture(autouse=True)

@@ -5,10 +5,14 @@ import http.server
 import time
 
 import pytest
+import test_download
+from test_download import serve, stop
 
 from nn.download import download_dataset
 from nn.errors import DataError
-from test_download import no_proxy, serve, served, stop  # noqa: F401 - fixtures
+
+# The tiny served dataset and the proxy bypass of the ordinary download tests.
+served, no_proxy = test_download.served, test_download.no_proxy
 
 TIMEOUT = 0.5
 
@@ -93,7 +97,7 @@ def test_a_server_that_never_answers_is_reported_as_timed_out(served, server_of,
 
 
 def test_a_server_that_stalls_halfway_is_reported_as_timed_out(served, server_of, tmp_path):
-    folder, info = served
+    _, info = served
     StallHandler.size = info.sizes["train-images-idx3-ubyte.gz"]
     url = server_of(StallHandler)
 

@@ -13,13 +13,13 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from test_modelfile import make_model, npz_entries, write_npz
 
 from nn.atomic import PARTIAL_SUFFIX, remove_stale_partials
 from nn.errors import ModelFileError
 from nn.model import Model
 from nn.modelfile import load_model, save_model
 from nn.presets import cnn_architecture, mlp_architecture
-from test_modelfile import make_model, npz_entries, write_npz
 
 MEMORY_BOUND = 200 * 2**20
 
@@ -205,7 +205,7 @@ def test_a_save_killed_at_any_moment_leaves_old_or_new_and_is_cleaned_up(tmp_pat
 
 def test_stale_partials_of_a_folder_are_removed_but_not_those_of_live_saves(tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()
+                          capture_output=True, text=True, check=True).stdout.strip()
     stale = tmp_path / f".a.npz.{dead}-x1{PARTIAL_SUFFIX}"
     live = tmp_path / f".b.npz.{os.getpid()}-x2{PARTIAL_SUFFIX}"
     other = tmp_path / f".c.npz.{dead}-x3.tmp"
@@ -239,7 +239,7 @@ def test_a_full_disk_fails_the_save_clearly_and_keeps_the_old_file(tmp_path):
     old = path.read_bytes()
 
     result = subprocess.run([sys.executable, "-c", FULL_DISK, str(path)], capture_output=True,
-                            text=True, timeout=60)
+                            text=True, timeout=60, check=False)
 
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert result.stdout.startswith(f"Cannot save {path}: File too large")

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_datasets import write_tiny_dataset
+from test_modelfile import make_model
 from threadpoolctl import threadpool_limits
 
 from nn.cli import main
@@ -21,8 +23,6 @@ from nn.errors import DigitLabError
 from nn.idx import read_idx
 from nn.modelfile import load_model, save_model
 from nn.train import TrainConfig, make_optimizer
-from test_datasets import write_tiny_dataset
-from test_modelfile import make_model
 
 MEMORY_BOUND = 200 * 2**20
 FAST = settings(max_examples=60, deadline=None,
