@@ -132,6 +132,9 @@ def _fetch(url, final, expected, size, on_progress, should_stop, timeout):
             f"Download of {final.name} from {url} failed: the server answered HTTP "
             f"{error.code} {error.reason}; try again later or copy the file by hand."
         ) from None
+    except http.client.HTTPException as error:  # an answer that is not HTTP at all
+        raise _MirrorFailed(f"Download of {final.name} from {url} failed: the server's answer "
+                            f"is not valid HTTP ({type(error).__name__}); try again later.") from None
     except (urllib.error.URLError, OSError) as error:  # refused, no DNS, timeout
         reason = getattr(error, "reason", error)
         if isinstance(reason, TimeoutError):

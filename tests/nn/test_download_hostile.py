@@ -65,6 +65,17 @@ class StallHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class GarbageHandler(http.server.BaseHTTPRequestHandler):
+    """Answers with bytes that are not HTTP."""
+
+    def do_GET(self):
+        self.wfile.write(b"\x00\xffnot http at all\r\n\r\n")
+        self.close_connection = True
+
+    def log_message(self, format, *args):
+        pass
+
+
 @pytest.fixture
 def server_of(request):
     servers = []
@@ -120,6 +131,16 @@ def test_an_endless_body_without_length_stops_at_the_published_size(served, serv
     assert "more than the" in one_line(caught)
     assert list((tmp_path / "dest").iterdir()) == []
     assert EndlessHandler.sent < 50 * 2**20  # the client hung up long before 320 MB
+
+
+def test_an_answer_that_is_not_http_is_a_failed_mirror(served, server_of, tmp_path):
+    _, info = served
+
+    with pytest.raises(DataError) as caught:
+        download_dataset(info, tmp_path / "dest", mirrors=[server_of(GarbageHandler)],
+                         timeout=TIMEOUT)
+
+    assert "not valid HTTP" in one_line(caught)
 
 
 @pytest.mark.parametrize("in_the_way", ["train-images-idx3-ubyte.gz.part",
