@@ -22,9 +22,10 @@ from nn.train import TrainConfig
 
 FORMAT = "digitlab-model"
 FORMAT_VERSION = 1
-MAX_PARAMS = 25_000_000        # 100 MB of float32; the bundled CNN has 0.15 million
-# Numbers one example takes on its way through, its input and patch matrices included (the
-# bundled CNN: 0.06 million); evaluation runs 1,000 examples at a time.
+# Both limits lie far above any network the app's presets and Train form make.
+MAX_PARAMS = 25_000_000        # 100 MB of float32
+# Numbers one example takes on its way through, its input and patch matrices included;
+# evaluation holds 1,000 examples at a time, training a batch of them.
 MAX_ACTIVATIONS = 1_000_000
 MAX_SETTING = 2**31 - 1        # integer settings must fit the app's spin boxes
 MAX_POOL = 15                  # nn.conv numbers a pooling window's offsets in a uint8
