@@ -22,8 +22,10 @@ from nn.train import TrainConfig
 
 FORMAT = "digitlab-model"
 FORMAT_VERSION = 1
-# Both limits lie far above any network the app's presets and Train form make.
-MAX_PARAMS = 25_000_000        # 100 MB of float32
+# Both limits lie above any network the app's presets and Train form make (the form allows
+# up to 8 hidden layers of 4,096 units: 121 million parameters). A file describing more is
+# refused before anything is read; one within them must hold all its numbers to be built.
+MAX_PARAMS = 2**27             # 512 MB of float32
 # Numbers one example takes on its way through, its input and patch matrices included;
 # evaluation holds 1,000 examples at a time, training a batch of them.
 MAX_ACTIVATIONS = 1_000_000

@@ -18,6 +18,7 @@ from test_modelfile import make_model, npz_entries, write_npz
 from nn.atomic import PARTIAL_SUFFIX, remove_stale_partials
 from nn.errors import ModelFileError
 from nn.model import Model
+from nn.model_meta import check_meta
 from nn.modelfile import load_model, save_model
 from nn.presets import cnn_architecture, mlp_architecture
 
@@ -134,6 +135,15 @@ def test_the_presets_networks_pass_the_size_limits(tmp_path):
         path = tmp_path / "big.npz"
         save_model(path, Model.from_architecture(architecture, shape))
         assert load_model(path).architecture() == architecture
+
+
+def test_the_largest_network_of_the_train_form_passes_the_size_limits():
+    meta = {"format": "digitlab-model", "format_version": 1, "input_shape": [784],
+            "architecture": mlp_architecture((4096,) * 8), "class_names": list("0123456789")}
+
+    params = check_meta("largest.npz", json.dumps(meta))["params"]
+
+    assert sum(np.prod(shape) for _, shape in params) > 120_000_000
 
 
 # --- saving ---------------------------------------------------------------------------------------
