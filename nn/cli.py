@@ -4,9 +4,9 @@ User errors (a bad file, missing data, a bad flag) print one line on stderr and 
 status 2; ``--json`` prints exactly one JSON object on stdout.
 """
 
-import argparse
 import dataclasses
 import json
+import math
 import sys
 import time
 from datetime import datetime, timezone
@@ -17,44 +17,45 @@ import numpy as np
 import nn
 from nn.augment import Augmentation
 from nn.bench import add_bench_arguments, cmd_bench
-from nn.datasets import DATASETS, load_dataset, user_dataset_dir
-from nn.errors import DigitLabError
+from nn.cli_args import EXIT_USER_ERROR, MAX_EPOCHS, Parser, path_text, whole_number
+from nn.datasets import DATASETS, IMAGE_SIDE, load_dataset, user_dataset_dir
+from nn.errors import DataError, DigitLabError
 from nn.model import Model, describe
-from nn.modelfile import load_model, save_model
+from nn.modelfile import check_can_save, load_model, save_model
 from nn.presets import PRESETS
 from nn.progress import ProgressBar
 from nn.train import train
 
-EXIT_USER_ERROR = 2
-
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m nn", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m nn", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a preset on MNIST and save the model")
     train.add_argument("--preset", choices=PRESETS, default="mlp")
-    train.add_argument("--epochs", type=int, help="override the preset's number of epochs")
-    train.add_argument("--seed", type=int, help="override the preset's random seed")
+    train.add_argument("--epochs", type=whole_number(1, MAX_EPOCHS),
+                       help="override the preset's number of epochs")
+    train.add_argument("--seed", type=whole_number(0), help="override the preset's random seed")
     train.add_argument("--augment", action="store_true",
                        help="distort every training batch at random (shift, rotation, scale, "
                             "slant, stroke width): slower to learn, reads drawings better")
     add_data_arguments(train)
-    train.add_argument("--out", help="model file to write (default: <preset>.npz)")
+    train.add_argument("--out", type=path_text, help="model file to write (default: <preset>.npz)")
     train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     evaluate = sub.add_parser("evaluate", help="test accuracy, per class, and confusion matrix")
-    evaluate.add_argument("model")
+    evaluate.add_argument("model", type=path_text)
     add_data_arguments(evaluate, dataset_default=None)
     evaluate.add_argument("--json", action="store_true")
 
     info = sub.add_parser("info", help="architecture, parameters and training summary")
-    info.add_argument("model")
+    info.add_argument("model", type=path_text)
     info.add_argument("--json", action="store_true")
 
     download = sub.add_parser("download", help="download a dataset into the per-user folder")
     download.add_argument("--dataset", choices=DATASETS, default="mnist")
-    download.add_argument("--dest", help="folder to download into")
+    download.add_argument("--dest", type=path_text, help="folder to download into")
+    download.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     add_bench_arguments(sub.add_parser("bench", help="measure training speed and accuracy"))
 
@@ -66,10 +67,12 @@ def build_parser():
 
 
 def add_data_arguments(parser, dataset_default="mnist"):
-    parser.add_argument("--data", help="folder with the four IDX files (default: searched)")
+    parser.add_argument("--data", type=path_text,
+                        help="folder with the four IDX files (default: searched)")
     parser.add_argument("--dataset", choices=DATASETS, default=dataset_default,
                         help="which dataset (default: mnist, or the one the model was trained on)")
-    parser.add_argument("--limit", type=int, help="use only the first N train and test images")
+    parser.add_argument("--limit", type=whole_number(1),
+                        help="use only the first N train and test images")
 
 
 def cmd_train(args, out):
@@ -78,6 +81,8 @@ def cmd_train(args, out):
     if args.augment:
         overrides["augmentation"] = Augmentation()
     config = dataclasses.replace(preset.config, **overrides)
+    path = args.out or f"{args.preset}.npz"
+    check_can_save(path)  # before training, not after
     data = load_dataset(args.dataset, args.data, args.limit)
     model = Model.from_architecture(preset.architecture, preset.input_shape, data.class_names,
                                     rng=np.random.default_rng(config.seed))
@@ -92,7 +97,6 @@ def cmd_train(args, out):
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "app_version": nn.__version__,
     }
-    path = args.out or f"{args.preset}.npz"
     model.info["name"] = Path(path).stem
     save_model(path, model, result.optimizer)
     if args.json:
@@ -107,6 +111,9 @@ def cmd_train(args, out):
 def cmd_evaluate(args, out):
     model = load_model(args.model)
     dataset = args.dataset or model.info.get("dataset", "mnist")
+    if math.prod(model.input_shape) != IMAGE_SIDE * IMAGE_SIDE:
+        raise DataError(f"{args.model} takes inputs of shape {model.input_shape}, not "
+                        f"{IMAGE_SIDE}x{IMAGE_SIDE} images; evaluate a model made for them.")
     data = load_dataset(dataset, args.data, args.limit)
     predicted = model.predict(data.x_test)
     confusion = np.zeros((10, 10), dtype=np.int64)
@@ -156,7 +163,11 @@ def cmd_download(args, out):
     info = DATASETS[args.dataset]
     dest = args.dest or user_dataset_dir(info)
     folder = download_dataset(info, dest, on_progress=ProgressBar().download)
-    print(f"{info.title} is in {folder}", file=out)
+    if args.json:
+        emit_json(out, {"dataset": info.name, "folder": str(folder),
+                        "files": [str(folder / name) for name in info.files.values()]})
+    else:
+        print(f"{info.title} is in {folder}", file=out)
 
 
 def cmd_export(args, out):
@@ -189,4 +200,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("error: this machine has not enough memory for that; use a smaller --limit or "
+              "a smaller network.", file=sys.stderr)
+        return EXIT_USER_ERROR
     return 0

@@ -22,8 +22,13 @@ from nn.train import TrainConfig
 
 FORMAT = "digitlab-model"
 FORMAT_VERSION = 1
-MAX_PARAMS = 25_000_000        # 100 MB of float32; the bundled CNN has 0.15 million
-MAX_ACTIVATIONS = 4_000_000    # numbers one example makes on its way through, patches included
+# Both limits lie above any network the app's presets and Train form make (the form allows
+# up to 8 hidden layers of 4,096 units: 121 million parameters). A file describing more is
+# refused before anything is read; one within them must hold all its numbers to be built.
+MAX_PARAMS = 2**27             # 512 MB of float32
+# Numbers one example takes on its way through, its input and patch matrices included;
+# evaluation holds 1,000 examples at a time, training a batch of them.
+MAX_ACTIVATIONS = 1_000_000
 MAX_SETTING = 2**31 - 1        # integer settings must fit the app's spin boxes
 MAX_POOL = 15                  # nn.conv numbers a pooling window's offsets in a uint8
 INITS = ("he", "glorot", "uniform")
@@ -154,7 +159,7 @@ def _walk(specs, input_shape, n_classes):
           and all(_is_int(v) and 0 < v <= MAX_ACTIVATIONS for v in input_shape),
           "its 'input_shape'", input_shape, "a list of 1 to 3 sizes")
     shape, params = tuple(input_shape), []
-    n_params = activations = 0
+    n_params, activations = 0, math.prod(shape)
     for i, spec in enumerate(specs):
         _check_layer(i, spec)
         kind = spec["type"]

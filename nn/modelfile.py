@@ -17,6 +17,7 @@ declared size and header before it allocates anything. Every problem on loading 
 
 import json
 import math
+import os
 import zipfile
 from pathlib import Path
 
@@ -56,13 +57,28 @@ def save_model(path, model, optimizer=None):
         meta["optimizer"], state_arrays = state
         arrays |= {f"optimizer.{k}": a for k, a in state_arrays.items()}
     arrays["meta"] = np.array(json.dumps(meta))
-    if path.is_dir() or not path.name:
-        raise ModelFileError(f"Cannot save to {path}: it is a folder; give a file name.")
+    check_can_save(path)
     try:
         write_atomically(path, lambda f: np.savez(f, **arrays))
     except OSError as e:
         raise ModelFileError(f"Cannot save {path}: {e.strerror or e}; free some disk space or "
                              "choose another folder.") from e
+
+
+def check_can_save(path):
+    """Raise ModelFileError unless a model file can be written at ``path``: not a folder, in
+    a folder that exists and can be written. Call it before long work that ends in a save."""
+    path = Path(path)
+    if path.is_dir() or not path.name:
+        raise ModelFileError(f"Cannot save to {str(path) or 'an empty name'}: it is a folder; "
+                             "give a file name.")
+    folder = Path(os.path.realpath(path)).parent
+    if not folder.is_dir():
+        raise ModelFileError(f"Cannot save {path}: the folder {folder} does not exist; create "
+                             "it or choose another.")
+    if not os.access(folder, os.W_OK):
+        raise ModelFileError(f"Cannot save {path}: the folder {folder} cannot be written; "
+                             "choose another.")
 
 
 def load_model(path):
@@ -179,6 +195,8 @@ def _entry_sizes(path):
             return {i.filename.removesuffix(".npy"): i.file_size for i in z.infolist()}
     except ModelFileError:
         raise
+    except PermissionError as e:
+        raise ModelFileError(f"Cannot read {path}: {e.strerror}; check its permissions.") from e
     except Exception as e:  # a damaged archive makes zipfile raise anything
         raise ModelFileError(f"{path.name} is damaged or truncated: {_reason(e)}.") from e
 

@@ -81,15 +81,17 @@ class DataParallel:
             self.blas.restore_original_limits()
 
     def gradient(self, work, x, y):
-        if len(self.models) == 1:
+        # A short last batch can hold fewer examples than there are parts: never an empty part.
+        used = min(len(self.models), len(x))
+        if used <= 1:
             return work(self.models[0], x, y, self.rngs[0])
-        bounds = np.linspace(0, len(x), len(self.models) + 1).astype(int)
+        bounds = np.linspace(0, len(x), used + 1).astype(int)
         parts = [(m, x[a:b], y[a:b], rng)
                  for m, rng, a, b in zip(self.models, self.rngs, bounds, bounds[1:])]
         futures = [self.pool.submit(work, *part) for part in parts[1:]]
         results = [work(*parts[0])] + [f.result() for f in futures]
         weights = (np.diff(bounds) / len(x)).tolist()  # Python floats keep float32 float32
-        for g, *g_parts in zip(*(m.grads for m in self.models)):
+        for g, *g_parts in zip(*(m.grads for m in self.models[:used])):
             g *= weights[0]
             for w, g_part in zip(weights[1:], g_parts):
                 g_part *= w

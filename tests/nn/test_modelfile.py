@@ -218,7 +218,7 @@ def test_saving_overwrites_an_existing_model(tmp_path):
 def test_saving_into_a_missing_folder_raises_model_file_error(tmp_path):
     path = tmp_path / "no" / "such" / "folder" / "model.npz"
 
-    with pytest.raises(ModelFileError, match="Cannot save .*model.npz.*No such file"):
+    with pytest.raises(ModelFileError, match="Cannot save .*model.npz.*does not exist"):
         save_model(path, make_model())
 
 

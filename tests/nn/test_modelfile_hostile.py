@@ -17,6 +17,7 @@ import pytest
 from nn.atomic import PARTIAL_SUFFIX, remove_stale_partials
 from nn.errors import ModelFileError
 from nn.model import Model
+from nn.model_meta import check_meta
 from nn.modelfile import load_model, save_model
 from nn.presets import cnn_architecture, mlp_architecture
 from tests.nn.test_modelfile import make_model, npz_entries, write_npz
@@ -115,11 +116,14 @@ def bomb(tmp_path, architecture, input_shape):
     ([{"type": "Conv2D", "in_channels": 1, "out_channels": 4, "kernel_size": 5},
       {"type": "MaxPool2D", "size": 15}, {"type": "Flatten"},
       {"type": "Dense", "in": 4 * 466 * 466, "out": 10}], [1, 7000, 7000]),
+    # no parameters at all, but an input of 49 million numbers
+    ([{"type": "MaxPool2D", "size": 15}, {"type": "Flatten"},
+      {"type": "Dense", "in": 466 * 466, "out": 10}], [1, 7000, 7000]),
     ([{"type": "Dense", "in": 784, "out": True}], [784]),
     ([{"type": "Dense", "in": 784, "out": 10, "init": "he", "extra": 1}], [784]),
     ([{"type": "MaxPool2D", "size": 2.0}], [1, 28, 28]),
-], ids=["kernel-squared", "float-size", "huge-input", "bool-size", "unknown-setting",
-        "float-pool"])
+], ids=["kernel-squared", "float-size", "huge-input", "huge-input-pooled", "bool-size",
+        "unknown-setting", "float-pool"])
 def test_memory_bombs_are_refused_fast_and_small(tmp_path, architecture, input_shape):
     refused_cheaply(bomb(tmp_path, architecture, input_shape))
 
@@ -131,6 +135,15 @@ def test_the_presets_networks_pass_the_size_limits(tmp_path):
         path = tmp_path / "big.npz"
         save_model(path, Model.from_architecture(architecture, shape))
         assert load_model(path).architecture() == architecture
+
+
+def test_the_largest_network_of_the_train_form_passes_the_size_limits():
+    meta = {"format": "digitlab-model", "format_version": 1, "input_shape": [784],
+            "architecture": mlp_architecture((4096,) * 8), "class_names": list("0123456789")}
+
+    params = check_meta("largest.npz", json.dumps(meta))["params"]
+
+    assert sum(np.prod(shape) for _, shape in params) > 120_000_000
 
 
 # --- saving ---------------------------------------------------------------------------------------
@@ -202,7 +215,7 @@ def test_a_save_killed_at_any_moment_leaves_old_or_new_and_is_cleaned_up(tmp_pat
 
 def test_stale_partials_of_a_folder_are_removed_but_not_those_of_live_saves(tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()
+                          capture_output=True, text=True, check=True).stdout.strip()
     stale = tmp_path / f".a.npz.{dead}-x1{PARTIAL_SUFFIX}"
     live = tmp_path / f".b.npz.{os.getpid()}-x2{PARTIAL_SUFFIX}"
     other = tmp_path / f".c.npz.{dead}-x3.tmp"
@@ -236,7 +249,7 @@ def test_a_full_disk_fails_the_save_clearly_and_keeps_the_old_file(tmp_path):
     old = path.read_bytes()
 
     result = subprocess.run([sys.executable, "-c", FULL_DISK, str(path)], capture_output=True,
-                            text=True, timeout=60)
+                            text=True, timeout=60, check=False)
 
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert result.stdout.startswith(f"Cannot save {path}: File too large")

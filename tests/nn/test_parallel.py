@@ -30,7 +30,7 @@ def plain_gradient(model, x, y, rng):
     return batch_gradient(model, x, y)
 
 
-@pytest.mark.parametrize("n, parts", [(64, 2), (67, 3)])
+@pytest.mark.parametrize("n, parts", [(64, 2), (67, 3), (1, 2), (2, 3)])
 def test_the_parts_together_give_the_whole_batch_gradient(n, parts):
     x, y = random_batch(n)
     whole, split = small_cnn(), small_cnn()
@@ -113,6 +113,17 @@ def test_split_training_learns_and_is_reproducible_with_augmentation():
     assert result.history[-1].train_accuracy > 0.9
     (a, _), (b, _) = train_split(Augmentation(), x, y), train_split(Augmentation(), x, y)
     assert all(np.array_equal(p, q) for p, q in zip(a.params, b.params))
+
+
+def test_a_last_batch_smaller_than_the_parts_trains(monkeypatch):
+    # 65 examples in batches of 64 on 2 parts: the last batch has one example.
+    monkeypatch.setattr(nn.parallel, "available_cores", lambda: 2)
+    x, y = random_batch(65)
+    config = TrainConfig(epochs=1, batch_size=64, validation_size=0)
+
+    result = train(small_cnn(), x, y, config)
+
+    assert result.batch_parts == 2 and len(result.history) == 1
 
 
 def test_augmented_gradient_distorts_the_batch_with_the_parts_own_generator():
