@@ -18,7 +18,7 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
-from desktop import settings
+from desktop import resources, settings
 from desktop.about import about_html
 from desktop.data_dialog import DataController
 from desktop.draw.tab import DrawTab
@@ -34,8 +34,7 @@ from nn.errors import DigitLabError
 from nn.model import describe
 from nn.modelfile import load_model
 
-RESOURCES = Path(__file__).resolve().parents[1] / "resources"
-BUNDLED_MODEL = RESOURCES / "default-model.npz"
+BUNDLED_MODEL = resources.BUNDLED_MODEL  # a module attribute, so tests can swap it
 APP_TITLE = "DigitLab"
 DEFAULT_SIZE = (1100, 760)
 STATUS_TIMEOUT_MS = 8000
