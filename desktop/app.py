@@ -232,8 +232,10 @@ class ErrorReporter(QObject):
 
 
 def _report_shown(launch_time, window):
-    """Benchmark mode: print seconds from launch to the window being on screen, then quit."""
-    print(f"{BENCH_PREFIX}{time.time() - launch_time:.3f} visible={window.isVisible()}", flush=True)
+    """Benchmark mode: print seconds from launch to the window being on screen (and which model
+    is active), then quit."""
+    print(f"{BENCH_PREFIX}{time.time() - launch_time:.3f} visible={window.isVisible()} "
+          f"model={window.model_name()}", flush=True)
     QApplication.instance().quit()
 
 
