@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         self.settings = settings.open_settings()
         self.active_model, self.active_path, self.is_modified = None, None, False
         self._closing = False
+        self._start_when_data_ready = False  # Start found no dataset and offered to get it
         self.draw_tab, self.train_tab = DrawTab(), TrainTab()
         self.tabs = QTabWidget(objectName="tabs")
         self.tabs.addTab(self.draw_tab, "Draw")
@@ -101,6 +102,8 @@ class MainWindow(QMainWindow):
         self.train_tab.training_failed.connect(self._on_training_failed)
         self.train_tab.status_message.connect(self.show_status)
         self.data.dataset_ready.connect(self._use_dataset)
+        self.train_tab.dataset_missing.connect(self._offer_dataset)
+        self.data.not_provided.connect(self._dataset_not_provided)
         self.draw_tab.prediction_changed.connect(
             lambda _probs: self.inspect_tab.set_input(self.draw_tab.last_input))
         self.handwriting_tab.fine_tune_requested.connect(self._fine_tune)
@@ -246,6 +249,21 @@ class MainWindow(QMainWindow):
     @Slot(str, object)
     def _use_dataset(self, name, folder):
         self.choose_dataset(name, folder)
+        if self._start_when_data_ready:
+            self._start_when_data_ready = False
+            self._start()
+
+    @Slot(str)
+    def _offer_dataset(self, name):
+        """Start found no dataset: download it or choose its folder, then start."""
+        self._start_when_data_ready = True
+        self.data.offer(DATASETS[name])
+
+    @Slot(str)
+    def _dataset_not_provided(self, what):
+        if self._start_when_data_ready:
+            self._start_when_data_ready = False
+            self.train_tab.show_outcome(what)
 
     @Slot()
     def _download(self):

@@ -154,14 +154,15 @@ def test_a_diverging_run_fails_and_names_the_learning_rate(qtbot, tab):
     assert trained == [] and not tab.is_training and tab.form.isEnabled()
 
 
-def test_missing_data_fails_and_names_the_files(qtbot, tab, tmp_path):
+def test_missing_data_asks_for_the_dataset_instead_of_failing(qtbot, tab, tmp_path):
     tab.set_dataset("mnist", str(tmp_path))
     configure(tab)
-    with qtbot.waitSignal(tab.training_failed, timeout=RUN_TIMEOUT_MS) as blocker:
+    failed = []
+    tab.training_failed.connect(failed.append)
+    with qtbot.waitSignal(tab.dataset_missing, timeout=1000) as blocker:
         press(qtbot, tab.startButton)
-    assert "train-images-idx3-ubyte.gz" in blocker.args[0]
-    assert str(tmp_path) in blocker.args[0]
-    assert not tab.is_training
+    assert blocker.args == ["mnist"] and failed == [] and not tab.is_training
+    assert tab.trainingProgress.text() == "No MNIST handwritten digits: training did not start"
 
 
 def test_continue_starts_from_the_active_models_weights(qtbot, tab):
