@@ -15,7 +15,6 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressBar, QProgressDialog
 
 from desktop import settings
-
 from nn.datasets import find_data_dir, user_dataset_dir
 from nn.download import DownloadCancelled, download_dataset
 from nn.errors import DigitLabError

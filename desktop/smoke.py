@@ -11,8 +11,8 @@ import sys
 
 # isort: off
 from desktop.app import app_icon  # first: it sets NumPy's threads as the app does
-from desktop.bench import _send  # noqa: E402
-from desktop import resources  # noqa: E402
+from desktop.bench import _send
+from desktop import resources
 # isort: on
 
 ONE = ((0.5, 0.18), (0.5, 0.83))  # a vertical bar, as fractions of the pad's square
