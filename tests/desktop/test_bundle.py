@@ -27,11 +27,12 @@ def test_pyinstaller_arguments_name_existing_files_and_the_assets_package():
 
 
 def test_the_app_imports_no_module_the_bundle_leaves_out(tmp_path):
-    """What the bundle leaves out as unused must be: a window is built in a fresh interpreter (pytest-qt
-    itself imports QtTest) and its imported modules are compared with the exclusions."""
+    """What the bundle leaves out as unused must be: a window is built in a fresh interpreter
+    (pytest-qt itself imports QtTest) and its imported modules are compared with the list."""
     code = ("import json, sys; from PySide6.QtWidgets import QApplication; "
             "app = QApplication([]); from desktop.main_window import MainWindow; "
-            "w = MainWindow(); w.show(); app.processEvents(); print(json.dumps(sorted(sys.modules)))")
+            "w = MainWindow(); w.show(); app.processEvents(); "
+            "print(json.dumps(sorted(sys.modules)))")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DIGITLAB_HOME=str(tmp_path))
     result = subprocess.run([sys.executable, "-c", code], cwd=REPOSITORY, env=env,
                             capture_output=True, text=True, timeout=60)
