@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from desktop import resources
+
 APP_ID = "digitlab"
 APP_NAME = "DigitLab"
 WM_CLASS = "DigitLab"  # QCoreApplication.applicationName(): Qt's X11 window class
@@ -21,7 +23,7 @@ COMMENT = "Draw digits for a neural network and watch it train"
 # One main category (two would list the app twice in some menus), then an additional one.
 CATEGORIES = "Education;ArtificialIntelligence;"
 REPOSITORY = Path(__file__).resolve().parents[1]
-ICON_SOURCE = REPOSITORY / "resources" / "icons" / "digitlab-256.png"
+ICON_SOURCE = resources.DESKTOP_ICON
 # Characters that force quoting in an Exec argument (Desktop Entry spec, "The Exec key").
 EXEC_RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
 

@@ -19,7 +19,7 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
-from desktop import settings, startup
+from desktop import resources, settings, startup
 from desktop.about import about_html
 from desktop.data_dialog import DataController
 from desktop.draw.tab import DrawTab
@@ -34,8 +34,7 @@ from nn.datasets import DATASETS
 from nn.errors import DigitLabError
 from nn.model import describe
 
-RESOURCES = Path(__file__).resolve().parents[1] / "resources"
-BUNDLED_MODEL = RESOURCES / "default-model.npz"
+BUNDLED_MODEL = resources.BUNDLED_MODEL  # a module attribute, so tests can swap it
 APP_TITLE = "DigitLab"
 DEFAULT_SIZE = (1100, 760)
 STATUS_TIMEOUT_MS = 8000
@@ -50,6 +49,7 @@ class MainWindow(QMainWindow):
         self.settings = settings.open_settings()
         self.active_model, self.active_path, self.is_modified = None, None, False
         self._closing = False
+        self._start_when_data_ready = False  # Start found no dataset and offered to get it
         self.draw_tab, self.train_tab = DrawTab(), TrainTab()
         self.tabs = QTabWidget(objectName="tabs")
         self.tabs.addTab(self.draw_tab, "Draw")
@@ -105,6 +105,8 @@ class MainWindow(QMainWindow):
         self.train_tab.training_failed.connect(self._on_training_failed)
         self.train_tab.status_message.connect(self.show_status)
         self.data.dataset_ready.connect(self._use_dataset)
+        self.train_tab.dataset_missing.connect(self._offer_dataset)
+        self.data.not_provided.connect(self._dataset_not_provided)
         self.draw_tab.prediction_changed.connect(
             lambda _probs: self.inspect_tab.set_input(self.draw_tab.last_input))
         self.handwriting_tab.fine_tune_requested.connect(self._fine_tune)
@@ -240,6 +242,21 @@ class MainWindow(QMainWindow):
     @Slot(str, object)
     def _use_dataset(self, name, folder):
         self.choose_dataset(name, folder)
+        if self._start_when_data_ready:
+            self._start_when_data_ready = False
+            self._start()
+
+    @Slot(str)
+    def _offer_dataset(self, name):
+        """Start found no dataset: download it or choose its folder, then start."""
+        self._start_when_data_ready = True
+        self.data.offer(DATASETS[name])
+
+    @Slot(str)
+    def _dataset_not_provided(self, what):
+        if self._start_when_data_ready:
+            self._start_when_data_ready = False
+            self.train_tab.show_outcome(what)
 
     @Slot()
     def _download(self):
@@ -247,7 +264,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _use_folder(self):
-        self.data.choose_folder(DATASETS[self.current_dataset()], settings.last_folder(self.settings))
+        folder = settings.last_folder(self.settings)
+        self.data.choose_folder(DATASETS[self.current_dataset()], folder)
 
     # --- help ---------------------------------------------------------------------------------
 

@@ -17,14 +17,17 @@ import numpy as np
 import nn
 from nn.augment import Augmentation
 from nn.bench import add_bench_arguments, cmd_bench
-from nn.cli_args import EXIT_USER_ERROR, MAX_EPOCHS, Parser, path_text, whole_number
+from nn.cli_args import EXIT_USER_ERROR, MAX_EPOCHS, Parser, path_text, real_number, whole_number
 from nn.datasets import DATASETS, IMAGE_SIDE, load_dataset, user_dataset_dir
-from nn.errors import DataError, DigitLabError
+from nn.errors import DataError, DigitLabError, SettingError
+from nn.layers import ACTIVATIONS
 from nn.model import Model, describe
 from nn.modelfile import check_can_save, load_model, save_model
-from nn.presets import PRESETS
+from nn.optim import OPTIMIZER_CHOICES
+from nn.presets import PRESETS, edited_network, parse_hidden_layers
 from nn.progress import ProgressBar
-from nn.train import train
+from nn.schedules import SCHEDULES
+from nn.train import TrainConfig, resume_optimizer, train
 
 
 def build_parser():
@@ -39,6 +42,7 @@ def build_parser():
     train.add_argument("--augment", action="store_true",
                        help="distort every training batch at random (shift, rotation, scale, "
                             "slant, stroke width): slower to learn, reads drawings better")
+    add_training_arguments(train)
     add_data_arguments(train)
     train.add_argument("--out", type=path_text, help="model file to write (default: <preset>.npz)")
     train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -66,6 +70,63 @@ def build_parser():
     return parser
 
 
+def add_training_arguments(parser):
+    """The Train form's settings; each one left out keeps the preset's (or, with --resume,
+    the resumed model's) value."""
+    add = parser.add_argument
+    add("--hidden", metavar="WIDTHS",
+        help='hidden layer widths, e.g. "256,128" ("" for none; dense presets only)')
+    add("--activation", choices=ACTIVATIONS, help="the non-linearity after each hidden layer")
+    add("--dropout", type=real_number(0.0, 0.9), metavar="RATE",
+        help="dropout after each hidden layer, 0-0.9")
+    add("--optimizer", choices=OPTIMIZER_CHOICES, help="the update rule")
+    add("--lr", type=real_number(1e-9, 1e9), metavar="RATE", help="learning rate")
+    add("--momentum", type=real_number(0.0, 0.999),
+        help="momentum of the momentum and nesterov optimizers")
+    add("--schedule", choices=SCHEDULES, help="how the learning rate changes over the run")
+    add("--warmup", type=real_number(0.0, MAX_EPOCHS), metavar="EPOCHS",
+        help="epochs over which the learning rate first rises from 0")
+    add("--step-every", type=whole_number(1, MAX_EPOCHS), metavar="EPOCHS",
+        help="step schedule: decay every N epochs")
+    add("--step-gamma", type=real_number(1e-6, 1.0), metavar="FACTOR",
+        help="step schedule: by this factor")
+    add("--batch-size", type=batch_size, metavar="N|full",
+        help='examples per step; "full" for the whole training set (as in the notebook)')
+    add("--weight-decay", type=real_number(0.0, 10.0),
+        help="pull weights towards zero (L2; decoupled for adamw)")
+    add("--early-stopping", type=whole_number(1, MAX_EPOCHS), metavar="PATIENCE",
+        help="stop after PATIENCE epochs without a better validation accuracy and keep the "
+             "best weights")
+    add("--resume", metavar="MODEL",
+        help="continue training this model file, with its optimizer state when it has one")
+
+
+MAX_BATCH_SIZE = 60_000
+
+
+def batch_size(text):
+    """--batch-size: a number of examples, or "full" (TrainConfig's 0)."""
+    return 0 if text == "full" else whole_number(1, MAX_BATCH_SIZE)(text)
+
+
+# --flag -> TrainConfig field, for the settings that map one to one.
+CONFIG_FLAGS = {"lr": "learning_rate", "momentum": "momentum", "schedule": "schedule",
+                "warmup": "warmup_epochs", "step_every": "step_every", "step_gamma": "step_gamma",
+                "batch_size": "batch_size", "weight_decay": "weight_decay",
+                "early_stopping": "early_stopping_patience", "epochs": "epochs", "seed": "seed"}
+
+
+def training_config(args, base):
+    """``base`` (a TrainConfig) with the flags given on the command line."""
+    overrides = {field: getattr(args, flag) for flag, field in CONFIG_FLAGS.items()
+                 if getattr(args, flag) is not None}
+    if args.optimizer is not None:
+        overrides["optimizer"], overrides["nesterov"] = OPTIMIZER_CHOICES[args.optimizer]
+    if args.augment:
+        overrides["augmentation"] = Augmentation()
+    return dataclasses.replace(base, **overrides)
+
+
 def add_data_arguments(parser, dataset_default="mnist"):
     parser.add_argument("--data", type=path_text,
                         help="folder with the four IDX files (default: searched)")
@@ -77,23 +138,39 @@ def add_data_arguments(parser, dataset_default="mnist"):
 
 def cmd_train(args, out):
     preset = PRESETS[args.preset]
-    overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None}
-    if args.augment:
-        overrides["augmentation"] = Augmentation()
-    config = dataclasses.replace(preset.config, **overrides)
+    hidden = None if args.hidden is None else parse_hidden_layers(args.hidden)
+    network = {"hidden": hidden, "activation": args.activation, "dropout": args.dropout}
+    if args.resume:
+        if any(v is not None for v in network.values()):
+            raise SettingError("--resume continues a model's own network: leave out --hidden, "
+                               "--activation and --dropout.")
+        model = load_model(args.resume)
+        previous, saved = model.info, model.info.get("config")
+        config = training_config(args, TrainConfig.from_dict(saved) if saved else preset.config)
+        optimizer = resume_optimizer(model, config)
+    else:
+        specs, input_shape = edited_network(preset, **network)
+        config = training_config(args, preset.config)
     path = args.out or f"{args.preset}.npz"
     check_can_save(path)  # before training, not after
     data = load_dataset(args.dataset, args.data, args.limit)
-    model = Model.from_architecture(preset.architecture, preset.input_shape, data.class_names,
-                                    rng=np.random.default_rng(config.seed))
+    if not args.resume:
+        model = Model.from_architecture(specs, input_shape, data.class_names,
+                                        rng=np.random.default_rng(config.seed))
+        optimizer, previous = None, {}
+    elif tuple(model.class_names) != tuple(data.class_names):
+        raise SettingError(f"{args.resume} was trained on other classes than {data.name}'s; "
+                           f"choose its dataset with --dataset.")
     start = time.perf_counter()
-    result = train(model, data.x_train, data.y_train, config, on_progress=ProgressBar().training)
+    result = train(model, data.x_train, data.y_train, config,
+                   on_progress=ProgressBar().training, optimizer=optimizer)
     seconds = time.perf_counter() - start
     test_accuracy = model.accuracy(data.x_test, data.y_test)
     history = [dataclasses.asdict(r) for r in result.history]
-    model.info = {
+    model.info = dict(previous) | {
         "name": args.preset, "dataset": data.name, "config": config.to_dict(),
-        "history": history, "test_accuracy": test_accuracy, "training_seconds": seconds,
+        "history": previous.get("history", []) + history, "test_accuracy": test_accuracy,
+        "training_seconds": seconds,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "app_version": nn.__version__,
     }
@@ -102,7 +179,9 @@ def cmd_train(args, out):
     if args.json:
         emit_json(out, {"preset": args.preset, "dataset": data.name, "model": str(path),
                         "epochs": len(history), "test_accuracy": test_accuracy,
-                        "seconds": seconds, "history": history})
+                        "seconds": seconds, "history": history,
+                        "architecture": describe(model.architecture()),
+                        "config": config.to_dict(), "resumed_from": args.resume})
     else:
         print(f"{model.summary()}\ntest accuracy {test_accuracy:.2%} after {seconds:.1f} s; "
               f"saved {path}", file=out)

@@ -32,6 +32,22 @@ def whole_number(low, high=MAX_INT):
     return parse
 
 
+def real_number(low, high):
+    """An argument type: a finite number from ``low`` to ``high``."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number") from None
+        if not low <= value <= high:  # also refuses nan and inf
+            raise argparse.ArgumentTypeError(
+                f"{text[:40]} is out of range: use {low:g} to {high:g}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
 def path_text(text):
     """An argument type: a file or folder name, which cannot be empty."""
     if not text.strip():
