@@ -3,11 +3,11 @@
 import numpy as np
 
 from nn.conv import CONV_LAYERS
-from nn.layers import ACTIVATIONS, DENSE_LAYERS, DTYPE
+from nn.layers import ACTIVATIONS, BASIC_LAYERS, DTYPE
 from nn.losses import softmax
 
 INFERENCE_BATCH = 1000
-LAYER_TYPES = {cls.__name__: cls for cls in DENSE_LAYERS + CONV_LAYERS}
+LAYER_TYPES = {cls.__name__: cls for cls in BASIC_LAYERS + CONV_LAYERS}
 ACTIVATION_TYPES = {cls.__name__ for cls in ACTIVATIONS.values()}
 
 
