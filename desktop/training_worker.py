@@ -29,6 +29,7 @@ import nn
 from nn.datasets import DATASETS, load_dataset
 from nn.errors import DataError, DigitLabError
 from nn.model import Model
+from nn.randomness import init_rng
 from nn.train import EpochProgress, TrainConfig, make_optimizer, resume_optimizer, train
 
 MIN_SECONDS_BETWEEN_BATCH_SIGNALS = 0.05  # at most ~20 batch signals a second
@@ -191,7 +192,7 @@ class TrainingWorker(QObject):
     def _model_and_optimizer(self, class_names):
         job = self.job
         if job.base_model is None:
-            rng = np.random.default_rng(job.config.seed)
+            rng = init_rng(job.config.seed)
             model = Model.from_architecture(job.architecture, job.input_shape, class_names, rng)
             return model, make_optimizer(model, job.config)
         if tuple(job.base_model.class_names) != tuple(class_names):

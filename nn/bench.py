@@ -24,7 +24,9 @@ from nn.datasets import load_dataset
 from nn.errors import DigitLabError
 from nn.model import Model
 from nn.presets import PRESETS, Preset, cnn_architecture, mlp_architecture
-from nn.train import EpochProgress, TrainConfig, split_sizes, train
+from nn.randomness import init_rng
+from nn.train import EpochProgress, TrainConfig, train
+from nn.validation import split_sizes
 
 THRESHOLDS = (0.97, 0.98, 0.99, 0.992)
 # The reference networks of the speed targets (issue "Fast and accurate"): plain Adam at a
@@ -53,7 +55,7 @@ def add_bench_arguments(parser):
 def bench_numpy(preset, config, data):
     """Train once; returns the figures of the run (times exclude test evaluation)."""
     model = Model.from_architecture(preset.architecture, preset.input_shape,
-                                    rng=np.random.default_rng(config.seed))
+                                    rng=init_rng(config.seed))
     epoch_seconds, accuracies, marks = [], [], {}
     state = {"last": time.perf_counter(), "train_time": 0.0}
 

@@ -23,6 +23,7 @@ from nn.model import Model, describe
 from nn.modelfile import load_model, save_model
 from nn.presets import PRESETS
 from nn.progress import ProgressBar
+from nn.randomness import init_rng
 from nn.train import train
 
 EXIT_USER_ERROR = 2
@@ -75,7 +76,7 @@ def cmd_train(args, out):
     config = dataclasses.replace(preset.config, **overrides)
     data = load_dataset(args.dataset, args.data, args.limit)
     model = Model.from_architecture(preset.architecture, preset.input_shape, data.class_names,
-                                    rng=np.random.default_rng(config.seed))
+                                    rng=init_rng(config.seed))
     start = time.perf_counter()
     result = train(model, data.x_train, data.y_train, config, on_progress=ProgressBar().training)
     seconds = time.perf_counter() - start

@@ -27,6 +27,8 @@ class Model:
         # test accuracy...): a JSON-able dict saved in model files.
         self.info = {}
         self.optimizer_state = None  # (settings, arrays) read from a file, for resuming
+        # Where the last run's random streams stopped (nn.randomness), so the next continues them.
+        self.random_state = None
 
     # --- training -------------------------------------------------------------------------------
 

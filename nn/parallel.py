@@ -62,11 +62,13 @@ class DataParallel:
     ``gradient(work, x, y)`` splits the batch into ``parts`` and calls ``work(model, x, y, rng)``
     on each part with a replica of the model and a random generator of its own; ``work`` leaves
     the part's mean gradient in ``model.grads`` and returns (mean loss, number correct). One
-    part uses the caller's ``rng``, so that with one part nothing changes.
+    part uses the caller's ``rng``, so that with one part nothing changes. The replicas'
+    dropout generators are drawn from ``dropout_rng`` (by default ``rng``).
     """
 
-    def __init__(self, model, parts, rng):
-        self.models = [model] + [replica(model, rng) for _ in range(parts - 1)]
+    def __init__(self, model, parts, rng, dropout_rng=None):
+        dropout_rng = rng if dropout_rng is None else dropout_rng
+        self.models = [model] + [replica(model, dropout_rng) for _ in range(parts - 1)]
         self.rngs = [rng] + [np.random.default_rng(rng.integers(2**63)) for _ in range(parts - 1)]
 
     def __enter__(self):
