@@ -23,7 +23,7 @@ import numpy as np
 from nn.datasets import load_dataset
 from nn.errors import DigitLabError
 from nn.model import Model
-from nn.presets import PRESETS, Preset, cnn_architecture, mlp_architecture
+from nn.presets import PRESETS, Preset, cnn_architecture, mlp_architecture, preset_name
 from nn.randomness import init_rng
 from nn.train import EpochProgress, TrainConfig, train
 from nn.validation import split_sizes
@@ -43,7 +43,7 @@ NETWORKS = PRESETS | REFERENCES
 
 
 def add_bench_arguments(parser):
-    parser.add_argument("--preset", choices=NETWORKS, default="mlp",
+    parser.add_argument("--preset", type=preset_name, choices=NETWORKS, default="mlp",
                         help="a preset, or a reference network of the speed targets")
     parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")
     parser.add_argument("--limit", type=int, help="use only the first N train and test images")

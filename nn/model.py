@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from nn import metrics
 from nn.conv import CONV_LAYERS
 from nn.layers import ACTIVATIONS, BASIC_LAYERS, DTYPE
 from nn.losses import softmax
@@ -82,7 +83,7 @@ class Model:
 
     def accuracy(self, x, y):
         """Fraction of examples whose predicted class equals the label."""
-        return float(np.mean(self.predict(x) == y))
+        return metrics.accuracy(y, self.predict(x))
 
     # --- description ----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from nn.cli import build_parser
 from nn.parallel import MIN_PART, available_cores
 
 
@@ -26,6 +27,12 @@ def assert_user_error(result, *words):
 
 def test_missing_model_file_is_one_line_and_status_2(tmp_path):
     assert_user_error(run("info", tmp_path / "nope.npz"), "nope.npz", "does not exist")
+
+
+def test_the_former_preset_name_seed_still_selects_the_notebook_preset():
+    parser = build_parser()
+    assert parser.parse_args(["train", "--preset", "seed"]).preset == "notebook"
+    assert parser.parse_args(["bench", "--preset", "seed"]).preset == "notebook"
 
 
 def test_corrupt_model_file_is_refused(tmp_path):
@@ -72,7 +79,7 @@ def test_train_evaluate_info_with_json(tmp_path, mnist_dir):
 
 
 def test_bench_reports_time_and_accuracy(mnist_dir):
-    result = run("bench", "--preset", "seed", "--epochs", "5", "--limit", "2000",
+    result = run("bench", "--preset", "notebook", "--epochs", "5", "--limit", "2000",
                  "--data", mnist_dir, "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
