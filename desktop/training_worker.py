@@ -3,7 +3,7 @@
 `TrainingWorker` is a QObject the Train tab moves to a QThread. Its `run` slot loads the
 dataset, trains a private model with `nn.train.train` and reports through Qt signals, which
 reach the GUI thread queued. It never touches a widget. Batch progress is throttled here, in the
-worker, so a fast run cannot flood the GUI's event loop (DESIGN.md); epoch records and the last
+worker, so a fast run cannot flood the GUI's event loop; epoch records and the last
 batch record always get through.
 
 Stop and pause are `threading.Event`s that `nn.train.train` checks every batch; `stop()`,

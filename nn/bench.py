@@ -29,8 +29,8 @@ from nn.train import EpochProgress, TrainConfig, train
 from nn.validation import split_sizes
 
 THRESHOLDS = (0.97, 0.98, 0.99, 0.992)
-# The reference networks of the speed targets (issue "Fast and accurate"): plain Adam at a
-# constant learning rate, batch 128, as the PyTorch side trains them.
+# Reference networks to compare speed on, here and against PyTorch (--vs torch): plain Adam at
+# a constant learning rate, batch 128, as the PyTorch side trains them.
 REFERENCE_CONFIG = TrainConfig(epochs=3, batch_size=128, optimizer="adam", learning_rate=1e-3)
 REFERENCES = {
     "mlp-256-128": Preset("mlp-256-128", "Reference MLP", "784-256-128-10, ReLU",

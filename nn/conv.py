@@ -188,7 +188,7 @@ CONV_LAYERS = (Conv2D, MaxPool2D)
 # and no large buffer outlives it.
 #
 # Products in the faster order. dW^T = cols g^T is the same product as dW = g cols^T, but BLAS
-# runs it about 1.5x faster in that order (``weight_gradient``).
+# runs it faster in that order (``weight_gradient``).
 #
 # Pooling in uint8. Max pooling remembers, for each window, which of its s*s offsets held the
 # maximum, numbered in a uint8 (hence at most 15x15 windows). Offsets are visited in increasing

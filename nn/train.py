@@ -22,7 +22,7 @@ from nn.optim import OPTIMIZERS
 from nn.parallel import DataParallel, parts_for
 from nn.randomness import RandomStreams
 from nn.schedules import learning_rate
-from nn.validation import BestWeights, split_sizes, split_validation
+from nn.validation import BestWeights, Examples
 
 PAUSE_POLL_SECONDS = 0.02
 # Cross-entropy starts near ln(10) = 2.3; a mean loss of 1000 means the right class gets a
@@ -136,7 +136,7 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
     if config.train_size < 0 or config.epochs < 0:
         raise TrainingError("The number of epochs and of training examples cannot be negative.")
     streams = RandomStreams.resume(config.seed, model.random_state)
-    examples = _Examples(x, y, model.input_shape, config, streams.split)
+    examples = Examples(x, y, model.input_shape, config, streams.split)
     optimizer = optimizer or make_optimizer(model, config)
     progress = _Progress(config.epochs, examples, on_progress)
     best = BestWeights(model, config.early_stopping_patience)
@@ -234,36 +234,6 @@ def evaluate(model, x, y, batch_size=1000):
         loss_sum += loss * len(yb)
         correct += np.count_nonzero(probs.argmax(axis=1) == yb)
     return loss_sum / len(x), correct / len(x)
-
-
-class _Examples:
-    """The examples of a run: the validation set, and the training examples in one contiguous
-    buffer that mini-batches refill in a new order every epoch, so that batches are plain fast
-    slices (full batch copies them once)."""
-
-    def __init__(self, x, y, input_shape, config, rng):
-        used, self.n = split_sizes(len(x), config)
-        if used < 2:
-            raise TrainingError(f"Training needs at least 2 examples; the dataset has {used}.")
-        self.x = np.asarray(x[:used], dtype=np.float32).reshape((-1,) + input_shape)
-        self.y = y[:used]
-        self.train_index, val_index = split_validation(used, config.validation_size, rng)
-        self.x_val, self.y_val, self.n_val = self.x[val_index], self.y[val_index], len(val_index)
-        self.batch_size = self.n if config.batch_size <= 0 else min(config.batch_size, self.n)
-        self.n_batches = -(-self.n // self.batch_size)
-        self.shuffled, self.labels = self.x[self.train_index], self.y[self.train_index]
-
-    def shuffle(self, rng):
-        if self.batch_size < self.n:
-            order = self.train_index[rng.permutation(self.n)]
-            # mode="clip": with the default "raise", take() copies through a hidden buffer.
-            np.take(self.x, order, axis=0, out=self.shuffled, mode="clip")
-            self.labels = self.y[order]
-
-    def batches(self):
-        for start in range(0, self.n, self.batch_size):
-            yield (self.shuffled[start:start + self.batch_size],
-                   self.labels[start:start + self.batch_size])
 
 
 class _Progress:
