@@ -154,7 +154,9 @@ def test_a_diverging_run_fails_and_names_the_learning_rate(qtbot, tab):
     assert trained == [] and not tab.is_training and tab.form.isEnabled()
 
 
-def test_missing_data_fails_and_names_the_files(qtbot, tab, tmp_path):
+def test_missing_data_fails_and_names_the_files(qtbot, tmp_path):
+    tab = TrainTab()  # no MNIST needed: the point is that there is none
+    qtbot.addWidget(tab)
     tab.set_dataset("mnist", str(tmp_path))
     configure(tab)
     with qtbot.waitSignal(tab.training_failed, timeout=RUN_TIMEOUT_MS) as blocker:
@@ -162,6 +164,7 @@ def test_missing_data_fails_and_names_the_files(qtbot, tab, tmp_path):
     assert "train-images-idx3-ubyte.gz" in blocker.args[0]
     assert str(tmp_path) in blocker.args[0]
     assert not tab.is_training
+    tab.shutdown()
 
 
 def test_continue_starts_from_the_active_models_weights(qtbot, tab):
