@@ -141,7 +141,7 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
     progress = _Progress(config.epochs, examples, on_progress)
     best = BestWeights(model, config.early_stopping_patience)
     parts = parts_for(model, examples.batch_size)
-    for layer in model.layers:
+    for layer in model.layers:  # dropout masks come from the run's dropout stream
         if isinstance(layer, Dropout):
             layer.rng = streams.dropout
     parallel = DataParallel(model, parts, streams.augmentation, streams.dropout)
