@@ -1,9 +1,8 @@
 """The Inspect tab's background job: predict the whole test set with a model and count the
 answers into a confusion matrix.
 
-It runs on a QThreadPool thread, on a private copy of the model (layers keep per-call state
-such as ReLU masks, which the GUI thread's own forward passes would overwrite), and reports
-through ConfusionSignals.
+It runs on a QThreadPool thread, on a private copy of the model, and reports through
+ConfusionSignals.
 """
 
 import logging
