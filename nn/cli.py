@@ -9,12 +9,9 @@ import json
 import math
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
-import nn
+from nn import metrics
 from nn.augment import Augmentation
 from nn.bench import add_bench_arguments, cmd_bench
 from nn.cli_args import EXIT_USER_ERROR, MAX_EPOCHS, Parser, path_text, real_number, whole_number
@@ -24,8 +21,10 @@ from nn.layers import ACTIVATIONS
 from nn.model import Model, describe
 from nn.modelfile import check_can_save, load_model, save_model
 from nn.optim import OPTIMIZER_CHOICES
-from nn.presets import PRESETS, edited_network, parse_hidden_layers
+from nn.presets import PRESETS, edited_network, parse_hidden_layers, preset_name
 from nn.progress import ProgressBar
+from nn.randomness import init_rng
+from nn.runinfo import training_info
 from nn.schedules import SCHEDULES
 from nn.train import TrainConfig, resume_optimizer, train
 
@@ -35,7 +34,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a preset on MNIST and save the model")
-    train.add_argument("--preset", choices=PRESETS, default="mlp")
+    train.add_argument("--preset", type=preset_name, choices=PRESETS, default="mlp")
     train.add_argument("--epochs", type=whole_number(1, MAX_EPOCHS),
                        help="override the preset's number of epochs")
     train.add_argument("--seed", type=whole_number(0), help="override the preset's random seed")
@@ -156,7 +155,7 @@ def cmd_train(args, out):
     data = load_dataset(args.dataset, args.data, args.limit)
     if not args.resume:
         model = Model.from_architecture(specs, input_shape, data.class_names,
-                                        rng=np.random.default_rng(config.seed))
+                                        rng=init_rng(config.seed))
         optimizer, previous = None, {}
     elif tuple(model.class_names) != tuple(data.class_names):
         raise SettingError(f"{args.resume} was trained on other classes than {data.name}'s; "
@@ -167,13 +166,8 @@ def cmd_train(args, out):
     seconds = time.perf_counter() - start
     test_accuracy = model.accuracy(data.x_test, data.y_test)
     history = [dataclasses.asdict(r) for r in result.history]
-    model.info = dict(previous) | {
-        "name": args.preset, "dataset": data.name, "config": config.to_dict(),
-        "history": previous.get("history", []) + history, "test_accuracy": test_accuracy,
-        "training_seconds": seconds,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "app_version": nn.__version__,
-    }
+    model.info = training_info(previous, args.preset, data.name, config, result,
+                               test_accuracy, seconds)
     model.info["name"] = Path(path).stem
     save_model(path, model, result.optimizer)
     if args.json:
@@ -195,10 +189,9 @@ def cmd_evaluate(args, out):
                         f"{IMAGE_SIDE}x{IMAGE_SIDE} images; evaluate a model made for them.")
     data = load_dataset(dataset, args.data, args.limit)
     predicted = model.predict(data.x_test)
-    confusion = np.zeros((10, 10), dtype=np.int64)
-    np.add.at(confusion, (data.y_test, predicted), 1)
-    per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
-    accuracy = float(np.mean(predicted == data.y_test))
+    confusion = metrics.confusion_matrix(data.y_test, predicted, len(data.class_names))
+    per_class = metrics.per_class_accuracy(confusion)
+    accuracy = metrics.accuracy(data.y_test, predicted)
     if args.json:
         emit_json(out, {"model": args.model, "dataset": dataset, "test_accuracy": accuracy,
                         "per_class_accuracy": dict(zip(data.class_names, per_class.tolist())),

@@ -7,7 +7,8 @@ Layout (format version 1):
 - ``meta``: a JSON string with ``format`` ("digitlab-model"), ``format_version``, the
   ``architecture`` (layer specs), ``input_shape``, ``class_names``, ``preprocessing``, and what
   is known about how the model was made (``info``: dataset, training config, history, test
-  accuracy, creation time, app version) and the optimizer's settings and step count.
+  accuracy, creation time, app version), the optimizer's settings and step count, and where
+  the run's random streams stopped (``random_state``, see ``nn.randomness``).
 
 Files are written atomically (``nn.atomic``). Reading never unpickles anything, so loading a
 model can never run code, and it checks the whole meta (``nn.model_meta``) and every entry's
@@ -29,6 +30,7 @@ from nn.layers import DTYPE
 from nn.model import Model
 from nn.model_meta import FORMAT, FORMAT_VERSION, check_meta
 from nn.optim import OPTIMIZERS
+from nn.randomness import is_valid_state
 
 PREPROCESSING = "mnist: ink bounding box scaled to 20x20 (area average), centre of mass at (14, 14)"
 MAX_META_BYTES = 16 * 2**20  # the meta of a model trained for thousands of epochs fits easily
@@ -56,6 +58,8 @@ def save_model(path, model, optimizer=None):
     if state is not None:
         meta["optimizer"], state_arrays = state
         arrays |= {f"optimizer.{k}": a for k, a in state_arrays.items()}
+    if model.random_state is not None:
+        meta["random_state"] = model.random_state
     arrays["meta"] = np.array(json.dumps(meta))
     check_can_save(path)
     try:
@@ -126,6 +130,9 @@ def load_model(path):
     model.optimizer_state = None
     if "optimizer" in meta and optimizer_arrays:
         model.optimizer_state = (meta["optimizer"], optimizer_arrays)
+    model.random_state = meta.get("random_state")
+    if model.random_state is not None and not is_valid_state(model.random_state):
+        raise ModelFileError(f"{path.name} is damaged: its random_state is not valid.")
     return model
 
 

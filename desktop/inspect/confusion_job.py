@@ -1,9 +1,8 @@
 """The Inspect tab's background job: predict the whole test set with a model and count the
 answers into a confusion matrix.
 
-It runs on a QThreadPool thread, on a private copy of the model (layers keep per-call state
-such as ReLU masks, which the GUI thread's own forward passes would overwrite), and reports
-through ConfusionSignals. `cancel` stops it within one chunk of the test set, so closing the
+It runs on a QThreadPool thread, on a private copy of the model, and reports through
+ConfusionSignals. `cancel` stops it within one chunk of the test set, so closing the
 window or changing the model never waits for a whole pass.
 """
 
@@ -15,6 +14,7 @@ from PySide6.QtCore import QObject, QRunnable, Signal
 
 from nn.datasets import load_dataset
 from nn.errors import DigitLabError
+from nn.metrics import confusion_matrix
 
 CHUNK = 500   # test images predicted between two looks at the stop flag (~0.5 s for a CNN)
 
@@ -72,7 +72,5 @@ class ConfusionJob(QRunnable):
             parts.append(self.model.predict_proba(x[start:start + CHUNK]))
         probs = np.concatenate(parts) if parts else np.zeros((0, len(self.model.class_names)))
         pred = probs.argmax(axis=1)
-        n = probs.shape[1]
-        matrix = np.zeros((n, n), dtype=np.int64)
-        np.add.at(matrix, (y, pred), 1)   # row = true class, column = prediction
+        matrix = confusion_matrix(y, pred, probs.shape[1])  # row = true class
         return {"matrix": matrix, "pred": pred, "confidence": probs.max(axis=1), "x": x, "y": y}

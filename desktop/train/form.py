@@ -40,7 +40,14 @@ from nn.augment import Augmentation
 from nn.layers import ACTIVATIONS
 from nn.model import describe
 from nn.optim import OPTIMIZER_CHOICES, optimizer_choice
-from nn.presets import PRESETS, dropout_rate, edited_network, mlp_fields, parse_hidden_layers
+from nn.presets import (
+    PRESETS,
+    dropout_rate,
+    edited_network,
+    mlp_fields,
+    parse_hidden_layers,
+    preset_name,
+)
 from nn.schedules import SCHEDULES
 from nn.train import TrainConfig
 
@@ -272,8 +279,9 @@ class TrainForm(QGroupBox):
         if not isinstance(state, dict):
             return
         with self._filling_in():
-            if state.get("preset") in PRESETS:
-                select_key(self.presetCombo, state["preset"])
+            preset = state.get("preset")
+            if isinstance(preset, str) and preset_name(preset) in PRESETS:
+                select_key(self.presetCombo, preset_name(preset))
                 self._fill_from_preset(self.preset)
             editable = mlp_fields(self.preset) is not None  # else the preset's own network
             text = state.get("hidden_layers")

@@ -153,7 +153,9 @@ def test_a_diverging_run_fails_and_names_the_learning_rate(qtbot, tab):
     assert trained == [] and not tab.is_training and tab.form.isEnabled()
 
 
-def test_missing_data_asks_for_the_dataset_instead_of_failing(qtbot, tab, tmp_path):
+def test_missing_data_asks_for_the_dataset_instead_of_failing(qtbot, tmp_path):
+    tab = TrainTab()  # no MNIST needed: the point is that there is none
+    qtbot.addWidget(tab)
     tab.set_dataset("mnist", str(tmp_path))
     configure(tab)
     failed = []
@@ -162,6 +164,7 @@ def test_missing_data_asks_for_the_dataset_instead_of_failing(qtbot, tab, tmp_pa
         press(qtbot, tab.startButton)
     assert blocker.args == ["mnist"] and failed == [] and not tab.is_training
     assert tab.trainingProgress.text() == "No MNIST handwritten digits: training did not start"
+    tab.shutdown()
 
 
 def test_continue_starts_from_the_active_models_weights(qtbot, tab):
@@ -306,6 +309,14 @@ def test_form_state_round_trip_and_bad_values(qtbot):
     assert other.form_state() == state
 
 
+def test_settings_saved_with_the_former_preset_name_select_the_notebook_preset(qtbot):
+    tab = TrainTab()
+    qtbot.addWidget(tab)
+    tab.set_form_state({"preset": "mlp"})
+    tab.set_form_state({"preset": "seed"})  # what settings written before the rename hold
+    assert tab.form_state()["preset"] == "notebook"
+
+
 def test_learning_rate_steps_along_1_2_5(qtbot):
     spin = LogSpinBox()
     qtbot.addWidget(spin)
@@ -365,7 +376,7 @@ def test_an_active_preset_network_shows_its_preset_and_training_settings(qtbot):
     tab = TrainTab()
     qtbot.addWidget(tab)
     form = tab.form
-    form.presetCombo.setCurrentIndex(form.presetCombo.findData("seed"))
+    form.presetCombo.setCurrentIndex(form.presetCombo.findData("notebook"))
     cnn = PRESETS["cnn"]
     model = Model.from_architecture(cnn.architecture, cnn.input_shape)
     trained_with = dataclasses.replace(cnn.config, epochs=15, augmentation=Augmentation())
