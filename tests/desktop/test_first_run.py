@@ -51,9 +51,10 @@ def server(tmp_path, monkeypatch):
         write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, dtype=np.uint8))
     sha256 = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
               for name in MNIST.files.values()}
+    sizes = {name: (folder / name).stat().st_size for name in MNIST.files.values()}
     # The window downloads what its DATASETS describe: MNIST with these files' checksums.
-    monkeypatch.setattr(main_window, "DATASETS",
-                        {**DATASETS, "mnist": dataclasses.replace(MNIST, sha256=sha256)})
+    served = dataclasses.replace(MNIST, sha256=sha256, sizes=sizes)
+    monkeypatch.setattr(main_window, "DATASETS", {**DATASETS, "mnist": served})
     httpd = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
     httpd.daemon_threads = True

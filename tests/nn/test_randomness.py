@@ -29,7 +29,7 @@ def test_resume_continues_the_streams_of_the_same_seed_only():
 
 
 def test_model_files_keep_the_random_state(tmp_path):
-    model = Model.from_architecture(mlp_architecture((4,), n_in=6, n_out=3), (6,), "abc")
+    model = Model.from_architecture(mlp_architecture((4,), n_in=6, n_out=10), (6,), "abcdefghij")
     model.random_state = RandomStreams(9).state()
     save_model(tmp_path / "m.npz", model)
     assert load_model(tmp_path / "m.npz").random_state == model.random_state
@@ -44,7 +44,7 @@ def test_model_files_keep_the_random_state(tmp_path):
 ])
 def test_a_damaged_random_state_is_refused_on_loading(tmp_path, state):
     assert not is_valid_state(state)
-    model = Model.from_architecture(mlp_architecture((4,), n_in=6, n_out=3), (6,), "abc")
+    model = Model.from_architecture(mlp_architecture((4,), n_in=6, n_out=10), (6,), "abcdefghij")
     path = tmp_path / "m.npz"
     save_model(path, model)
     with np.load(path) as npz:
