@@ -19,6 +19,7 @@ from nn.errors import TrainingError
 from nn.losses import softmax_cross_entropy
 from nn.optim import OPTIMIZERS
 from nn.parallel import DataParallel, parts_for
+from nn.redraw import with_redrawn
 from nn.schedules import learning_rate
 
 PAUSE_POLL_SECONDS = 0.02
@@ -49,6 +50,8 @@ class TrainConfig:
     early_stopping_patience: int = 0  # stop after this many epochs without a better
                                       # validation accuracy and restore the best weights; 0 = off
     augmentation: Augmentation | None = None  # random distortions of each training batch
+    redraw: float = 0.0            # add this share of the training digits redrawn from their
+                                   # centre lines, as the app redraws strokes (nn.redraw)
     seed: int = 0
 
     def to_dict(self):
@@ -130,7 +133,8 @@ def held_out(n, size):
 def split_sizes(n, config):
     """(examples used, of which trained on) when ``train`` gets n examples with ``config``."""
     used = min(n, config.train_size) if config.train_size else n
-    return used, used - held_out(used, config.validation_size)
+    trained = used - held_out(used, config.validation_size)
+    return used, trained + round(config.redraw * trained)
 
 
 def split_validation(n, size, rng):
@@ -157,6 +161,9 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
     x = np.asarray(x, dtype=np.float32).reshape((-1,) + model.input_shape)
     train_index, val_index = split_validation(len(x), config.validation_size, rng)
     x_val, y_val = x[val_index], y[val_index]
+    if config.redraw:  # redrawings join the training examples, never the validation ones
+        x, y = with_redrawn(x[train_index], y[train_index], config.redraw, rng)
+        train_index = np.arange(len(x))
     optimizer = optimizer or make_optimizer(model, config)
     n = len(train_index)
     batch = n if config.batch_size <= 0 else min(config.batch_size, n)
