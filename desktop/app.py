@@ -31,15 +31,14 @@ from PySide6.QtCore import (
     Signal,
     Slot,
     qInstallMessageHandler,
-    qVersion,
 )
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from desktop.about import log_path
 from desktop.settings import APPLICATION as APP_NAME
-from desktop.settings import ORGANIZATION, settings_location
+from desktop.settings import ORGANIZATION
 from nn import __version__
-from nn.datasets import user_data_dir
 
 DESKTOP_FILE_NAME = "digitlab"  # the entry desktop.install writes; also the Wayland app id
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
@@ -60,29 +59,6 @@ BENCH_PREFIX = "DIGITLAB_SHOWN_AFTER "
 
 log = logging.getLogger("desktop")
 _installed_handlers = []  # so a second setup_logging (tests) replaces rather than duplicates
-
-
-def log_path():
-    """The log file: ``<per-user data folder>/logs/digitlab.log`` (shown in Help > About)."""
-    return user_data_dir() / "logs" / "digitlab.log"
-
-
-def about_html():
-    """Help > About: the version, the libraries, and where DigitLab keeps its files."""
-    import numpy
-    import pyqtgraph
-    import PySide6
-
-    data = user_data_dir()
-    return (
-        f"<h3>{APP_NAME} {__version__}</h3>"
-        "<p>A neural network written from scratch in NumPy, trained on MNIST in front of you, "
-        "reading the digits you draw.</p>"
-        f"<p>Python {platform.python_version()} · NumPy {numpy.__version__} · "
-        f"PySide6 {PySide6.__version__} (Qt {qVersion()}) · pyqtgraph {pyqtgraph.__version__}</p>"
-        "<p><b>Where DigitLab keeps its files</b><br>"
-        f"Settings: {settings_location()}<br>Data: {data}<br>"
-        f"Datasets: {data / 'datasets'}<br>Log: {log_path()}</p>")
 
 
 def app_icon():
@@ -284,9 +260,7 @@ def main(argv=None):
     # The app's child, so it lives as long as the app.
     ErrorReporter(log_file, interactive=not bench_launch, parent=app).install()
 
-    from desktop.main_window import (
-        MainWindow,  # after logging, so import errors are logged
-    )
+    from desktop.main_window import MainWindow  # after logging, so import errors are logged
 
     window = MainWindow()
     window.show()

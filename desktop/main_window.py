@@ -15,19 +15,20 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Slot
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
-from desktop import settings as saved
-from desktop.app import about_html
+from desktop import settings
+from desktop.about import about_html
 from desktop.data_dialog import DataController
-from desktop.draw_tab import DrawTab
-from desktop.handwriting_store import HandwritingStore
-from desktop.handwriting_tab import HandwritingTab
-from desktop.inspect_tab import InspectTab
+from desktop.draw.tab import DrawTab
+from desktop.handwriting.store import HandwritingStore
+from desktop.handwriting.tab import HandwritingTab
+from desktop.inspect.tab import InspectTab
+from desktop.menus import DATASET_ACTIONS, IDLE_ONLY, create_actions, fill_menu_bar
 from desktop.model_files import ModelFiles
 from desktop.shortcuts_dialog import ShortcutsDialog
-from desktop.train_tab import TrainTab
+from desktop.train.tab import TrainTab
 from nn.datasets import DATASETS
 from nn.errors import DigitLabError
 from nn.model import describe
@@ -40,48 +41,13 @@ DEFAULT_SIZE = (1100, 760)
 STATUS_TIMEOUT_MS = 8000
 NO_MODEL_TEXT = "No model: open one (File > Open Model…) or train one (Train > Start)"
 
-Key = QKeySequence.StandardKey
-# objectName: (menu text, shortcut (a standard key, key text or None), status tip)
-ACTIONS = {
-    "openAction": ("&Open Model…", Key.Open, "Open a DigitLab model file and make it active"),
-    "saveAction": ("&Save Model", Key.Save, "Save the active model to its file"),
-    "saveAsAction": ("Save Model &As…", Key.SaveAs, "Save the active model to a new file"),
-    "importNotebookAction": ("&Import Notebook Weights…", None,
-                             "Make a model from the W1, b1, W2, b2 the original notebook saved"),
-    "quitAction": ("&Quit", Key.Quit, "Quit DigitLab"),
-    "startAction": ("&Start", "F5", "Train with the Train tab's settings"),
-    "pauseAction": ("&Pause", "F6", "Pause or resume the training run"),
-    "stopAction": ("S&top", "Shift+F5", "Stop training and keep what was learnt so far"),
-    "newModelAction": ("&New Model from the Current Settings", Key.New,
-                       "The next Start trains a new network instead of the active model"),
-    "mnistAction": ("&MNIST", None, "Train on the MNIST handwritten digits"),
-    "fashionAction": ("&Fashion-MNIST", None, "Train on Fashion-MNIST's clothing images"),
-    "downloadAction": ("&Download…", None, "Download the chosen dataset into your data folder"),
-    "useFolderAction": ("Use &Folder…", None, "Train on dataset files in a folder you choose"),
-    "shortcutsAction": ("&Keyboard Shortcuts", Key.HelpContents, "List every keyboard shortcut"),
-    "aboutAction": ("&About DigitLab", None, "Version, libraries, and where files are kept"),
-}
-FALLBACK_KEYS = {Key.Quit: "Ctrl+Q", Key.SaveAs: "Ctrl+Shift+S"}  # unbound on Windows
-DATASET_ACTIONS = {"mnist": "mnistAction", "fashion-mnist": "fashionAction"}
-RECENT_MENU = "recent"
-MENUS = (
-    ("&File", ("openAction", "saveAction", "saveAsAction", RECENT_MENU, "importNotebookAction",
-               "-", "quitAction")),
-    ("&Train", ("startAction", "pauseAction", "stopAction", "-", "newModelAction")),
-    ("&Data", ("mnistAction", "fashionAction", "-", "downloadAction", "useFolderAction")),
-    ("&Help", ("shortcutsAction", "aboutAction")),
-)
-# Off while a run goes: its result would replace whatever these change.
-IDLE_ONLY = ("openAction", "importNotebookAction", "startAction", "newModelAction",
-             "mnistAction", "fashionAction", "downloadAction", "useFolderAction")
-
 log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.settings = saved.open_settings()
+        self.settings = settings.open_settings()
         self.active_model, self.active_path, self.is_modified = None, None, False
         self._closing = False
         self.draw_tab, self.train_tab = DrawTab(), TrainTab()
@@ -108,15 +74,7 @@ class MainWindow(QMainWindow):
     # --- actions and menus --------------------------------------------------------------------
 
     def _create_actions(self):
-        self.named_actions = {}
-        for name, (text, key, tip) in ACTIONS.items():
-            action = QAction(text, self, objectName=name, statusTip=tip, toolTip=tip)
-            if isinstance(key, Key):
-                action.setShortcuts(QKeySequence.keyBindings(key)
-                                    or [QKeySequence(FALLBACK_KEYS.get(key, ""))])
-            elif key:
-                action.setShortcut(QKeySequence(key))
-            self.named_actions[name] = action
+        self.named_actions = create_actions(self)
         slots = {"openAction": lambda: self.files.open_model(), "saveAction": self.files.save,
                  "saveAsAction": self.files.save_as,
                  "importNotebookAction": self.files.import_notebook,
@@ -135,16 +93,7 @@ class MainWindow(QMainWindow):
             self.dataset_group.addAction(action)
 
     def _create_menus(self):
-        for title, entries in MENUS:
-            menu = self.menuBar().addMenu(title)
-            for entry in entries:
-                if entry == "-":
-                    menu.addSeparator()
-                elif entry == RECENT_MENU:
-                    self.recent_menu = menu.addMenu("Open &Recent")
-                    self.recent_menu.setObjectName("recentMenu")
-                else:
-                    menu.addAction(self.named_actions[entry])
+        self.recent_menu = fill_menu_bar(self.menuBar(), self.named_actions)
         self.files.update_recent_menu()
 
     def _connect_tabs(self):
@@ -229,7 +178,7 @@ class MainWindow(QMainWindow):
     def _load_initial_model(self):
         """The last model used, or the bundled one when there is none (first launch) or it
         cannot be read any more."""
-        last = saved.last_model_path(self.settings)
+        last = settings.last_model_path(self.settings)
         if last:
             try:
                 self.set_active_model(load_model(last), last)
@@ -286,14 +235,14 @@ class MainWindow(QMainWindow):
         checked = self.dataset_group.checkedAction()
         return next((d for d, name in DATASET_ACTIONS.items()
                      if checked is not None and checked.objectName() == name),
-                    saved.DEFAULT_DATASET)
+                    settings.DEFAULT_DATASET)
 
     def choose_dataset(self, name, folder=None):
         """Train on dataset ``name``, from ``folder`` or (None) wherever it is found."""
         self.named_actions[DATASET_ACTIONS[name]].setChecked(True)
         self.train_tab.set_dataset(name, folder)
         self.inspect_tab.set_dataset(name, folder)
-        saved.set_dataset_choice(name, folder, self.settings)
+        settings.set_dataset_choice(name, folder, self.settings)
 
     @Slot(str, object)
     def _use_dataset(self, name, folder):
@@ -305,7 +254,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _use_folder(self):
-        self.data.choose_folder(DATASETS[self.current_dataset()], saved.last_folder(self.settings))
+        self.data.choose_folder(DATASETS[self.current_dataset()], settings.last_folder(self.settings))
 
     # --- help ---------------------------------------------------------------------------------
 
@@ -323,29 +272,29 @@ class MainWindow(QMainWindow):
     # --- settings and closing -----------------------------------------------------------------
 
     def _read_settings(self):
-        geometry, state = saved.window_geometry(self.settings)
+        geometry, state = settings.window_geometry(self.settings)
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(*DEFAULT_SIZE)
         if state is not None:
             self.restoreState(state)
-        form = saved.train_form_state(self.settings)
+        form = settings.train_form_state(self.settings)
         if form:
             try:
                 self.train_tab.set_form_state(form)
             except (KeyError, ValueError, TypeError) as error:  # written by another version
                 log.warning("ignoring the saved training form: %s", error)
-        name, folder = saved.dataset_choice(self.settings)
+        name, folder = settings.dataset_choice(self.settings)
         if name not in DATASETS:
-            name, folder = saved.DEFAULT_DATASET, None
+            name, folder = settings.DEFAULT_DATASET, None
         self.named_actions[DATASET_ACTIONS[name]].setChecked(True)
         self.train_tab.set_dataset(name, folder)
         self.inspect_tab.set_dataset(name, folder)
 
     def _write_settings(self):
-        saved.save_window(self.saveGeometry(), self.saveState(), self.settings)
-        saved.set_train_form_state(self.train_tab.form_state(), self.settings)
+        settings.save_window(self.saveGeometry(), self.saveState(), self.settings)
+        settings.set_train_form_state(self.train_tab.form_state(), self.settings)
         if self.active_path and not self.is_modified:
-            saved.set_last_model_path(self.active_path, self.settings)
+            settings.set_last_model_path(self.active_path, self.settings)
         self.settings.sync()
 
     def closeEvent(self, event):

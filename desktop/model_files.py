@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from desktop import settings as saved
+from desktop import settings
 from nn.errors import DigitLabError
 from nn.modelfile import import_notebook_weights, load_model, save_model
 
@@ -51,7 +51,7 @@ class ModelFiles(QObject):
         model = self._read(import_notebook_weights, path, "Cannot import weights")
         if model is None:
             return
-        saved.set_last_folder(path, self.window.settings)
+        settings.set_last_folder(path, self.window.settings)
         # Not a DigitLab model file yet: unsaved until the user saves it.
         self.window.set_active_model(model, None, modified=True)
 
@@ -71,7 +71,7 @@ class ModelFiles(QObject):
         window = self.window
         if window.active_model is None:
             return False
-        folder = Path(saved.last_folder(window.settings))
+        folder = Path(settings.last_folder(window.settings))
         suggestion = str(folder / window.model_name()) + MODEL_SUFFIX
         path, _ = QFileDialog.getSaveFileName(window, "Save Model As", suggestion, MODEL_FILTER)
         if not path:
@@ -98,7 +98,7 @@ class ModelFiles(QObject):
         """Fill the window's Open Recent menu from the settings."""
         menu = self.window.recent_menu
         menu.clear()
-        for i, path in enumerate(saved.recent_files(self.window.settings)):
+        for i, path in enumerate(settings.recent_files(self.window.settings)):
             action = menu.addAction(f"&{i + 1} {Path(path).name}")
             action.setToolTip(path)
             action.triggered.connect(lambda _=False, p=path: self.open_model(p))
@@ -119,7 +119,7 @@ class ModelFiles(QObject):
         if self.window.train_tab.is_training or not self.maybe_save():
             return None
         if not path:
-            folder = saved.last_folder(self.window.settings)
+            folder = settings.last_folder(self.window.settings)
             path, _ = QFileDialog.getOpenFileName(self.window, title, folder, file_filter)
         return path or None
 
@@ -143,8 +143,8 @@ class ModelFiles(QObject):
         return True
 
     def _remember_file(self, path):
-        settings = self.window.settings
-        saved.set_last_folder(path, settings)
-        saved.add_recent_file(path, settings)
-        saved.set_last_model_path(path, settings)
+        qsettings = self.window.settings
+        settings.set_last_folder(path, qsettings)
+        settings.add_recent_file(path, qsettings)
+        settings.set_last_model_path(path, qsettings)
         self.update_recent_menu()

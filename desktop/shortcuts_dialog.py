@@ -4,7 +4,7 @@ out of date, plus the pad's keys (key handlers, not actions)."""
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QTableWidget, QTableWidgetItem, QVBoxLayout
 
-from desktop.drawing_pad import CLEAR_KEYS
+from desktop.widgets.drawing_pad import CLEAR_KEYS
 
 DIALOG_SIZE = (420, 380)
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from gradcheck import numerical_grad
 
 from nn.conv import Conv2D, MaxPool2D
 from nn.losses import softmax_cross_entropy
@@ -10,6 +9,7 @@ from nn.model import Model
 from nn.modelfile import load_model, save_model
 from nn.optim import Adam
 from nn.presets import PRESETS, cnn_architecture
+from tests.nn.gradcheck import numerical_grad
 
 
 def naive_conv(x, W, b, padding):

@@ -8,12 +8,12 @@ references to the very same arrays that ``backward`` writes into.
 
 import numpy as np
 import pytest
-from gradcheck import EPS, numerical_grad
 
 from nn.layers import DTYPE, Dense, Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Tanh, init_weights
 from nn.losses import softmax_cross_entropy
 from nn.model import Model, build_layer
 from nn.presets import mlp_architecture
+from tests.nn.gradcheck import EPS, numerical_grad
 
 # --- helpers ------------------------------------------------------------------------------------
 

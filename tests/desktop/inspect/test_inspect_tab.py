@@ -7,13 +7,13 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTableWidget, QWidget
 
-from desktop.inspect_tab import InspectTab
-from desktop.inspect_views import HeatImage
+from desktop.inspect.tab import InspectTab
+from desktop.inspect.views import HeatImage
 from nn.model import Model
 from nn.modelfile import load_model
 from nn.presets import PRESETS, mlp_architecture
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "resources" / "default-model.npz"
+DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "resources" / "default-model.npz"
 TEST_LIMIT = 500
 
 
@@ -208,10 +208,9 @@ def test_results_are_cached_per_model_even_when_it_changes_meanwhile(tab, qtbot,
 
 def test_window_inspect_tab_follows_the_drawing(qtbot, monkeypatch, tmp_path):
     # Helpers that draw with real mouse events; test files share a folder on sys.path.
-    from test_draw_tab import ONE, draw, on_pad
-
     from desktop import main_window
     from nn.modelfile import save_model
+    from tests.desktop.drawing import ONE, draw, on_pad
     model_path = tmp_path / "notebook.npz"
     save_model(model_path, make_model("notebook"))
     monkeypatch.setattr(main_window, "BUNDLED_MODEL", model_path)

@@ -12,8 +12,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop import main_window
-from desktop.handwriting_tab import MIN_FINE_TUNE_DRAWINGS
-from desktop.train_tab import TrainTab
+from desktop.handwriting.tab import MIN_FINE_TUNE_DRAWINGS
+from desktop.train.tab import TrainTab
 from nn.datasets import load_dataset
 from nn.model import Model
 from nn.presets import mlp_architecture

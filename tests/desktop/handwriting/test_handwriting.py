@@ -12,16 +12,16 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
-import desktop.handwriting_tab as handwriting_tab_module
+import desktop.handwriting.tab as handwriting_tab_module
 from desktop import main_window
-from desktop.draw_tab import DrawTab
-from desktop.handwriting_store import DB_NAME, IMAGES_FILE, LABELS_FILE, HandwritingStore, to_uint8
-from desktop.handwriting_tab import MAX_TILES_PER_DIGIT, HandwritingTab
+from desktop.draw.tab import DrawTab
+from desktop.handwriting.store import DB_NAME, IMAGES_FILE, LABELS_FILE, HandwritingStore, to_uint8
+from desktop.handwriting.tab import MAX_TILES_PER_DIGIT, HandwritingTab
 from nn.errors import DataError
 from nn.idx import read_idx, write_idx
-from drawing import LEFT, ONE, SEVEN, draw_on_pad, ink_position_model, shown
+from tests.desktop.drawing import LEFT, ONE, SEVEN, draw_on_pad, ink_position_model, shown
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 KILL_AFTER_S = 1.0      # the writer is killed after this long at most...
 KILL_AFTER_IDS = 200    # ...or once it has reported this many committed drawings
 
@@ -206,7 +206,7 @@ def test_the_database_is_in_wal_mode_in_the_user_folder(private_home):
 WRITER = textwrap.dedent("""
     import sys
     import numpy as np
-    from desktop.handwriting_store import HandwritingStore
+    from desktop.handwriting.store import HandwritingStore
     store = HandwritingStore(sys.argv[1])
     rng = np.random.default_rng(0)
     n = 0

@@ -10,14 +10,12 @@ combo boxes, the 1-2-5 spin box, safe setters) are in form_widgets.
 import contextlib
 import dataclasses
 import functools
-import math
-import re
 
 from PySide6.QtCore import QRegularExpression, Qt
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLineEdit, QSpinBox
 
-from desktop.form_widgets import (
+from desktop.train.form_widgets import (
     LogSpinBox,
     add_row,
     keyed_combo,
@@ -26,8 +24,14 @@ from desktop.form_widgets import (
     select_key,
     set_number,
 )
+from desktop.train.network_fields import (
+    DENSE_INPUT,
+    continue_problem,
+    dropout_rate,
+    mlp_fields,
+    parse_hidden_layers,
+)
 from nn.augment import Augmentation
-from nn.datasets import DATASETS
 from nn.layers import ACTIVATIONS
 from nn.model import describe
 from nn.optim import OPTIMIZERS
@@ -36,7 +40,6 @@ from nn.schedules import SCHEDULES
 from nn.train import TrainConfig
 
 CONTINUE, NEW = "continue", "new"
-DENSE_INPUT = (784,)
 ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "sigmoid": "Sigmoid",
                      "tanh": "Tanh"}
 OPTIMIZER_LABELS = {"gd": "Gradient descent", "sgd": "SGD with momentum", "adam": "Adam",
@@ -49,8 +52,6 @@ SPIN_DECIMALS = 5
 MAX_BATCH_SIZE = 60_000
 BATCH_SIZE_STEP = 32
 MAX_EPOCHS = 10_000
-MAX_HIDDEN_LAYERS = 8
-MAX_HIDDEN_WIDTH = 4096
 MAX_DROPOUT = 0.9
 MAX_SEED = 2**31 - 1
 HIDDEN_LAYERS_PATTERN = r"[0-9,\s]*"
@@ -78,54 +79,6 @@ TOOLTIPS = {
     "seedSpin": "Seed of the random numbers (initial weights, shuffling, dropout), so a run can "
                 "be repeated exactly.",
 }
-
-
-def parse_hidden_layers(text):
-    """ "512, 256" -> (512, 256); raises ValueError with a sentence for the user."""
-    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
-    if not all(p.isdigit() for p in parts):
-        raise ValueError(f"Hidden layers “{text}” must be whole numbers separated by commas, "
-                         f"for example 512, 256.")
-    widths = tuple(int(p) for p in parts)
-    if len(widths) > MAX_HIDDEN_LAYERS or any(not 1 <= w <= MAX_HIDDEN_WIDTH for w in widths):
-        raise ValueError(f"Use at most {MAX_HIDDEN_LAYERS} hidden layers of 1 to "
-                         f"{MAX_HIDDEN_WIDTH:,} neurons each (now “{text}”).")
-    return widths
-
-
-def dropout_rate(specs):
-    """The rate of the network's first Dropout layer; 0 without one."""
-    return next((s["rate"] for s in specs if s["type"] == "Dropout"), 0.0)
-
-
-def mlp_fields(preset):
-    """(hidden, activation, dropout, init) when the preset's network is a plain dense network
-    the form can edit; None otherwise (a CNN, say: then its own architecture is used)."""
-    specs = preset.architecture
-    dense = [s for s in specs if s["type"] == "Dense"]
-    if tuple(preset.input_shape) != DENSE_INPUT or not dense:
-        return None
-    types = {s["type"] for s in specs}
-    activation = next((k for k, cls in ACTIVATIONS.items() if cls.__name__ in types), "relu")
-    dropout = dropout_rate(specs)
-    hidden, init = tuple(s["out"] for s in dense[:-1]), dense[0].get("init", "he")
-    try:
-        rebuilt = mlp_architecture(hidden, activation, dropout, init, n_out=dense[-1]["out"])
-    except (ValueError, KeyError):
-        return None
-    return (hidden, activation, dropout, init) if rebuilt == specs else None
-
-
-def continue_problem(model, dataset):
-    """Why ``model`` cannot be trained further on ``dataset`` (a short phrase), or None."""
-    if model is None:
-        return "none loaded"
-    if math.prod(model.input_shape) != math.prod(DENSE_INPUT):
-        return "it does not take 28x28 images"
-    info = DATASETS.get(dataset)
-    if info is not None and tuple(model.class_names) != tuple(info.class_names):
-        return f"it was made for other classes than {info.title.split()[0]}"
-    return None
 
 
 class TrainForm(QGroupBox):

@@ -7,11 +7,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyle, QStyleOptionButton
 
-from desktop.augment_preview import AugmentPreview, sample_digits
-from desktop.train_tab import TrainTab
+from desktop.train.augment_preview import AugmentPreview, sample_digits
+from desktop.train.tab import TrainTab
 from nn.modelfile import load_model
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "resources" / "default-model.npz"
+DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "resources" / "default-model.npz"
 
 
 @pytest.fixture

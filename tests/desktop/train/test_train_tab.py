@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QObject, Qt, QThread, Slot
 
-from desktop.form_widgets import LogSpinBox
-from desktop.train_form import mlp_fields
-from desktop.train_tab import TrainTab
-from desktop.training_worker import (
+from desktop.train.form_widgets import LogSpinBox
+from desktop.train.network_fields import mlp_fields
+from desktop.train.tab import TrainTab
+from desktop.train.worker import (
     MIN_SECONDS_BETWEEN_BATCH_SIGNALS,
     TRAINING_NICENESS,
     TrainingJob,

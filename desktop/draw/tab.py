@@ -9,8 +9,8 @@ import logging
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QImage, QPainter, QPalette
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.drawing_pad import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawingPad
 from desktop.theme import SERIES_COLOURS, ThemedPlot
+from desktop.widgets.drawing_pad import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawingPad
+from desktop.widgets.network_input import NetworkInputView
 from nn.errors import DigitLabError
 from nn.preprocess import to_mnist
 
@@ -37,54 +38,11 @@ BAR_WIDTH = 0.7            # of the space between two bars
 BAR_COLOUR = SERIES_COLOURS[5]        # sky blue
 PREDICTED_BAR_COLOUR = SERIES_COLOURS[1]  # orange: the winning class stands out
 CHART_MIN_HEIGHT = 120    # logical px
-PREVIEW_MIN_SIDE = 4 * 28  # logical px: 4 screen pixels per input pixel at least
-PREVIEW_PREFERRED_SIDE = 6 * 28
 EMPTY_TEXT = "Draw a digit"
 NO_MODEL_TEXT = "No model loaded"
 CORRECT_BUTTON_WIDTH = 28  # logical px: ten of them fit under the smallest pad
 # The keys 0-9 that reach the tab from the pad (the pad passes on keys it does not use).
 DIGIT_KEYS = {getattr(Qt.Key, f"Key_{d}"): d for d in range(10)}
-
-
-class NetworkInputView(QWidget):
-    """The 28x28 network input scaled up with nearest-neighbour, so its pixels stay crisp."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setObjectName("networkInputPreview")
-        self.setToolTip("The 28x28 image the network receives: your drawing cropped, scaled to "
-                        "a 20-pixel box and centred like the MNIST digits.")
-        self.setMinimumSize(PREVIEW_MIN_SIDE, PREVIEW_MIN_SIDE)
-        # Its preferred size and no more: the spare room goes to the bar chart.
-        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
-        self._image = None
-
-    def set_input(self, x):
-        """Show x, a (28, 28) float array in [0, 1] with ink = 1, or nothing for None."""
-        if x is None:
-            self._image = None
-        else:
-            pixels = np.ascontiguousarray(np.clip(x * 255 + 0.5, 0, 255).astype(np.uint8))
-            h, w = pixels.shape
-            # copy(): the QImage must own its pixels, not borrow a NumPy buffer that goes away.
-            self._image = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
-        self.update()
-
-    def sizeHint(self):
-        return QSize(PREVIEW_PREFERRED_SIDE, PREVIEW_PREFERRED_SIDE)
-
-    def paintEvent(self, event):
-        # A centred square (no heightForWidth: the layout would then give it the bar chart's
-        # room) with a whole number of screen pixels per input pixel, all the same size.
-        side = max(28, min(self.width(), self.height()) // 28 * 28)
-        target = QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
-        painter = QPainter(self)
-        painter.fillRect(target, Qt.GlobalColor.black)  # blank: an all-zero input
-        if self._image is not None:
-            painter.drawImage(target, self._image)  # no SmoothPixmapTransform: nearest
-        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
-        painter.drawRect(target.adjusted(0, 0, -1, -1))
-        painter.end()
 
 
 class DrawTab(QWidget):

@@ -18,7 +18,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QSlider, QWidget
 
-from desktop.draw_tab import (
+from desktop.draw.tab import (
     CONFIDENT_AT,
     DIGIT_FONT_SCALE,
     EMPTY_TEXT,
@@ -26,20 +26,34 @@ from desktop.draw_tab import (
     PREDICT_INTERVAL_MS,
     DrawTab,
 )
-from desktop.drawing_pad import (
+from desktop.theme import ThemedPlot
+from desktop.widgets.drawing_pad import (
     DEFAULT_PEN_WIDTH,
     IMAGE_SIDE,
     MAX_PEN_WIDTH,
     MIN_PEN_WIDTH,
     DrawingPad,
 )
-from desktop.theme import ThemedPlot
 from nn.datasets import load_dataset
 from nn.model import Model
 from nn.preprocess import to_mnist
 from nn.presets import mlp_architecture
 from nn.train import TrainConfig, train
-from drawing import DASH, LEFT, NO_BUTTON, ONE, SEVEN, ZERO, draw, ink_position_model, on_pad, press_and_move, release, send_mouse, shown
+from tests.desktop.drawing import (
+    DASH,
+    LEFT,
+    NO_BUTTON,
+    ONE,
+    SEVEN,
+    ZERO,
+    draw,
+    ink_position_model,
+    on_pad,
+    press_and_move,
+    release,
+    send_mouse,
+    shown,
+)
 
 _CACHE = {}
 

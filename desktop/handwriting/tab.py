@@ -13,8 +13,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal, Slot
-from PySide6.QtGui import QPainter, QPalette, QPen
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -28,15 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.draw_tab import NetworkInputView
+from desktop.handwriting.tile import DrawingTile
 from nn.errors import DigitLabError
 
 log = logging.getLogger(__name__)
 
 MAX_TILES_PER_DIGIT = 40   # more would make the page long and slow to build; a note says how many
 TILES_PER_ROW = 10
-TILE_SIDE = 2 * 28         # logical px: 2 screen pixels per input pixel
-SELECTED_FRAME_WIDTH = 3
 IDX_FILTER = "IDX image files (*-idx3-ubyte *-idx3-ubyte.gz);;All files (*)"
 EMPTY_TEXT = ("No drawings yet: draw a digit on the Draw tab and press its key (or a "
               "\"Correct it\" button) to keep it here.")
@@ -44,36 +41,6 @@ NO_MODEL_TEXT = "No model is active, so there is nothing to measure."
 MIN_FINE_TUNE_DRAWINGS = 10
 DEFAULT_DRAWING_WEIGHT = 10
 MAX_DRAWING_WEIGHT = 50
-
-
-class DrawingTile(NetworkInputView):
-    """One stored drawing; a click selects it (a highlighted frame shows which)."""
-
-    clicked = Signal(int)  # the drawing's id
-
-    def __init__(self, drawing_id, image, parent=None):
-        super().__init__(parent)
-        self.setObjectName("drawingTile")
-        self.drawing_id = int(drawing_id)
-        self.selected = False
-        self.setMinimumSize(TILE_SIDE, TILE_SIDE)
-        self.setToolTip("Click to select; Delete removes it from your collection.")
-        self.set_input(image.astype(np.float32) / 255)
-
-    def sizeHint(self):
-        return QSize(TILE_SIDE, TILE_SIDE)
-
-    def mousePressEvent(self, event):
-        self.clicked.emit(self.drawing_id)
-
-    def paintEvent(self, event):
-        super().paintEvent(event)
-        if self.selected:
-            painter = QPainter(self)
-            painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight),
-                                SELECTED_FRAME_WIDTH))
-            painter.drawRect(self.rect().adjusted(1, 1, -2, -2))
-            painter.end()
 
 
 def accuracy_on(model, images, labels):

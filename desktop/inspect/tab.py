@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.confusion_job import ConfusionJob
-from desktop.inspect_pictures import activation_path, first_layer_picture
-from desktop.inspect_views import ActivationPath, LearnedWeights, gallery_tile, take_all
+from desktop.inspect.confusion_job import ConfusionJob
+from desktop.inspect.pictures import activation_path, first_layer_picture
+from desktop.inspect.views import ActivationPath, LearnedWeights, gallery_tile, take_all
 from nn.errors import DigitLabError
 
 MAX_GALLERY = 24          # test images shown for one confusion cell

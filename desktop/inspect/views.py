@@ -10,7 +10,7 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPalette
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from desktop.draw_tab import NetworkInputView
+from desktop.widgets.network_input import NetworkInputView
 
 TILE_SIDE = 56          # logical px for a 28x28 tile: two screen pixels per input pixel
 STRIP_CELL = 14         # logical px per unit of a 1-D heat strip

@@ -13,10 +13,10 @@ from PySide6.QtCore import QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from desktop.augment_preview import AugmentPreview
-from desktop.train_form import TrainForm
-from desktop.training_curves import TrainingCurves
-from desktop.training_worker import TrainingJob, TrainingWorker
+from desktop.train.augment_preview import AugmentPreview
+from desktop.train.curves import TrainingCurves
+from desktop.train.form import TrainForm
+from desktop.train.worker import TrainingJob, TrainingWorker
 from nn.progress import format_seconds
 
 FINE_TUNE_EPOCHS = 1          # a fine-tuning run goes once through MNIST plus the drawings

@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QFont, QImage, QPainter
 from PySide6.QtWidgets import QGridLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from desktop.draw_tab import NetworkInputView
+from desktop.widgets.network_input import NetworkInputView
 from nn.augment import Augmentation, augment_batch
 from nn.preprocess import SIZE, to_mnist
 

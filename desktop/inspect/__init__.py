@@ -1,0 +1,1 @@
+"""The Inspect tab: the confusion matrix, what the first layer learned, a drawing's path."""
