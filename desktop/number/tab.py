@@ -15,7 +15,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from desktop.draw.tab import CONFIDENT_AT
-from desktop.number.pad import SURE_COLOUR, UNSURE_COLOUR, NumberPad
+from desktop.number.pad import UNSURE_COLOUR, NumberPad
 from desktop.widgets.network_input import NetworkInputView
 from nn.errors import DigitLabError
 from nn.segment import split_digits
