@@ -92,3 +92,11 @@ def test_write_number_places_digits_left_to_right_on_the_pad():
     number = write_number("111111", digits, 2.0, rng)
     xs = [stroke[0, 0] for stroke in number.strokes]
     assert xs == sorted(xs) and number.owner.tolist() == list(range(6))
+
+
+def test_a_piece_that_joins_nothing_goes_to_the_nearest_digit():
+    # A 7 whose bar stops short of its stem (no overlap, no contact, side by side with it),
+    # then a 1: the bar is no digit of its own.
+    seven = [[(0.3, 0.0), (0.0, 1.0)], [(-0.4, 0.02), (-0.05, 0.0)]]
+    strokes = seven + moved(ONE, 0.8)
+    assert split_digits(strokes) == [[0, 1], [2]]
