@@ -10,7 +10,7 @@ ASPECT = 3.0                      # width:height: room for six digits at a natur
 PLACEHOLDER = "Write a number here, digit by digit from left to right"
 SURE_COLOUR = SERIES_COLOURS[0]   # blue
 UNSURE_COLOUR = SERIES_COLOURS[3]  # vermilion: the model is unsure of this digit
-BOX_MARGIN = 6                    # image pixels between a digit's strokes and its box
+BOX_MARGIN = 3                    # image pixels between a digit's ink and its box
 PEN_SHARE = 0.6                   # of the Draw pad's pen: a number's digits are written smaller
 
 
