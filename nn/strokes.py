@@ -29,7 +29,8 @@ import numpy as np
 from nn.preprocess import BOX, place_in_field
 
 STROKE_WIDTH = 2.5   # in pixels of the 28x28 field
-SAMPLE_STEP = 0.5    # pixels of the 28x28 field between two samples along a stroke
+SAMPLE_STEP = 0.25   # pixels of the 28x28 field between two samples along a stroke
+CHUNK_ELEMENTS = 1 << 16  # (pixel, sample) distances computed at a time
 
 
 def strokes_to_mnist(strokes) -> np.ndarray | None:
@@ -89,5 +90,10 @@ def _draw(paths, rows, cols):
     samples = np.concatenate([_samples(p) for p in paths]).astype(np.float32)   # (N, 2)
     down = (np.arange(rows, dtype=np.float32)[:, None] - samples[:, 1]) ** 2     # (rows, N)
     across = (np.arange(cols, dtype=np.float32)[:, None] - samples[:, 0]) ** 2   # (cols, N)
-    distance = np.sqrt((down[:, None, :] + across[None, :, :]).min(axis=2))
-    return np.clip(STROKE_WIDTH / 2 + 0.5 - distance, 0.0, 1.0)
+    # A few samples at a time: a drawing of thousands of points needs no huge temporary.
+    step = max(1, CHUNK_ELEMENTS // (rows * cols))
+    nearest = np.full((rows, cols), np.inf, np.float32)
+    for i in range(0, len(samples), step):
+        part = (down[:, None, i:i + step] + across[None, :, i:i + step]).min(axis=2)
+        np.minimum(nearest, part, out=nearest)
+    return np.clip(STROKE_WIDTH / 2 + 0.5 - np.sqrt(nearest), 0.0, 1.0)
