@@ -15,8 +15,8 @@ import numpy as np
 # Neighbours in Zhang-Suen's order P2..P9: north, then clockwise. Bit k of a pixel's code is set
 # when neighbour P(k + 2) is ink.
 NEIGHBOURS = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))
-INK_ABOVE = 0.5         # MNIST grey levels above this are ink for thinning
-SPUR_LENGTH = 2         # end branches of at most this many pixels are thinning artefacts
+INK_ABOVE = 0.7         # MNIST grey levels above this are ink for thinning
+SPUR_LENGTH = 1         # end branches this short (pixels) are thinning artefacts
 THIN_CHUNK = 8192       # images thinned together (bounds the temporary arrays)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nn.skeleton import strokes_of
 from nn.strokes import strokes_to_mnist
 
 # A mouse reports a moving pointer about every 4 screen pixels at a natural drawing speed.
@@ -85,3 +86,14 @@ def accuracy_by_way(model, digits, labels, ways=WAYS):
     labels = np.asarray(labels)
     return {way.name: float(np.mean(model.predict(inputs_for(way, digits)) == labels))
             for way in ways}
+
+
+def held_out_digits(x_test, y_test, n, seed=0):
+    """n test digits picked at random (seeded) as strokes: (n stroke lists, labels (n,)).
+
+    x_test (m, 784) or (m, 28, 28) floats in [0, 1], y_test (m,). MNIST's test digits are
+    handwriting no model here has trained on.
+    """
+    chosen = np.sort(np.random.default_rng(seed).choice(len(x_test), min(n, len(x_test)),
+                                                         replace=False))
+    return strokes_of(x_test[chosen]), np.asarray(y_test)[chosen]
