@@ -49,8 +49,9 @@ HANDWRITING_DIGITS = 1000
 HANDWRITING_SEED = 0
 NUMBERS = 1000                # numbers written by --numbers unless --limit says otherwise
 NUMBERS_SEED = 0
-TARGETS = {"numbers_read_exactly": 0.92, "digits_read_right": 0.985, "launch_seconds": 1.5, "pen_up_to_prediction_p95_ms": 16.0,
-           "training_max_event_loop_gap_ms": 50.0, "training_curve_updates_per_second": 5.0}
+TARGETS = {"launch_seconds": 1.5, "pen_up_to_prediction_p95_ms": 16.0,
+           "training_max_event_loop_gap_ms": 50.0, "training_curve_updates_per_second": 5.0,
+           "numbers_read_exactly": 0.92, "digits_read_right": 0.985}
 AT_LEAST = {"training_curve_updates_per_second", "numbers_read_exactly",
             "digits_read_right"}  # the others are "at most"
 

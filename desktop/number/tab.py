@@ -160,13 +160,14 @@ class NumberTab(QWidget):
         digits = [DIGITS[int(np.argmax(p))] for p in self.probabilities]
         text = "".join(digits)
         self._reading.setText(text)
-        unsure = sum(float(np.max(p)) < CONFIDENT_AT for p in self.probabilities)
-        self._status.setText(message or (f"{len(digits)} digits" + (
-            f", {unsure} unsure (marked ?)" if unsure else "")))
+        confidences = [float(np.max(p)) for p in self.probabilities]
+        unsure = sum(c < CONFIDENT_AT for c in confidences)
+        count = f"{len(digits)} digit" + ("s" if len(digits) != 1 else "")
+        self._status.setText(message or count + (f", {unsure} unsure (marked ?)" if unsure else ""))
         boxes = []
         for k, group in enumerate(groups):
             points = np.concatenate([np.asarray(strokes[i], float).reshape(-1, 2) for i in group])
-            sure = k >= len(self.probabilities) or float(np.max(self.probabilities[k])) >= CONFIDENT_AT
+            sure = k >= len(confidences) or confidences[k] >= CONFIDENT_AT
             boxes.append(((*points.min(axis=0), *points.max(axis=0)), sure))
         self._pad.set_boxes(boxes)
         while len(self._cells) < len(groups):
@@ -174,9 +175,8 @@ class NumberTab(QWidget):
             self._cells.append(cell)
             self._cell_row.insertWidget(len(self._cells), cell)
         for k, cell in enumerate(self._cells):
-            if k < len(self.probabilities):
-                p = self.probabilities[k]
-                cell.show_digit(self.inputs[k], digits[k], float(np.max(p)))
+            if k < len(confidences):
+                cell.show_digit(self.inputs[k], digits[k], confidences[k])
             elif k < len(groups):
                 cell.preview.set_input(self.inputs[k])
                 cell.label.setText("")
