@@ -100,3 +100,9 @@ def test_a_piece_that_joins_nothing_goes_to_the_nearest_digit():
     seven = [[(0.3, 0.0), (0.0, 1.0)], [(-0.4, 0.02), (-0.05, 0.0)]]
     strokes = seven + moved(ONE, 0.8)
     assert split_digits(strokes) == [[0, 1], [2]]
+
+
+def test_specks_one_above_the_other_are_not_a_digit():
+    # A 1, then two taps stacked far apart (tall together, but hardly any ink), then a 0.
+    strokes = ONE + [[(0.45, 0.1)], [(0.45, 0.95), (0.45, 1.0)]] + moved(ZERO, 1.0)
+    assert split_digits(strokes) == [[0, 1, 2], [3]]
