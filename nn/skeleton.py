@@ -8,6 +8,8 @@
    except diagonal links that a corner pixel already joins), cut at its ends and junctions
    into ordered point paths. Short spurs, the thinning's artefacts at stroke corners, are
    pruned; each path is smoothed a little, as a hand moves smoothly, not pixel by pixel.
+
+`strokes_of` does both for a batch of digits, thinned at twice their size.
 """
 
 import numpy as np
@@ -24,7 +26,7 @@ THIN_CHUNK = 8192       # images thinned together (bounds the temporary arrays)
 def _removable_tables():
     """Two (256,) bool tables: may a pixel with this neighbour code go, in sub-pass 1 / 2?"""
     bits = (np.arange(256)[:, None] >> np.arange(8)) & 1                # (256, 8): P2..P9
-    p2, p3, p4, p5, p6, p7, p8, p9 = bits.T
+    p2, _, p4, _, p6, _, p8, _ = bits.T
     count = bits.sum(axis=1)
     rises = ((bits == 0) & (np.roll(bits, -1, axis=1) == 1)).sum(axis=1)  # 0 -> 1, circular
     common = (count >= 2) & (count <= 6) & (rises == 1)
@@ -155,7 +157,7 @@ def strokes_of(images):
     2-3 pixels wide, and thinning it there closes small loops and bends corners.
     """
     images = np.asarray(images, dtype=np.float32)
-    side = int(round(np.sqrt(images[0].size))) if len(images) else 28
+    side = round(np.sqrt(images[0].size)) if len(images) else 28
     up = _upsample_matrix(side, UPSAMPLE)
     large = up @ images.reshape(len(images), side, side) @ up.T
     return [[(path + 0.5) / UPSAMPLE - 0.5 for path in trace(skeleton)]
