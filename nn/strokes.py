@@ -27,7 +27,7 @@ model trained without them; the figures are in the commit history):
   and better than no anti-aliasing.
 
 The distance from a pixel to the strokes is taken to samples `SAMPLE_STEP` apart along them,
-all at once as (pixel, sample) arrays; a drawing takes a fraction of a millisecond.
+many at once as (pixel, sample) arrays; a drawing takes a fraction of a millisecond.
 """
 
 import numpy as np
@@ -93,13 +93,15 @@ def _draw(paths, rows, cols):
     SAMPLE_STEP apart make that the distance to the polyline within 0.01 px where it matters
     (at the stroke's edge). Squared distances add up from a row part and a column part.
     """
-    samples = np.concatenate([_samples(p) for p in paths]).astype(np.float32)   # (N, 2)
-    down = (np.arange(rows, dtype=np.float32)[:, None] - samples[:, 1]) ** 2     # (rows, N)
-    across = (np.arange(cols, dtype=np.float32)[:, None] - samples[:, 0]) ** 2   # (cols, N)
-    # A few samples at a time: a drawing of thousands of points needs no huge temporary.
-    step = max(1, CHUNK_ELEMENTS // (rows * cols))
+    row_index = np.arange(rows, dtype=np.float32)[:, None]
+    col_index = np.arange(cols, dtype=np.float32)[:, None]
     nearest = np.full((rows, cols), np.inf, np.float32)
-    for i in range(0, len(samples), step):
-        part = (down[:, None, i:i + step] + across[None, :, i:i + step]).min(axis=2)
-        np.minimum(nearest, part, out=nearest)
+    # Stroke by stroke, a few samples at a time: memory stays small whatever is drawn.
+    step = max(1, CHUNK_ELEMENTS // (rows * cols))
+    for path in paths:
+        samples = _samples(path).astype(np.float32)                        # (N, 2)
+        for i in range(0, len(samples), step):
+            down = (row_index - samples[i:i + step, 1]) ** 2               # (rows, n)
+            across = (col_index - samples[i:i + step, 0]) ** 2             # (cols, n)
+            np.minimum(nearest, (down[:, None, :] + across[None, :, :]).min(axis=2), out=nearest)
     return np.clip(STROKE_WIDTH / 2 + 0.5 - np.sqrt(nearest), 0.0, 1.0)

@@ -1,5 +1,6 @@
 """Tests for nn.strokes.strokes_to_mnist: the network's input drawn again from pen strokes."""
 
+import itertools
 import time
 
 import numpy as np
@@ -27,7 +28,7 @@ def seven(scale=1.0, offset=(0.0, 0.0), step=None):
     if step is None:
         return [corners]
     pieces = [a + (b - a) * np.linspace(0, 1, int(np.ceil(np.hypot(*(b - a)) / step)) + 1)[:-1, None]
-              for a, b in zip(corners, corners[1:])]
+              for a, b in itertools.pairwise(corners)]
     return [np.concatenate(pieces + [corners[-1:]])]
 
 
