@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nn.errors import DataError
 from nn.skeleton import strokes_of
 
 MIN_DIGITS, MAX_DIGITS = 3, 6
@@ -37,17 +38,19 @@ class WrittenNumber:
 def held_out_numbers(images, labels, count, aspect, rng):
     """`count` numbers of MIN_DIGITS..MAX_DIGITS digits picked at random from `images`.
 
-    images: (m, 784) or (m, 28, 28) floats in [0, 1] (MNIST test digits), labels: (m,).
-    Digits whose centre lines cannot be found (no ink) are never picked. Returns a list of
-    WrittenNumber, each fitting a pad `aspect` times as wide as high.
+    images: (m, 784) or (m, 28, 28) floats in [0, 1] (MNIST test digits), labels: (m,); each
+    digit is used once. A digit whose centre lines cannot be found (no ink) is left out of its
+    number. Returns a list of WrittenNumber, each fitting a pad `aspect` times as wide as high.
     """
     lengths = rng.integers(MIN_DIGITS, MAX_DIGITS + 1, count)
+    if lengths.sum() > len(images):
+        raise DataError(f"{count:,} numbers need {lengths.sum():,} digits, but there are only "
+                        f"{len(images):,}: ask for fewer numbers.")
     chosen = rng.choice(len(images), int(lengths.sum()), replace=False)
     strokes = strokes_of(np.asarray(images)[chosen])
-    usable = [i for i, s in enumerate(strokes) if s]
     numbers, start = [], 0
     for length in lengths:
-        picked = usable[start:start + length]
+        picked = [i for i in range(start, start + length) if strokes[i]]
         start += length
         digits = [strokes[i] for i in picked]
         text = "".join(str(int(labels[chosen[i]])) for i in picked)

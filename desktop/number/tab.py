@@ -10,7 +10,7 @@ under it are each digit's input and the model's confidence, and above it the num
 import logging
 
 import numpy as np
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
@@ -59,8 +59,6 @@ class DigitCell(QWidget):
 
 class NumberTab(QWidget):
     """Write a number and read it with the active model; set_model when it changes."""
-
-    reading_changed = Signal(str)   # the digits read, left to right ("" for none)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -181,4 +179,3 @@ class NumberTab(QWidget):
                 cell.preview.set_input(self.inputs[k])
                 cell.label.setText("")
             cell.setVisible(k < len(groups))
-        self.reading_changed.emit(text)

@@ -4,7 +4,9 @@ Coordinates are in units of a digit's height (1.0), y down, as on a pad.
 """
 
 import numpy as np
+import pytest
 
+from nn.errors import DataError
 from nn.numbers import held_out_numbers, write_number
 from nn.segment import split_digits
 
@@ -106,3 +108,9 @@ def test_specks_one_above_the_other_are_not_a_digit():
     # A 1, then two taps stacked far apart (tall together, but hardly any ink), then a 0.
     strokes = ONE + [[(0.45, 0.1)], [(0.45, 0.95), (0.45, 1.0)]] + moved(ZERO, 1.0)
     assert split_digits(strokes) == [[0, 1, 2], [3]]
+
+
+def test_asking_for_more_numbers_than_there_are_digits_says_so():
+    with pytest.raises(DataError, match="ask for fewer numbers"):
+        held_out_numbers(np.zeros((10, 28, 28), np.float32), np.zeros(10), 5, 3.0,
+                         np.random.default_rng(0))
