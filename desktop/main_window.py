@@ -1,4 +1,4 @@
-"""The main window: Draw, Train and Inspect tabs, the menus, and which model is active.
+"""The main window: Draw, Number, Train and Inspect tabs, the menus, and which model is active.
 
 One model is active at a time. The Draw tab reads digits with it, Start continues training
 it, Save writes it. It comes from the bundled default, a file, or a training run (then it is
@@ -28,6 +28,7 @@ from desktop.handwriting.tab import HandwritingTab
 from desktop.inspect.tab import InspectTab
 from desktop.menus import DATASET_ACTIONS, IDLE_ONLY, create_actions, fill_menu_bar
 from desktop.model_files import ModelFiles
+from desktop.number.tab import NumberTab
 from desktop.shortcuts_dialog import ShortcutsDialog
 from desktop.train.tab import TrainTab
 from nn.datasets import DATASETS
@@ -53,6 +54,8 @@ class MainWindow(QMainWindow):
         self.draw_tab, self.train_tab = DrawTab(), TrainTab()
         self.tabs = QTabWidget(objectName="tabs")
         self.tabs.addTab(self.draw_tab, "Draw")
+        self.number_tab = NumberTab()
+        self.tabs.addTab(self.number_tab, "Number")
         self.tabs.addTab(self.train_tab, "Train")
         self.inspect_tab = InspectTab()
         self.tabs.addTab(self.inspect_tab, "Inspect")
@@ -154,6 +157,7 @@ class MainWindow(QMainWindow):
         self.active_path = str(path) if path else None
         self.is_modified = bool(modified and model is not None)
         self.draw_tab.set_model(model)
+        self.number_tab.set_model(model)
         self.train_tab.set_active_model(model)
         self.inspect_tab.set_model(model)
         self.handwriting_tab.set_model(model)

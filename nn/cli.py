@@ -96,6 +96,9 @@ def add_training_arguments(parser):
     add("--early-stopping", type=whole_number(1, MAX_EPOCHS), metavar="PATIENCE",
         help="stop after PATIENCE epochs without a better validation accuracy and keep the "
              "best weights")
+    add("--redraw", type=real_number(0.0, 1.0), metavar="SHARE",
+        help="also train on this share (0-1) of the training digits redrawn from their centre "
+             "lines the way the app redraws your strokes")
     add("--resume", metavar="MODEL",
         help="continue training this model file, with its optimizer state when it has one")
 
@@ -112,7 +115,8 @@ def batch_size(text):
 CONFIG_FLAGS = {"lr": "learning_rate", "momentum": "momentum", "schedule": "schedule",
                 "warmup": "warmup_epochs", "step_every": "step_every", "step_gamma": "step_gamma",
                 "batch_size": "batch_size", "weight_decay": "weight_decay",
-                "early_stopping": "early_stopping_patience", "epochs": "epochs", "seed": "seed"}
+                "early_stopping": "early_stopping_patience", "epochs": "epochs", "seed": "seed",
+                "redraw": "redraw"}
 
 
 def training_config(args, base):

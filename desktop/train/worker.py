@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
+from desktop.train.holdout import held_out
 from nn.datasets import DATASETS, load_dataset
 from nn.errors import DataError, DigitLabError
 from nn.model import Model
@@ -51,12 +52,13 @@ class TrainingJob:
     changed) or ``architecture`` and ``input_shape`` describe a new model to build.
     ``train_limit``/``test_limit`` keep only the first examples of each set (None = all).
 
-    Fine-tuning: ``extra_x`` ((m, 784) float32 in [0, 1], the user's drawings) and ``extra_y``
-    ((m,) int64) are added to the training set, each drawing ``extra_weight`` times, so a
-    drawing weighs that many MNIST images. They are appended before ``nn.train.train`` makes
-    its random validation split, so a few copies may land in the validation set: the simplest
-    correct way (the split is inside nn.train), and it only makes the validation curve a
-    little more about the drawings.
+    Fine-tuning: ``extra_x`` ((m, 784) float32 in [0, 1], the user's drawings, in the order
+    they were kept) and ``extra_y`` ((m,) int64). Some are held out (`holdout.held_out`) to
+    measure the run on drawings it never saw; the others are added to the training set, each
+    ``extra_weight`` times, so a drawing weighs that many MNIST images. They are appended
+    before ``nn.train.train`` makes its random validation split, so a few copies may land in
+    the validation set: the simplest correct way (the split is inside nn.train), and it only
+    makes the validation curve a little more about the drawings.
     """
 
     config: TrainConfig
@@ -159,15 +161,18 @@ class TrainingWorker(QObject):
             extra_x = np.asarray(job.extra_x, np.float32).reshape(len(job.extra_x), -1)
             extra_y = np.asarray(job.extra_y, np.int64)
             weight = max(1, int(job.extra_weight))
+            hold = held_out(extra_y)
+            held_x, held_y = extra_x[hold], extra_y[hold]
             if config.train_size:  # nn.train keeps the first train_size: cut MNIST, not drawings
                 x_train, y_train = x_train[:config.train_size], y_train[:config.train_size]
                 config = dataclasses.replace(config, train_size=0)
-            x_train = np.concatenate([x_train, np.repeat(extra_x, weight, axis=0)])
-            y_train = np.concatenate([y_train.astype(np.int64), np.repeat(extra_y, weight)])
-            description += f" + {len(extra_x):,} of your drawings ×{weight}"
-            self.status.emit("Measuring the model on your drawings and the test set…")
-            fine_tune = {"drawings": len(extra_x), "weight": weight,
-                         "before": _accuracies(model, extra_x, extra_y, x_test, y_test)}
+            x_train = np.concatenate([x_train, np.repeat(extra_x[~hold], weight, axis=0)])
+            y_train = np.concatenate([y_train.astype(np.int64), np.repeat(extra_y[~hold], weight)])
+            description += (f" + {int((~hold).sum()):,} of your drawings ×{weight} "
+                            f"({len(held_y)} held out)")
+            self.status.emit("Measuring the model on your held-out drawings and the test set…")
+            fine_tune = {"drawings": len(extra_x), "held_out": len(held_y), "weight": weight,
+                         "before": _accuracies(model, held_x, held_y, x_test, y_test)}
         self.data_loaded.emit(description)
         self.status.emit(f"Training {model.summary()}, on {description}.")
         log.info("Training %s on %s with %s", model.summary(), description, config)
@@ -183,7 +188,7 @@ class TrainingWorker(QObject):
         test_accuracy = model.accuracy(x_test, y_test) if len(x_test) else None
         model.info = self._info(model, result, split.name, test_accuracy)
         if fine_tune is not None:
-            fine_tune["after"] = _accuracies(model, extra_x, extra_y, x_test, y_test)
+            fine_tune["after"] = _accuracies(model, held_x, held_y, x_test, y_test)
             model.info["fine_tune"] = fine_tune
         model.optimizer_state = result.optimizer.snapshot()
         log.info("Trained %s: %d epochs, test accuracy %s%s", model.info["name"],
@@ -236,9 +241,10 @@ class TrainingWorker(QObject):
                              job.config, result, test_accuracy, now=now)
 
 
-def _accuracies(model, x_mine, y_mine, x_test, y_test):
-    """{"mine": accuracy on the drawings, "test": on the test set (None without one)}."""
-    return {"mine": float(model.accuracy(x_mine, y_mine)),
+def _accuracies(model, x_held, y_held, x_test, y_test):
+    """{"held_out": accuracy on the held-out drawings, "test": on the test set}; each None
+    when there is nothing to measure it on."""
+    return {"held_out": float(model.accuracy(x_held, y_held)) if len(y_held) else None,
             "test": float(model.accuracy(x_test, y_test)) if len(x_test) else None}
 
 

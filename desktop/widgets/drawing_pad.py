@@ -1,9 +1,10 @@
-"""A square pad to draw a digit on with the mouse or a tablet pen.
+"""A pad to draw on with the mouse or a tablet pen: square for a digit, wide for a number.
 
-Strokes are painted, in the input handlers, into an off-screen grayscale image of a fixed size
-(white ink on black, the way MNIST stores digits), so `to_array()` is exactly what
-`nn.preprocess.to_mnist` expects and a prediction never depends on the window size or the
-screen's DPI. `paintEvent` only copies that image to the screen.
+The pad keeps every stroke as points (`strokes`, in image coordinates whatever the window size
+or the screen's DPI): that is what the network reads, through `nn.strokes.strokes_to_mnist`,
+so the pen only changes what the pad shows. Strokes are painted, in the input handlers, into
+an off-screen grayscale image of a fixed size (white ink on black, the way MNIST stores
+digits); `paintEvent` only copies that image to the screen.
 """
 
 import numpy as np
@@ -11,12 +12,9 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-IMAGE_SIDE = 280  # internal resolution in image pixels (10x MNIST), whatever the widget size
-# The default pen is this fraction of the pad's side. A digit drawn at a natural size (its
-# ink about 65% of the pad's height, caps included ~73%) is scaled by to_mnist to a 20 px box,
-# so its strokes come out 0.11 * 20 / 0.73 ~ 3 px wide, like MNIST's. Measured: a drawn 1, 7
-# and 0 then hold 0.93, 1.02 and 0.95 times the mean ink of MNIST's 1s, 7s and 0s (a test
-# checks it); 0.08 gave only 0.70-0.79.
+IMAGE_SIDE = 280  # internal height in image pixels (10x MNIST), whatever the widget size
+# The default pen is this fraction of the pad's height: a digit drawn at a natural size (about
+# 65% of the pad's height) then looks like an MNIST digit, strokes about 3 of 28 px wide.
 DEFAULT_PEN_FRACTION = 0.11
 DEFAULT_PEN_WIDTH = round(DEFAULT_PEN_FRACTION * IMAGE_SIDE)
 MIN_PEN_WIDTH = 4
@@ -34,8 +32,10 @@ class DrawingPad(QWidget):
     """Draw with the left mouse button or a pen; Ctrl+Z undoes a stroke, Delete/Escape clears.
 
     ``strokes`` is a list of strokes, each a list of (x, y) points in image coordinates
-    (0..IMAGE_SIDE); ``pen_width`` is in image pixels, so on screen the pen is always the
-    same fraction of the pad. The pen width applies to the strokes drawn after it is set.
+    (x in 0..IMAGE_SIDE * aspect, y in 0..IMAGE_SIDE); ``pen_width`` is in image pixels, so on
+    screen the pen is always the same fraction of the pad's height. The pen width applies to
+    the strokes drawn after it is set. ``aspect`` is the pad's width:height, ``placeholder``
+    the text an empty pad shows.
     """
 
     stroke_started = Signal()
@@ -44,19 +44,22 @@ class DrawingPad(QWidget):
     stroke_undone = Signal()
     cleared = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, aspect=1.0, placeholder=PLACEHOLDER):
         super().__init__(parent)
+        self.aspect = float(aspect)
+        self._placeholder = placeholder
         self.setObjectName("drawingPad")
         self.setToolTip("Draw a digit with the mouse or a pen; Ctrl+Z undoes a stroke, "
                         "Delete or Escape clears the pad.")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setCursor(Qt.CursorShape.CrossCursor)
-        self.setMinimumSize(MIN_SIDE, MIN_SIDE)
+        self.setMinimumSize(self.minimumSizeHint())
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
 
-        self._image = QImage(IMAGE_SIDE, IMAGE_SIDE, QImage.Format.Format_Grayscale8)
+        self._image = QImage(round(IMAGE_SIDE * self.aspect), IMAGE_SIDE,
+                             QImage.Format.Format_Grayscale8)
         self._image.fill(0)
         self.strokes = []
         self._widths = []      # pen width of each stroke, to repaint them after an undo
@@ -79,10 +82,11 @@ class DrawingPad(QWidget):
         return not self.strokes
 
     def to_array(self):
-        """The drawing as a (IMAGE_SIDE, IMAGE_SIDE) uint8 array, ink = 255 on 0 (a copy)."""
+        """The drawing as an (IMAGE_SIDE, IMAGE_SIDE * aspect) uint8 array, ink = 255 on 0
+        (a copy)."""
         rows = np.frombuffer(self._image.constBits(), np.uint8).reshape(
             IMAGE_SIDE, self._image.bytesPerLine())
-        return rows[:, :IMAGE_SIDE].copy()
+        return rows[:, :self._image.width()].copy()
 
     def clear(self):
         self._drawing = False
@@ -138,7 +142,7 @@ class DrawingPad(QWidget):
         dirty = QRectF(QPointF(*start), QPointF(*end)).normalized().adjusted(
             -margin, -margin, margin, margin)
         target = self._target_rect()
-        scale = target.width() / IMAGE_SIDE
+        scale = target.height() / IMAGE_SIDE
         self.update(QRectF(target.x() + dirty.x() * scale, target.y() + dirty.y() * scale,
                            dirty.width() * scale, dirty.height() * scale).toAlignedRect())
 
@@ -164,33 +168,34 @@ class DrawingPad(QWidget):
 
     @staticmethod
     def _make_pen(width):
-        # White (255) ink: high values are ink for to_mnist, as in MNIST itself.
+        # White (255) ink on black, as in MNIST itself.
         return QPen(QColor(255, 255, 255), width, Qt.PenStyle.SolidLine,
                     Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
 
     # --- geometry -------------------------------------------------------------------------------
 
     def _target_rect(self):
-        """Where the image is shown: the largest centred square in the widget."""
-        side = min(self.width(), self.height())
-        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+        """Where the image is shown: the largest centred rectangle of the pad's aspect."""
+        height = min(self.height(), self.width() / self.aspect)
+        width = height * self.aspect
+        return QRectF((self.width() - width) / 2, (self.height() - height) / 2, width, height)
 
     def _to_image(self, position):
         target = self._target_rect()
-        scale = IMAGE_SIDE / max(target.width(), 1.0)
+        scale = IMAGE_SIDE / max(target.height(), 1.0)
         return ((position.x() - target.x()) * scale, (position.y() - target.y()) * scale)
 
     def hasHeightForWidth(self):
         return True
 
     def heightForWidth(self, width):
-        return width
+        return round(width / self.aspect)
 
     def sizeHint(self):
-        return QSize(PREFERRED_SIDE, PREFERRED_SIDE)
+        return QSize(round(PREFERRED_SIDE * self.aspect), PREFERRED_SIDE)
 
     def minimumSizeHint(self):
-        return QSize(MIN_SIDE, MIN_SIDE)
+        return QSize(round(MIN_SIDE * self.aspect), MIN_SIDE)
 
     # --- Qt event handlers ----------------------------------------------------------------------
 
@@ -257,7 +262,7 @@ class DrawingPad(QWidget):
         painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
         if not self.strokes:
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(target, Qt.AlignmentFlag.AlignCenter, PLACEHOLDER)
+            painter.drawText(target, Qt.AlignmentFlag.AlignCenter, self._placeholder)
         frame = QPalette.ColorRole.Highlight if self.hasFocus() else QPalette.ColorRole.Mid
         painter.setPen(QPen(palette.color(frame), 1))
         painter.drawRect(target.adjusted(0.5, 0.5, -0.5, -0.5))

@@ -16,8 +16,9 @@ class NetworkInputView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("networkInputPreview")
-        self.setToolTip("The 28x28 image the network receives: your drawing cropped, scaled to "
-                        "a 20-pixel box and centred like the MNIST digits.")
+        self.setToolTip("The 28x28 image the network receives: your strokes drawn again at "
+                        "MNIST's stroke width, scaled to a 20-pixel box and centred like the "
+                        "MNIST digits.")
         self.setMinimumSize(PREVIEW_MIN_SIDE, PREVIEW_MIN_SIDE)
         # Its preferred size and no more: the spare room goes to the bar chart.
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)

@@ -43,10 +43,12 @@ def draw(widget, points, step=STEP):
 
 
 def on_pad(pad, points):
-    """Points given as fractions (0..1) of the pad's visible square, in widget coordinates."""
-    side = min(pad.width(), pad.height())
-    ox, oy = (pad.width() - side) / 2, (pad.height() - side) / 2
-    return [(ox + fx * side, oy + fy * side) for fx, fy in points]
+    """Points given as fractions (0..1) of the pad's visible width and height, in widget
+    coordinates (the visible area is the largest centred rectangle of the pad's aspect)."""
+    height = min(pad.height(), pad.width() / pad.aspect)
+    width = height * pad.aspect
+    ox, oy = (pad.width() - width) / 2, (pad.height() - height) / 2
+    return [(ox + fx * width, oy + fy * height) for fx, fy in points]
 
 
 ONE = [(0.5, 0.18), (0.5, 0.83)]                              # a vertical bar, ~65% tall
@@ -81,5 +83,5 @@ def shown(qtbot, widget, size):
 
 
 def draw_on_pad(pad, fractions, step=STEP):
-    """One stroke along a polyline given as fractions of the pad's visible square."""
+    """One stroke along a polyline given as fractions of the pad's visible area."""
     draw(pad, on_pad(pad, fractions), step)

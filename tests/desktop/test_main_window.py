@@ -126,7 +126,7 @@ def test_window_opens_with_the_bundled_model(window, bundled):
     assert "default-model" in text and "784-16-10 ReLU" in text and "50.0%" in text
     assert "unsaved" not in text
     assert window.windowTitle() == "DigitLab — default-model[*]"
-    assert [window.tabs.tabText(i) for i in range(2)] == ["Draw", "Train"]
+    assert [window.tabs.tabText(i) for i in range(3)] == ["Draw", "Number", "Train"]
     draw_stroke(window.draw_tab.pad, SEVEN)
     assert window.draw_tab.findChild(QLabel, "predictedDigit").text() != ""
 

@@ -9,6 +9,7 @@ import pytest
 from nn.datasets import load_dataset
 from nn.modelfile import load_model
 from nn.preprocess import to_mnist
+from nn.ways import WAYS, held_out_digits, inputs_for
 
 BUNDLED = Path(__file__).resolve().parents[2] / "resources" / "default-model.npz"
 PAD = 280
@@ -59,3 +60,14 @@ def test_bundled_model_reads_digits_drawn_at_any_size_and_place(model, mnist_dir
     inputs = np.stack([to_mnist(as_drawing(data.x_test[i], rng)) for i in picked])
     accuracy = model.accuracy(inputs.reshape(len(picked), -1), data.y_test[picked])
     assert accuracy >= 0.98, f"only {accuracy:.1%} of drawing-like digits read correctly"
+
+
+def test_bundled_model_reads_held_out_handwriting_drawn_as_strokes(model, mnist_dir):
+    """Test digits traced into pen strokes and drawn at a natural size, through the same steps
+    as a drawing on the pad (the full replay in every way is python -m desktop.bench
+    --handwriting)."""
+    data = load_dataset(data_dir=mnist_dir)
+    digits, labels = held_out_digits(data.x_test, data.y_test, 500, seed=1)
+    inputs = inputs_for(WAYS[0], digits)
+    accuracy = model.accuracy(inputs.reshape(len(labels), -1), labels)
+    assert accuracy >= 0.985, f"only {accuracy:.1%} of held-out handwriting read correctly"

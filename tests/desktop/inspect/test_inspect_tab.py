@@ -262,7 +262,7 @@ def test_window_inspect_tab_follows_the_drawing(qtbot, monkeypatch, tmp_path):
     window.show()
     qtbot.waitExposed(window)
     tabs = window.tabs
-    assert [tabs.tabText(i) for i in range(tabs.count())][:3] == ["Draw", "Train", "Inspect"]
+    assert [tabs.tabText(i) for i in range(tabs.count())][:4] == ["Draw", "Number", "Train", "Inspect"]
     inspect = window.inspect_tab
     path = inspect.findChild(QWidget, "activationPath")
     assert path.entries == [] and not inspect.is_computing   # hidden: nothing computed yet

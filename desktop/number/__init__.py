@@ -1,0 +1,1 @@
+"""The Number tab: write a whole number and watch the active model read it digit by digit."""

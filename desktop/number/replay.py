@@ -1,0 +1,97 @@
+"""Written numbers replayed through the real Number tab, the way a user writes them.
+
+Numbers of 3-6 MNIST test digits, written by `nn.numbers` (centre-line strokes at varying
+heights, baselines and gaps), are drawn on the tab's numberPad with real mouse events (press,
+moves with the left button held, release, sent through `QApplication.sendEvent`), at the
+positions a mouse reports (`nn.ways.Way.mouse_strokes`: a point every few pixels, rounded to
+whole pixels). The answer is what numberReading then shows.
+
+A number is right when numberReading is exactly its digits. Digits are counted right by
+aligning the reading with the truth (edit distance), so a number split into one digit too many
+costs one digit, not all those after it.
+"""
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QLabel
+
+from nn.ways import Way
+
+LEFT, NO_BUTTON = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+# Let queued events (repaints) run after this many numbers, so a long replay does not pile
+# them up.
+EVENTS_EVERY = 10
+
+
+def _send(widget, kind, position, button, buttons):
+    position = QPointF(*position)
+    QApplication.sendEvent(widget, QMouseEvent(kind, position, widget.mapToGlobal(position),
+                                               button, buttons, Qt.KeyboardModifier.NoModifier))
+
+
+def mouse_positions(pad, number):
+    """The widget positions a mouse reports writing `number` (a WrittenNumber) on `pad`:
+    a list of (m, 2) float arrays, one per stroke."""
+    area = pad._target_rect()
+    points = np.concatenate(number.strokes)
+    low, high = points.min(axis=0), points.max(axis=0)
+    # Way places the ink's longest side at size * side around centre * side: side = the
+    # pad's width, so the number lands where nn.numbers put it (in units of the height).
+    width = pad.aspect
+    way = Way("number", size=float((high - low).max()) / width,
+              centre=tuple((low + high) / 2 / width))
+    origin = np.array([area.x(), area.y()])
+    return [p + origin for p in way.mouse_strokes(number.strokes, area.width())]
+
+
+def write(tab, number):
+    """Clear the tab's pad, write `number` on it; returns what numberReading shows."""
+    pad = tab.pad
+    pad.clear()
+    for positions in mouse_positions(pad, number):
+        _send(pad, QEvent.Type.MouseButtonPress, positions[0], LEFT, LEFT)
+        for position in positions[1:]:
+            _send(pad, QEvent.Type.MouseMove, position, NO_BUTTON, LEFT)
+        _send(pad, QEvent.Type.MouseButtonRelease, positions[-1], LEFT, NO_BUTTON)
+    return tab.findChild(QLabel, "numberReading").text()
+
+
+def edit_distance(a, b):
+    """Fewest insertions, deletions and substitutions turning string a into string b."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
+    return row[-1]
+
+
+def replay(tab, numbers):
+    """Write each of numbers (WrittenNumber) on the tab; returns the figures as a dict.
+
+    The tab must be shown, with a model. Its pad is left empty.
+    """
+    right = digits_right = digits = found_all = 0
+    by_length = {}
+    try:
+        for k, number in enumerate(numbers):
+            reading = write(tab, number)
+            exact = reading == number.text
+            right += exact
+            found_all += len(reading) == len(number.text)
+            digits += len(number.text)
+            digits_right += max(0, len(number.text) - edit_distance(reading, number.text))
+            total, good = by_length.get(len(number.text), (0, 0))
+            by_length[len(number.text)] = (total + 1, good + exact)
+            if k % EVENTS_EVERY == 0:
+                QApplication.processEvents()
+    finally:
+        tab.pad.clear()
+    n = len(numbers)
+    return {"numbers": n, "numbers_read_exactly": right / n, "digits": digits,
+            "digits_read_right": digits_right / digits,
+            "numbers_split_into_the_right_count": found_all / n,
+            "exact_by_length": {str(length): round(good / total, 4)
+                                for length, (total, good) in sorted(by_length.items())}}
+

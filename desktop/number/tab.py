@@ -1,0 +1,181 @@
+"""The Number tab: write a whole number on a wide pad and watch the active model read it.
+
+At every pen-up (and undo, and clear) the pad's strokes are split into digits
+(`nn.segment.split_digits`), each digit's strokes become the network's 28x28 input exactly as
+on the Draw tab (`nn.strokes.strokes_to_mnist`), and the model reads them all in one batch.
+The pad outlines each digit (dashed, in another colour, when the model is unsure of it);
+under it are each digit's input and the model's confidence, and above it the number.
+"""
+
+import logging
+
+import numpy as np
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+from desktop.draw.tab import CONFIDENT_AT
+from desktop.number.pad import UNSURE_COLOUR, NumberPad
+from desktop.widgets.network_input import NetworkInputView
+from nn.errors import DigitLabError
+from nn.segment import split_digits
+from nn.strokes import strokes_to_mnist
+
+log = logging.getLogger(__name__)
+
+READING_FONT_SCALE = 3.0   # the number, relative to the default font's size
+CELL_SIDE = 3 * 28         # logical px of each digit's input: 3 screen pixels per input pixel
+EMPTY_TEXT = "Write a number on the pad: digits side by side, from left to right."
+NO_MODEL_TEXT = "No model loaded"
+NOT_DIGITS_TEXT = "The active model reads {}, not digits: open or train a digit model."
+DIGITS = tuple("0123456789")
+
+
+class DigitCell(QWidget):
+    """One digit of the reading: the 28x28 input the network got and how sure it is."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.preview = NetworkInputView()
+        self.preview.setMinimumSize(CELL_SIDE, CELL_SIDE)
+        self.preview.setFixedSize(CELL_SIDE, CELL_SIDE)
+        self.label = QLabel(objectName="digitConfidence")
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.preview)
+        layout.addWidget(self.label)
+
+    def show_digit(self, x, digit, probability):
+        self.preview.set_input(x)
+        sure = probability >= CONFIDENT_AT
+        self.label.setText(f"{digit} · {probability:.0%}" if sure
+                           else f"{digit}? · {probability:.0%}")
+        self.label.setStyleSheet("" if sure else f"color: {UNSURE_COLOUR}")
+        self.label.setToolTip(f"The model reads {digit}, {probability:.0%} sure" if sure else
+                              f"Unsure: the model reads {digit} but gives it only "
+                              f"{probability:.0%} (below {CONFIDENT_AT:.0%})")
+
+
+class NumberTab(QWidget):
+    """Write a number and read it with the active model; set_model when it changes."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._model = None
+        self.inputs = []          # each digit's (28, 28) input, left to right
+        self.probabilities = []   # each digit's (10,) probabilities
+        self._pad = NumberPad()
+        self._cells = []
+        self._build_ui()
+        for signal in (self._pad.stroke_finished, self._pad.stroke_undone, self._pad.cleared):
+            signal.connect(self.read)
+        self.read()
+
+    @property
+    def pad(self):
+        return self._pad
+
+    def set_model(self, model):
+        """Use model (an nn Model, or None) and read the pad again with it."""
+        self._model = model
+        self.read()
+
+    def _build_ui(self):
+        self._reading = QLabel(objectName="numberReading")
+        self._reading.setToolTip("The number the model reads: its digits from left to right.")
+        self._reading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._reading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._status = QLabel(objectName="numberStatus")
+        self._status.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._status.setWordWrap(True)
+        self._update_font()
+        undo = QPushButton("&Undo", objectName="numberUndoButton")
+        undo.setToolTip("Remove the last stroke (Ctrl+Z on the pad).")
+        undo.clicked.connect(self._pad.undo)
+        clear = QPushButton("&Clear", objectName="numberClearButton")
+        clear.setToolTip("Wipe the pad to write another number (Delete or Escape on the pad).")
+        clear.clicked.connect(self._pad.clear)
+        controls = QHBoxLayout()
+        controls.addWidget(undo)
+        controls.addWidget(clear)
+        controls.addWidget(self._status, 1)
+        self._cell_row = QHBoxLayout()
+        self._cell_row.addStretch(1)
+        self._cell_row.addStretch(1)
+        caption = QLabel("What the network sees, digit by digit (28x28 each), and how sure it is")
+        caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        for label in (self._reading, self._status, caption):
+            label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._reading)
+        layout.addWidget(self._pad)
+        layout.addLayout(controls)
+        layout.addWidget(caption)
+        layout.addLayout(self._cell_row)
+        layout.addStretch(1)
+
+    def _update_font(self):
+        # Relative to the default font: it follows the user's font size and screen scaling.
+        font = QFont(self.font())
+        if font.pointSizeF() > 0:
+            font.setPointSizeF(font.pointSizeF() * READING_FONT_SCALE)
+        else:
+            font.setPixelSize(round(font.pixelSize() * READING_FONT_SCALE))
+        font.setBold(True)
+        self._reading.setFont(font)
+        self._reading.setMinimumHeight(self._reading.fontMetrics().height())
+
+    def changeEvent(self, event):
+        if event.type() == QEvent.Type.FontChange:
+            self._update_font()
+        super().changeEvent(event)
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def read(self):
+        """Split the pad's strokes into digits, read each with the model, show the number."""
+        strokes = self._pad.strokes
+        groups = split_digits(strokes)
+        self.inputs = [strokes_to_mnist([strokes[i] for i in group]) for group in groups]
+        self.probabilities = []
+        message = ""
+        if not groups:
+            message = EMPTY_TEXT
+        elif self._model is None:
+            message = NO_MODEL_TEXT
+        elif tuple(self._model.class_names) != DIGITS:
+            message = NOT_DIGITS_TEXT.format(", ".join(self._model.class_names[:3]) + "…")
+        else:
+            try:
+                self.probabilities = list(self._model.predict_proba(np.stack(self.inputs)))
+            except (DigitLabError, ValueError) as error:  # a model that takes other inputs
+                log.warning("reading the number failed: %s", error)
+                message = f"This model cannot read the digits: {error}"
+        self._show(strokes, groups, message)
+
+    def _show(self, strokes, groups, message):
+        digits = [DIGITS[int(np.argmax(p))] for p in self.probabilities]
+        text = "".join(digits)
+        self._reading.setText(text)
+        confidences = [float(np.max(p)) for p in self.probabilities]
+        unsure = sum(c < CONFIDENT_AT for c in confidences)
+        count = f"{len(digits)} digit" + ("s" if len(digits) != 1 else "")
+        self._status.setText(message or count + (f", {unsure} unsure (marked ?)" if unsure else ""))
+        boxes = []
+        for k, group in enumerate(groups):
+            points = np.concatenate([np.asarray(strokes[i], float).reshape(-1, 2) for i in group])
+            sure = k >= len(confidences) or confidences[k] >= CONFIDENT_AT
+            boxes.append(((*points.min(axis=0), *points.max(axis=0)), sure))
+        self._pad.set_boxes(boxes)
+        while len(self._cells) < len(groups):
+            cell = DigitCell(self)
+            self._cells.append(cell)
+            self._cell_row.insertWidget(len(self._cells), cell)
+        for k, cell in enumerate(self._cells):
+            if k < len(confidences):
+                cell.show_digit(self.inputs[k], digits[k], confidences[k])
+            elif k < len(groups):
+                cell.preview.set_input(self.inputs[k])
+                cell.label.setText("")
+            cell.setVisible(k < len(groups))

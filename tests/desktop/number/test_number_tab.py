@@ -1,0 +1,94 @@
+"""The Number tab: a number written on the numberPad with real mouse events is read digit by
+digit by the bundled model; Ctrl+Z and Escape work on the pad."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from desktop.draw.tab import CONFIDENT_AT
+from desktop.number.tab import NumberTab
+from desktop.widgets.drawing_pad import DrawingPad
+from nn.modelfile import load_model
+from nn.strokes import strokes_to_mnist
+from tests.desktop.drawing import ONE, SEVEN, ZERO, draw_on_pad, ink_position_model, shown
+
+BUNDLED = Path(__file__).resolve().parents[3] / "resources" / "default-model.npz"
+FOUR = [[(0.55, 0.18), (0.28, 0.6), (0.75, 0.6)], [(0.62, 0.35), (0.62, 0.85)]]
+
+
+SLOT, SCALE = 0.45, 0.6   # of the pad's height: room per digit, and the digits' size
+
+
+def in_slot(points, slot, aspect):
+    """Points of a digit given in a unit square, shrunk and moved to the pad's slot `slot`
+    (as fractions of the pad's width and height)."""
+    return [((0.2 + slot * SLOT + x * SCALE) / aspect, 0.1 + y * SCALE) for x, y in points]
+
+
+def write(pad, digits):
+    """Write digits (each a list of strokes in a unit square) side by side on the pad."""
+    for slot, strokes in enumerate(digits):
+        for stroke in strokes:
+            draw_on_pad(pad, in_slot(stroke, slot, pad.aspect))
+
+
+@pytest.fixture
+def tab(qtbot):
+    tab = shown(qtbot, NumberTab(), (1000, 560))
+    tab.set_model(load_model(BUNDLED))
+    return tab
+
+
+def test_a_written_number_is_read_left_to_right(tab, qtbot):
+    pad, reading = tab.pad, tab.findChild(QLabel, "numberReading")
+    assert pad.objectName() == "numberPad" and pad.width() > 2 * pad.height()
+    assert reading.text() == ""
+    write(pad, [[ONE], FOUR, [SEVEN]])
+    assert reading.text() == "147"
+    assert len(pad.strokes) == 4 and len(tab.inputs) == 3
+    # Each digit went through the Draw tab's path: its own strokes, redrawn for the network.
+    four = strokes_to_mnist(pad.strokes[1:3])
+    np.testing.assert_array_equal(tab.inputs[1], four)
+    assert all(float(np.max(p)) >= CONFIDENT_AT for p in tab.probabilities)
+    confidences = [cell.label.text() for cell in tab._cells if cell.isVisible()]
+    assert [text[0] for text in confidences] == ["1", "4", "7"]
+
+    pad.setFocus()
+    qtbot.keyClick(pad, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(pad.strokes) == 3 and reading.text() == "14"
+    qtbot.keyClick(pad, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the 4's upright
+    assert len(pad.strokes) == 2 and len(reading.text()) == 2
+    qtbot.keyClick(pad, Qt.Key.Key_Escape)
+    assert pad.strokes == [] and reading.text() == ""
+    assert not any(cell.isVisible() for cell in tab._cells)
+
+
+def test_zeros_and_ones_in_a_longer_number(tab):
+    write(tab.pad, [[ONE], [ZERO], [ZERO], [SEVEN]])
+    assert tab.findChild(QLabel, "numberReading").text() == "1007"
+
+
+def test_an_unsure_digit_is_marked_but_the_reading_holds_digits_only(tab):
+    write(tab.pad, [[ONE], [ZERO]])
+    tab.set_model(ink_position_model(strength=0.001))   # about 10% for every class: unsure
+    reading = tab.findChild(QLabel, "numberReading").text()
+    assert len(reading) == 2 and reading.isdigit()
+    labels = [cell.label for cell in tab._cells[:2]]
+    assert all("?" in label.text() and "Unsure" in label.toolTip() for label in labels)
+    assert [sure for _, sure in tab.pad._boxes] == [False, False]
+    tab.set_model(ink_position_model())                  # the same ink, read with conviction
+    assert tab.findChild(QLabel, "numberReading").text() == "10"
+    assert not any("?" in cell.label.text() for cell in tab._cells[:2])
+    assert [sure for _, sure in tab.pad._boxes] == [True, True]
+
+
+def test_the_wide_pad_keeps_strokes_in_its_own_image_coordinates(qtbot):
+    pad = shown(qtbot, DrawingPad(aspect=3.0, placeholder="Write"), (900, 300))
+    draw_on_pad(pad, [(0.0, 0.5), (1.0, 0.5)])
+    xs = [x for x, _ in pad.strokes[0]]
+    assert pad.to_array().shape == (280, 840)
+    assert min(xs) == pytest.approx(0, abs=1) and max(xs) == pytest.approx(840, abs=3)
+    assert pad.heightForWidth(900) == 300

@@ -1,0 +1,45 @@
+"""The bench's replay writes nn.numbers' numbers on the real numberPad, where it says."""
+
+import numpy as np
+
+from desktop.number.replay import edit_distance, mouse_positions, write
+from desktop.number.tab import NumberTab
+from nn.numbers import held_out_numbers
+from nn.segment import split_digits
+from tests.desktop.drawing import ink_position_model, shown
+
+
+def bars_and_boxes(n):
+    """n 28x28 'digits': upright bars (odd) and hollow boxes (even), which never break."""
+    images = np.zeros((n, 28, 28), np.float32)
+    images[1::2, 4:24, 13:15] = 1
+    images[0::2, 4:24, 8:20] = 1
+    images[0::2, 7:21, 11:17] = 0
+    return images
+
+
+def test_numbers_are_written_where_they_were_placed_and_split_back(qtbot):
+    tab = shown(qtbot, NumberTab(), (1000, 560))
+    tab.set_model(ink_position_model())
+    numbers = held_out_numbers(bars_and_boxes(24), np.arange(24) % 2, 4,
+                               tab.pad.aspect, np.random.default_rng(3))
+    area = tab.pad._target_rect()
+    for number in numbers:
+        positions = mouse_positions(tab.pad, number)
+        points = np.concatenate(positions)
+        assert points[:, 0].min() >= area.left() and points[:, 0].max() <= area.right()
+        assert points[:, 1].min() >= area.top() and points[:, 1].max() <= area.bottom()
+        reading = write(tab, number)
+        assert len(tab.pad.strokes) == len(number.strokes)
+        groups = split_digits(tab.pad.strokes)
+        assert [sorted(set(number.owner[g].tolist())) for g in groups] == [
+            [d] for d in range(len(number.text))]
+        assert len(reading) == len(number.text)
+
+
+def test_edit_distance_counts_each_digit_missed_added_or_misread():
+    assert edit_distance("4072", "4072") == 0
+    assert edit_distance("4072", "40772") == 1   # one digit split in two
+    assert edit_distance("4072", "472") == 1     # two digits read as one
+    assert edit_distance("4072", "4172") == 1
+    assert edit_distance("", "123") == 3
