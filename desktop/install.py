@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from nn.datasets import xdg_data_home
+
 APP_ID = "digitlab"
 APP_NAME = "DigitLab"
 WM_CLASS = "DigitLab"  # QCoreApplication.applicationName(): Qt's X11 window class
@@ -26,19 +28,12 @@ ICON_SOURCE = REPOSITORY / "resources" / "icons" / "digitlab-256.png"
 EXEC_RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
 
 
-def data_home():
-    """$XDG_DATA_HOME when it is an absolute path (the spec ignores relative ones), else
-    ~/.local/share."""
-    xdg = os.environ.get("XDG_DATA_HOME", "")
-    return Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"
-
-
 def desktop_file_path():
-    return data_home() / "applications" / f"{APP_ID}.desktop"
+    return xdg_data_home() / "applications" / f"{APP_ID}.desktop"
 
 
 def icon_path():
-    return data_home() / "icons" / "hicolor" / "256x256" / "apps" / f"{APP_ID}.png"
+    return xdg_data_home() / "icons" / "hicolor" / "256x256" / "apps" / f"{APP_ID}.png"
 
 
 def launch_command():

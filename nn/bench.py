@@ -23,12 +23,14 @@ import numpy as np
 from nn.datasets import load_dataset
 from nn.errors import DigitLabError
 from nn.model import Model
-from nn.presets import PRESETS, Preset, cnn_architecture, mlp_architecture
-from nn.train import EpochProgress, TrainConfig, split_sizes, train
+from nn.presets import PRESETS, Preset, cnn_architecture, mlp_architecture, preset_name
+from nn.randomness import init_rng
+from nn.train import EpochProgress, TrainConfig, train
+from nn.validation import split_sizes
 
 THRESHOLDS = (0.97, 0.98, 0.99, 0.992)
-# The reference networks of the speed targets (issue "Fast and accurate"): plain Adam at a
-# constant learning rate, batch 128, as the PyTorch side trains them.
+# Reference networks to compare speed on, here and against PyTorch (--vs torch): plain Adam at
+# a constant learning rate, batch 128, as the PyTorch side trains them.
 REFERENCE_CONFIG = TrainConfig(epochs=3, batch_size=128, optimizer="adam", learning_rate=1e-3)
 REFERENCES = {
     "mlp-256-128": Preset("mlp-256-128", "Reference MLP", "784-256-128-10, ReLU",
@@ -41,7 +43,7 @@ NETWORKS = PRESETS | REFERENCES
 
 
 def add_bench_arguments(parser):
-    parser.add_argument("--preset", choices=NETWORKS, default="mlp",
+    parser.add_argument("--preset", type=preset_name, choices=NETWORKS, default="mlp",
                         help="a preset, or a reference network of the speed targets")
     parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")
     parser.add_argument("--limit", type=int, help="use only the first N train and test images")
@@ -53,7 +55,7 @@ def add_bench_arguments(parser):
 def bench_numpy(preset, config, data):
     """Train once; returns the figures of the run (times exclude test evaluation)."""
     model = Model.from_architecture(preset.architecture, preset.input_shape,
-                                    rng=np.random.default_rng(config.seed))
+                                    rng=init_rng(config.seed))
     epoch_seconds, accuracies, marks = [], [], {}
     state = {"last": time.perf_counter(), "train_time": 0.0}
 

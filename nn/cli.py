@@ -9,20 +9,19 @@ import dataclasses
 import json
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
-import nn
+from nn import metrics
 from nn.augment import Augmentation
 from nn.bench import add_bench_arguments, cmd_bench
 from nn.datasets import DATASETS, load_dataset, user_dataset_dir
 from nn.errors import DigitLabError
 from nn.model import Model, describe
 from nn.modelfile import load_model, save_model
-from nn.presets import PRESETS
+from nn.presets import PRESETS, preset_name
 from nn.progress import ProgressBar
+from nn.randomness import init_rng
+from nn.runinfo import training_info
 from nn.train import train
 
 EXIT_USER_ERROR = 2
@@ -33,7 +32,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a preset on MNIST and save the model")
-    train.add_argument("--preset", choices=PRESETS, default="mlp")
+    train.add_argument("--preset", type=preset_name, choices=PRESETS, default="mlp")
     train.add_argument("--epochs", type=int, help="override the preset's number of epochs")
     train.add_argument("--seed", type=int, help="override the preset's random seed")
     train.add_argument("--augment", action="store_true",
@@ -80,18 +79,13 @@ def cmd_train(args, out):
     config = dataclasses.replace(preset.config, **overrides)
     data = load_dataset(args.dataset, args.data, args.limit)
     model = Model.from_architecture(preset.architecture, preset.input_shape, data.class_names,
-                                    rng=np.random.default_rng(config.seed))
+                                    rng=init_rng(config.seed))
     start = time.perf_counter()
     result = train(model, data.x_train, data.y_train, config, on_progress=ProgressBar().training)
     seconds = time.perf_counter() - start
     test_accuracy = model.accuracy(data.x_test, data.y_test)
     history = [dataclasses.asdict(r) for r in result.history]
-    model.info = {
-        "name": args.preset, "dataset": data.name, "config": config.to_dict(),
-        "history": history, "test_accuracy": test_accuracy, "training_seconds": seconds,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "app_version": nn.__version__,
-    }
+    model.info = training_info({}, args.preset, data.name, config, result, test_accuracy, seconds)
     path = args.out or f"{args.preset}.npz"
     model.info["name"] = Path(path).stem
     save_model(path, model, result.optimizer)
@@ -109,10 +103,9 @@ def cmd_evaluate(args, out):
     dataset = args.dataset or model.info.get("dataset", "mnist")
     data = load_dataset(dataset, args.data, args.limit)
     predicted = model.predict(data.x_test)
-    confusion = np.zeros((10, 10), dtype=np.int64)
-    np.add.at(confusion, (data.y_test, predicted), 1)
-    per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
-    accuracy = float(np.mean(predicted == data.y_test))
+    confusion = metrics.confusion_matrix(data.y_test, predicted, len(data.class_names))
+    per_class = metrics.per_class_accuracy(confusion)
+    accuracy = metrics.accuracy(data.y_test, predicted)
     if args.json:
         emit_json(out, {"model": args.model, "dataset": dataset, "test_accuracy": accuracy,
                         "per_class_accuracy": dict(zip(data.class_names, per_class.tolist())),

@@ -119,10 +119,14 @@ def user_data_dir():
         return Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / "DigitLab"
     if sys.platform == "darwin":
         return home / "Library" / "Application Support" / "DigitLab"
+    return xdg_data_home() / "digitlab"
+
+
+def xdg_data_home():
+    """The freedesktop data folder: ``$XDG_DATA_HOME`` when it is an absolute path (the spec
+    says to ignore relative ones), else ``~/.local/share``."""
     xdg = os.environ.get("XDG_DATA_HOME", "")
-    # The XDG spec says to ignore relative paths.
-    base = Path(xdg) if os.path.isabs(xdg) else home / ".local" / "share"
-    return base / "digitlab"
+    return Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"
 
 
 def user_dataset_dir(info):

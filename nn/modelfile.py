@@ -7,7 +7,8 @@ Layout (format version 1):
 - ``meta``: a JSON string with ``format`` ("digitlab-model"), ``format_version``, the
   ``architecture`` (layer specs), ``input_shape``, ``class_names``, ``preprocessing``, and what
   is known about how the model was made (``info``: dataset, training config, history, test
-  accuracy, creation time, app version) and the optimizer's settings and step count.
+  accuracy, creation time, app version), the optimizer's settings and step count, and where
+  the run's random streams stopped (``random_state``, see ``nn.randomness``).
 
 Files are written atomically and read with ``allow_pickle=False`` only: loading a model can
 never run code. Every problem on loading raises ``ModelFileError`` with a sentence that names
@@ -27,6 +28,7 @@ from nn.errors import ModelFileError
 from nn.layers import DTYPE
 from nn.model import Model
 from nn.optim import OPTIMIZERS
+from nn.randomness import is_valid_state
 
 FORMAT = "digitlab-model"
 FORMAT_VERSION = 1
@@ -54,6 +56,8 @@ def save_model(path, model, optimizer=None):
     if state is not None:
         meta["optimizer"], state_arrays = state
         arrays |= {f"optimizer.{k}": a for k, a in state_arrays.items()}
+    if model.random_state is not None:
+        meta["random_state"] = model.random_state
     arrays["meta"] = np.array(json.dumps(meta))
     write_atomically(path, lambda f: np.savez(f, **arrays))
 
@@ -128,6 +132,9 @@ def load_model(path):
         _check_optimizer(path, meta.get("optimizer"), optimizer_arrays, model.params)
     if "optimizer" in meta and optimizer_arrays:
         model.optimizer_state = (meta["optimizer"], optimizer_arrays)
+    model.random_state = meta.get("random_state")
+    if model.random_state is not None and not is_valid_state(model.random_state):
+        raise ModelFileError(f"{path.name} is damaged: its random_state is not valid.")
     return model
 
 

@@ -63,8 +63,8 @@ class Preset:
     input_shape: tuple = (784,)
 
 
-SEED = Preset(
-    "seed", "Notebook 784-10-10",
+NOTEBOOK = Preset(
+    "notebook", "Notebook 784-10-10",
     "The notebook's network exactly: 784 inputs, 10 ReLU units, 10 softmax outputs, weights "
     "and biases from uniform(-0.5, 0.5), full-batch gradient descent with learning rate 0.1 "
     "for 500 iterations on 41,000 training images (the notebook's Kaggle split: 42,000 minus "
@@ -92,4 +92,11 @@ CNN = Preset(
                 schedule="cosine", validation_size=5000),
     input_shape=(1, 28, 28))
 
-PRESETS = {p.name: p for p in (SEED, MLP, CNN)}
+PRESETS = {p.name: p for p in (NOTEBOOK, MLP, CNN)}
+# Former names that still select their preset (command lines, saved settings).
+PRESET_ALIASES = {"seed": "notebook"}
+
+
+def preset_name(name):
+    """The preset ``name`` stands for: itself, or the preset a former name now has."""
+    return PRESET_ALIASES.get(name, name)

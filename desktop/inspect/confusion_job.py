@@ -8,11 +8,11 @@ through ConfusionSignals.
 
 import logging
 
-import numpy as np
 from PySide6.QtCore import QObject, QRunnable, Signal
 
 from nn.datasets import load_dataset
 from nn.errors import DigitLabError
+from nn.metrics import confusion_matrix
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,7 @@ class ConfusionJob(QRunnable):
             x, y = self.test_set
             probs = self.model.predict_proba(x)
             pred = probs.argmax(axis=1)
-            n = probs.shape[1]
-            matrix = np.zeros((n, n), dtype=np.int64)
-            np.add.at(matrix, (y, pred), 1)   # row = true class, column = prediction
+            matrix = confusion_matrix(y, pred, probs.shape[1])  # row = true class
             result = {"matrix": matrix, "pred": pred, "confidence": probs.max(axis=1),
                       "x": x, "y": y}
         except DigitLabError as error:

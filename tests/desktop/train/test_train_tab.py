@@ -362,7 +362,7 @@ def test_an_active_preset_network_shows_its_preset_and_training_settings(qtbot):
     tab = TrainTab()
     qtbot.addWidget(tab)
     form = tab.form
-    form.presetCombo.setCurrentIndex(form.presetCombo.findData("seed"))
+    form.presetCombo.setCurrentIndex(form.presetCombo.findData("notebook"))
     cnn = PRESETS["cnn"]
     model = Model.from_architecture(cnn.architecture, cnn.input_shape)
     trained_with = dataclasses.replace(cnn.config, epochs=15, augmentation=Augmentation())
