@@ -7,6 +7,11 @@
    the largest gap between ticks of a 10 ms QTimer on the GUI thread (target 50 ms) and how
    often the loss curves change (target at least 5 times a second).
 
+``python -m desktop.bench --handwriting [--limit N] [--json]`` measures instead how well the app
+reads handwriting: N held-out MNIST test digits (default 1,000, a seeded choice) traced into pen
+strokes and replayed with real mouse events on the Draw tab's pad in each way people draw
+(`nn.ways`), with the model the app starts with; it prints the accuracy of each way.
+
 Runs offscreen when there is no display; it uses a private settings folder, never the user's.
 """
 
@@ -36,6 +41,8 @@ TRAIN_EPOCHS = 5
 TRAIN_SECONDS = 10            # then Stop: the same window on a fast or a busy machine
 TICK_MS = 10
 TRAIN_TIMEOUT_S = 45
+HANDWRITING_DIGITS = 1000
+HANDWRITING_SEED = 0
 TARGETS = {"launch_seconds": 1.5, "pen_up_to_prediction_p95_ms": 16.0,
            "training_max_event_loop_gap_ms": 50.0, "training_curve_updates_per_second": 5.0}
 AT_LEAST = {"training_curve_updates_per_second"}  # the others are "at most"
@@ -156,6 +163,48 @@ def _figure(name, value, **extra):
             "comparison": ">=" if name in AT_LEAST else "<=", "ok": bool(ok), **extra}
 
 
+def _private_home():
+    """A fresh settings folder for the app (returned, to be removed), and offscreen Qt when
+    there is no display."""
+    home = tempfile.mkdtemp(prefix="digitlab-bench-")
+    os.environ["DIGITLAB_HOME"] = home  # settings and logs go here, not to the user's folder
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    return home
+
+
+def run_handwriting(data_dir, limit=HANDWRITING_DIGITS):
+    """{"accuracy": {way: accuracy}, ...}: held-out digits replayed on the Draw tab."""
+    from nn.datasets import load_dataset
+    from nn.ways import held_out_digits
+
+    data = load_dataset("mnist", data_dir)
+    start = time.perf_counter()
+    digits, labels = held_out_digits(data.x_test, data.y_test, limit, HANDWRITING_SEED)
+    home = _private_home()
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.draw.replay import replay
+    from desktop.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(["digitlab-bench"])
+    window = MainWindow()
+    window.resize(window.minimumSizeHint())  # a pad of about 360 px: fewer mouse events
+    window.show()
+    window.tabs.setCurrentWidget(window.draw_tab)
+    app.processEvents()
+    if window.active_model is None:
+        raise SystemExit("no model to read handwriting with: resources/default-model.npz is missing")
+    pad = window.draw_tab.pad
+    results = {"model": window.active_model.summary(), "digits": len(labels),
+               "seed": HANDWRITING_SEED, "pad_side": min(pad.width(), pad.height()),
+               "accuracy": replay(window.draw_tab, digits, labels)}
+    results["seconds"] = round(time.perf_counter() - start, 1)
+    window.close()
+    shutil.rmtree(home, ignore_errors=True)
+    return results
+
+
 def run(data_dir, preset="mlp"):
     from nn.datasets import MNIST, find_data_dir
     from nn.errors import DataError
@@ -164,10 +213,7 @@ def run(data_dir, preset="mlp"):
         data_dir = find_data_dir(MNIST, data_dir)
     except DataError as error:
         data_dir, data_error = None, str(error)
-    home = tempfile.mkdtemp(prefix="digitlab-bench-")
-    os.environ["DIGITLAB_HOME"] = home  # settings and logs go here, not to the user's folder
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    home = _private_home()
     results = {"platform": os.environ.get("QT_QPA_PLATFORM", "default"), "cpus": os.cpu_count(),
                # Other work on the machine inflates every figure here: report how busy it was.
                "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None}
@@ -216,7 +262,22 @@ def main(argv=None):
     parser.add_argument("--data", help="folder with the MNIST files (default: found as usual)")
     parser.add_argument("--preset", choices=PRESETS, default="mlp",
                         help="the network trained while the event loop is watched")
+    parser.add_argument("--handwriting", action="store_true",
+                        help="measure how well the Draw tab reads held-out handwriting instead")
+    parser.add_argument("--limit", type=int, default=HANDWRITING_DIGITS,
+                        help="with --handwriting: how many test digits to replay (default "
+                             f"{HANDWRITING_DIGITS:,})")
     args = parser.parse_args(argv)
+    if args.handwriting:
+        results = run_handwriting(args.data, args.limit)
+        if args.json:
+            print(json.dumps(results, indent=2))
+        else:
+            print(f"{results['model']}\n{results['digits']} held-out digits, "
+                  f"{results['seconds']} s")
+            for way, accuracy in results["accuracy"].items():
+                print(f"  {way:<20} {accuracy:.1%}")
+        return 0
     results = run(args.data, args.preset)
     if args.json:
         print(json.dumps(results, indent=2))

@@ -38,6 +38,9 @@ def build_parser():
     train.add_argument("--augment", action="store_true",
                        help="distort every training batch at random (shift, rotation, scale, "
                             "slant, stroke width): slower to learn, reads drawings better")
+    train.add_argument("--redraw", type=float, metavar="SHARE",
+                       help="also train on this share (0-1) of the training digits redrawn "
+                            "from their centre lines the way the app redraws your strokes")
     add_data_arguments(train)
     train.add_argument("--out", help="model file to write (default: <preset>.npz)")
     train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -73,7 +76,8 @@ def add_data_arguments(parser, dataset_default="mnist"):
 
 def cmd_train(args, out):
     preset = PRESETS[args.preset]
-    overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None}
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed),
+                                   ("redraw", args.redraw)) if v is not None}
     if args.augment:
         overrides["augmentation"] = Augmentation()
     config = dataclasses.replace(preset.config, **overrides)

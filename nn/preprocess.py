@@ -98,8 +98,15 @@ def to_mnist(image: np.ndarray) -> np.ndarray | None:
 
     scale = BOX / max(crop.shape)
     small = _area_matrix(crop.shape[0], scale) @ crop @ _area_matrix(crop.shape[1], scale).T
+    return place_in_field(small)
 
-    # Place the centre of mass at CENTRE, but never push the box (<= 20 px) off the 28 px field.
+
+def place_in_field(small: np.ndarray) -> np.ndarray:
+    """Put a digit already fitted to its box into the 28x28 field, centre of mass at CENTRE.
+
+    small: (h, w) float32 with h, w <= SIZE and some ink. Returns (28, 28) float32 in [0, 1].
+    The shift is sub-pixel, but never pushes the box off the field.
+    """
     com_row, com_col = _centre_of_mass(small)
     top = float(np.clip(CENTRE - com_row, 0, SIZE - small.shape[0]))
     left = float(np.clip(CENTRE - com_col, 0, SIZE - small.shape[1]))

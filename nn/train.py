@@ -52,6 +52,8 @@ class TrainConfig:
     early_stopping_patience: int = 0  # stop after this many epochs without a better
                                       # validation accuracy and restore the best weights; 0 = off
     augmentation: Augmentation | None = None  # random distortions of each training batch
+    redraw: float = 0.0            # add this share of the training digits redrawn from their
+                                   # centre lines, as the app redraws strokes (nn.redraw)
     seed: int = 0
 
     def to_dict(self):

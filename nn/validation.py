@@ -4,6 +4,7 @@ trained in, and early stopping on the held-out ones."""
 import numpy as np
 
 from nn.errors import TrainingError
+from nn.redraw import with_redrawn
 
 
 def held_out(n, size):
@@ -13,10 +14,12 @@ def held_out(n, size):
 
 
 def split_sizes(n, config):
-    """(examples used, of which trained on) when ``train`` gets n examples with ``config``:
-    the first ``train_size`` (all when 0), less the validation examples."""
+    """(examples used, examples trained on) when ``train`` gets n examples with ``config``:
+    the first ``train_size`` (all when 0); less the validation examples, plus the redrawn
+    copies of ``config.redraw`` of the rest."""
     used = min(n, config.train_size) if config.train_size else n
-    return used, used - held_out(used, config.validation_size)
+    trained = used - held_out(used, config.validation_size)
+    return used, trained + round(config.redraw * trained)
 
 
 def split_validation(n, size, rng):
@@ -40,6 +43,10 @@ class Examples:
         self.y = y[:used]
         self.train_index, val_index = split_validation(used, config.validation_size, rng)
         self.x_val, self.y_val, self.n_val = self.x[val_index], self.y[val_index], len(val_index)
+        if config.redraw:  # redrawings join the training examples, never the validation ones
+            self.x, self.y = with_redrawn(self.x[self.train_index], self.y[self.train_index],
+                                          config.redraw, rng)
+            self.train_index = np.arange(len(self.x))
         self.batch_size = self.n if config.batch_size <= 0 else min(config.batch_size, self.n)
         self.n_batches = -(-self.n // self.batch_size)
         self.shuffled, self.labels = self.x[self.train_index], self.y[self.train_index]

@@ -1,8 +1,9 @@
 """The Draw tab: a drawing pad on the left; on the right what the active model reads in it.
 
 Prediction path, all on the GUI thread because it takes about a millisecond for an MLP:
-pad.to_array() -> nn.preprocess.to_mnist -> model.predict_proba -> digit, confidence, ten
-probability bars and the 28x28 image the network receives.
+pad.strokes -> nn.strokes.strokes_to_mnist -> model.predict_proba -> digit, confidence, ten
+probability bars and the 28x28 image the network receives. The network gets the strokes' centre
+lines redrawn at MNIST's stroke width, so the pen width only changes what the pad shows.
 """
 
 import logging
@@ -25,7 +26,7 @@ from desktop.theme import SERIES_COLOURS, ThemedPlot
 from desktop.widgets.drawing_pad import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawingPad
 from desktop.widgets.network_input import NetworkInputView
 from nn.errors import DigitLabError
-from nn.preprocess import to_mnist
+from nn.strokes import strokes_to_mnist
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +98,8 @@ class DrawTab(QWidget):
         self._pen_label = QLabel()
         self._pen_slider = QSlider(Qt.Orientation.Horizontal)
         self._pen_slider.setObjectName("penWidthSlider")
-        self._pen_slider.setToolTip("How thick the pen is for the next strokes; MNIST digits "
-                                    "have strokes about 2-3 pixels wide out of 28.")
+        self._pen_slider.setToolTip("How thick the pen looks on the pad for the next strokes; "
+                                    "the network always gets MNIST-wide strokes.")
         self._pen_slider.setRange(MIN_PEN_WIDTH, MAX_PEN_WIDTH)
         self._pen_slider.valueChanged.connect(self._set_pen_width)
         self._pen_slider.setValue(DEFAULT_PEN_WIDTH)
@@ -254,7 +255,7 @@ class DrawTab(QWidget):
     def predict(self):
         """Read the pad with the model now and show the result."""
         self._throttle.stop()
-        x = to_mnist(self._pad.to_array())
+        x = strokes_to_mnist(self._pad.strokes)
         self.last_input = x
         self._preview.set_input(x)
         probs = None

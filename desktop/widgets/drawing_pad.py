@@ -1,9 +1,10 @@
 """A square pad to draw a digit on with the mouse or a tablet pen.
 
-Strokes are painted, in the input handlers, into an off-screen grayscale image of a fixed size
-(white ink on black, the way MNIST stores digits), so `to_array()` is exactly what
-`nn.preprocess.to_mnist` expects and a prediction never depends on the window size or the
-screen's DPI. `paintEvent` only copies that image to the screen.
+The pad keeps every stroke as points (`strokes`, in image coordinates whatever the window size
+or the screen's DPI): that is what the network reads, through `nn.strokes.strokes_to_mnist`,
+so the pen only changes what the pad shows. Strokes are painted, in the input handlers, into
+an off-screen grayscale image of a fixed size (white ink on black, the way MNIST stores
+digits); `paintEvent` only copies that image to the screen.
 """
 
 import numpy as np
@@ -12,11 +13,8 @@ from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 IMAGE_SIDE = 280  # internal resolution in image pixels (10x MNIST), whatever the widget size
-# The default pen is this fraction of the pad's side. A digit drawn at a natural size (its
-# ink about 65% of the pad's height, caps included ~73%) is scaled by to_mnist to a 20 px box,
-# so its strokes come out 0.11 * 20 / 0.73 ~ 3 px wide, like MNIST's. Measured: a drawn 1, 7
-# and 0 then hold 0.93, 1.02 and 0.95 times the mean ink of MNIST's 1s, 7s and 0s (a test
-# checks it); 0.08 gave only 0.70-0.79.
+# The default pen is this fraction of the pad's side: a digit drawn at a natural size (about
+# 65% of the pad's height) then looks like an MNIST digit, strokes about 3 of 28 px wide.
 DEFAULT_PEN_FRACTION = 0.11
 DEFAULT_PEN_WIDTH = round(DEFAULT_PEN_FRACTION * IMAGE_SIDE)
 MIN_PEN_WIDTH = 4
@@ -164,7 +162,7 @@ class DrawingPad(QWidget):
 
     @staticmethod
     def _make_pen(width):
-        # White (255) ink: high values are ink for to_mnist, as in MNIST itself.
+        # White (255) ink on black, as in MNIST itself.
         return QPen(QColor(255, 255, 255), width, Qt.PenStyle.SolidLine,
                     Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
 

@@ -36,8 +36,8 @@ from desktop.widgets.drawing_pad import (
 )
 from nn.datasets import load_dataset
 from nn.model import Model
-from nn.preprocess import to_mnist
 from nn.presets import mlp_architecture
+from nn.strokes import strokes_to_mnist
 from nn.train import TrainConfig, train
 from tests.desktop.drawing import (
     DASH,
@@ -174,17 +174,52 @@ def test_the_trained_model_reads_a_drawn_one_zero_and_seven(tab, trained_model):
 
 
 @pytest.mark.parametrize("shape, digit", [(ONE, 1), (SEVEN, 7), (ZERO, 0)])
-def test_the_default_pen_gives_mnist_like_strokes(qtbot, mnist_dir, shape, digit):
-    """A digit drawn at a natural size (~65% of the pad's height) with the default pen has,
-    after preprocessing, about as much ink as MNIST's digits of that class: same stroke width."""
+def test_a_drawn_digit_gets_mnist_like_strokes(qtbot, mnist_dir, shape, digit):
+    """A drawn digit reaches the network with about as much ink as MNIST's digits of that
+    class: the same stroke width."""
     pad = DrawingPad()
     qtbot.addWidget(pad)
     pad.resize(400, 400)
     draw(pad, on_pad(pad, shape))
-    drawn = to_mnist(pad.to_array()).sum()
+    drawn = strokes_to_mnist(pad.strokes).sum()
     data = mnist_sample(mnist_dir)
     typical = data.x_train[data.y_train == digit].sum(axis=1).mean()
     assert 0.8 < drawn / typical < 1.2, f"ink {drawn:.0f} vs MNIST's {typical:.0f}"
+
+
+class RecordingModel(Model):
+    """A real model that also keeps the inputs it was asked to read."""
+
+    def predict_proba(self, x):
+        self.inputs.append(np.array(x))
+        return super().predict_proba(x)
+
+
+def test_the_preview_shows_exactly_what_the_network_gets(tab):
+    model = ink_position_model()
+    model.__class__, model.inputs = RecordingModel, []
+    tab.set_model(model)
+    draw(tab.pad, on_pad(tab.pad, ZERO))
+    network_input = model.inputs[-1]
+    assert network_input.shape == (1, 28, 28)
+    assert np.array_equal(network_input[0], tab.last_input)
+    shown = preview_pixels(tab)
+    cell = min(shown.shape) // 28
+    top, left = (shown.shape[0] - 28 * cell) // 2, (shown.shape[1] - 28 * cell) // 2
+    centres = shown[top + cell // 2:top + 28 * cell:cell, left + cell // 2:left + 28 * cell:cell]
+    expected = np.clip(network_input[0] * 255 + 0.5, 0, 255).astype(np.uint8)
+    assert np.abs(centres.astype(int) - expected).max() <= 1
+
+
+def test_the_pen_width_does_not_change_what_the_network_gets(tab):
+    slider = child(tab, QSlider, "penWidthSlider")
+    inputs = []
+    for width in (MIN_PEN_WIDTH, MAX_PEN_WIDTH):
+        slider.setValue(width)
+        tab.pad.clear()
+        draw(tab.pad, on_pad(tab.pad, SEVEN))
+        inputs.append(tab.last_input)
+    assert np.array_equal(inputs[0], inputs[1]) and inputs[0].sum() > 20
 
 
 def test_clear_button_empties_everything(tab, qtbot):
@@ -293,7 +328,7 @@ def test_the_drawing_does_not_depend_on_the_window_size(qtbot):
         pad.resize(side, side)
         draw(pad, on_pad(pad, SEVEN), step=side / 60)
         assert pad.to_array().shape == (IMAGE_SIDE, IMAGE_SIDE)
-        inputs.append(to_mnist(pad.to_array()))
+        inputs.append(strokes_to_mnist(pad.strokes))
     assert np.abs(inputs[0] - inputs[1]).max() < 0.1
     assert pad.heightForWidth(500) == 500
 

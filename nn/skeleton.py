@@ -1,0 +1,154 @@
+"""Pen strokes from digit images: the centre lines a pen would have followed.
+
+1. `thin`: Zhang-Suen thinning (Zhang & Suen, CACM 1984), for a whole batch at once. Each
+   pass looks at every ink pixel's eight neighbours, coded as one byte, and peels off the
+   pixels a table says are removable without breaking or shortening a line; two alternating
+   sub-passes (south-east, then north-west) keep the line in the middle of the stroke.
+2. `trace`: the one-pixel-wide skeleton as a graph (pixels joined to their 8 neighbours,
+   except diagonal links that a corner pixel already joins), cut at its ends and junctions
+   into ordered point paths. Short spurs, the thinning's artefacts at stroke corners, are
+   pruned; each path is smoothed a little, as a hand moves smoothly, not pixel by pixel.
+"""
+
+import numpy as np
+
+# Neighbours in Zhang-Suen's order P2..P9: north, then clockwise. Bit k of a pixel's code is set
+# when neighbour P(k + 2) is ink.
+NEIGHBOURS = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))
+INK_ABOVE = 0.7         # MNIST grey levels above this are ink for thinning
+SPUR_LENGTH = 1         # end branches this short (pixels) are thinning artefacts
+THIN_CHUNK = 8192       # images thinned together (bounds the temporary arrays)
+
+
+def _removable_tables():
+    """Two (256,) bool tables: may a pixel with this neighbour code go, in sub-pass 1 / 2?"""
+    bits = (np.arange(256)[:, None] >> np.arange(8)) & 1                # (256, 8): P2..P9
+    p2, p3, p4, p5, p6, p7, p8, p9 = bits.T
+    count = bits.sum(axis=1)
+    rises = ((bits == 0) & (np.roll(bits, -1, axis=1) == 1)).sum(axis=1)  # 0 -> 1, circular
+    common = (count >= 2) & (count <= 6) & (rises == 1)
+    first = common & (p2 * p4 * p6 == 0) & (p4 * p6 * p8 == 0)
+    second = common & (p2 * p4 * p8 == 0) & (p2 * p6 * p8 == 0)
+    return first, second
+
+
+_REMOVABLE = _removable_tables()
+
+
+def thin(images):
+    """Skeletons of a batch: images (n, h, w) with ink = high -> (n, h, w) bool, one pixel wide.
+
+    A pixel is ink when its value is above INK_ABOVE (images as floats in [0, 1]).
+    """
+    images = np.asarray(images)
+    return np.concatenate([_thin_chunk(images[i:i + THIN_CHUNK] > INK_ABOVE)
+                           for i in range(0, len(images), THIN_CHUNK)] or [images > INK_ABOVE])
+
+
+def _thin_chunk(ink):
+    n, h, w = ink.shape
+    padded = np.zeros((n, h + 2, w + 2), np.uint8)
+    padded[:, 1:-1, 1:-1] = ink
+    inner = padded[:, 1:-1, 1:-1]
+    changed = True
+    while changed:
+        changed = False
+        for table in _REMOVABLE:
+            code = np.zeros((n, h, w), np.uint8)
+            for bit, (dr, dc) in enumerate(NEIGHBOURS):
+                code |= padded[:, 1 + dr:h + 1 + dr, 1 + dc:w + 1 + dc] << bit
+            remove = table[code] & (inner == 1)
+            if remove.any():
+                inner[remove] = 0
+                changed = True
+    return inner.astype(bool)
+
+
+def trace(skeleton):
+    """Ordered paths of a skeleton (h, w) bool: a list of (k, 2) float arrays of (x, y) points.
+
+    x is the column and y the row of a pixel's centre. Paths run between ends and junctions
+    (a loop with neither is one closed path); an isolated pixel is a path of one point.
+    """
+    skeleton = np.array(skeleton, dtype=bool)
+    for _ in range(2):  # pruning can leave a new short spur where two spurs met
+        graph = _pixel_graph(skeleton)
+        spurs = [path for path in _paths(graph) if _is_spur(path, graph)]
+        for path in spurs:
+            for pixel in path[:-1]:  # keep the junction it hangs from
+                skeleton[pixel] = False
+        if not spurs:
+            break
+    graph = _pixel_graph(skeleton)
+    return [_smooth(np.array(path, dtype=np.float64)[:, ::-1]) for path in _paths(graph)]
+
+
+def _pixel_graph(skeleton):
+    """{(row, col): set of linked (row, col)}: 8-neighbours, minus diagonals with a shortcut."""
+    ink = {tuple(p) for p in np.argwhere(skeleton).tolist()}
+    graph = {}
+    for r, c in ink:
+        links = set()
+        for dr, dc in NEIGHBOURS:
+            if (r + dr, c + dc) not in ink:
+                continue
+            # A diagonal step is redundant when a pixel next to both already links them.
+            if dr and dc and ((r + dr, c) in ink or (r, c + dc) in ink):
+                continue
+            links.add((r + dr, c + dc))
+        graph[(r, c)] = links
+    return graph
+
+
+def _paths(graph):
+    """Lists of pixels from node to node (a node: degree other than 2), then the loops."""
+    nodes = [p for p, links in graph.items() if len(links) != 2]
+    seen, paths = set(), []
+    for node in sorted(nodes):
+        if not graph[node]:
+            paths.append([node])
+        for step in sorted(graph[node]):
+            if (node, step) not in seen:
+                paths.append(_walk(graph, node, step, seen))
+    for pixel in sorted(graph):  # whatever is left is made of loops
+        for step in sorted(graph[pixel]):
+            if (pixel, step) not in seen:
+                paths.append(_walk(graph, pixel, step, seen))
+    return paths
+
+
+def _walk(graph, start, step, seen):
+    """Follow links from start through step until a node, or back to start."""
+    path, previous, current = [start], start, step
+    seen.add((start, step))
+    seen.add((step, start))
+    while True:
+        path.append(current)
+        if current == start or len(graph[current]) != 2:
+            return path
+        (following,) = graph[current] - {previous}
+        seen.add((current, following))
+        seen.add((following, current))
+        previous, current = current, following
+
+
+def _is_spur(path, graph):
+    """A short branch from an end (degree 1) to a junction (degree 3 or more)."""
+    degrees = sorted((len(graph[path[0]]), len(graph[path[-1]])))
+    return degrees[0] == 1 and degrees[1] >= 3 and len(path) - 1 <= SPUR_LENGTH
+
+
+def _smooth(points):
+    """Points (k, 2) with the inner ones averaged 1-2-1 with their neighbours; ends kept."""
+    if len(points) < 3:
+        return points
+    smooth = points.copy()
+    smooth[1:-1] = (points[:-2] + 2 * points[1:-1] + points[2:]) / 4
+    return smooth
+
+
+def strokes_of(images):
+    """Each digit's strokes: images (n, 28, 28) or (n, 784) -> n lists of (k, 2) (x, y) paths."""
+    images = np.asarray(images)
+    side = int(round(np.sqrt(images[0].size))) if len(images) else 28
+    return [trace(skeleton) for skeleton in thin(images.reshape(len(images), side, side))]

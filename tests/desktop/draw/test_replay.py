@@ -1,0 +1,40 @@
+"""Held-out handwriting replayed through the real pad with mouse events (desktop.draw.replay)."""
+
+import numpy as np
+
+from desktop.draw.replay import draw_digit, replay
+from desktop.draw.tab import DrawTab
+from desktop.main_window import BUNDLED_MODEL
+from desktop.widgets.drawing_pad import DEFAULT_PEN_WIDTH
+from nn.datasets import load_dataset
+from nn.modelfile import load_model
+from nn.ways import WAYS, held_out_digits, inputs_for
+from tests.desktop.drawing import ink_position_model, shown
+
+# In 28x28 pixel coordinates (x, y): a "1" in the middle columns, a "0" around them.
+ONE = [np.array([[14.0, 4.0], [14.0, 24.0]])]
+ZERO = [np.array([[14 + 7 * np.sin(t), 14 - 10 * np.cos(t)] for t in np.linspace(0, 6.3, 40)])]
+
+
+def test_the_pad_gets_exactly_the_points_the_numpy_evaluation_uses(qtbot):
+    tab = shown(qtbot, DrawTab(), (700, 480))
+    tab.set_model(ink_position_model())
+    side = min(tab.pad.width(), tab.pad.height())
+    for way in WAYS:
+        for strokes, name in ((ONE, "1"), (ZERO, "0")):
+            assert draw_digit(tab, strokes, way) == name or way.name == "slanted"
+            expected = inputs_for(way, [strokes], side)[0]
+            np.testing.assert_allclose(tab.last_input, expected, atol=1e-4)
+            assert len(tab.pad.strokes) == len(strokes)
+
+
+def test_replay_reads_real_test_digits_in_every_way_and_restores_the_pen(qtbot, mnist_dir):
+    data = load_dataset("mnist", mnist_dir, limit=200)
+    digits, labels = held_out_digits(data.x_test, data.y_test, 3, seed=0)
+    tab = shown(qtbot, DrawTab(), (700, 480))
+    tab.set_model(load_model(BUNDLED_MODEL))
+    tab.pad.pen_width = DEFAULT_PEN_WIDTH + 5
+    accuracy = replay(tab, digits, labels)
+    assert list(accuracy) == [way.name for way in WAYS]
+    assert all(value == 1.0 for value in accuracy.values()), accuracy
+    assert tab.pad.is_empty() and tab.pad.pen_width == DEFAULT_PEN_WIDTH + 5
