@@ -21,7 +21,8 @@ closest rival.
 **Occlusion** (``occlusion``): how much the class's probability drops when a square patch of
 the image is erased (set to 0, the background: for MNIST the data's mean grey, 0.13, is
 nearly that). Each pixel gets the mean drop over the patches that cover it. It needs no
-gradient, only ``OCCLUSION_PATCH``-sized holes fed through the model in one batch, and it
+gradient, only the image with ``OCCLUSION_PATCH``-sized holes fed through the model in one
+batch, and it
 answers a blunter question: which parts of *your strokes* carried the answer (erasing empty
 paper changes nothing, so the map is zero there).
 
@@ -73,12 +74,16 @@ def occlusion(model, image, class_index):
     s = OCCLUSION_PATCH
     corners = [(r, c) for r in range(0, h - s + 1, OCCLUSION_STRIDE)
                for c in range(0, w - s + 1, OCCLUSION_STRIDE)]
-    batch = np.repeat(image[None], len(corners) + 1, axis=0)  # the last copy stays whole
-    for i, (r, c) in enumerate(corners):
+    drop_sum, cover = np.zeros((h, w)), np.zeros((h, w))
+    for r, c in corners:
+        cover[r:r + s, c:c + s] += 1
+    # Erasing a patch of empty paper leaves the image as it was: its drop is exactly 0, so
+    # only the patches with ink go through the model (a digit leaves most of them empty).
+    inked = [(r, c) for r, c in corners if image[r:r + s, c:c + s].any()]
+    batch = np.repeat(image[None], len(inked) + 1, axis=0)  # the last copy stays whole
+    for i, (r, c) in enumerate(inked):
         batch[i, r:r + s, c:c + s] = 0
     probs = model.predict_proba(batch)[:, class_index]
-    drop_sum, cover = np.zeros((h, w)), np.zeros((h, w))
-    for (r, c), p in zip(corners, probs[:-1]):
+    for (r, c), p in zip(inked, probs[:-1]):
         drop_sum[r:r + s, c:c + s] += probs[-1] - p
-        cover[r:r + s, c:c + s] += 1
     return (drop_sum / np.maximum(cover, 1)).astype(DTYPE)

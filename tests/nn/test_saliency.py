@@ -48,7 +48,7 @@ def test_input_gradient_matches_finite_differences_through_every_layer_type(laye
     loose = any(isinstance(layer, Sigmoid) for layer in model.layers)
     for class_index in range(4):
         check_input_gradient(model, x, class_index,
-                             **(dict(eps=1e-3, rtol=2e-3, atol=1e-5) if loose else {}))
+                             **({"eps": 1e-3, "rtol": 2e-3, "atol": 1e-5} if loose else {}))
 
 
 def test_dropout_is_the_identity_in_the_input_gradient():
@@ -156,4 +156,4 @@ def test_occlusion_is_positive_on_ink_for_the_class_and_negative_on_ink_against_
     assert drop[3:7, 3:7].min() > 0.01
     assert drop[21:25, 21:25].max() < -0.01
     np.testing.assert_allclose(drop[:, 14:][:10], 0, atol=1e-6)
-    np.testing.assert_allclose(drop[13:16], 0, atol=1e-6)  # erasing empty paper: no change
+    assert np.all(drop[13:16] == 0)  # erasing empty paper changes nothing
