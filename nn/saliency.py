@@ -38,7 +38,7 @@ from nn.losses import softmax
 from nn.model import Model
 
 OCCLUSION_PATCH = 6   # pixels: about one stroke crossing, 3 % of the 28x28 field
-OCCLUSION_STRIDE = 2  # between patch positions: 12 x 12 = 144 erased copies of a 28x28 image
+OCCLUSION_STRIDE = 2  # between patch positions: 12 x 12 = 144 of them on a 28x28 image
 
 
 def input_gradient(model, x, class_index):

@@ -5,10 +5,10 @@ strokes stay visible: red where more ink would raise the class's probability (gr
 where the ink carried the class (occlusion), blue where it lowers it, white where it does not
 matter. Each map has its own scale: colours compare pixels, not drawings.
 
-The gradient map is computed at once, in the prediction's own path (about a millisecond for
-the bundled CNN); occlusion (about 25 ms) is computed just after the prediction has been shown,
-once per event-loop turn, so it never delays the answer. Neither is computed while the tab is
-hidden: the map catches up when the tab is shown again.
+The gradient map is computed at once, in the prediction's own path (one backward pass);
+occlusion (a forward pass of a batch of erased copies, many times the cost) is computed just
+after the prediction has been shown, in the next event-loop turn, so it never delays the
+answer. Neither is computed while the tab is hidden: the map catches up when it is shown.
 """
 
 import numpy as np
