@@ -98,6 +98,11 @@ class Conv2D(Layer):
         np.matmul(self.W.reshape(self.c_out, -1).T, g, out=dcols)
         return from_chwn(col2im(dcols, self.input_shape, self.k, self.pad))
 
+    def inference_copy(self):
+        twin = super().inference_copy()
+        twin._cols = ReusedBuffer()  # its training pass must not write into this layer's buffer
+        return twin
+
     def spec(self):
         return {"type": "Conv2D", "in_channels": self.c_in, "out_channels": self.c_out,
                 "kernel_size": self.k, "padding": self.padding, "init": self.init}

@@ -10,10 +10,15 @@ Every layer has the same small interface:
   gradients of its own parameters in ``grads`` (same order as ``params``);
 - ``params`` / ``grads`` are lists of arrays that optimizers update in place: the attributes
   named in ``param_names`` (``W``, ``b``) and their gradients (``dW``, ``db``);
-- ``spec()`` is a JSON-able dict from which ``build_layer`` makes the same layer again.
+- ``spec()`` is a JSON-able dict from which ``build_layer`` makes the same layer again;
+- ``inference_copy()`` is a layer that computes the same *inference* function with the same
+  parameter arrays but its own gradients and backward state: a training pass through it
+  differentiates what the model predicts (``nn.saliency``) and leaves this layer untouched.
 
 Shapes: a batch of ``n`` examples is ``(n, features)`` for dense layers. Everything is float32.
 """
+
+import copy
 
 import numpy as np
 
@@ -43,6 +48,14 @@ class Layer:
 
     def spec(self):
         return {"type": type(self).__name__}
+
+    def inference_copy(self):
+        """A shallow copy sharing the parameters (read, never written) with fresh gradient
+        arrays: its forward and backward rebind its own attributes, never this layer's."""
+        twin = copy.copy(self)
+        for name in self.param_names:
+            setattr(twin, "d" + name, np.zeros_like(getattr(self, name)))
+        return twin
 
     @classmethod
     def from_spec(cls, spec, rng):
@@ -201,6 +214,11 @@ class Dropout(Layer):
 
     def backward(self, grad_out, need_input_grad=True):
         return grad_out if self.mask is None else grad_out * self.mask
+
+    def inference_copy(self):
+        # Inference drops nothing: a rate-0 dropout is that identity in training passes too,
+        # and it never draws from (so never advances) this layer's random stream.
+        return Dropout(0.0)
 
     def spec(self):
         return {"type": "Dropout", "rate": self.rate}

@@ -39,11 +39,16 @@ class Model:
             x = layer.forward(x, training)
         return x
 
-    def backward(self, grad):
-        """Back-propagate dLoss/dScores through every layer, filling each layer's ``grads``."""
+    def backward(self, grad, input_grad=False):
+        """Back-propagate dLoss/dScores through every layer, filling each layer's ``grads``.
+
+        With ``input_grad`` the pass goes one step further and returns dLoss/dInput, shaped
+        like the last training forward's x; otherwise the first layer skips that product.
+        """
         last = len(self.layers) - 1
         for i, layer in enumerate(reversed(self.layers)):
-            grad = layer.backward(grad, need_input_grad=i != last)
+            grad = layer.backward(grad, need_input_grad=input_grad or i != last)
+        return grad
 
     @property
     def params(self):

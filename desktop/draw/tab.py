@@ -2,14 +2,14 @@
 
 Prediction path, all on the GUI thread because it takes about a millisecond for an MLP:
 pad.strokes -> nn.strokes.strokes_to_mnist -> model.predict_proba -> digit, confidence, ten
-probability bars and the 28x28 image the network receives. The network gets the strokes' centre
+probability bars, the 28x28 image the network receives and, beside it, why the model reads
+it so (``saliency_view``; click a bar to see why, or why not, another class). The network gets the strokes' centre
 lines redrawn at MNIST's stroke width, so the pen width only changes what the pad shows.
 """
 
 import logging
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.theme import SERIES_COLOURS, ThemedPlot
+from desktop.draw.probability_chart import ProbabilityChart
+from desktop.draw.saliency_view import MAP_MIN_SIDE, SaliencyPanel
 from desktop.widgets.drawing_pad import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawingPad
 from desktop.widgets.network_input import NetworkInputView
 from nn.errors import DigitLabError
@@ -35,10 +36,6 @@ PREDICT_INTERVAL_MS = 40
 CONFIDENT_AT = 0.60        # below this top probability the digit is shown as "unsure"
 DIGIT_FONT_SCALE = 5.0     # the predicted digit, relative to the default font's size...
 NAME_FONT_SCALE = 2.0      # ...and a longer class name (Fashion-MNIST's "Ankle boot")
-BAR_WIDTH = 0.7            # of the space between two bars
-BAR_COLOUR = SERIES_COLOURS[5]        # sky blue
-PREDICTED_BAR_COLOUR = SERIES_COLOURS[1]  # orange: the winning class stands out
-CHART_MIN_HEIGHT = 120    # logical px
 EMPTY_TEXT = "Draw a digit"
 NO_MODEL_TEXT = "No model loaded"
 CORRECT_BUTTON_WIDTH = 28  # logical px: ten of them fit under the smallest pad
@@ -75,13 +72,18 @@ class DrawTab(QWidget):
     def pad(self):
         return self._pad
 
+    @property
+    def explained_class(self):
+        """The class index whose saliency map is on screen, or None."""
+        return self._saliency.shown_class
+
     def set_model(self, model):
         """Use model (an nn Model, or None) and re-read the current drawing with it at once."""
         self._model = model
         names = tuple(model.class_names) if model is not None else self._class_names
         if names != self._class_names:
             self._class_names = names
-            self._set_class_names(names)
+            self._chart.set_class_names(names)
         self.predict()
 
     # --- building the UI ------------------------------------------------------------------------
@@ -129,35 +131,32 @@ class DrawTab(QWidget):
         self._confidence.setWordWrap(True)  # an error message must not widen the window
         self._update_fonts()
 
-        self._chart = ThemedPlot()
-        self._chart.setObjectName("probabilityChart")
-        self._chart.setToolTip("The probability the model gives each class; they add up to 1.")
-        self._chart.setMouseEnabled(x=False, y=False)  # a fixed view: nothing to pan or zoom
-        self._chart.setMenuEnabled(False)
-        self._chart.hideButtons()
-        self._chart.setYRange(0, 1, padding=0.02)
-        self._chart.setMinimumHeight(CHART_MIN_HEIGHT)
-        self._chart.getPlotItem().getAxis("left").setTicks(
-            [[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
-        self._bar_brush = pg.mkBrush(BAR_COLOUR)
-        self._predicted_brush = pg.mkBrush(PREDICTED_BAR_COLOUR)
-        self._bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=BAR_WIDTH,
-                                     pen=None, brush=self._bar_brush)
-        self._chart.addItem(self._bars)
-        self._set_class_names(self._class_names)
+        self._chart = ProbabilityChart(self._class_names)
+        self._saliency = SaliencyPanel()
+        self._chart.class_clicked.connect(self._explain_class)
 
         self._preview = NetworkInputView()
+        # Side by side with the map, the input may shrink as far as the map does: the window
+        # keeps its minimum width.
+        self._preview.setMinimumSize(MAP_MIN_SIDE, MAP_MIN_SIDE)
         preview_caption = QLabel("What the network sees (28x28)")
         preview_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        preview_caption.setWordWrap(True)
         for label in (self._digit, self._confidence, preview_caption):
             label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        sees = QVBoxLayout()
+        sees.addWidget(preview_caption)
+        sees.addWidget(self._preview, 0, Qt.AlignmentFlag.AlignHCenter)
+        sees.addStretch(1)
+        below = QHBoxLayout()
+        below.addLayout(sees)
+        below.addWidget(self._saliency)
 
         right = QVBoxLayout()
         right.addWidget(self._digit)
         right.addWidget(self._confidence)
         right.addWidget(self._chart, 1)
-        right.addWidget(preview_caption)
-        right.addWidget(self._preview, 0, Qt.AlignmentFlag.AlignHCenter)
+        right.addLayout(below)
 
         layout = QHBoxLayout(self)
         layout.addLayout(left, 3)
@@ -215,12 +214,6 @@ class DrawTab(QWidget):
         else:
             super().keyPressEvent(event)
 
-    def _set_class_names(self, names):
-        n = len(names)
-        self._chart.getPlotItem().getAxis("bottom").setTicks([list(enumerate(names))])
-        self._chart.setXRange(-0.5, n - 0.5, padding=0.02)
-        self._bars.setOpts(x=np.arange(n), height=np.zeros(n))
-
     def _update_fonts(self):
         # Relative to the default font, never in fixed pixels: it follows the user's font
         # size and the screen's scaling.
@@ -273,15 +266,20 @@ class DrawTab(QWidget):
             else:
                 self._show(probs)
         self._last_probs = probs
+        # Before the signal: the map is part of the answer (and of its measured delay).
+        self._saliency.explain(self._model, x, probs, self._class_names)
+        self._chart.show_probabilities(probs, self._saliency.shown_class)
         self._update_correct_buttons()
         self.prediction_changed.emit(probs)
 
+    def _explain_class(self, index):
+        self._saliency.show_class(index)
+        self._chart.show_probabilities(self._last_probs, self._saliency.shown_class)
+
     def _show(self, probs, message=""):
-        n = len(self._class_names)
         if probs is None:
             self._digit.setText("")
             self._confidence.setText(message)
-            self._bars.setOpts(height=np.zeros(n), brushes=[self._bar_brush] * n)
             return
         best = int(np.argmax(probs))
         name = self._class_names[best]
@@ -289,6 +287,3 @@ class DrawTab(QWidget):
         self._digit.setText(name)
         p = float(probs[best])
         self._confidence.setText(f"{p:.0%} sure" if p >= CONFIDENT_AT else f"unsure ({p:.0%})")
-        brushes = [self._bar_brush] * n
-        brushes[best] = self._predicted_brush
-        self._bars.setOpts(height=np.asarray(probs, dtype=float), brushes=brushes)

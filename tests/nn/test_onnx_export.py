@@ -182,7 +182,7 @@ def trained(architecture, config, data, input_shape=(784,)):
 
 
 def notebook_network(data):
-    """The seed preset (784-10-10, full-batch gradient descent), 200 steps on 2,000 images."""
+    """The notebook preset (784-10-10, full-batch gradient descent), 200 steps on 2,000 images."""
     preset = PRESETS["notebook"]
     config = dataclasses.replace(preset.config, epochs=200, train_size=0, validation_size=0)
     return trained(preset.architecture, config, data)

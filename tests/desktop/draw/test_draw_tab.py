@@ -400,6 +400,7 @@ def test_a_long_drawing_session_neither_crashes_nor_leaks(tab):
     pad = tab.pad
     side = min(pad.width(), pad.height())
     moves = 100
+    strokes = 200
 
     def session(n_strokes):
         """n_strokes zigzag strokes of `moves` segments, each segment one real mouse move."""
@@ -416,10 +417,12 @@ def test_a_long_drawing_session_neither_crashes_nor_leaks(tab):
         return n_strokes * (moves + 2)  # mouse events sent
 
     drift = none_refs_per_send_event()
-    session(20)  # warm-up: caches, fonts, first paints
+    # Warm-up as long as the session: caches, fonts, first paints, the saliency map's first
+    # uses, and a heap grown to hold a session's strokes (freed memory is not given back).
+    session(strokes)
     refs, blocks, rss = sys.getrefcount(None), sys.getallocatedblocks(), rss_bytes()
-    events = session(200)
-    segments = 200 * moves
+    events = session(strokes)
+    segments = strokes * moves
     # The 6.12 bug takes at least one reference per segment (20,000 here) and the pad makes no
     # None references of its own, so beyond sendEvent's drift the count must not move.
     assert sys.getrefcount(None) - refs >= drift * events - 1000
