@@ -114,6 +114,11 @@ class TrainForm(QGroupBox):
             LogSpinBox(), WEIGHT_DECAY_RANGE, decimals=SPIN_DECIMALS))
         self.augmentCheck = add("Augment", "augmentCheck",
                                 QCheckBox("Distort the training images"))
+        self.redrawSpin = add("Redrawn digits", "redrawSpin",
+                              ranged_spin(QDoubleSpinBox(), (0.0, 1.0), 0.25, decimals=2))
+        self.redrawSpin.setSpecialValueText("none")
+        self.redrawSpin.setPrefix("add ")
+        self.redrawSpin.setSuffix(" of the training set")
         self.earlyStoppingSpin = add("Early stopping", "earlyStoppingSpin",
                                      ranged_spin(QSpinBox(), (0, MAX_PATIENCE)))
         self.earlyStoppingSpin.setSpecialValueText("off")
@@ -164,7 +169,8 @@ class TrainForm(QGroupBox):
             step_every=self.stepEverySpin.value(), step_gamma=self.stepFactorSpin.value(),
             weight_decay=self.weightDecaySpin.value(), seed=self.seedSpin.value(),
             early_stopping_patience=self.earlyStoppingSpin.value(),
-            augmentation=Augmentation() if self.augmentCheck.isChecked() else None)
+            augmentation=Augmentation() if self.augmentCheck.isChecked() else None,
+            redraw=self.redrawSpin.value())
 
     # --- start from -----------------------------------------------------------------------------
 
@@ -256,6 +262,7 @@ class TrainForm(QGroupBox):
             self.weightDecaySpin.setValue(config.weight_decay)
             self.seedSpin.setValue(config.seed)
             self.augmentCheck.setChecked(config.augmentation is not None)
+            self.redrawSpin.setValue(config.redraw)
 
     # --- settings -------------------------------------------------------------------------------
 
@@ -272,6 +279,7 @@ class TrainForm(QGroupBox):
             "momentum": self.momentumSpin.value(), "warmup_epochs": self.warmupSpin.value(),
             "step_every": self.stepEverySpin.value(), "step_gamma": self.stepFactorSpin.value(),
             "early_stopping_patience": self.earlyStoppingSpin.value(),
+            "redraw": self.redrawSpin.value(),
         }
 
     def set_form_state(self, state):
@@ -302,7 +310,8 @@ class TrainForm(QGroupBox):
                               ("momentum", self.momentumSpin), ("warmup_epochs", self.warmupSpin),
                               ("step_every", self.stepEverySpin),
                               ("step_gamma", self.stepFactorSpin),
-                              ("early_stopping_patience", self.earlyStoppingSpin)):
+                              ("early_stopping_patience", self.earlyStoppingSpin),
+                              ("redraw", self.redrawSpin)):
                 set_number(spin, state.get(key))
             if isinstance(state.get("augment"), bool):
                 self.augmentCheck.setChecked(state["augment"])

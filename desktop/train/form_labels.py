@@ -32,6 +32,9 @@ TOOLTIPS = {
                        "0 turns it off.",
     "augmentCheck": "Show the network randomly shifted, rotated, scaled, slanted, thicker and "
                     "thinner copies of the images: slower to learn, reads drawings better.",
+    "redrawSpin": "Also train on this share of the training digits drawn again from their "
+                  "centre lines, the way the Draw tab redraws your strokes for the network: "
+                  "the network then knows what a drawing looks like to it.",
     "earlyStoppingSpin": "Stop after this many epochs without a better validation accuracy and "
                          "keep the best weights; off trains every epoch.",
     "seedSpin": "Seed of the random numbers (initial weights, shuffling, dropout), so a run can "

@@ -317,6 +317,21 @@ def test_settings_saved_with_the_former_preset_name_select_the_notebook_preset(q
     assert tab.form_state()["preset"] == "notebook"
 
 
+def test_redrawn_digits_typed_in_the_form_reach_the_run_and_the_saved_settings(qtbot):
+    tab = TrainTab()
+    qtbot.addWidget(tab)
+    spin = tab.form.redrawSpin
+    spin.selectAll()
+    qtbot.keyClicks(spin, "0.5")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert tab.form.config().redraw == 0.5
+
+    other = TrainTab()
+    qtbot.addWidget(other)
+    other.set_form_state(json.loads(json.dumps(tab.form_state())))
+    assert other.form.config().redraw == 0.5
+
+
 def test_learning_rate_steps_along_1_2_5(qtbot):
     spin = LogSpinBox()
     qtbot.addWidget(spin)
