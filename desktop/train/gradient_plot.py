@@ -1,0 +1,96 @@
+"""The live plot of what each layer does while the network trains: its gradient norm, the
+size of each update relative to its weights (both on log scales), and its dead ReLU units.
+
+The figures come with the batch progress records (``nn.diagnostics.LayerStats``). As with the
+loss curves, records only append to buffers; `redraw` (on the Train tab's timer) hands the
+changed buffers to `setData`. Curves are created the first time a run has that many layers
+and reused by later runs, so a run never creates plot items per update.
+"""
+
+import pyqtgraph as pg
+from PySide6.QtGui import QPalette
+
+from desktop.theme import CURVE_WIDTH
+from desktop.train.curves import X_PADDING, Series
+
+# (plot, y label, log scale): one curve per layer in each.
+PLOTS = (("gradient_norms", "gradient norm", True),
+         ("update_ratios", "|Δw| / |w| per step", True),
+         ("dead_units", "dead ReLU units", False))
+# First layer dark, last layer bright: a deep network's layers read in order.
+COLOUR_MAP = "viridis"
+COLOUR_RANGE = (0.0, 0.85)      # viridis' last yellow is too pale on a light background
+LEGEND_CORNER = (-4, 4)
+TOOLTIP = ("Per layer with parameters (dark: first, bright: last): the norm of its gradient, "
+           "and how far each step moves its weights relative to their size (both log scale); "
+           "and how many ReLU units output 0 for every example of a batch (dead units).")
+
+
+class GradientPlot(pg.GraphicsLayoutWidget):
+    """Three plots side by side, one curve per layer in each (objectName gradientPlot)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("gradientPlot")
+        self.setToolTip(TOOLTIP)
+        palette = self.palette()
+        self.setBackground(palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        self.plots, self.curves, self._series = {}, {name: [] for name, *_ in PLOTS}, {}
+        for name, label, log in PLOTS:
+            plot = self.addPlot()
+            plot.setLabel("left", label)
+            plot.setLabel("bottom", "epoch")
+            plot.setLogMode(y=log)
+            for side in ("left", "bottom"):
+                plot.getAxis(side).setPen(text)
+                plot.getAxis(side).setTextPen(text)
+            self.plots[name] = plot
+        self._legend = self.plots["gradient_norms"].addLegend(
+            offset=LEGEND_CORNER, labelTextColor=text, verSpacing=-6)
+        self._names = None    # the layer names of the current run, known from its first record
+
+    def reset(self, epochs):
+        """Empty every curve for a new run of ``epochs`` epochs."""
+        for series in self._series.values():
+            series.clear()
+        for plot in self.plots.values():
+            plot.setXRange(0, epochs, padding=X_PADDING)
+        self._names = None
+        self.redraw()
+
+    def add(self, epoch, stats):
+        """A batch's ``nn.diagnostics.LayerStats`` at ``epoch`` (fractional)."""
+        if stats.names != self._names:
+            self._start_run(stats)
+        for name, _label, _log in PLOTS:
+            for i, value in enumerate(getattr(stats, name)):
+                self._series[name, i].append(epoch, value)
+
+    def redraw(self):
+        for (name, i), series in self._series.items():
+            if series.changed:
+                series.changed = False
+                self.curves[name][i].setData(*series.data())
+
+    def _start_run(self, stats):
+        """Curves (made once, reused) for this run's layers, coloured first to last, and a
+        legend that names them."""
+        self._names = stats.names
+        colours = pg.colormap.get(COLOUR_MAP).getLookupTable(*COLOUR_RANGE,
+                                                             nPts=max(2, len(stats.names)))
+        rank = {name: i for i, name in enumerate(stats.names)}
+        self._legend.clear()
+        for name, _label, _log in PLOTS:
+            layers = stats.relu_names if name == "dead_units" else stats.names
+            curves = self.curves[name]
+            while len(curves) < len(layers):
+                curves.append(self.plots[name].plot(clipToView=True, autoDownsample=True))
+                self._series[name, len(curves) - 1] = Series()
+            for i, curve in enumerate(curves):
+                self._series[name, i].clear()
+                if i < len(layers):
+                    colour = colours[rank.get(layers[i], 0)]
+                    curve.setPen(pg.mkPen(colour, width=CURVE_WIDTH))
+                    if name == "gradient_norms":
+                        self._legend.addItem(curve, layers[i])
