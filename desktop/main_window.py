@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
     def _connect_tabs(self):
         self.train_tab.state_changed.connect(self._update_actions)
         self.train_tab.model_trained.connect(self._on_model_trained)
+        self.train_tab.weights_changed.connect(self._show_training)
         self.train_tab.training_failed.connect(self._on_training_failed)
         self.train_tab.status_message.connect(self.show_status)
         self.data.dataset_ready.connect(self._use_dataset)
@@ -207,8 +208,16 @@ class MainWindow(QMainWindow):
         self.set_active_model(model, None, modified=True)
         self.show_status(f"Training finished: {self.model_name()} is the active model, unsaved.")
 
+    @Slot(object)
+    def _show_training(self, model):
+        """While a run trains, the Draw tab reads with its weights and Inspect shows them."""
+        self.draw_tab.set_model(model)
+        self.inspect_tab.show_training(model)
+
     @Slot(str)
     def _on_training_failed(self, message):
+        self.draw_tab.set_model(self.active_model)   # not the weights of the failed run
+        self.inspect_tab.set_model(self.active_model)
         QMessageBox.warning(self, "Training failed", message)
 
     @Slot(str)
