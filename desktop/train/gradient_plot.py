@@ -10,7 +10,6 @@ and reused by later runs, so a run never creates plot items per update.
 import pyqtgraph as pg
 from PySide6.QtGui import QPalette
 
-from desktop.theme import CURVE_WIDTH
 from desktop.train.curves import X_PADDING, Series
 
 # (plot, y label, log scale): one curve per layer in each.
@@ -20,7 +19,10 @@ PLOTS = (("gradient_norms", "gradient norm", True),
 # First layer dark, last layer bright: a deep network's layers read in order.
 COLOUR_MAP = "viridis"
 COLOUR_RANGE = (0.0, 0.85)      # viridis' last yellow is too pale on a light background
-LEGEND_CORNER = (-4, 4)
+LEGEND_TEXT_SIZE = "8pt"
+# Thin lines without anti-aliasing: a dozen noisy curves repaint in a fraction of the time.
+LINE_WIDTH = 1
+NO_RELU_TITLE = "no ReLU layers"
 TOOLTIP = ("Per layer with parameters (dark: first, bright: last): the norm of its gradient, "
            "and how far each step moves its weights relative to their size (both log scale); "
            "and how many ReLU units output 0 for every example of a batch (dead units).")
@@ -42,12 +44,17 @@ class GradientPlot(pg.GraphicsLayoutWidget):
             plot.setLabel("left", label)
             plot.setLabel("bottom", "epoch")
             plot.setLogMode(y=log)
+            if log:  # label the powers of ten only: 2-9 of every decade crowd a small plot
+                plot.getAxis("left").setStyle(maxTextLevel=0)
+                plot.getAxis("left").enableAutoSIPrefix(False)
             for side in ("left", "bottom"):
                 plot.getAxis(side).setPen(text)
                 plot.getAxis(side).setTextPen(text)
             self.plots[name] = plot
-        self._legend = self.plots["gradient_norms"].addLegend(
-            offset=LEGEND_CORNER, labelTextColor=text, verSpacing=-6)
+        # The legend is one line of coloured names under the plots: inside a plot, a deep
+        # network's nine names would hide the curves.
+        self.nextRow()
+        self._legend = self.addLabel(colspan=len(PLOTS), size=LEGEND_TEXT_SIZE, color=text)
         self._names = None    # the layer names of the current run, known from its first record
 
     def reset(self, epochs):
@@ -80,17 +87,19 @@ class GradientPlot(pg.GraphicsLayoutWidget):
         colours = pg.colormap.get(COLOUR_MAP).getLookupTable(*COLOUR_RANGE,
                                                              nPts=max(2, len(stats.names)))
         rank = {name: i for i, name in enumerate(stats.names)}
-        self._legend.clear()
+        self._legend.setText("&nbsp;&nbsp;".join(
+            f'<span style="color: {pg.mkColor(colour).name()}">━━</span> {name}'
+            for name, colour in zip(stats.names, colours)))
+        self.plots["dead_units"].setTitle(None if stats.relu_names else NO_RELU_TITLE)
         for name, _label, _log in PLOTS:
             layers = stats.relu_names if name == "dead_units" else stats.names
             curves = self.curves[name]
             while len(curves) < len(layers):
-                curves.append(self.plots[name].plot(clipToView=True, autoDownsample=True))
+                curves.append(self.plots[name].plot(autoDownsample=True,
+                                                    antialias=False))
                 self._series[name, len(curves) - 1] = Series()
             for i, curve in enumerate(curves):
                 self._series[name, i].clear()
                 if i < len(layers):
                     colour = colours[rank.get(layers[i], 0)]
-                    curve.setPen(pg.mkPen(colour, width=CURVE_WIDTH))
-                    if name == "gradient_norms":
-                        self._legend.addItem(curve, layers[i])
+                    curve.setPen(pg.mkPen(colour, width=LINE_WIDTH))

@@ -16,7 +16,8 @@ from desktop.train.curves import TrainingCurves
 from desktop.train.gradient_plot import GradientPlot
 from nn.progress import format_seconds
 
-REFRESH_INTERVAL_MS = 100      # plots redraw at most 10 times a second while training
+REFRESH_INTERVAL_MS = 100      # plots redraw at most 10 times a second while training...
+GRADIENT_EVERY_TICKS = 3       # ...the gradient plot (a dozen curves, costlier) about 3 times
 PROGRESS_STEPS = 1000          # progress bar resolution: 0.1%
 
 
@@ -37,7 +38,8 @@ class LiveView(QWidget):
         layout.addWidget(self.gradient_plot)
         layout.addWidget(self.progress)
         self._timer = QTimer(self, interval=REFRESH_INTERVAL_MS)
-        self._timer.timeout.connect(self.redraw)
+        self._timer.timeout.connect(self._tick)
+        self._ticks = 0
 
     def start(self, epochs):
         """Empty everything for a run of ``epochs`` epochs and redraw until `finish`."""
@@ -68,10 +70,16 @@ class LiveView(QWidget):
         if completed:
             self.progress.setValue(PROGRESS_STEPS)
 
-    @Slot()
     def redraw(self):
         self.training_curves.redraw()
         self.gradient_plot.redraw()
+
+    @Slot()
+    def _tick(self):
+        self._ticks += 1
+        self.training_curves.redraw()
+        if self._ticks % GRADIENT_EVERY_TICKS == 0:
+            self.gradient_plot.redraw()
 
     def _show_progress(self, record):
         epoch = min(max(math.ceil(record.epoch), 1), record.epochs)
