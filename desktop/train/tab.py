@@ -118,6 +118,18 @@ class TrainTab(QWidget):
 
     @Slot()
     def start(self):
+        self._start_new()
+
+    @Slot()
+    def step(self):
+        """Train one batch and pause: of the running run, or of a new one started paused."""
+        if not self.is_training:
+            self._start_new(paused=True)
+            return
+        self._worker.step()
+        self._show_paused(True)
+
+    def _start_new(self, paused=False):
         if self.is_training:
             return
         try:
@@ -125,7 +137,7 @@ class TrainTab(QWidget):
         except ValueError as error:  # the form's own check, e.g. hidden layers "512,,x"
             self.training_failed.emit(str(error))
             return
-        self._run(job)
+        self._run(job, paused)
 
     def fine_tune(self, x, y, weight, epochs=FINE_TUNE_EPOCHS):
         """Continue the active model on the dataset plus the drawings ``x`` ((m, 784) float32
@@ -150,18 +162,6 @@ class TrainTab(QWidget):
         fill_form(self.form, experiment)
         self.start()
         self.experiments.show_hint(experiment if self.is_training else None)
-
-    @Slot()
-    def step(self):
-        """Train one batch and pause: of the running run, or of a new one started paused."""
-        if not self.is_training:
-            try:
-                self._run(self._job(), paused=True)
-            except ValueError as error:
-                self.training_failed.emit(str(error))
-            return
-        self._worker.step()
-        self._show_paused(True)
 
     def _run(self, job, paused=False):
         """Start ``job`` in a fresh worker and thread (after one batch paused, if ``paused``);
