@@ -5,10 +5,12 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from desktop.inspect.views import HeatImage
 from desktop.main_window import MainWindow
 from desktop.train.experiments import EXPERIMENTS
 from desktop.train.tab import TrainTab
 from nn.idx import write_idx
+from tests.desktop.drawing import draw_on_pad
 
 RUN_TIMEOUT_MS = 60_000
 SETTLE_S = 0.3          # long enough for another batch, were one allowed
@@ -123,7 +125,12 @@ def test_vanishing_gradients_show_in_the_plot(qtbot, tab):
 def test_the_inspect_tab_shows_the_notebook_units_while_they_train(qtbot, tiny_data):
     window = MainWindow()
     qtbot.addWidget(window)
+    window.show()
     window.choose_dataset("mnist", str(tiny_data))
+    window.tabs.setCurrentWidget(window.draw_tab)
+    draw_on_pad(window.draw_tab.pad, [(0.5, 0.2), (0.5, 0.8)])
+    readings = []
+    window.draw_tab.prediction_changed.connect(lambda probs: readings.append(probs))
     tab = window.train_tab
     tab.form.presetCombo.setCurrentIndex(tab.form.presetCombo.findData("notebook"))
     tab.new_model()
@@ -134,13 +141,14 @@ def test_the_inspect_tab_shows_the_notebook_units_while_they_train(qtbot, tiny_d
     for batches in (1, 2):
         with qtbot.waitSignal(tab.weights_changed, timeout=RUN_TIMEOUT_MS):
             click(qtbot, tab.stepButton)
-        tiles = window.inspect_tab.findChildren(type(window.inspect_tab._learned._grid.tiles[0]),
-                                                "unitWeightsTile")
+        tiles = window.inspect_tab.findChildren(HeatImage, "unitWeightsTile")
         assert len(tiles) == 10
         shown.append(np.stack([t.values for t in tiles]))
         # The tiles show the weights of the model in training, not of the active model.
         np.testing.assert_array_equal(shown[-1], snapshots[-1].layers[0].W.T.reshape(10, 28, 28))
-        assert window.draw_tab._model is snapshots[-1]
+        # The Draw tab reads the drawing with them too.
+        np.testing.assert_allclose(
+            readings[-1], snapshots[-1].predict_proba(window.draw_tab.last_input[None])[0])
     assert not np.array_equal(shown[0], shown[1])
     assert window.active_model is not snapshots[-1]
     tab.shutdown()
