@@ -53,6 +53,7 @@ class InspectTab(QWidget):
         self.test_limit = None          # tests use a few hundred images
         self._model = None
         self._training = False          # _model is a copy of a model in training
+        self._model_stale = False       # it changed while the tab was hidden
         self._input = None
         self._path_stale = False        # the drawing or model changed while the tab was hidden
         self._dataset, self._data_dir = "mnist", None
@@ -78,7 +79,10 @@ class InspectTab(QWidget):
         """A copy of the model being trained: the learned weights and the drawing's path follow
         it live; the confusion matrix (a test-set pass) waits for `set_model` after the run."""
         self._model, self._training = model, True
-        self._show_model()
+        if self.isVisible():
+            self._show_model()
+        else:
+            self._model_stale = True   # pictures nobody sees cost the event loop for nothing
 
     def set_input(self, image):
         """The current drawing, a (28, 28) array in [0, 1], or None. The path follows it live
@@ -291,6 +295,8 @@ class InspectTab(QWidget):
 
     def showEvent(self, event):
         super().showEvent(event)
+        if self._model_stale:
+            self._show_model()
         if self._path_stale:
             self._update_path()
         self.compute()   # only now: no CPU spent on it at startup
@@ -298,6 +304,7 @@ class InspectTab(QWidget):
     # --- learned weights and the activation path ------------------------------------------------
 
     def _show_model(self):
+        self._model_stale = False
         self._compute_button.setEnabled(self._model is not None)
         picture = first_layer_picture(self._model) if self._model is not None else None
         self._learned.show_picture(picture,
