@@ -27,8 +27,8 @@ class Experiment:
 EXPERIMENTS = (
     Experiment(
         "vanishingGradientsButton", "Vanishing gradients",
-        "Eight sigmoid layers: watch the first layers' gradient norms stay about a thousand "
-        "times below the last's, so the first layers hardly move and the loss barely falls.",
+        "Eight sigmoid layers: watch the first layers' gradient norms stay thousands of times "
+        "below the last's, so the first layers hardly move and the loss barely falls.",
         "64, 64, 64, 64, 64, 64, 64, 64", "sigmoid", "sgd", 0.1, 3),
     Experiment(
         "dyingReluButton", "Dying ReLUs",
