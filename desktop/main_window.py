@@ -50,6 +50,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.settings = settings.open_settings()
         self.active_model, self.active_path, self.is_modified = None, None, False
+        self._training_model = None   # a copy of the weights of the run in progress
         self._closing = False
         self.draw_tab, self.train_tab = DrawTab(), TrainTab()
         self.tabs = QTabWidget(objectName="tabs")
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self.train_tab.state_changed.connect(self._update_actions)
         self.train_tab.model_trained.connect(self._on_model_trained)
         self.train_tab.weights_changed.connect(self._show_training)
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.train_tab.training_failed.connect(self._on_training_failed)
         self.train_tab.status_message.connect(self.show_status)
         self.data.dataset_ready.connect(self._use_dataset)
@@ -140,7 +142,7 @@ class MainWindow(QMainWindow):
     def set_active_model(self, model, path=None, modified=False):
         """Make ``model`` the one every part of the window uses; ``path`` is its file (None if
         it has none yet), ``modified`` whether it holds something no file has."""
-        self.active_model = model
+        self.active_model, self._training_model = model, None
         self.active_path = str(path) if path else None
         self.is_modified = bool(modified and model is not None)
         self.draw_tab.set_model(model)
@@ -210,13 +212,22 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _show_training(self, model):
-        """While a run trains, the Draw tab reads with its weights and Inspect shows them."""
-        self.draw_tab.set_model(model)
+        """While a run trains, the Draw tab reads with its weights and Inspect shows them; a
+        hidden Draw tab catches up when shown (reading with a CNN takes the event loop ms)."""
+        self._training_model = model
         self.inspect_tab.show_training(model)
+        if self.tabs.currentWidget() is self.draw_tab:
+            self.draw_tab.set_model(model)
+
+    @Slot(int)
+    def _tab_shown(self, _index):
+        if self.tabs.currentWidget() is self.draw_tab and self._training_model is not None:
+            self.draw_tab.set_model(self._training_model)
 
     @Slot(str)
     def _on_training_failed(self, message):
-        self.draw_tab.set_model(self.active_model)   # not the weights of the failed run
+        self._training_model = None   # the Draw and Inspect tabs go back to the active model
+        self.draw_tab.set_model(self.active_model)
         self.inspect_tab.set_model(self.active_model)
         QMessageBox.warning(self, "Training failed", message)
 
