@@ -8,7 +8,8 @@
    the budget: the Draw tab draws that view after the answer).
 3. During a training run (the mlp preset on 30,000 real MNIST examples, stopped after 10 s):
    the largest gap between ticks of a 10 ms QTimer on the GUI thread (target 50 ms) and how
-   often the loss curves change (target at least 5 times a second).
+   often the loss curves change (target at least 5 times a second). The Train tab is shown
+   with its gradient plot, which is redrawn as well (how many points it got is reported).
 
 ``python -m desktop.bench --handwriting [--limit N] [--json]`` measures instead how well the app
 reads handwriting: N held-out MNIST test digits (default 1,000, a seeded choice) traced into pen
@@ -134,7 +135,8 @@ def _occlusion_ms(window):
 
 
 def measure_training(window, data_dir, preset):
-    """(largest tick gap in ms, curve changes per second, seconds of training, ended how)."""
+    """(largest tick gap in ms, curve changes per second, seconds of training, ended how,
+    points of the first layer's gradient-norm curve)."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication, QComboBox, QSpinBox
 
@@ -180,7 +182,9 @@ def measure_training(window, data_dir, preset):
         tab.shutdown()
         outcome.append("timed out")
     QApplication.processEvents()
-    return max(gaps, default=0.0), changes[0] / seconds, seconds, (outcome or ["?"])[0]
+    gradient_x, _ = tab.gradientPlot.curves["gradient_norms"][0].getData()
+    return (max(gaps, default=0.0), changes[0] / seconds, seconds, (outcome or ["?"])[0],
+            0 if gradient_x is None else len(gradient_x))
 
 
 def _figure(name, value, **extra):
@@ -303,9 +307,10 @@ def run(data_dir, preset="mlp"):
     if data_dir is None:
         results["training"] = f"skipped: {data_error}"
     else:
-        gap, rate, seconds, outcome = measure_training(window, data_dir, preset)
+        gap, rate, seconds, outcome, gradient_points = measure_training(window, data_dir, preset)
         run_info = {"seconds": round(seconds, 2), "outcome": outcome, "train_limit": TRAIN_LIMIT,
-                    "epochs": TRAIN_EPOCHS, "stop_after_s": TRAIN_SECONDS, "preset": preset}
+                    "epochs": TRAIN_EPOCHS, "stop_after_s": TRAIN_SECONDS, "preset": preset,
+                    "gradient_plot_points": gradient_points}
         results["training_max_event_loop_gap_ms"] = _figure(
             "training_max_event_loop_gap_ms", gap, tick_ms=TICK_MS, **run_info)
         results["training_curve_updates_per_second"] = _figure(

@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.settings = settings.open_settings()
         self.active_model, self.active_path, self.is_modified = None, None, False
+        self._training_model = None   # a copy of the weights of the run in progress
         self._closing = False
         self._start_when_data_ready = False  # Start found no dataset and offered to get it
         self.draw_tab, self.train_tab = DrawTab(), TrainTab()
@@ -105,6 +106,8 @@ class MainWindow(QMainWindow):
     def _connect_tabs(self):
         self.train_tab.state_changed.connect(self._update_actions)
         self.train_tab.model_trained.connect(self._on_model_trained)
+        self.train_tab.weights_changed.connect(self._show_training)
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.train_tab.training_failed.connect(self._on_training_failed)
         self.train_tab.status_message.connect(self.show_status)
         self.data.dataset_ready.connect(self._use_dataset)
@@ -153,7 +156,7 @@ class MainWindow(QMainWindow):
                                 f"{error}); open or train another one.") from error
 
     def _use_model(self, model, path, modified):
-        self.active_model = model
+        self.active_model, self._training_model = model, None
         self.active_path = str(path) if path else None
         self.is_modified = bool(modified and model is not None)
         self.draw_tab.set_model(model)
@@ -204,8 +207,25 @@ class MainWindow(QMainWindow):
             return
         self.show_status(f"Training finished: {self.model_name()} is the active model, unsaved.")
 
+    @Slot(object)
+    def _show_training(self, model):
+        """While a run trains, the Draw tab reads with its weights and Inspect shows them; a
+        hidden Draw tab catches up when shown (reading with a CNN takes the event loop ms)."""
+        self._training_model = model
+        self.inspect_tab.show_training(model)
+        if self.tabs.currentWidget() is self.draw_tab:
+            self.draw_tab.set_model(model)
+
+    @Slot(int)
+    def _tab_shown(self, _index):
+        if self.tabs.currentWidget() is self.draw_tab and self._training_model is not None:
+            self.draw_tab.set_model(self._training_model)
+
     @Slot(str)
     def _on_training_failed(self, message):
+        self._training_model = None   # the Draw and Inspect tabs go back to the active model
+        self.draw_tab.set_model(self.active_model)
+        self.inspect_tab.set_model(self.active_model)
         QMessageBox.warning(self, "Training failed", message)
 
     @Slot(str)

@@ -64,6 +64,15 @@ class Model:
                 for i, layer in enumerate(self.layers)
                 for name, p in zip(layer.param_names, layer.params)]
 
+    def weights_copy(self):
+        """A new model with copies of this one's weights and info, and none of the state its
+        layers keep between a training pass forward and backward (or its optimizer state)."""
+        twin = Model.from_architecture(self.architecture(), self.input_shape, self.class_names)
+        for mine, theirs in zip(twin.params, self.params):
+            np.copyto(mine, theirs)
+        twin.info = dict(self.info)
+        return twin
+
     @property
     def n_params(self):
         return sum(p.size for p in self.params)

@@ -1,9 +1,11 @@
 """The training loop shared by the command line and the desktop app.
 
 It reports through callbacks and never prints: ``on_progress`` receives a small immutable
-record after every batch (``BatchProgress``) and every epoch (``EpochProgress``). A ``stop``
-event ends training after the current batch; while a ``pause`` event is set the loop waits.
-Both are ``threading.Event``s so another thread (a GUI) can set them safely.
+record after every batch (``BatchProgress``, with what each layer did: ``nn.diagnostics``)
+and every epoch (``EpochProgress``). A ``stop`` event ends training after the current batch;
+while a ``pause`` event is set the loop waits, except that each release of the ``step``
+semaphore lets exactly one batch through (step-by-step training). They are ``threading``
+objects so another thread (a GUI) can use them safely.
 """
 
 import dataclasses
@@ -15,6 +17,7 @@ from functools import partial
 import numpy as np
 
 from nn.augment import Augmentation, augment_batch
+from nn.diagnostics import LayerStats, LayerWatch
 from nn.errors import TrainingError
 from nn.layers import Dropout
 from nn.losses import softmax_cross_entropy
@@ -78,6 +81,7 @@ class BatchProgress:
     samples_per_second: float
     elapsed: float            # seconds of training, pauses excluded
     eta: float                # seconds left, estimated
+    layers: LayerStats | None = None  # gradient norms, update ratios, dead units of the batch
 
 
 @dataclass(frozen=True)
@@ -126,11 +130,13 @@ def resume_optimizer(model, config):
     return optimizer
 
 
-def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimizer=None):
+def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimizer=None,
+          step=None):
     """Train ``model`` in place on images x (n, 784) float32 and labels y (n,) int64.
 
     ``optimizer`` continues a previous run with its state; otherwise one is made from
-    ``config``. Raises TrainingError if the loss diverges (NaN, infinite or absurdly large).
+    ``config``. ``step`` (a ``threading.Semaphore``) counts the batches allowed while paused.
+    Raises TrainingError if the loss diverges (NaN, infinite or absurdly large).
     A convolutional network splits each batch over the CPU's cores (``nn.parallel``).
     Random numbers come from the streams of ``config.seed`` (``nn.randomness``), continued
     where the model's previous run with that seed left them.
@@ -149,6 +155,7 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
     parallel = DataParallel(model, parts, streams.augmentation, streams.dropout)
     work = partial(augmented_gradient, config.augmentation)
     stop = stop or threading.Event()
+    watch = LayerWatch(model, parallel.models) if on_progress else None
 
     def finish(stopped):
         model.random_state = streams.state()
@@ -158,15 +165,18 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
         examples.shuffle(streams.shuffle)
         with parallel:  # the parts' threads; evaluation below has BLAS's threads back
             for b, (xb, yb) in enumerate(examples.batches()):
-                progress.wait_while_paused(pause, stop)
+                progress.wait_while_paused(pause, stop, step)
                 if stop.is_set():
                     return finish(stopped=True)
                 lr = learning_rate(config.learning_rate, config.schedule,
                                    epoch + b / examples.n_batches, config.epochs,
                                    config.warmup_epochs, config.step_every, config.step_gamma)
                 loss, correct = _gradient(parallel, work, xb, yb, config, epoch, b)
+                if watch:
+                    watch.before_step()
                 optimizer.step(lr)
-                progress.batch_done(epoch, b, loss, correct, len(yb), lr)
+                progress.batch_done(epoch, b, loss, correct, len(yb), lr,
+                                    watch.after_step() if watch else None)
         val_loss, val_acc = (evaluate(model, examples.x_val, examples.y_val)
                              if examples.n_val else (None, None))
         progress.epoch_done(epoch, val_loss, val_acc)
@@ -247,20 +257,25 @@ class _Progress:
         self.start, self.paused = time.perf_counter(), 0.0
         self.history, self.loss_sum, self.correct = [], 0.0, 0
 
-    def wait_while_paused(self, pause, stop):
+    def wait_while_paused(self, pause, stop, step):
+        """Return when not paused, stopped, or (while paused) after taking one ``step`` token."""
         if pause is None or not pause.is_set():
             return
         paused_at = time.perf_counter()
         while pause.is_set() and not stop.is_set():
-            stop.wait(PAUSE_POLL_SECONDS)
+            if step is None:
+                stop.wait(PAUSE_POLL_SECONDS)
+            elif step.acquire(timeout=PAUSE_POLL_SECONDS):
+                break
         self.paused += time.perf_counter() - paused_at
 
-    def batch_done(self, epoch, b, loss, correct, size, lr):
+    def batch_done(self, epoch, b, loss, correct, size, lr, layers):
         self.loss_sum, self.correct, self.lr = self.loss_sum + loss * size, self.correct + correct, lr
         if self.on_progress:
             done = epoch * self.n + b * self.batch_size + size
             self.on_progress(BatchProgress(epoch + (b + 1) / self.n_batches, self.epochs, loss,
-                                           correct / size, lr, *self._speed_and_time(done)))
+                                           correct / size, lr, *self._speed_and_time(done),
+                                           layers))
 
     def epoch_done(self, epoch, val_loss, val_acc):
         record = EpochProgress(epoch + 1, self.epochs, self.loss_sum / self.n, self.correct / self.n,

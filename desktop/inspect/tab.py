@@ -43,6 +43,7 @@ CELL_RGB = (0, 114, 178)  # Okabe-Ito blue: a cell's tint grows with its share o
 IDLE_TEXT = "Press Compute (or open this tab) to test the model on the test set."
 NO_MODEL_TEXT = "No model loaded."
 NO_PICTURE_TEXT = "No picture for this model's first layer."
+TRAINING_TEXT = "The model is training: its test results come when the run ends."
 
 
 class InspectTab(QWidget):
@@ -52,6 +53,8 @@ class InspectTab(QWidget):
         super().__init__(parent)
         self.test_limit = None          # tests use a few hundred images
         self._model = None
+        self._training = False          # _model is a copy of a model in training
+        self._model_stale = False       # it changed while the tab was hidden
         self._input = None
         self._path_stale = False        # the drawing or model changed while the tab was hidden
         self._dataset, self._data_dir = "mnist", None
@@ -70,11 +73,20 @@ class InspectTab(QWidget):
     def set_model(self, model):
         """Inspect ``model`` (or nothing for None); the confusion matrix follows when shown.
         A job still testing the previous model is cancelled."""
-        self._model = model
+        self._model, self._training = model, False
         self._cancel_outdated_job()
         self._show_model()
         if self.isVisible():
             self.compute()
+
+    def show_training(self, model):
+        """A copy of the model being trained: the learned weights and the drawing's path follow
+        it live; the confusion matrix (a test-set pass) waits for `set_model` after the run."""
+        self._model, self._training = model, True
+        if self.isVisible():
+            self._show_model()
+        else:
+            self._model_stale = True   # pictures nobody sees cost the event loop for nothing
 
     def set_input(self, image):
         """The current drawing, a (28, 28) array in [0, 1], or None. The path follows it live
@@ -95,7 +107,8 @@ class InspectTab(QWidget):
     def compute(self):
         """Test the model on the test set in the background, unless it is cached or running."""
         key = self._key()
-        if key is None or self._cached(key) is not None or self._running == key:
+        if key is None or self._training or self._cached(key) is not None \
+                or self._running == key:
             self._show_confusion()
             return
         if self._running is not None:
@@ -253,7 +266,8 @@ class InspectTab(QWidget):
         if result is None:
             self._matrix.clearContents()
             self._accuracy.clearContents()
-            self._status.setText(message or (NO_MODEL_TEXT if self._model is None else IDLE_TEXT))
+            self._status.setText(message or (NO_MODEL_TEXT if self._model is None else
+                                             TRAINING_TEXT if self._training else IDLE_TEXT))
             return
         matrix = result["matrix"]
         totals = matrix.sum(axis=1)
@@ -302,6 +316,8 @@ class InspectTab(QWidget):
 
     def showEvent(self, event):
         super().showEvent(event)
+        if self._model_stale:
+            self._show_model()
         if self._path_stale:
             self._update_path()
         self.compute()   # only now: no CPU spent on it at startup
@@ -309,6 +325,7 @@ class InspectTab(QWidget):
     # --- learned weights and the activation path ------------------------------------------------
 
     def _show_model(self):
+        self._model_stale = False
         self._compute_button.setEnabled(self._model is not None)
         picture = first_layer_picture(self._model) if self._model is not None else None
         self._learned.show_picture(picture,

@@ -139,11 +139,19 @@ class LearnedWeights(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._feature_maps = None
         self._conv_index = None
+        self._grid = self._shown = None   # the tiles of the picture and its (kind, shape)
 
     def show_picture(self, picture, message):
-        """``picture`` as from first_layer_picture; ``message`` is shown when it is None."""
+        """``picture`` as from first_layer_picture; ``message`` is shown when it is None. The
+        tiles of a picture of the same kind and shape (a model that trains) are redrawn in
+        place, not rebuilt."""
+        shown = None if picture is None else (picture[0], np.shape(picture[-1]))
+        if shown is not None and shown == self._shown:
+            self._grid.set_arrays(list(picture[-1]))
+            return
         take_all(self._layout)
         self._feature_maps = None
+        self._shown = shown
         if picture is None:
             self._layout.addWidget(QLabel(message))
         elif picture[0] == "dense":
@@ -160,9 +168,10 @@ class LearnedWeights(QWidget):
         self._layout.addWidget(QLabel(
             f"Each first-layer unit's weights over the 28x28 input ({len(weights)} "
             "units): red pixels push the unit up, blue pixels down.", wordWrap=True))
-        self._layout.addWidget(TileGrid(
+        self._grid = TileGrid(
             list(weights), [str(i) for i in range(len(weights))], "unitWeights",
-            tooltip="A unit's 784 weights laid out like the image they multiply."))
+            tooltip="A unit's 784 weights laid out like the image they multiply.")
+        self._layout.addWidget(self._grid)
 
     def _show_filters(self, conv_index, filters):
         self._conv_index = conv_index
@@ -170,9 +179,9 @@ class LearnedWeights(QWidget):
         self._layout.addWidget(QLabel(
             f"The first convolution's {len(filters)} filters "
             f"({filters.shape[1]}x{filters.shape[2]})"))
-        self._layout.addWidget(TileGrid(
-            list(filters), captions, "convFilters",
-            tooltip="Red weights respond to ink, blue ones to its absence."))
+        self._grid = TileGrid(list(filters), captions, "convFilters",
+                              tooltip="Red weights respond to ink, blue ones to its absence.")
+        self._layout.addWidget(self._grid)
         self._layout.addWidget(QLabel("…and what they make of the current drawing"))
         self._feature_maps = TileGrid(
             [np.zeros(filters.shape[1:])] * len(filters), captions, "featureMaps",

@@ -30,7 +30,7 @@ CURVES = (
 TEST_COLOUR = 3
 
 
-class _Series:
+class Series:
     """Append-only x/y buffers that double when full: appending is cheap and `data()` hands
     pyqtgraph views, never copies."""
 
@@ -86,7 +86,7 @@ class TrainingCurves:
         self._test_line = pg.InfiniteLine(angle=0, pen=series_pen(TEST_COLOUR, dashed=True))
         self._test_line.hide()
         items["accuracy"].addItem(self._test_line)
-        self._series = {name: _Series() for name, *_ in CURVES}
+        self._series = {name: Series() for name, *_ in CURVES}
 
     def clear(self, epochs):
         """Empty every curve for a new run of ``epochs`` epochs."""

@@ -1,29 +1,25 @@
-"""The Train tab: the settings form, Start/Pause/Stop, and live loss and accuracy curves.
+"""The Train tab: the settings form, Start/Pause/Step/Stop, ready-made experiments, live loss
+and accuracy curves, and the gradient plot (desktop.train.gradient_plot).
 
 Each run gets a fresh `TrainingWorker` in a fresh QThread. The worker's signals arrive
-queued on the GUI thread, where the slots below only append to NumPy buffers; a timer
-redraws the curves (created once, updated with `setData`) a few times a second, so even a run
-of tiny epochs (the notebook's 500 full-batch steps) costs the event loop next to nothing.
+queued on the GUI thread, where the slots below hand them to the `LiveView`, which only
+appends to NumPy buffers and redraws on a timer (desktop.train.live_view).
 """
 
 import dataclasses
-import math
 
-from PySide6.QtCore import QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QThread, Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.train.augment_preview import AugmentPreview
-from desktop.train.curves import TrainingCurves
+from desktop.train.experiments import ExperimentButtons, fill_form
 from desktop.train.form import TrainForm
+from desktop.train.live_view import LiveView
 from desktop.train.worker import TrainingJob, TrainingWorker
 from nn.datasets import DATASETS, find_data_dir
 from nn.errors import DataError
-from nn.progress import format_seconds
 
 FINE_TUNE_EPOCHS = 1          # a fine-tuning run goes once through MNIST plus the drawings
-REFRESH_INTERVAL_MS = 100      # curves redraw at most 10 times a second while training
-PROGRESS_STEPS = 1000          # progress bar resolution: 0.1%
 FORM_WIDTH = 330
 
 
@@ -38,6 +34,7 @@ class TrainTab(QWidget):
     training_failed = Signal(str)  # a sentence for the user; the window shows the dialog
     status_message = Signal(str)
     dataset_missing = Signal(str)  # Start found no files for this dataset (a DATASETS key)
+    weights_changed = Signal(object)  # a copy of the model being trained, a few times a second
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -47,8 +44,6 @@ class TrainTab(QWidget):
         self._thread = self._worker = None
         self._paused, self._run_status = False, ""
         self._build()
-        self._redraw_timer = QTimer(self, interval=REFRESH_INTERVAL_MS)
-        self._redraw_timer.timeout.connect(self._redraw)
         self._set_training_ui(False)
 
     def _build(self):
@@ -56,24 +51,28 @@ class TrainTab(QWidget):
         self.form.setFixedWidth(FORM_WIDTH)
         self.startButton = _button("startButton", "Start", "Train with these settings.")
         self.pauseButton = _button("pauseButton", "Pause", "Pause or resume the running training.")
+        self.stepButton = _button("stepButton", "Step", "Train one batch, then pause; starts "
+                                  "a paused run when none is running.")
         self.stopButton = _button("stopButton", "Stop",
                                   "Stop after the current batch and keep what was learnt.")
         self.startButton.clicked.connect(self.start)
         self.pauseButton.clicked.connect(self.toggle_pause)
+        self.stepButton.clicked.connect(self.step)
         self.stopButton.clicked.connect(self.stop)
-        self.trainingProgress = QProgressBar(objectName="trainingProgress")
-        self.trainingProgress.setRange(0, PROGRESS_STEPS)
-        self.trainingProgress.setValue(0)
         self.statusLabel = QLabel(objectName="statusLabel", wordWrap=True)
         self.statusLabel.setFixedWidth(FORM_WIDTH)
 
         buttons = QHBoxLayout()
-        for button in (self.startButton, self.pauseButton, self.stopButton):
+        for button in (self.startButton, self.pauseButton, self.stepButton, self.stopButton):
             buttons.addWidget(button)
+        self.experiments = ExperimentButtons()
+        self.experiments.setFixedWidth(FORM_WIDTH)
+        self.experiments.chosen.connect(self.run_experiment)
         left = QVBoxLayout()
         left.addWidget(self.form)
         left.addLayout(buttons)
         left.addWidget(self.statusLabel)
+        left.addWidget(self.experiments)
         # Only while Augment is ticked: then it shows what the option does to the images.
         self.augmentPreview = AugmentPreview()
         self.augmentPreview.setFixedWidth(FORM_WIDTH)
@@ -81,17 +80,14 @@ class TrainTab(QWidget):
         self.form.augmentCheck.toggled.connect(self.augmentPreview.setVisible)
         left.addWidget(self.augmentPreview)
         left.addStretch(1)
-        self.training_curves = TrainingCurves(self.palette().color(QPalette.ColorRole.Text))
-        self.lossPlot = self.training_curves.loss_plot
-        self.accuracyPlot = self.training_curves.accuracy_plot
-        self.curves = self.training_curves.curves  # name -> PlotDataItem
-        plots = QVBoxLayout()  # the progress bar goes under the curves: its text needs room
-        plots.addWidget(self.lossPlot)
-        plots.addWidget(self.accuracyPlot)
-        plots.addWidget(self.trainingProgress)
+        self.live = LiveView()
+        curves = self.live.training_curves
+        self.lossPlot, self.accuracyPlot = curves.loss_plot, curves.accuracy_plot
+        self.curves = curves.curves  # name -> PlotDataItem
+        self.gradientPlot, self.trainingProgress = self.live.gradient_plot, self.live.progress
         layout = QHBoxLayout(self)
         layout.addLayout(left)
-        layout.addLayout(plots, 1)
+        layout.addWidget(self.live, 1)
 
     # --- public API -----------------------------------------------------------------------------
 
@@ -125,6 +121,18 @@ class TrainTab(QWidget):
 
     @Slot()
     def start(self):
+        self._start_new()
+
+    @Slot()
+    def step(self):
+        """Train one batch and pause: of the running run, or of a new one started paused."""
+        if not self.is_training:
+            self._start_new(paused=True)
+            return
+        self._worker.step()
+        self._show_paused(True)
+
+    def _start_new(self, paused=False):
         if self.is_training:
             return
         try:
@@ -138,7 +146,7 @@ class TrainTab(QWidget):
             self.show_outcome(f"No {DATASETS[self._dataset].title}")
             self.dataset_missing.emit(self._dataset)
             return
-        self._run(job)
+        self._run(job, paused)
 
     def show_outcome(self, what):
         """Say in the progress bar why training did not start (``what``: "Download failed")."""
@@ -160,9 +168,20 @@ class TrainTab(QWidget):
             test_limit=self.test_limit, extra_x=x, extra_y=y, extra_weight=weight))
         return True
 
-    def _run(self, job):
-        """Start ``job`` in a fresh worker and thread; its signals drive the curves."""
-        self._clear_curves(job.config.epochs)
+    @Slot(object)
+    def run_experiment(self, experiment):
+        """Fill the form with a `desktop.train.experiments.Experiment` and start it."""
+        if self.is_training:
+            return
+        fill_form(self.form, experiment)
+        self.start()
+        self.experiments.show_hint(experiment if self.is_training else None)
+
+    def _run(self, job, paused=False):
+        """Start ``job`` in a fresh worker and thread (after one batch paused, if ``paused``);
+        its signals drive the curves."""
+        self.experiments.show_hint(None)
+        self.live.start(job.config.epochs)
         self._thread, self._worker = QThread(self), TrainingWorker(job)
         worker, thread = self._worker, self._thread
         worker.moveToThread(thread)
@@ -171,6 +190,7 @@ class TrainTab(QWidget):
         worker.data_loaded.connect(self._on_status)
         worker.batch_progress.connect(self._on_batch)
         worker.epoch_progress.connect(self._on_epoch)
+        worker.weights_changed.connect(self._on_weights)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
@@ -178,7 +198,9 @@ class TrainTab(QWidget):
         thread.finished.connect(worker.deleteLater)
         thread.finished.connect(thread.deleteLater)
         self._set_training_ui(True)
-        self._redraw_timer.start()
+        if paused:
+            worker.step()
+            self._show_paused(True)
         thread.start()
         self.state_changed.emit()
 
@@ -186,13 +208,17 @@ class TrainTab(QWidget):
     def toggle_pause(self):
         if not self.is_training:
             return
-        self._paused = not self._paused
         if self._paused:
-            self._worker.pause()
-        else:
             self._worker.resume()
-        self.pauseButton.setText("Resume" if self._paused else "Pause")
-        self._set_status("Paused." if self._paused else self._run_status)
+        else:
+            self._worker.pause()
+        self._show_paused(not self._paused)
+
+    def _show_paused(self, paused):
+        self._paused = paused
+        self.pauseButton.setText("Resume" if paused else "Pause")
+        self._set_status("Paused: Step trains one batch, Resume goes on." if paused
+                         else self._run_status)
         self.state_changed.emit()
 
     @Slot()
@@ -228,8 +254,7 @@ class TrainTab(QWidget):
 
     def _end_run(self):
         """Wait for the thread to end (it is ending: run() has returned or is returning)."""
-        self._redraw_timer.stop()
-        self.training_curves.redraw()
+        self.live.finish()
         thread = self._thread
         thread.quit()
         thread.wait()
@@ -246,19 +271,23 @@ class TrainTab(QWidget):
     def _on_status(self, text):
         if self._from_current_run():
             self._run_status = text  # shown again on Resume
-            self._set_status(text)
+            if not self._paused:
+                self._set_status(text)
 
     @Slot(object, float)
     def _on_batch(self, record, smoothed_loss):
         if self._from_current_run():
-            self.training_curves.add_batch(record.epoch, smoothed_loss)
-            self._show_progress(record)
+            self.live.add_batch(record, smoothed_loss)
+
+    @Slot(object)
+    def _on_weights(self, model):
+        if self._from_current_run():
+            self.weights_changed.emit(model)
 
     @Slot(object)
     def _on_epoch(self, record):
         if self._from_current_run():
-            self.training_curves.add_epoch(record)
-            self._show_progress(record)
+            self.live.add_epoch(record)
 
     @Slot(object, object)
     def _on_finished(self, model, result):
@@ -266,10 +295,7 @@ class TrainTab(QWidget):
             return
         info = model.info
         accuracy = info.get("test_accuracy")
-        if accuracy is not None:
-            self.training_curves.show_test_accuracy(accuracy)
-        if not result.stopped:
-            self.trainingProgress.setValue(PROGRESS_STEPS)
+        self.live.show_result(accuracy, completed=not result.stopped)
         self._end_run()
         how = "Stopped" if result.stopped else "Finished"
         epochs = len(result.history)
@@ -300,6 +326,7 @@ class TrainTab(QWidget):
     def _set_training_ui(self, training):
         self.form.setEnabled(not training)
         self.startButton.setEnabled(not training)
+        self.experiments.setEnabled(not training)
         self.pauseButton.setEnabled(training)
         self.stopButton.setEnabled(training)
         self.pauseButton.setText("Pause")
@@ -307,23 +334,6 @@ class TrainTab(QWidget):
     def _set_status(self, text):
         self.statusLabel.setText(text)
         self.status_message.emit(text)
-
-    def _show_progress(self, record):
-        epoch = min(max(math.ceil(record.epoch), 1), record.epochs)
-        self.trainingProgress.setValue(round(PROGRESS_STEPS * record.epoch / record.epochs))
-        # %p is QProgressBar's own percentage placeholder.
-        self.trainingProgress.setFormat(
-            f"Epoch {epoch}/{record.epochs} · %p% · ETA {format_seconds(record.eta)} · "
-            f"{record.samples_per_second:,.0f} samples/s")
-
-    @Slot()
-    def _redraw(self):
-        self.training_curves.redraw()
-
-    def _clear_curves(self, epochs):
-        self.training_curves.clear(epochs)
-        self.trainingProgress.setValue(0)
-        self.trainingProgress.setFormat("Loading the data…")
 
 
 def _button(name, text, tooltip):

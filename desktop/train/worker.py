@@ -6,9 +6,12 @@ reach the GUI thread queued. It never touches a widget. Batch progress is thrott
 worker, so a fast run cannot flood the GUI's event loop; epoch records and the last
 batch record always get through.
 
-Stop and pause are `threading.Event`s that `nn.train.train` checks every batch; `stop()`,
-`pause()`, `resume()` and `abandon()` only set or clear them, so the GUI thread may call them
-directly while `run` is busy.
+Stop and pause are `threading.Event`s that `nn.train.train` checks every batch, and Step a
+semaphore whose each release lets one batch through a pause; `stop()`, `pause()`, `step()`,
+`resume()` and `abandon()` only set, clear or release them, so the GUI thread may call them
+directly while `run` is busy. A copy of the model's weights goes out as `weights_changed` at
+most every `MIN_SECONDS_BETWEEN_SNAPSHOTS` (after every step while paused), so the other tabs
+can show the network as it learns.
 """
 
 import copy
@@ -35,6 +38,7 @@ from nn.train import EpochProgress, TrainConfig, make_optimizer, resume_optimize
 from nn.validation import split_sizes
 
 MIN_SECONDS_BETWEEN_BATCH_SIGNALS = 0.05  # at most ~20 batch signals a second
+MIN_SECONDS_BETWEEN_SNAPSHOTS = 0.5  # copies of the weights: a few a second are enough to watch
 LOSS_SMOOTHING = 0.9  # weight of the past in the moving average of the batch loss
 NAME_DATE_FORMAT = "%Y-%m-%d-%H%M"  # model names read like "mlp-2026-11-25-1403"
 MAX_DETAIL_CHARS = 200  # of an unexpected exception's text in the message to the user
@@ -99,6 +103,7 @@ class TrainingWorker(QObject):
     data_loaded = Signal(str)            # "MNIST: 55,000 train / 5,000 validation / 10,000 test"
     batch_progress = Signal(object, float)  # BatchProgress, moving average of the batch loss
     epoch_progress = Signal(object)      # EpochProgress
+    weights_changed = Signal(object)     # a Model with a copy of the weights being trained
     finished = Signal(object, object)    # the trained Model (info filled), nn.train.TrainResult
     failed = Signal(str)                 # one human sentence; the previous model stays active
     cancelled = Signal()                 # stopped before a single batch was learnt
@@ -107,8 +112,10 @@ class TrainingWorker(QObject):
         super().__init__(parent)
         self.job = job
         self._stop, self._pause = threading.Event(), threading.Event()
+        self._steps = threading.Semaphore(0)
         self._abandoned = False
-        self._last_signal = float("-inf")
+        self._model = None           # the model being trained, once built
+        self._last_signal = self._last_snapshot = float("-inf")
         self._pending = None         # the latest batch record not yet sent
         self._smoothed = self._average = 0.0
         self._batches = 0
@@ -123,8 +130,15 @@ class TrainingWorker(QObject):
     def pause(self):
         self._pause.set()
 
+    def step(self):
+        """Train one batch, then stay paused (pauses a running run after one more batch)."""
+        self._pause.set()
+        self._steps.release()
+
     def resume(self):
         self._pause.clear()
+        while self._steps.acquire(blocking=False):  # steps not taken yet: running covers them
+            pass
 
     def abandon(self):
         """Stop and deliver nothing (the window is closing): skips the test-set evaluation."""
@@ -156,6 +170,7 @@ class TrainingWorker(QObject):
         config = job.config
         description = _describe_split(title, len(x_train), len(x_test), config)
         model, optimizer = self._model_and_optimizer(split.class_names)
+        self._model = model
         fine_tune = None
         if job.extra_x is not None and len(job.extra_x):
             extra_x = np.asarray(job.extra_x, np.float32).reshape(len(job.extra_x), -1)
@@ -177,7 +192,7 @@ class TrainingWorker(QObject):
         self.status.emit(f"Training {model.summary()}, on {description}.")
         log.info("Training %s on %s with %s", model.summary(), description, config)
         result = train(model, x_train, y_train, config, on_progress=self._on_progress,
-                       stop=self._stop, pause=self._pause, optimizer=optimizer)
+                       stop=self._stop, pause=self._pause, optimizer=optimizer, step=self._steps)
         self._send_pending_batch()
         if self._abandoned:
             return
@@ -220,9 +235,13 @@ class TrainingWorker(QObject):
         self._smoothed = self._average / (1 - LOSS_SMOOTHING ** self._batches)
         self._pending = record
         now = time.perf_counter()
-        if now - self._last_signal >= MIN_SECONDS_BETWEEN_BATCH_SIGNALS:
+        stepping = self._pause.is_set()  # the loop waits next: show this batch now
+        if stepping or now - self._last_signal >= MIN_SECONDS_BETWEEN_BATCH_SIGNALS:
             self._last_signal = now
             self._send_pending_batch()
+        if stepping or now - self._last_snapshot >= MIN_SECONDS_BETWEEN_SNAPSHOTS:
+            self._last_snapshot = now
+            self.weights_changed.emit(self._model.weights_copy())
 
     def _send_pending_batch(self):
         if self._pending is not None:

@@ -1,0 +1,90 @@
+"""The right-hand side of the Train tab: what a run looks like while it happens.
+
+Loss and accuracy curves (desktop.train.curves), the gradient plot
+(desktop.train.gradient_plot) and the progress bar. Progress records only append to buffers;
+a timer redraws the plots a few times a second while a run is on, so even a run of tiny
+epochs (the notebook's 500 full-batch steps) costs the event loop next to nothing.
+"""
+
+import math
+
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QProgressBar, QVBoxLayout, QWidget
+
+from desktop.train.curves import TrainingCurves
+from desktop.train.gradient_plot import GradientPlot
+from nn.progress import format_seconds
+
+REFRESH_INTERVAL_MS = 100      # plots redraw at most 10 times a second while training...
+GRADIENT_EVERY_TICKS = 3       # ...the gradient plot (a dozen curves, costlier) about 3 times
+PROGRESS_STEPS = 1000          # progress bar resolution: 0.1%
+
+
+class LiveView(QWidget):
+    """The curves, the gradient plot and the progress bar of the current run."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.training_curves = TrainingCurves(self.palette().color(QPalette.ColorRole.Text))
+        self.gradient_plot = GradientPlot()
+        self.progress = QProgressBar(objectName="trainingProgress")
+        self.progress.setRange(0, PROGRESS_STEPS)
+        self.progress.setValue(0)
+        layout = QVBoxLayout(self)  # the progress bar goes under the plots: its text needs room
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.training_curves.loss_plot)
+        layout.addWidget(self.training_curves.accuracy_plot)
+        layout.addWidget(self.gradient_plot)
+        layout.addWidget(self.progress)
+        self._timer = QTimer(self, interval=REFRESH_INTERVAL_MS)
+        self._timer.timeout.connect(self._tick)
+        self._ticks = 0
+
+    def start(self, epochs):
+        """Empty everything for a run of ``epochs`` epochs and redraw until `finish`."""
+        self.training_curves.clear(epochs)
+        self.gradient_plot.reset(epochs)
+        self.progress.setValue(0)
+        self.progress.setFormat("Loading the data…")
+        self._timer.start()
+
+    def finish(self):
+        self._timer.stop()
+        self.redraw()
+
+    def add_batch(self, record, smoothed_loss):
+        """An nn.train.BatchProgress and the moving average of the batch loss."""
+        self.training_curves.add_batch(record.epoch, smoothed_loss)
+        self.gradient_plot.add(record.epoch, record.layers)
+        self._show_progress(record)
+
+    def add_epoch(self, record):
+        self.training_curves.add_epoch(record)
+        self._show_progress(record)
+
+    def show_result(self, test_accuracy, completed):
+        """The test accuracy (None when unknown) and, for a run not stopped, a full bar."""
+        if test_accuracy is not None:
+            self.training_curves.show_test_accuracy(test_accuracy)
+        if completed:
+            self.progress.setValue(PROGRESS_STEPS)
+
+    def redraw(self):
+        self.training_curves.redraw()
+        self.gradient_plot.redraw()
+
+    @Slot()
+    def _tick(self):
+        self._ticks += 1
+        self.training_curves.redraw()
+        if self._ticks % GRADIENT_EVERY_TICKS == 0:
+            self.gradient_plot.redraw()
+
+    def _show_progress(self, record):
+        epoch = min(max(math.ceil(record.epoch), 1), record.epochs)
+        self.progress.setValue(round(PROGRESS_STEPS * record.epoch / record.epochs))
+        # %p is QProgressBar's own percentage placeholder.
+        self.progress.setFormat(
+            f"Epoch {epoch}/{record.epochs} · %p% · ETA {format_seconds(record.eta)} · "
+            f"{record.samples_per_second:,.0f} samples/s")

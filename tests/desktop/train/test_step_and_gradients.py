@@ -1,0 +1,156 @@
+"""Step-by-step training, the gradient plot, the ready-made experiments and the Inspect tab's
+live weights, driven with real clicks on small synthetic data (no MNIST needed)."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop.inspect.views import HeatImage
+from desktop.main_window import MainWindow
+from desktop.train.experiments import EXPERIMENTS
+from desktop.train.tab import TrainTab
+from nn.idx import write_idx
+from tests.desktop.drawing import draw_on_pad
+
+RUN_TIMEOUT_MS = 60_000
+SETTLE_S = 0.3          # long enough for another batch, were one allowed
+
+
+@pytest.fixture
+def tiny_data(tmp_path):
+    """Four IDX files of random 28x28 images with random labels: 400 train, 50 test."""
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 400), ("t10k", 50)):
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz",
+                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz",
+                  rng.integers(0, 10, n, dtype=np.uint8))
+    return tmp_path
+
+
+@pytest.fixture
+def tab(qtbot, tiny_data):
+    tab = TrainTab()
+    qtbot.addWidget(tab)
+    tab.set_dataset("mnist", str(tiny_data))
+    form = tab.form
+    form.presetCombo.setCurrentIndex(form.presetCombo.findData("mlp"))
+    form.hiddenLayersEdit.setText("8, 6")
+    form.batchSizeSpin.setValue(32)
+    form.choose_new_model()
+    yield tab
+    tab.shutdown()
+
+
+def click(qtbot, button):
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def points(curve):
+    x, _y = curve.getData()
+    return 0 if x is None else len(x)
+
+
+def step(qtbot, tab, snapshots, batches):
+    """Click Step and wait for the batch's weights; returns when ``batches`` have been shown."""
+    with qtbot.waitSignal(tab.weights_changed, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, tab.stepButton)
+    qtbot.waitUntil(lambda: points(tab.curves["batch_loss"]) == batches, timeout=RUN_TIMEOUT_MS)
+    qtbot.wait(int(SETTLE_S * 1000))
+    tab.live.redraw()
+    assert points(tab.curves["batch_loss"]) == batches
+    assert len(snapshots) == batches
+    assert tab.is_training and tab.is_paused
+
+
+def test_step_twice_on_a_new_run_trains_exactly_two_batches(qtbot, tab):
+    snapshots = []
+    tab.weights_changed.connect(lambda model: snapshots.append(model))
+    step(qtbot, tab, snapshots, 1)
+    assert tab.pauseButton.text() == "Resume" and "Paused" in tab.statusLabel.text()
+    step(qtbot, tab, snapshots, 2)
+    first, second = (np.concatenate([p.ravel() for p in m.params]) for m in snapshots)
+    assert not np.array_equal(first, second)   # the second batch changed the weights
+
+    norms = tab.gradientPlot.curves["gradient_norms"]
+    assert [points(c) for c in norms] == [2, 2, 2]   # Dense 1-3, one point per batch
+    assert [points(c) for c in tab.gradientPlot.curves["dead_units"]] == [2, 2]
+    with qtbot.waitSignal(tab.model_trained, timeout=RUN_TIMEOUT_MS) as blocker:
+        click(qtbot, tab.stopButton)
+    trained = np.concatenate([p.ravel() for p in blocker.args[0].params])
+    np.testing.assert_array_equal(trained, second)   # nothing trained after the second step
+
+
+def test_step_pauses_a_running_run_and_resume_goes_on(qtbot, tab):
+    tab.form.epochsSpin.setValue(200)
+    click(qtbot, tab.startButton)
+    qtbot.waitUntil(lambda: tab.trainingProgress.format().startswith("Epoch"),
+                    timeout=RUN_TIMEOUT_MS)
+    click(qtbot, tab.stepButton)
+    assert tab.is_paused
+    qtbot.wait(int(SETTLE_S * 1000))
+    tab.live.redraw()
+    held = points(tab.curves["batch_loss"])
+    qtbot.wait(int(SETTLE_S * 1000))
+    tab.live.redraw()
+    assert points(tab.curves["batch_loss"]) == held
+    click(qtbot, tab.pauseButton)   # Resume
+    qtbot.waitUntil(lambda: tab.live.redraw() or points(tab.curves["batch_loss"]) > held,
+                    timeout=RUN_TIMEOUT_MS)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=lambda e: e.name)
+def test_an_experiment_button_fills_the_form_and_starts(qtbot, tab, experiment):
+    button = tab.experiments.buttons[experiment.name]
+    click(qtbot, button)
+    assert tab.is_training and not button.isEnabled()
+    form = tab.form
+    assert form.hiddenLayersEdit.text() == experiment.hidden
+    assert form.activationCombo.currentData() == experiment.activation
+    assert form.learningRateSpin.value() == experiment.learning_rate
+    assert tab.experiments.hint.text() == experiment.look_for
+    assert not tab.experiments.hint.isHidden()
+    tab.shutdown()
+
+
+def test_vanishing_gradients_show_in_the_plot(qtbot, tab):
+    [vanishing] = [e for e in EXPERIMENTS if e.activation == "sigmoid"]
+    with qtbot.waitSignal(tab.model_trained, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, tab.experiments.buttons[vanishing.name])
+    norms = [c.getData()[1] for c in tab.gradientPlot.curves["gradient_norms"]]
+    assert len(norms) == 9   # eight hidden layers and the output layer
+    assert np.median(norms[0]) < np.median(norms[-1]) / 100
+
+
+def test_the_inspect_tab_shows_the_notebook_units_while_they_train(qtbot, tiny_data):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.choose_dataset("mnist", str(tiny_data))
+    window.tabs.setCurrentWidget(window.draw_tab)
+    draw_on_pad(window.draw_tab.pad, [(0.5, 0.2), (0.5, 0.8)])
+    readings = []
+    window.draw_tab.prediction_changed.connect(lambda probs: readings.append(probs))
+    tab = window.train_tab
+    tab.form.presetCombo.setCurrentIndex(tab.form.presetCombo.findData("notebook"))
+    tab.new_model()
+    window.tabs.setCurrentWidget(window.inspect_tab)
+    snapshots = []
+    tab.weights_changed.connect(lambda model: snapshots.append(model))
+    shown = []
+    for _ in range(2):
+        with qtbot.waitSignal(tab.weights_changed, timeout=RUN_TIMEOUT_MS):
+            click(qtbot, tab.stepButton)
+        tiles = window.inspect_tab.findChildren(HeatImage, "unitWeightsTile")
+        assert len(tiles) == 10
+        shown.append(np.stack([t.values for t in tiles]))
+        # The tiles show the weights of the model in training, not of the active model.
+        np.testing.assert_array_equal(shown[-1], snapshots[-1].layers[0].W.T.reshape(10, 28, 28))
+    assert not np.array_equal(shown[0], shown[1])
+    # The Draw tab reads the drawing with them too, once it is shown.
+    window.tabs.setCurrentWidget(window.draw_tab)
+    np.testing.assert_allclose(
+        readings[-1], snapshots[-1].predict_proba(window.draw_tab.last_input[None])[0])
+    assert window.active_model is not snapshots[-1]
+    tab.shutdown()
+    window.is_modified = False
