@@ -23,12 +23,13 @@ from desktop import settings, startup
 from desktop.about import about_html
 from desktop.data_dialog import DataController
 from desktop.draw.tab import DrawTab
-from desktop.handwriting.recovery import open_collection
+from desktop.handwriting.store import HandwritingStore
 from desktop.handwriting.tab import HandwritingTab
 from desktop.inspect.tab import InspectTab
 from desktop.menus import DATASET_ACTIONS, IDLE_ONLY, create_actions, fill_menu_bar
 from desktop.model_files import ModelFiles
 from desktop.shortcuts_dialog import ShortcutsDialog
+from desktop.storage.recovery import open_database
 from desktop.train.tab import TrainTab
 from nn.datasets import DATASETS
 from nn.errors import DigitLabError
@@ -112,7 +113,7 @@ class MainWindow(QMainWindow):
     def _open_handwriting(self):
         """The user's labelled drawings; without them "Correct it" is off, the rest works.
         Returns what went wrong for the status bar ("" when nothing did)."""
-        self.handwriting, problem = open_collection()
+        self.handwriting, problem = open_database(HandwritingStore)
         self.draw_tab.set_store(self.handwriting)
         self.handwriting_tab.set_store(self.handwriting)
         self.draw_tab.drawing_saved.connect(self.handwriting_tab.refresh)
