@@ -1,4 +1,5 @@
-"""The Train tab: the settings form, Start/Pause/Stop, and live loss and accuracy curves.
+"""The Train tab: the settings form, Start/Pause/Stop, live loss and accuracy curves, and the
+history of past runs under them (`desktop.train.runs_view`), recorded as each run ends.
 
 Each run gets a fresh `TrainingWorker` in a fresh QThread. The worker's signals arrive
 queued on the GUI thread, where the slots below only append to NumPy buffers; a timer
@@ -16,6 +17,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QV
 from desktop.train.augment_preview import AugmentPreview
 from desktop.train.curves import TrainingCurves
 from desktop.train.form import TrainForm
+from desktop.train.runs_store import run_of_training
+from desktop.train.runs_view import RunHistory
 from desktop.train.worker import TrainingJob, TrainingWorker
 from nn.progress import format_seconds
 
@@ -43,6 +46,7 @@ class TrainTab(QWidget):
         self._active_model = None
         self._thread = self._worker = None
         self._paused, self._run_status = False, ""
+        self._run_form, self._run_seconds = {}, 0.0   # of the current run, for its record
         self._build()
         self._redraw_timer = QTimer(self, interval=REFRESH_INTERVAL_MS)
         self._redraw_timer.timeout.connect(self._redraw)
@@ -82,10 +86,14 @@ class TrainTab(QWidget):
         self.lossPlot = self.training_curves.loss_plot
         self.accuracyPlot = self.training_curves.accuracy_plot
         self.curves = self.training_curves.curves  # name -> PlotDataItem
+        self.run_history = RunHistory(self.lossPlot.getPlotItem(), self.accuracyPlot.getPlotItem())
+        self.run_history.rerun_requested.connect(self._rerun)
+        self.run_history.problem.connect(self.status_message)
         plots = QVBoxLayout()  # the progress bar goes under the curves: its text needs room
-        plots.addWidget(self.lossPlot)
-        plots.addWidget(self.accuracyPlot)
+        plots.addWidget(self.lossPlot, 3)
+        plots.addWidget(self.accuracyPlot, 3)
         plots.addWidget(self.trainingProgress)
+        plots.addWidget(self.run_history, 2)
         layout = QHBoxLayout(self)
         layout.addLayout(left)
         layout.addLayout(plots, 1)
@@ -115,6 +123,21 @@ class TrainTab(QWidget):
 
     def set_form_state(self, state):
         self.form.set_form_state(state)
+
+    def set_run_store(self, store):
+        """Where runs are recorded and listed from (a RunStore; None records nothing)."""
+        self.run_history.set_store(store)
+
+    def model_saved(self, model, path):
+        """The window saved ``model`` (one this tab trained, maybe) to the file ``path``."""
+        self.run_history.model_saved(model, path)
+
+    @Slot(object)
+    def _rerun(self, form_state):
+        """The run history's Re-run: the run's settings in the form, a new model, Start."""
+        self.set_form_state(form_state)
+        self.form.choose_new_model()
+        self.start()
 
     @Slot()
     def new_model(self):
@@ -149,6 +172,7 @@ class TrainTab(QWidget):
     def _run(self, job):
         """Start ``job`` in a fresh worker and thread; its signals drive the curves."""
         self._clear_curves(job.config.epochs)
+        self._run_form, self._run_seconds = self.form_state(), 0.0
         self._thread, self._worker = QThread(self), TrainingWorker(job)
         worker, thread = self._worker, self._thread
         worker.moveToThread(thread)
@@ -238,6 +262,7 @@ class TrainTab(QWidget):
     def _on_batch(self, record, smoothed_loss):
         if self._from_current_run():
             self.training_curves.add_batch(record.epoch, smoothed_loss)
+            self._run_seconds = record.elapsed
             self._show_progress(record)
 
     @Slot(object)
@@ -256,7 +281,11 @@ class TrainTab(QWidget):
             self.training_curves.show_test_accuracy(accuracy)
         if not result.stopped:
             self.trainingProgress.setValue(PROGRESS_STEPS)
+        job = self._worker.job
         self._end_run()
+        self.run_history.record(run_of_training(job, model, result, self._run_form,
+                                                self._run_seconds),
+                                self.training_curves.snapshot(), model)
         how = "Stopped" if result.stopped else "Finished"
         epochs = len(result.history)
         score = "" if accuracy is None else f"; test accuracy {accuracy:.2%}"
@@ -287,6 +316,7 @@ class TrainTab(QWidget):
         self.pauseButton.setEnabled(training)
         self.stopButton.setEnabled(training)
         self.pauseButton.setText("Pause")
+        self.run_history.set_training(training)
 
     def _set_status(self, text):
         self.statusLabel.setText(text)
@@ -306,6 +336,7 @@ class TrainTab(QWidget):
 
     def _clear_curves(self, epochs):
         self.training_curves.clear(epochs)
+        self.run_history.overlays.set_live_epochs(epochs)
         self.trainingProgress.setValue(0)
         self.trainingProgress.setFormat("Loading the data…")
 
