@@ -13,16 +13,19 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 
 from nn.progress import format_seconds
 
-COLUMNS = ("", "When", "Network", "Dataset", "Epochs", "Accuracy", "Time", "Parameters",
-           "Differs")
+COLUMNS = ("", "When", "Network", "Dataset", "Epochs", "Accuracy", "Time", "Params", "Differs")
 CHECK, WHEN, NETWORK, DATASET, EPOCHS, ACCURACY, TIME, PARAMETERS, DIFFERS = range(len(COLUMNS))
 NUMBER_COLUMNS = (EPOCHS, ACCURACY, TIME, PARAMETERS)
 TOOLTIPS = {CHECK: "Tick runs to draw their curves on the plots and compare their settings.",
+            ACCURACY: "On the test set.", TIME: "Training time, pauses excluded.",
+            PARAMETERS: "Parameters: the weights and biases the network learns.",
             DIFFERS: "The settings that differ between the ticked runs."}
 # How the settings are named where space is short; the others by their name, "_" as " ".
 SHORT_NAMES = {"learning_rate": "lr", "batch_size": "batch", "weight_decay": "wd",
                "augmentation": "augment", "optimizer": "opt"}
-WHEN_FORMAT = "%Y-%m-%d %H:%M"
+# The settings learners change most are named first when several differ.
+FIRST_NAMES = ("network", "lr", "batch", "opt", "epochs")
+WHEN_FORMAT = "%d %b %H:%M"   # "29 Nov 11:12"; the year is in the row's tooltip
 NUMBER_ALIGNMENT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
@@ -52,7 +55,9 @@ def differing_settings(runs):
     """The short names whose values are not the same in all ``runs`` (none for fewer than 2)."""
     settings = [comparable_settings(run) for run in runs]
     names = dict.fromkeys(name for s in settings for name in s)  # ordered, no repeats
-    return [name for name in names if len({s.get(name) for s in settings}) > 1]
+    differing = [name for name in names if len({s.get(name) for s in settings}) > 1]
+    return sorted(differing, key=lambda name: FIRST_NAMES.index(name)
+                  if name in FIRST_NAMES else len(FIRST_NAMES))
 
 
 def describe_settings(run, names):
@@ -200,7 +205,7 @@ class RunsModel(QAbstractTableModel):
             return NUMBER_ALIGNMENT
         if role == Qt.ItemDataRole.ToolTipRole:
             saved = f"saved as {run.model_path}" if run.model_path else "model not saved"
-            return f"{run.name}: {run.status}, {saved}"
+            return f"{run.name} ({run.created}): {run.status}, {saved}"
         return None
 
     def setData(self, index, value, role=Qt.ItemDataRole.EditRole):

@@ -61,6 +61,7 @@ class RunHistory(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)   # one line a run; a long "Differs" is elided
         self.table.horizontalHeader().setSortIndicator(WHEN, Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
         header = self.table.horizontalHeader()
