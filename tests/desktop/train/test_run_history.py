@@ -142,6 +142,12 @@ def test_two_runs_are_listed_sorted_overlaid_and_one_deleted(qtbot, tab, store):
     overlays = tab.run_history.overlays
     colours = {overlays.colour_of(run_id) for run_id in overlays.run_ids()}
     assert len(colours) == 2, "each run in its own colour"
+    click_checkbox(qtbot, table, 1)   # unticked: its curves go...
+    assert len(tab.lossPlot.getPlotItem().listDataItems()) == loss_before + 1
+    assert len(overlays.run_ids()) == 1
+    click_checkbox(qtbot, table, 1)   # ...and come back, named again by what differs
+    assert len(tab.lossPlot.getPlotItem().listDataItems()) == loss_before + 2
+    assert {"lr=0.1", "lr=0.001"} <= set(legend_texts(tab.lossPlot))
 
     click_row(qtbot, table, 0)
     deleted = table.model().run_at(0).id
@@ -241,8 +247,8 @@ def test_runs_survive_a_restart_and_a_saved_model_opens_from_its_run(qtbot, monk
     again.close()
 
 
-def test_a_run_history_another_program_holds_leaves_the_window_working(qtbot, monkeypatch,
-                                                                      tmp_path, private_home):
+def test_a_newer_run_history_is_left_alone_and_the_window_works(qtbot, monkeypatch, tmp_path,
+                                                                private_home):
     monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")
     private_home.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(private_home / DB_NAME)
@@ -252,5 +258,21 @@ def test_a_run_history_another_program_holds_leaves_the_window_working(qtbot, mo
     assert window.runs is None and not table_of(window).isEnabled()
     message = window.statusBar().currentMessage()
     assert "newer DigitLab" in message and "run history" in message and "\n" not in message
+    window.close()
+
+
+def test_a_damaged_run_history_at_launch_is_kept_aside_and_a_new_one_records(
+        qtbot, monkeypatch, tmp_path, private_home, synthetic_dir):
+    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")
+    private_home.mkdir(parents=True, exist_ok=True)
+    (private_home / DB_NAME).write_bytes(b"not a database" * 500)
+    window = shown(qtbot, main_window.MainWindow(), (1100, 760))
+    message = window.statusBar().currentMessage()
+    assert "run history" in message and "runs-damaged-" in message and "\n" not in message
+    window.choose_dataset("mnist", synthetic_dir)
+    configure(window.train_tab, learning_rate=0.01, epochs=1)
+    train(qtbot, window.train_tab)
+    assert len(window.runs) == 1 and table_of(window).model().rowCount() == 1
+    window.is_modified = False   # the trained model is not wanted: closing asks nothing
     window.close()
 
