@@ -11,6 +11,7 @@ when opened, one-line errors, and `desktop.storage.recovery` for a damaged file 
 import json
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -68,8 +69,8 @@ class HandwritingStore(Database):
     KIND = Kind("your handwriting collection", "drawings")
     FILE_NAME = DB_NAME
     SCHEMA = SCHEMA
-    TABLES = {"drawings": COLUMNS}
-    RECOVERY_SCANS = {"drawings": (
+    TABLES: ClassVar[dict] = {"drawings": COLUMNS}
+    RECOVERY_SCANS: ClassVar[dict] = {"drawings": (
         "SELECT id FROM drawings INDEXED BY drawings_by_label ORDER BY label, id",)}
 
     @staticmethod

@@ -16,6 +16,7 @@ No Qt here: plain stdlib, so a subprocess (the kill tests) or a script can use t
 import sqlite3
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import ClassVar
 
 from desktop.storage.errors import FAILURES, damaged, explain
 from nn.datasets import user_data_dir
@@ -46,9 +47,9 @@ class Database:
 
     KIND = FILE_NAME = SCHEMA = None
     SCHEMA_VERSION = 1
-    TABLES = {}
+    TABLES: ClassVar[dict] = {}
     # Recovery: {table: queries of row ids} that reach rows a plain scan may not (by an index).
-    RECOVERY_SCANS = {}
+    RECOVERY_SCANS: ClassVar[dict] = {}
 
     def __init__(self, path=None):
         self.path = Path(path) if path else self.default_path()

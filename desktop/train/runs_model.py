@@ -173,11 +173,11 @@ class RunsModel(QAbstractTableModel):
 
     # --- QAbstractTableModel --------------------------------------------------------------------
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self._runs)
+    def rowCount(self, parent=None):
+        return 0 if parent is not None and parent.isValid() else len(self._runs)
 
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(COLUMNS)
+    def columnCount(self, parent=None):
+        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation != Qt.Orientation.Horizontal:

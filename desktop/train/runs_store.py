@@ -19,6 +19,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
 import numpy as np
 
@@ -124,9 +125,9 @@ class RunStore(Database):
     KIND = Kind("your run history", "runs")
     FILE_NAME = DB_NAME
     SCHEMA = SCHEMA
-    TABLES = {"runs": RUN_COLUMNS, "curves": CURVE_COLUMNS}
-    RECOVERY_SCANS = {"curves": ("SELECT id FROM curves INDEXED BY "
-                                 "sqlite_autoindex_curves_1 ORDER BY run_id, name",)}
+    TABLES: ClassVar[dict] = {"runs": RUN_COLUMNS, "curves": CURVE_COLUMNS}
+    RECOVERY_SCANS: ClassVar[dict] = {"curves": (
+        "SELECT id FROM curves INDEXED BY sqlite_autoindex_curves_1 ORDER BY run_id, name",)}
 
     @staticmethod
     def sensible(table, row):

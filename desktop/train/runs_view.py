@@ -31,8 +31,8 @@ from nn.errors import DigitLabError
 
 SIZED_ROWS = 50
 ACTIONS = (  # (objectName of the button, text, tooltip, method)
-    ("rerunButton", "Re-run", "Put this run's settings in the form and train a new model "
-                              "with them.", "rerun"),
+    ("rerunButton", "Re-run",
+     "Put this run's settings in the form and train a new model with them.", "rerun"),
     ("openRunModelButton", "Open Model", "Open the model file this run's model was saved to.",
      "open_model"),
     ("deleteRunButton", "Delete", "Forget this run (Delete); a saved model file stays.",
@@ -187,7 +187,7 @@ class RunHistory(QWidget):
                 self.overlays.hide(run_id)
         for run_id in checked:
             if run_id not in self.overlays.run_ids():
-                curves = self._ask(lambda: self._store.curves(run_id), None)
+                curves = self._ask(lambda run_id=run_id: self._store.curves(run_id), None)
                 if curves is None:
                     self.model.set_checked(run_id, False)
                     return

@@ -21,12 +21,12 @@ KILL_AFTER_IDS = 100    # ...or once it has reported this many recorded runs
 
 
 def a_run(accuracy=0.9, lr=0.001, **changes):
-    fields = dict(created="2026-11-29T10:31:00+00:00", kind="new", status="finished",
-                  name="mlp-2026-11-29-1031", network="784-32-10 ReLU", dataset="mnist",
-                  epochs=2, accuracy=accuracy, seconds=3.5, parameters=25_450,
-                  settings={"config": {"learning_rate": lr, "batch_size": 64},
-                            "architecture": [{"type": "Dense", "in": 784, "out": 10}],
-                            "form": {"preset": "mlp", "learning_rate": lr}})
+    fields = {"created": "2026-11-29T10:31:00+00:00", "kind": "new", "status": "finished",
+              "name": "mlp-2026-11-29-1031", "network": "784-32-10 ReLU", "dataset": "mnist",
+              "epochs": 2, "accuracy": accuracy, "seconds": 3.5, "parameters": 25_450,
+              "settings": {"config": {"learning_rate": lr, "batch_size": 64},
+                           "architecture": [{"type": "Dense", "in": 784, "out": 10}],
+                           "form": {"preset": "mlp", "learning_rate": lr}}}
     return Run(**(fields | changes))
 
 
