@@ -23,13 +23,15 @@ from desktop import resources, settings, startup
 from desktop.about import about_html
 from desktop.data_dialog import DataController
 from desktop.draw.tab import DrawTab
-from desktop.handwriting.recovery import open_collection
+from desktop.handwriting.store import HandwritingStore
 from desktop.handwriting.tab import HandwritingTab
 from desktop.inspect.tab import InspectTab
 from desktop.menus import DATASET_ACTIONS, IDLE_ONLY, create_actions, fill_menu_bar
 from desktop.model_files import ModelFiles
 from desktop.number.tab import NumberTab
 from desktop.shortcuts_dialog import ShortcutsDialog
+from desktop.storage.recovery import open_database
+from desktop.train.runs_store import RunStore
 from desktop.train.tab import TrainTab
 from nn.datasets import DATASETS
 from nn.errors import DigitLabError
@@ -73,7 +75,8 @@ class MainWindow(QMainWindow):
         self._connect_tabs()
         self._read_settings()
         startup.remove_stale_temp_files(self.settings)
-        problems = [self._open_handwriting(), startup.activate_initial_model(self, BUNDLED_MODEL)]
+        problems = [self._open_handwriting(), self._open_runs(),
+                    startup.activate_initial_model(self, BUNDLED_MODEL)]
         if any(problems):  # kept until the next message: the user must get to read it
             self.statusBar().showMessage(" ".join(filter(None, problems)))
 
@@ -120,10 +123,19 @@ class MainWindow(QMainWindow):
     def _open_handwriting(self):
         """The user's labelled drawings; without them "Correct it" is off, the rest works.
         Returns what went wrong for the status bar ("" when nothing did)."""
-        self.handwriting, problem = open_collection()
+        self.handwriting, problem = open_database(HandwritingStore)
         self.draw_tab.set_store(self.handwriting)
         self.handwriting_tab.set_store(self.handwriting)
         self.draw_tab.drawing_saved.connect(self.handwriting_tab.refresh)
+        return problem
+
+    def _open_runs(self):
+        """The history of training runs; without it runs are not recorded, the rest works.
+        Returns what went wrong for the status bar ("" when nothing did)."""
+        self.runs, problem = open_database(RunStore)
+        self.train_tab.set_run_store(self.runs)
+        self.train_tab.run_history.open_model_requested.connect(
+            lambda path: self.files.open_model(path))
         return problem
 
     @Slot()
@@ -170,6 +182,7 @@ class MainWindow(QMainWindow):
     def mark_saved(self, path):
         """The active model, unchanged, is now in the file ``path``."""
         self.active_path, self.is_modified = str(path), False
+        self.train_tab.model_saved(self.active_model, path)
         self._update_model_status()
 
     def model_name(self):
@@ -347,7 +360,8 @@ class MainWindow(QMainWindow):
         self.train_tab.shutdown()   # stop, quit and wait: no "QThread: Destroyed" abort
         self.data.shutdown()
         self.inspect_tab.shutdown()    # cancels the confusion matrix job: no wait
-        if self.handwriting is not None:
-            self.handwriting.close()
+        for store in (self.handwriting, self.runs):
+            if store is not None:
+                store.close()
         self._write_settings()
         event.accept()

@@ -4,40 +4,27 @@ Every drawing is one row: its label, the 28x28 network input as 784 uint8 bytes 
 like MNIST), the raw pad strokes as JSON (so a later version can re-render them with another
 preprocessing), the time, and what the model predicted when it was labelled.
 
-Durability: WAL journal mode plus ``synchronous=FULL`` and one transaction per write. With
-WAL, NORMAL is already safe against the *process* being killed (the WAL survives in the OS
-page cache), but a power cut or OS crash may lose the last commits; FULL syncs the WAL on
-every commit, so a drawing the user was told is "Saved" is on disk. A write is a few hundred
-bytes and happens on a key press, so the extra fsync costs nothing the user can notice.
-
-Opening checks the file before writing to it (``quick_check``, the ``drawings`` table's columns,
-the schema version); every SQLite failure becomes a one-line DataError (``db_errors``), and
-`desktop.handwriting.recovery` deals with a damaged file at launch.
-
-No Qt here: the store is plain stdlib + NumPy, so a subprocess (the kill test) or the CLI can
-use it too.
+It is a `desktop.storage.database.Database`: WAL, a transaction per write, the file checked
+when opened, one-line errors, and `desktop.storage.recovery` for a damaged file at launch.
 """
 
 import json
-import sqlite3
-from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
-from desktop.handwriting.db_errors import FAILURES, damaged, explain
-from nn.datasets import user_data_dir
+from desktop.storage.database import Database
+from desktop.storage.errors import Kind
 from nn.errors import DataError
 from nn.idx import read_idx, write_idx
 
 DB_NAME = "handwriting.sqlite3"
-SCHEMA_VERSION = 1
 SIDE = 28
 N_CLASSES = 10
 IMAGES_FILE = "handwriting-images-idx3-ubyte"
 LABELS_FILE = "handwriting-labels-idx1-ubyte"
-BUSY_TIMEOUT_S = 5.0  # another DigitLab window may hold the write lock for a moment
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS drawings (
@@ -57,10 +44,6 @@ VALID_ROW = (f"typeof(label) = 'integer' AND label BETWEEN 0 AND {N_CLASSES - 1}
              f"AND typeof(image) = 'blob' AND length(image) = {SIDE * SIDE}")
 
 
-def default_path():
-    return user_data_dir() / DB_NAME
-
-
 def to_uint8(image):
     """A (28, 28) float input in [0, 1] (ink = 1) as uint8 0..255, rounded; uint8 passes as is."""
     image = np.asarray(image)
@@ -69,12 +52,6 @@ def to_uint8(image):
     if image.dtype == np.uint8:
         return image.copy()
     return np.clip(np.asarray(image, np.float64) * 255 + 0.5, 0, 255).astype(np.uint8)
-
-
-def lenient_text(raw):
-    """SQLite TEXT as str; bytes that are not UTF-8 (a damaged or foreign file) become U+FFFD
-    instead of raising UnicodeDecodeError."""
-    return raw.decode("utf-8", errors="replace")
 
 
 def strokes_of(text):
@@ -86,91 +63,28 @@ def strokes_of(text):
     return strokes if isinstance(strokes, list) else []
 
 
-def _shorten(text, limit=80):
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+class HandwritingStore(Database):
+    """The collection of labelled drawings in one SQLite file (created on first use)."""
 
+    KIND = Kind("your handwriting collection", "drawings")
+    FILE_NAME = DB_NAME
+    SCHEMA = SCHEMA
+    TABLES: ClassVar[dict] = {"drawings": COLUMNS}
+    RECOVERY_SCANS: ClassVar[dict] = {"drawings": (
+        "SELECT id FROM drawings INDEXED BY drawings_by_label ORDER BY label, id",)}
 
-class HandwritingStore:
-    """The collection of labelled drawings in one SQLite file (created on first use).
-
-    Every failure is a DataError with a one-line message; a `DamagedCollection` when the file
-    is damaged, not SQLite, or holds another program's ``drawings`` table.
-    """
-
-    def __init__(self, path=None):
-        self.path = Path(path) if path else default_path()
-        self._db = None
+    @staticmethod
+    def sensible(table, row):
+        """Whether a row read from a damaged file is a drawing the app can use."""
+        _, label, image, strokes, created, predicted, confidence = row
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise DataError(f"Cannot create the folder {self.path.parent} ({error.strerror}); "
-                            f"check that no file has its name and that the disk is writable.") \
-                from None
-        try:
-            # isolation_level=None: autocommit, so each write's transaction is explicit below.
-            # The timeout makes SQLite wait out another connection's short write lock.
-            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            self._db.text_factory = lenient_text
-            ready = self._check_file()   # before anything is written to a file not ours
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            if not ready:
-                with self._transaction("create your handwriting collection in"):
-                    for statement in filter(str.strip, SCHEMA.split(";")):
-                        self._db.execute(statement)
-                    self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        except FAILURES as error:
-            self.close()
-            raise explain(error, self.path, "open your handwriting collection") from None
-        except DataError:
-            self.close()
-            raise
-
-    def _check_file(self):
-        """Whether the file holds DigitLab's tables at the current schema version (False: they
-        are yet to be made); raises DataError when it is damaged, another program's or newer."""
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise DataError(f"{self.path} was written by a newer DigitLab (schema {version}); "
-                            f"update DigitLab to use your handwriting collection.")
-        # Rows another program wrote past the CHECKs are no damage: VALID_ROW leaves them out.
-        problems = [row[0] for row in self._db.execute("PRAGMA quick_check")
-                    if not row[0].startswith(("ok", "CHECK constraint failed", "NULL value in"))]
-        if problems:
-            raise damaged(self.path, f"is damaged ({_shorten(problems[0])})")
-        kind = self._db.execute("SELECT type FROM sqlite_master WHERE name = 'drawings'").fetchone()
-        columns = tuple(row[1] for row in self._db.execute("PRAGMA table_info(drawings)"))
-        if version < 0 or (kind is not None and (kind[0] != "table" or columns != COLUMNS)):
-            raise damaged(self.path, "holds another program's data")
-        return version == SCHEMA_VERSION and kind is not None
-
-    def close(self):
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-
-    @contextmanager
-    def _transaction(self, action):
-        """One explicit transaction: committed when the block ends, rolled back on an error.
-        ``action`` names the write for the message of a failure (see `explain`)."""
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            yield
-            self._db.execute("COMMIT")
-        except BaseException as error:
-            if self._db.in_transaction:
-                with suppress(*FAILURES):  # the error to report is the first one
-                    self._db.execute("ROLLBACK")
-            if isinstance(error, FAILURES):
-                raise explain(error, self.path, action) from None
-            raise
-
-    @contextmanager
-    def _reading(self):
-        try:
-            yield
-        except FAILURES as error:
-            raise explain(error, self.path, "read your handwriting collection") from None
+            json.loads(strokes)
+        except (TypeError, ValueError):
+            return False
+        return (isinstance(label, int) and 0 <= label < N_CLASSES
+                and isinstance(image, bytes) and len(image) == SIDE * SIDE
+                and isinstance(created, str) and (predicted is None or isinstance(predicted, int))
+                and (confidence is None or isinstance(confidence, (int, float))))
 
     # --- writing --------------------------------------------------------------------------------
 
@@ -205,16 +119,6 @@ class HandwritingStore:
     def delete(self, drawing_id):
         with self._transaction("delete the drawing from"):
             self._db.execute("DELETE FROM drawings WHERE id = ?", (int(drawing_id),))
-
-    # --- reading --------------------------------------------------------------------------------
-
-    def restore(self, rows):
-        """Store rows of another collection as they were, in one transaction: each is
-        (id, label, image bytes, strokes JSON, created, predicted, confidence)."""
-        with self._transaction("restore the drawings in"):
-            self._db.executemany(f"INSERT INTO drawings ({', '.join(COLUMNS)}) "
-                                 f"VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        return len(rows)
 
     # --- reading --------------------------------------------------------------------------------
 

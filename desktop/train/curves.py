@@ -124,6 +124,12 @@ class TrainingCurves:
         self._test_line.setValue(100 * accuracy)
         self._test_line.show()
 
+    def snapshot(self):
+        """{curve name: (x (n,), y (n,))} copies of the run so far (accuracies in percent),
+        for the curves that have points."""
+        return {name: tuple(a.copy() for a in series.data())
+                for name, series in self._series.items() if series.n}
+
     def redraw(self):
         for name, series in self._series.items():
             if series.changed:

@@ -1,5 +1,6 @@
 """The Train tab: the settings form, Start/Pause/Step/Stop, ready-made experiments, live loss
-and accuracy curves, and the gradient plot (desktop.train.gradient_plot).
+and accuracy curves, the gradient plot (desktop.train.gradient_plot), and the history of
+past runs under them (`desktop.train.runs_view`), recorded as each run ends.
 
 Each run gets a fresh `TrainingWorker` in a fresh QThread. The worker's signals arrive
 queued on the GUI thread, where the slots below hand them to the `LiveView`, which only
@@ -15,6 +16,8 @@ from desktop.train.augment_preview import AugmentPreview
 from desktop.train.experiments import ExperimentButtons, fill_form
 from desktop.train.form import TrainForm
 from desktop.train.live_view import LiveView
+from desktop.train.runs_store import run_of_training
+from desktop.train.runs_view import RunHistory
 from desktop.train.worker import TrainingJob, TrainingWorker
 from nn.datasets import DATASETS, find_data_dir
 from nn.errors import DataError
@@ -43,6 +46,7 @@ class TrainTab(QWidget):
         self._active_model = None
         self._thread = self._worker = None
         self._paused, self._run_status = False, ""
+        self._run_form, self._run_seconds = {}, 0.0   # of the current run, for its record
         self._build()
         self._set_training_ui(False)
 
@@ -85,9 +89,15 @@ class TrainTab(QWidget):
         self.lossPlot, self.accuracyPlot = curves.loss_plot, curves.accuracy_plot
         self.curves = curves.curves  # name -> PlotDataItem
         self.gradientPlot, self.trainingProgress = self.live.gradient_plot, self.live.progress
+        self.run_history = RunHistory(self.lossPlot.getPlotItem(), self.accuracyPlot.getPlotItem())
+        self.run_history.rerun_requested.connect(self._rerun)
+        self.run_history.problem.connect(self.status_message)
+        right = QVBoxLayout()
+        right.addWidget(self.live, 3)
+        right.addWidget(self.run_history, 2)
         layout = QHBoxLayout(self)
         layout.addLayout(left)
-        layout.addWidget(self.live, 1)
+        layout.addLayout(right, 1)
 
     # --- public API -----------------------------------------------------------------------------
 
@@ -114,6 +124,21 @@ class TrainTab(QWidget):
 
     def set_form_state(self, state):
         self.form.set_form_state(state)
+
+    def set_run_store(self, store):
+        """Where runs are recorded and listed from (a RunStore; None records nothing)."""
+        self.run_history.set_store(store)
+
+    def model_saved(self, model, path):
+        """The window saved ``model`` (one this tab trained, maybe) to the file ``path``."""
+        self.run_history.model_saved(model, path)
+
+    @Slot(object)
+    def _rerun(self, form_state):
+        """The run history's Re-run: the run's settings in the form, a new model, Start."""
+        self.set_form_state(form_state)
+        self.form.choose_new_model()
+        self.start()
 
     @Slot()
     def new_model(self):
@@ -182,6 +207,8 @@ class TrainTab(QWidget):
         its signals drive the curves."""
         self.experiments.show_hint(None)
         self.live.start(job.config.epochs)
+        self.run_history.overlays.set_live_epochs(job.config.epochs)
+        self._run_form, self._run_seconds = self.form_state(), 0.0
         self._thread, self._worker = QThread(self), TrainingWorker(job)
         worker, thread = self._worker, self._thread
         worker.moveToThread(thread)
@@ -278,6 +305,7 @@ class TrainTab(QWidget):
     def _on_batch(self, record, smoothed_loss):
         if self._from_current_run():
             self.live.add_batch(record, smoothed_loss)
+            self._run_seconds = record.elapsed
 
     @Slot(object)
     def _on_weights(self, model):
@@ -296,7 +324,11 @@ class TrainTab(QWidget):
         info = model.info
         accuracy = info.get("test_accuracy")
         self.live.show_result(accuracy, completed=not result.stopped)
+        job = self._worker.job
         self._end_run()
+        self.run_history.record(run_of_training(job, model, result, self._run_form,
+                                                self._run_seconds),
+                                self.live.training_curves.snapshot(), model)
         how = "Stopped" if result.stopped else "Finished"
         epochs = len(result.history)
         score = "" if accuracy is None else f"; test accuracy {accuracy:.2%}"
@@ -330,6 +362,7 @@ class TrainTab(QWidget):
         self.pauseButton.setEnabled(training)
         self.stopButton.setEnabled(training)
         self.pauseButton.setText("Pause")
+        self.run_history.set_training(training)
 
     def _set_status(self, text):
         self.statusLabel.setText(text)

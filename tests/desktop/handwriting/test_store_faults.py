@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desktop import main_window
-from desktop.handwriting import store as store_module
-from desktop.handwriting.recovery import open_collection
 from desktop.handwriting.store import DB_NAME, HandwritingStore
+from desktop.storage import database as database_module
+from desktop.storage.recovery import open_database
 from nn.errors import DataError, DigitLabError
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -111,7 +111,7 @@ def hold_lock(path):
 
 def test_a_locked_collection_opens_and_reads_and_a_write_says_it_is_locked(collection,
                                                                            monkeypatch):
-    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.2)   # the test waits 0.2 s, not 5
+    monkeypatch.setattr(database_module, "BUSY_TIMEOUT_S", 0.2)   # the test waits 0.2 s, not 5
     holder = hold_lock(collection)
     try:
         store = HandwritingStore(collection)   # opening writes nothing: it works while locked
@@ -162,7 +162,7 @@ def test_a_read_only_folder_is_reported_and_its_collection_left_alone(tmp_path):
     before = path.read_bytes()
     tmp_path.chmod(0o555)
     try:
-        store, message = open_collection(path)
+        store, message = open_database(HandwritingStore, path)
         assert store is None and str(path) in message and "writable" in message
         assert sorted(os.listdir(tmp_path)) == [DB_NAME] and path.read_bytes() == before
     finally:
@@ -172,7 +172,7 @@ def test_a_read_only_folder_is_reported_and_its_collection_left_alone(tmp_path):
 def test_a_folder_in_place_of_the_collection_is_reported_and_left_alone(tmp_path):
     path = tmp_path / DB_NAME
     path.mkdir()
-    store, message = open_collection(path)
+    store, message = open_database(HandwritingStore, path)
     assert store is None and "cannot be opened" in message and str(path) in message
     assert path.is_dir() and os.listdir(tmp_path) == [DB_NAME]
 
@@ -288,7 +288,7 @@ def test_a_second_damage_within_the_same_second_keeps_both_files(tmp_path):
     path = tmp_path / DB_NAME
     for _ in range(2):
         path.write_bytes(b"garbage" * 1000)
-        store, _ = open_collection(path)
+        store, _ = open_database(HandwritingStore, path)
         store.close()
     assert len(list(tmp_path.glob("handwriting-damaged-*.sqlite3"))) == 2
 
@@ -349,7 +349,7 @@ def test_mutated_real_collections_are_opened_recovered_or_refused(runs, recover)
         path = Path(folder) / DB_NAME
         path.write_bytes(bytes(content))
         if recover:   # what the app does at launch: never raises
-            store, message = open_collection(path)
+            store, message = open_database(HandwritingStore, path)
             assert store is not None or message
             if store is not None:
                 store.close()

@@ -1,12 +1,13 @@
-"""What an SQLite error on the handwriting collection means for the user, in one line.
+"""What an SQLite error on one of DigitLab's databases means for the user, in one line.
 
 SQLite's result code says what went wrong: Python 3.11+ hands it over with the error, older
 Pythons only SQLite's message, whose wording SQLite fixes per result code. A damaged file
-raises `DamagedCollection`, the one error that moving the file aside and starting a new
-collection cures (`desktop.handwriting.recovery`); every other one leaves the file alone.
+raises `DamagedDatabase`, the one error that moving the file aside and starting a new
+database cures (`desktop.storage.recovery`); every other one leaves the file alone.
 """
 
 import sqlite3
+from dataclasses import dataclass
 
 from nn.errors import DataError
 
@@ -31,14 +32,28 @@ _MESSAGE_CODES = {
 }
 
 
-class DamagedCollection(DataError):
-    """The file is no collection DigitLab can use: damaged, not SQLite, or another program's."""
+@dataclass(frozen=True)
+class Kind:
+    """How the messages name a database and what it holds."""
+
+    title: str   # "your handwriting collection"
+    items: str   # "drawings"
+
+    @property
+    def sentence_title(self):
+        """The title at the start of a sentence: "Your handwriting collection"."""
+        return self.title[:1].upper() + self.title[1:]
 
 
-def damaged(path, what):
-    """The DamagedCollection for the file ``path``, which ``what`` ("is damaged (...)")."""
-    return DamagedCollection(f"Your handwriting collection {path} {what}; restart DigitLab to "
-                             f"keep the file aside and recover the drawings it still holds.")
+class DamagedDatabase(DataError):
+    """The file is no database DigitLab can use: damaged, not SQLite, or another program's."""
+
+
+def damaged(kind, path, what):
+    """The DamagedDatabase for the file ``path`` of ``kind``, which ``what`` ("is damaged
+    (...)")."""
+    return DamagedDatabase(f"{kind.sentence_title} {path} {what}; restart DigitLab to keep the "
+                           f"file aside and recover the {kind.items} it still holds.")
 
 
 def result_code(error):
@@ -51,23 +66,22 @@ def result_code(error):
     return next((c for text, c in _MESSAGE_CODES.items() if text in str(error)), None)
 
 
-def explain(error, path, action):
+def explain(error, kind, path, action):
     """The DataError for ``error`` (one of FAILURES) met while trying to ``action`` (a verb
-    phrase such as "save your drawing in") the collection file ``path``."""
+    phrase such as "save your drawing in") the database file ``path`` of ``kind``."""
     code = result_code(error)
     if code in (CORRUPT, NOTADB):
-        return damaged(path, f"is damaged ({error})")
+        return damaged(kind, path, f"is damaged ({error})")
     start = f"Cannot {action} {path}"
+    kept = f"(the {kind.items} saved before are kept)"
     if code in (BUSY, LOCKED):
         return DataError(f"{start}: another program is using it (the database is locked); "
                          f"close that program or the other DigitLab window and try again.")
     if code == FULL:
-        return DataError(f"{start}: the disk is full; free some space and try again "
-                         f"(the drawings saved before are kept).")
+        return DataError(f"{start}: the disk is full; free some space and try again {kept}.")
     if code == IOERR:
         return DataError(f"{start}: the disk refused it (disk I/O error: it may be full or "
-                         f"failing); free some space or check the disk and try again "
-                         f"(the drawings saved before are kept).")
+                         f"failing); free some space or check the disk and try again {kept}.")
     if code in (READONLY, PERM):
         return DataError(f"{start}: the file or its folder is read-only; make both writable "
                          f"and try again.")

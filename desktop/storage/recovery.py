@@ -1,0 +1,118 @@
+"""Opening a DigitLab database whatever state its file is in.
+
+A damaged file (or one that is not SQLite, or holds another program's tables of the same
+names) is never deleted: it is renamed aside with the time in its name, together with its
+``-wal`` and ``-shm`` companions (the WAL holds the last commits), a new database takes its
+place, and every row that can still be read is copied into it one by one, skipping the rows
+on damaged pages. Any other failure (a newer schema, a locked or read-only file) leaves the
+file alone: the app runs without that database and says why.
+"""
+
+import itertools
+import logging
+import os
+import sqlite3
+from contextlib import closing, suppress
+from datetime import datetime
+from pathlib import Path
+
+from desktop.storage.database import lenient_text
+from desktop.storage.errors import FAILURES, DamagedDatabase
+from nn.errors import DigitLabError
+
+COMPANIONS = ("", "-wal", "-shm")   # SQLite's files of one database: the file, its WAL, its index
+MAX_PROBED_IDS = 1_000_000          # ids tried one by one between the lowest and highest seen
+
+log = logging.getLogger(__name__)
+
+
+def open_database(store_class, path=None):
+    """(store or None, message): the `desktop.storage.database.Database` subclass
+    ``store_class`` opened on ``path`` (default: its per-user file), and one line for the
+    status bar, "" when all went well."""
+    path = Path(path) if path else store_class.default_path()
+    kind = store_class.KIND
+    try:
+        return store_class(path), ""
+    except DamagedDatabase as error:
+        log.error("%s", error)
+    except DigitLabError as error:
+        log.error("cannot open %s: %s", kind.title, error)
+        return None, str(error)
+    try:
+        aside = move_aside(path)
+    except OSError as error:
+        return None, (f"{kind.sentence_title} {path} cannot be used and could not be moved "
+                      f"aside ({error.strerror}); move it elsewhere yourself and restart "
+                      f"DigitLab.")
+    try:
+        store = store_class(path)
+    except DigitLabError as error:
+        return None, (f"{kind.sentence_title} could not be used and is kept as {aside}, but no "
+                      f"new one could start: {error}")
+    try:
+        recovered = store.restore(readable_rows(aside, store_class))
+    except DigitLabError as error:   # e.g. the disk filled up: the new database stays empty
+        return store, (f"{kind.sentence_title} could not be used and is kept as {aside}; a "
+                       f"new, empty one was started, as its {kind.items} could not be copied: "
+                       f"{error}")
+    log.warning("moved %s aside to %s; recovered %d %s", path, aside, recovered, kind.items)
+    return store, (f"{kind.sentence_title} was damaged or not DigitLab's, so a new one was "
+                   f"started with the {recovered} {kind.items} still readable; the old file "
+                   f"is kept as {aside}.")
+
+
+def move_aside(path):
+    """Rename the database ``path`` and its companions to a free name with the current time
+    (handwriting.sqlite3 -> handwriting-damaged-20260131-142501.sqlite3); returns the new path."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for n in itertools.count():
+        aside = path.with_name(f"{path.stem}-damaged-{stamp}{f'-{n}' if n else ''}{path.suffix}")
+        if not any(Path(f"{aside}{c}").exists() for c in COMPANIONS):
+            break
+    for companion in COMPANIONS:
+        source = Path(f"{path}{companion}")
+        if companion == "" or source.exists():
+            os.replace(source, f"{aside}{companion}")
+    return aside
+
+
+def readable_rows(path, store_class):
+    """{table: rows} of the database file ``path`` that can still be read and make sense, as
+    ``store_class.restore`` takes them; empty lists when the file cannot be read at all."""
+    rows = {table: [] for table in store_class.TABLES}
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except FAILURES:
+        return rows
+    db.text_factory = lenient_text
+    with closing(db):
+        for table, columns in store_class.TABLES.items():
+            ids = _known_ids(db, table, store_class.RECOVERY_SCANS.get(table, ()))
+            if ids:
+                low, high = min(ids), max(ids)
+                if high - low < MAX_PROBED_IDS:
+                    ids.update(range(low, high + 1))
+            for row_id in sorted(ids):
+                try:
+                    row = db.execute(f"SELECT {', '.join(columns)} FROM {table} "
+                                     f"WHERE rowid = ?", (row_id,)).fetchone()
+                except FAILURES:   # a damaged page: this row is lost, the others are not
+                    continue
+                if row is not None and store_class.sensible(table, row):
+                    rows[table].append(row)
+    return rows
+
+
+def _known_ids(db, table, extra_scans):
+    """The row ids of ``table`` a scan reaches before it meets damage: forwards, backwards,
+    and by the ``extra_scans`` queries (through an index)."""
+    ids = set()
+    queries = [f"SELECT rowid FROM {table} ORDER BY rowid",
+               f"SELECT rowid FROM {table} ORDER BY rowid DESC"]
+    for query in queries + list(extra_scans):
+        with suppress(*FAILURES):
+            for (row_id,) in db.execute(query):
+                if isinstance(row_id, int):
+                    ids.add(row_id)
+    return ids
