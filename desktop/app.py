@@ -35,15 +35,13 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from desktop import resources
 from desktop.about import log_path
 from desktop.settings import APPLICATION as APP_NAME
 from desktop.settings import ORGANIZATION
 from nn import __version__
 
 DESKTOP_FILE_NAME = "digitlab"  # the entry desktop.install writes; also the Wayland app id
-RESOURCES = Path(__file__).resolve().parents[1] / "resources"
-ICON_PATH = RESOURCES / "icon.svg"
-ICON_PNGS = sorted((RESOURCES / "icons").glob("digitlab-*.png"))  # when Qt lacks its SVG plugin
 LOG_MAX_BYTES = 1_000_000
 LOG_BACKUPS = 3
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -62,8 +60,8 @@ _installed_handlers = []  # so a second setup_logging (tests) replaces rather th
 
 
 def app_icon():
-    icon = QIcon(str(ICON_PATH))
-    for png in ICON_PNGS:
+    icon = QIcon(str(resources.ICON_SVG))
+    for png in resources.ICON_PNGS:
         icon.addFile(str(png))
     return icon
 
@@ -234,8 +232,10 @@ class ErrorReporter(QObject):
 
 
 def _report_shown(launch_time, window):
-    """Benchmark mode: print seconds from launch to the window being on screen, then quit."""
-    print(f"{BENCH_PREFIX}{time.time() - launch_time:.3f} visible={window.isVisible()}", flush=True)
+    """Benchmark mode: print seconds from launch to the window being on screen (and which model
+    is active), then quit."""
+    print(f"{BENCH_PREFIX}{time.time() - launch_time:.3f} visible={window.isVisible()} "
+          f"model={window.model_name()}", flush=True)
     QApplication.instance().quit()
 
 

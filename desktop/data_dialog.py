@@ -1,4 +1,5 @@
-"""Data menu work: download a dataset with progress and Cancel, or adopt a folder of files.
+"""Data menu work: download a dataset with progress and Cancel, or adopt a folder of files;
+and, when Start finds no dataset, one dialog that offers both.
 
 The download runs `nn.download.download_dataset` in a worker QObject moved to a QThread; the
 worker only relays progress (throttled) and the outcome as signals, and the controller, on
@@ -11,8 +12,9 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressBar, QProgressDialog
 
+from desktop import settings
 from nn.datasets import find_data_dir, user_dataset_dir
 from nn.download import DownloadCancelled, download_dataset
 from nn.errors import DigitLabError
@@ -70,12 +72,13 @@ class DataController(QObject):
     """Runs the Data menu's Download… and Use Folder… for a window (``parent``)."""
 
     dataset_ready = Signal(str, object)  # dataset name, folder (None: found automatically)
+    not_provided = Signal(str)           # what happened instead, a short phrase ("Download failed")
 
     def __init__(self, parent):
         super().__init__(parent)
         self.window = parent
         self.mirrors = None  # tests point this at local copies (file:// URLs)
-        self.thread = self.worker = self.dialog = None
+        self.thread = self.worker = self.dialog = self.bar = None
 
     @property
     def is_busy(self):
@@ -94,7 +97,12 @@ class DataController(QObject):
         self.dialog.setAutoReset(False)
         self.dialog.setAutoClose(False)
         self.dialog.setMinimumDuration(0)
-        self.dialog.setValue(0)
+        # A modal QProgressDialog's own setValue() runs a nested event loop, where the worker's
+        # "done" could close and delete the dialog under that very call (a crash); the
+        # download runs on its thread, so its progress goes to the bar directly.
+        self.bar = QProgressBar(self.dialog)
+        self.dialog.setBar(self.bar)
+        self.bar.setRange(0, PROGRESS_STEPS)
         self.worker = DownloadWorker(info, dest, self.mirrors)
         self.thread = QThread(self)
         self.worker.moveToThread(self.thread)
@@ -119,10 +127,10 @@ class DataController(QObject):
             f"{done / MEGABYTE:.1f} MB"
         self.dialog.setLabelText(f"Downloading {filename} (file {index} of {count}): {size}")
         if total:
-            self.dialog.setMaximum(PROGRESS_STEPS)
-            self.dialog.setValue(int(PROGRESS_STEPS * done / total))
+            self.bar.setMaximum(PROGRESS_STEPS)
+            self.bar.setValue(int(PROGRESS_STEPS * done / total))
         else:
-            self.dialog.setMaximum(0)  # busy indicator: the server did not send a size
+            self.bar.setMaximum(0)  # busy indicator: the server did not send a size
 
     @Slot(str)
     def _on_succeeded(self, folder):
@@ -134,11 +142,13 @@ class DataController(QObject):
     def _on_failed(self, message):
         self._close_dialog()
         QMessageBox.critical(self.window, "Download failed", message)
+        self.not_provided.emit("Download failed")
 
     @Slot()
     def _on_cancelled(self):
         self.window.statusBar().showMessage("Download cancelled; no partial file was kept.",
                                             STATUS_TIMEOUT_MS)
+        self.not_provided.emit("Download cancelled")
 
     @Slot()
     def _on_done(self):
@@ -174,11 +184,44 @@ class DataController(QObject):
         folder = QFileDialog.getExistingDirectory(
             self.window, f"Folder with the {info.title} files", start_dir)
         if not folder:
+            self.not_provided.emit("No folder chosen")
             return None
         try:
             found = find_data_dir(info, explicit=folder)
         except DigitLabError as error:
             QMessageBox.critical(self.window, "Not a dataset folder", str(error))
+            self.not_provided.emit("Not a dataset folder")
             return None
         self.dataset_ready.emit(info.name, str(found))
         return str(found)
+
+    def offer(self, info):
+        """Training needs ``info`` and it was not found: one dialog offers to download it now
+        or to choose its folder (returns at once; the outcome arrives as dataset_ready or
+        not_provided)."""
+        if self.is_busy:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, f"{info.title} not found",
+                          f"Training needs the {info.title} dataset, and it is not on this "
+                          f"computer yet.", QMessageBox.StandardButton.Cancel, self.window)
+        box.setObjectName("datasetMissingDialog")
+        box.setInformativeText(
+            f"Download its four files now into {user_dataset_dir(info)}, or choose a folder "
+            f"that already holds them.")
+        download = box.addButton("Download Now", QMessageBox.ButtonRole.AcceptRole)
+        download.setObjectName("downloadNowButton")
+        folder = box.addButton("Choose Folder…", QMessageBox.ButtonRole.ActionRole)
+        folder.setObjectName("chooseFolderButton")
+        box.setDefaultButton(download)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.buttonClicked.connect(lambda button: self._offer_answered(info, box, button))
+        box.open()
+
+    def _offer_answered(self, info, box, button):
+        if button is box.button(QMessageBox.StandardButton.Cancel):
+            self.not_provided.emit(f"No {info.title}")
+        elif button.objectName() == "downloadNowButton":
+            self.download(info)
+        else:
+            self.choose_folder(info, settings.last_folder(self.window.settings))

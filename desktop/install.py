@@ -14,30 +14,27 @@ import subprocess
 import sys
 from pathlib import Path
 
+from desktop import resources
+from nn.datasets import xdg_data_home
+
 APP_ID = "digitlab"
 APP_NAME = "DigitLab"
 WM_CLASS = "DigitLab"  # QCoreApplication.applicationName(): Qt's X11 window class
 COMMENT = "Draw digits for a neural network and watch it train"
-CATEGORIES = "Education;Science;"
+# One main category (two would list the app twice in some menus), then an additional one.
+CATEGORIES = "Education;ArtificialIntelligence;"
 REPOSITORY = Path(__file__).resolve().parents[1]
-ICON_SOURCE = REPOSITORY / "resources" / "icons" / "digitlab-256.png"
+ICON_SOURCE = resources.DESKTOP_ICON
 # Characters that force quoting in an Exec argument (Desktop Entry spec, "The Exec key").
 EXEC_RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
 
 
-def data_home():
-    """$XDG_DATA_HOME when it is an absolute path (the spec ignores relative ones), else
-    ~/.local/share."""
-    xdg = os.environ.get("XDG_DATA_HOME", "")
-    return Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"
-
-
 def desktop_file_path():
-    return data_home() / "applications" / f"{APP_ID}.desktop"
+    return xdg_data_home() / "applications" / f"{APP_ID}.desktop"
 
 
 def icon_path():
-    return data_home() / "icons" / "hicolor" / "256x256" / "apps" / f"{APP_ID}.png"
+    return xdg_data_home() / "icons" / "hicolor" / "256x256" / "apps" / f"{APP_ID}.png"
 
 
 def launch_command():
@@ -66,7 +63,7 @@ def desktop_entry(command, icon, working_dir):
     return "\n".join([
         "[Desktop Entry]",
         "Type=Application",
-        "Version=1.5",
+        "Version=1.0",  # every key below is in 1.0, and every validator knows that version
         f"Name={APP_NAME}",
         f"Comment={COMMENT}",
         f"Exec={' '.join(quote_exec_argument(a) for a in command)}",

@@ -5,7 +5,8 @@ it, Save writes it. It comes from the bundled default, a file, or a training run
 "unsaved" until written). Opening and saving files is `desktop.model_files`.
 
 When actions are enabled (``_update_actions``):
-- Save / Save As: a model is active (also while training: the run trains a copy of it);
+- Save / Save As / Export as ONNX: a model is active (also while training: the run trains a
+  copy of it);
 - Open, Open Recent, Import, New Model, the dataset choice, Download, Use Folder: no training
   runs, since the run's result would replace whatever they changed;
 - Start: no training runs; Pause/Resume and Stop: only while training.
@@ -18,11 +19,11 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
-from desktop import settings
+from desktop import resources, settings, startup
 from desktop.about import about_html
 from desktop.data_dialog import DataController
 from desktop.draw.tab import DrawTab
-from desktop.handwriting.store import HandwritingStore
+from desktop.handwriting.recovery import open_collection
 from desktop.handwriting.tab import HandwritingTab
 from desktop.inspect.tab import InspectTab
 from desktop.menus import DATASET_ACTIONS, IDLE_ONLY, create_actions, fill_menu_bar
@@ -32,10 +33,8 @@ from desktop.train.tab import TrainTab
 from nn.datasets import DATASETS
 from nn.errors import DigitLabError
 from nn.model import describe
-from nn.modelfile import load_model
 
-RESOURCES = Path(__file__).resolve().parents[1] / "resources"
-BUNDLED_MODEL = RESOURCES / "default-model.npz"
+BUNDLED_MODEL = resources.BUNDLED_MODEL  # a module attribute, so tests can swap it
 APP_TITLE = "DigitLab"
 DEFAULT_SIZE = (1100, 760)
 STATUS_TIMEOUT_MS = 8000
@@ -50,6 +49,7 @@ class MainWindow(QMainWindow):
         self.settings = settings.open_settings()
         self.active_model, self.active_path, self.is_modified = None, None, False
         self._closing = False
+        self._start_when_data_ready = False  # Start found no dataset and offered to get it
         self.draw_tab, self.train_tab = DrawTab(), TrainTab()
         self.tabs = QTabWidget(objectName="tabs")
         self.tabs.addTab(self.draw_tab, "Draw")
@@ -68,8 +68,10 @@ class MainWindow(QMainWindow):
         self._create_menus()
         self._connect_tabs()
         self._read_settings()
-        self._open_handwriting()
-        self._load_initial_model()
+        startup.remove_stale_temp_files(self.settings)
+        problems = [self._open_handwriting(), startup.activate_initial_model(self, BUNDLED_MODEL)]
+        if any(problems):  # kept until the next message: the user must get to read it
+            self.statusBar().showMessage(" ".join(filter(None, problems)))
 
     # --- actions and menus --------------------------------------------------------------------
 
@@ -78,6 +80,7 @@ class MainWindow(QMainWindow):
         slots = {"openAction": lambda: self.files.open_model(), "saveAction": self.files.save,
                  "saveAsAction": self.files.save_as,
                  "importNotebookAction": self.files.import_notebook,
+                 "exportOnnxAction": self.files.export_onnx,
                  "quitAction": self.close, "startAction": self._start,
                  "pauseAction": self.train_tab.toggle_pause, "stopAction": self.train_tab.stop,
                  "newModelAction": self._new_model, "downloadAction": self._download,
@@ -102,28 +105,27 @@ class MainWindow(QMainWindow):
         self.train_tab.training_failed.connect(self._on_training_failed)
         self.train_tab.status_message.connect(self.show_status)
         self.data.dataset_ready.connect(self._use_dataset)
+        self.train_tab.dataset_missing.connect(self._offer_dataset)
+        self.data.not_provided.connect(self._dataset_not_provided)
         self.draw_tab.prediction_changed.connect(
             lambda _probs: self.inspect_tab.set_input(self.draw_tab.last_input))
         self.handwriting_tab.fine_tune_requested.connect(self._fine_tune)
 
     def _open_handwriting(self):
-        """The user's labelled drawings; without them "Correct it" is off, the rest works."""
-        try:
-            self.handwriting = HandwritingStore()
-        except DigitLabError as error:
-            log.error("cannot open the handwriting collection: %s", error)
-            self.handwriting = None
-            self.show_status(str(error))
+        """The user's labelled drawings; without them "Correct it" is off, the rest works.
+        Returns what went wrong for the status bar ("" when nothing did)."""
+        self.handwriting, problem = open_collection()
         self.draw_tab.set_store(self.handwriting)
         self.handwriting_tab.set_store(self.handwriting)
         self.draw_tab.drawing_saved.connect(self.handwriting_tab.refresh)
+        return problem
 
     @Slot()
     def _update_actions(self):
         training = self.train_tab.is_training
         for name in IDLE_ONLY:
             self.named_actions[name].setEnabled(not training)
-        for name in ("saveAction", "saveAsAction"):
+        for name in ("saveAction", "saveAsAction", "exportOnnxAction"):
             self.named_actions[name].setEnabled(self.active_model is not None)
         for name in ("pauseAction", "stopAction"):
             self.named_actions[name].setEnabled(training)
@@ -136,7 +138,18 @@ class MainWindow(QMainWindow):
 
     def set_active_model(self, model, path=None, modified=False):
         """Make ``model`` the one every part of the window uses; ``path`` is its file (None if
-        it has none yet), ``modified`` whether it holds something no file has."""
+        it has none yet), ``modified`` whether it holds something no file has. When a tab
+        cannot use it, the previous model is made active again and DigitLabError raised."""
+        previous = self.active_model, self.active_path, self.is_modified
+        try:
+            self._use_model(model, path, modified)
+        except Exception as error:  # noqa: BLE001 - a strange model must not take the app down
+            log.exception("a tab cannot use the model")
+            self._use_model(*previous)
+            raise DigitLabError(f"DigitLab cannot use this model ({type(error).__name__}: "
+                                f"{error}); open or train another one.") from error
+
+    def _use_model(self, model, path, modified):
         self.active_model = model
         self.active_path = str(path) if path else None
         self.is_modified = bool(modified and model is not None)
@@ -175,34 +188,16 @@ class MainWindow(QMainWindow):
         self.model_status.setText(" · ".join(parts))
         self.model_status.setToolTip(self.active_path or "Not saved to a file yet")
 
-    def _load_initial_model(self):
-        """The last model used, or the bundled one when there is none (first launch) or it
-        cannot be read any more."""
-        last = settings.last_model_path(self.settings)
-        if last:
-            try:
-                self.set_active_model(load_model(last), last)
-                return
-            except DigitLabError as error:
-                log.warning("cannot reopen the last model: %s", error)
-                self.show_status(f"The last model could not be reopened ({error}); "
-                                 "using the bundled one.")
-        if not BUNDLED_MODEL.is_file():
-            self.set_active_model(None)
-            return
-        try:
-            self.set_active_model(load_model(BUNDLED_MODEL), BUNDLED_MODEL)
-        except DigitLabError as error:
-            log.error("cannot load the bundled model: %s", error)
-            self.show_status(f"The bundled model could not be loaded: {error}")
-            self.set_active_model(None)
-
     @Slot(object)
     def _on_model_trained(self, model):
         if self._closing:
             return  # the run was stopped because the window closes; the user agreed to lose it
         # No path: Save asks where, so a run never silently overwrites the file it started from.
-        self.set_active_model(model, None, modified=True)
+        try:
+            self.set_active_model(model, None, modified=True)
+        except DigitLabError as error:
+            QMessageBox.warning(self, "Training failed", str(error))
+            return
         self.show_status(f"Training finished: {self.model_name()} is the active model, unsaved.")
 
     @Slot(str)
@@ -247,6 +242,21 @@ class MainWindow(QMainWindow):
     @Slot(str, object)
     def _use_dataset(self, name, folder):
         self.choose_dataset(name, folder)
+        if self._start_when_data_ready:
+            self._start_when_data_ready = False
+            self._start()
+
+    @Slot(str)
+    def _offer_dataset(self, name):
+        """Start found no dataset: download it or choose its folder, then start."""
+        self._start_when_data_ready = True
+        self.data.offer(DATASETS[name])
+
+    @Slot(str)
+    def _dataset_not_provided(self, what):
+        if self._start_when_data_ready:
+            self._start_when_data_ready = False
+            self.train_tab.show_outcome(what)
 
     @Slot()
     def _download(self):
@@ -254,7 +264,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _use_folder(self):
-        self.data.choose_folder(DATASETS[self.current_dataset()], settings.last_folder(self.settings))
+        folder = settings.last_folder(self.settings)
+        self.data.choose_folder(DATASETS[self.current_dataset()], folder)
 
     # --- help ---------------------------------------------------------------------------------
 
@@ -311,7 +322,7 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.train_tab.shutdown()   # stop, quit and wait: no "QThread: Destroyed" abort
         self.data.shutdown()
-        self.inspect_tab.wait_for_jobs()
+        self.inspect_tab.shutdown()    # cancels the confusion matrix job: no wait
         if self.handwriting is not None:
             self.handwriting.close()
         self._write_settings()

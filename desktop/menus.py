@@ -11,6 +11,8 @@ ACTIONS = {
     "saveAsAction": ("Save Model &As…", Key.SaveAs, "Save the active model to a new file"),
     "importNotebookAction": ("&Import Notebook Weights…", None,
                              "Make a model from the W1, b1, W2, b2 the original notebook saved"),
+    "exportOnnxAction": ("&Export as ONNX…", None,
+                         "Write the active model as an ONNX graph for onnxruntime and other tools"),
     "quitAction": ("&Quit", Key.Quit, "Quit DigitLab"),
     "startAction": ("&Start", "F5", "Train with the Train tab's settings"),
     "pauseAction": ("&Pause", "F6", "Pause or resume the training run"),
@@ -29,7 +31,7 @@ DATASET_ACTIONS = {"mnist": "mnistAction", "fashion-mnist": "fashionAction"}
 RECENT_MENU = "recent"
 MENUS = (
     ("&File", ("openAction", "saveAction", "saveAsAction", RECENT_MENU, "importNotebookAction",
-               "-", "quitAction")),
+               "exportOnnxAction", "-", "quitAction")),
     ("&Train", ("startAction", "pauseAction", "stopAction", "-", "newModelAction")),
     ("&Data", ("mnistAction", "fashionAction", "-", "downloadAction", "useFolderAction")),
     ("&Help", ("shortcutsAction", "aboutAction")),

@@ -1,5 +1,5 @@
-"""The File menu's model files: Open, Open Recent, Import Notebook Weights, Save and Save As,
-and the "save the unsaved model first?" prompt.
+"""The File menu's model files: Open, Open Recent, Import Notebook Weights, Save, Save As and
+Export as ONNX, and the "save the unsaved model first?" prompt.
 
 `ModelFiles` works for one main window (its parent): it asks for paths, reads and writes the
 files, shows what fails in a dialog, and remembers the files used in the settings (last folder,
@@ -15,10 +15,12 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from desktop import settings
 from nn.errors import DigitLabError
 from nn.modelfile import import_notebook_weights, load_model, save_model
+from nn.onnx_export import import_onnx, save_onnx
 
 MODEL_FILTER = "DigitLab models (*.npz)"
 NOTEBOOK_FILTER = "Notebook weights saved with np.savez (*.npz)"
-MODEL_SUFFIX = ".npz"
+ONNX_FILTER = "ONNX models (*.onnx)"
+MODEL_SUFFIX, ONNX_SUFFIX = ".npz", ".onnx"
 
 
 class ModelFiles(QObject):
@@ -37,10 +39,10 @@ class ModelFiles(QObject):
         if not path:
             return
         model = self._read(load_model, path, "Cannot open model")
-        if model is None:
+        # Remembered (and so reopened at the next launch) only once the window could use it.
+        if model is None or not self._activate(model, path, False, "Cannot open model"):
             return
         self._remember_file(path)
-        self.window.set_active_model(model, path)
         self.window.show_status(f"Opened {path}.")
 
     @Slot()
@@ -53,7 +55,7 @@ class ModelFiles(QObject):
             return
         settings.set_last_folder(path, self.window.settings)
         # Not a DigitLab model file yet: unsaved until the user saves it.
-        self.window.set_active_model(model, None, modified=True)
+        self._activate(model, None, True, "Cannot import weights")
 
     @Slot()
     def save(self):
@@ -68,17 +70,28 @@ class ModelFiles(QObject):
 
     @Slot()
     def save_as(self):
+        if self.window.active_model is None:
+            return False
+        path = self._path_to_write("Save Model As", MODEL_FILTER, MODEL_SUFFIX)
+        return bool(path) and self._write(path)
+
+    @Slot()
+    def export_onnx(self):
+        """Write the active model as an ONNX file the user names. Returns True once written."""
         window = self.window
         if window.active_model is None:
             return False
-        folder = Path(settings.last_folder(window.settings))
-        suggestion = str(folder / window.model_name()) + MODEL_SUFFIX
-        path, _ = QFileDialog.getSaveFileName(window, "Save Model As", suggestion, MODEL_FILTER)
-        if not path:
+        try:
+            import_onnx()  # a missing package is reported before any file is asked for
+            path = self._path_to_write("Export as ONNX", ONNX_FILTER, ONNX_SUFFIX)
+            if not path:
+                return False
+            save_onnx(path, window.active_model)
+        except DigitLabError as error:  # what to install, or the file and what went wrong
+            QMessageBox.critical(window, "Cannot export as ONNX", str(error))
             return False
-        if Path(path).suffix.lower() != MODEL_SUFFIX:
-            path += MODEL_SUFFIX
-        return self._write(path)
+        window.show_status(f"Exported {path}.")
+        return True
 
     def maybe_save(self):
         """Ask before an unsaved model is thrown away. True when it is fine to go on."""
@@ -123,6 +136,16 @@ class ModelFiles(QObject):
             path, _ = QFileDialog.getOpenFileName(self.window, title, folder, file_filter)
         return path or None
 
+    def _path_to_write(self, title, file_filter, suffix):
+        """A file the user picks, suggested as the model's name in the last folder used, with
+        ``suffix`` added when it lacks it; None when the dialog is cancelled."""
+        window = self.window
+        suggestion = str(Path(settings.last_folder(window.settings)) / window.model_name())
+        path, _ = QFileDialog.getSaveFileName(window, title, suggestion + suffix, file_filter)
+        if path and Path(path).suffix.lower() != suffix:
+            path += suffix
+        return path or None
+
     def _read(self, reader, path, failure_title):
         """The model ``reader`` makes of the file ``path``; None after a dialog says why not."""
         try:
@@ -130,6 +153,15 @@ class ModelFiles(QObject):
         except DigitLabError as error:
             QMessageBox.critical(self.window, failure_title, str(error))
             return None
+
+    def _activate(self, model, path, modified, failure_title):
+        """Make ``model`` active; False after a dialog says why the window cannot use it."""
+        try:
+            self.window.set_active_model(model, path, modified)
+        except DigitLabError as error:
+            QMessageBox.critical(self.window, failure_title, str(error))
+            return False
+        return True
 
     def _write(self, path):
         try:

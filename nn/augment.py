@@ -19,7 +19,13 @@ CENTRE = (SIDE - 1) / 2
 
 @dataclass(frozen=True)
 class Augmentation:
-    """How strongly to distort; each value is the largest change drawn (uniformly)."""
+    """How strongly to distort; each value is the largest change drawn (uniformly).
+
+    Directions, on the image as displayed (row 0 at the top): a positive rotation turns the
+    digit counter-clockwise; a positive shear moves each row to the right in proportion to
+    its distance below the centre (the top leans left, like a backslash); a positive shift
+    moves the ink up (rows) or left (columns); a scale above 1 makes the digit larger.
+    """
 
     shift: float = 2.0        # pixels, in each direction
     rotation: float = 12.0    # degrees, either way

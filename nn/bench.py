@@ -9,26 +9,27 @@ PyTorch (when it is installed; it is never a dependency) in the same run and pri
 NumPy / PyTorch of seconds per epoch.
 """
 
-import argparse
 import dataclasses
 import json
 import os
 import platform
-import resource
 import sys
 import time
 
 import numpy as np
 
+from nn.cli_args import EXIT_USER_ERROR, MAX_EPOCHS, Parser, path_text, whole_number
 from nn.datasets import load_dataset
 from nn.errors import DigitLabError
 from nn.model import Model
-from nn.presets import PRESETS, Preset, cnn_architecture, mlp_architecture
-from nn.train import EpochProgress, TrainConfig, split_sizes, train
+from nn.presets import PRESETS, Preset, cnn_architecture, mlp_architecture, preset_name
+from nn.randomness import init_rng
+from nn.train import EpochProgress, TrainConfig, train
+from nn.validation import split_sizes
 
 THRESHOLDS = (0.97, 0.98, 0.99, 0.992)
-# The reference networks of the speed targets (issue "Fast and accurate"): plain Adam at a
-# constant learning rate, batch 128, as the PyTorch side trains them.
+# Reference networks to compare speed on, here and against PyTorch (--vs torch): plain Adam at
+# a constant learning rate, batch 128, as the PyTorch side trains them.
 REFERENCE_CONFIG = TrainConfig(epochs=3, batch_size=128, optimizer="adam", learning_rate=1e-3)
 REFERENCES = {
     "mlp-256-128": Preset("mlp-256-128", "Reference MLP", "784-256-128-10, ReLU",
@@ -41,11 +42,13 @@ NETWORKS = PRESETS | REFERENCES
 
 
 def add_bench_arguments(parser):
-    parser.add_argument("--preset", choices=NETWORKS, default="mlp",
+    parser.add_argument("--preset", type=preset_name, choices=NETWORKS, default="mlp",
                         help="a preset, or a reference network of the speed targets")
-    parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")
-    parser.add_argument("--limit", type=int, help="use only the first N train and test images")
-    parser.add_argument("--data", help="folder with the four MNIST IDX files")
+    parser.add_argument("--epochs", type=whole_number(1, MAX_EPOCHS),
+                        help="override the preset's number of epochs")
+    parser.add_argument("--limit", type=whole_number(1),
+                        help="use only the first N train and test images")
+    parser.add_argument("--data", type=path_text, help="folder with the four MNIST IDX files")
     parser.add_argument("--vs", choices=["torch"], help="also train the same network in PyTorch")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
@@ -53,7 +56,7 @@ def add_bench_arguments(parser):
 def bench_numpy(preset, config, data):
     """Train once; returns the figures of the run (times exclude test evaluation)."""
     model = Model.from_architecture(preset.architecture, preset.input_shape,
-                                    rng=np.random.default_rng(config.seed))
+                                    rng=init_rng(config.seed))
     epoch_seconds, accuracies, marks = [], [], {}
     state = {"last": time.perf_counter(), "train_time": 0.0}
 
@@ -111,7 +114,12 @@ def cmd_bench(args, out):
 
 
 def peak_memory_mb():
-    """Largest resident set size of this process so far (Linux reports KiB, macOS bytes)."""
+    """Largest resident set size of this process so far (Linux reports KiB, macOS bytes), or
+    None where the ``resource`` module does not exist (Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (2**20 if sys.platform == "darwin" else 2**10)
 
@@ -120,9 +128,10 @@ def print_report(report, out):
     r = report["numpy"]
     print(f"{report['architecture']}, batch {report['batch_size']}, {report['optimizer']}, "
           f"{report['train_images']:,} images, {report['machine']['cpus']} CPUs", file=out)
+    peak = report["peak_memory_mb"]
     print(f"numpy: {r['seconds_per_epoch']:.2f} s/epoch, {r['samples_per_second']:,.0f} samples/s, "
-          f"batches split in {r['batch_parts']}, peak memory {report['peak_memory_mb']:.0f} MB",
-          file=out)
+          f"batches split in {r['batch_parts']}, peak memory "
+          + ("unknown" if peak is None else f"{peak:.0f} MB"), file=out)
     print("test accuracy per epoch: " + " ".join(f"{a:.2%}" for a in r["test_accuracy"]), file=out)
     for name, seconds in r["seconds_to"].items():
         print(f"  time to {name}: " + ("not reached" if seconds is None else f"{seconds:.1f} s"), file=out)
@@ -134,14 +143,14 @@ def print_report(report, out):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m nn.bench", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m nn.bench", description=__doc__.splitlines()[0])
     add_bench_arguments(parser)
     args = parser.parse_args(argv)
     try:
         cmd_bench(args, sys.stdout)
     except DigitLabError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_USER_ERROR
     return 0
 
 

@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from nn.errors import DigitLabError
-from nn.train import split_sizes
+from nn.validation import split_sizes
 
 
 def torch_module(specs):

@@ -2,9 +2,12 @@
 
 Each file is streamed to ``<name>.part`` and renamed to its real name only once complete and
 verified, so an interrupted or corrupted download never looks like a usable file. A mirror
-that fails (HTTP error, dropped connection, wrong checksum) is skipped for the next one.
+that fails (HTTP error, dropped connection, wrong size or checksum) is skipped for the next
+one. No more than the file's published size is ever received, whatever the server says.
 """
 
+import contextlib
+import errno
 import hashlib
 import http.client
 import os
@@ -32,11 +35,12 @@ class DownloadCancelled(DataError):
 
 
 class _MirrorFailed(Exception):
-    """One mirror could not deliver one file; ``unreachable`` means no connection at all."""
+    """One mirror could not deliver one file; ``unreachable`` means no connection at all,
+    ``timed_out`` that the server did not answer in time."""
 
-    def __init__(self, message, unreachable=False):
+    def __init__(self, message, unreachable=False, timed_out=False):
         super().__init__(message)
-        self.unreachable = unreachable
+        self.unreachable, self.timed_out = unreachable, timed_out
 
 
 def download_dataset(info, dest_dir, on_progress=None, should_stop=None, mirrors=None,
@@ -63,8 +67,9 @@ def download_dataset(info, dest_dir, on_progress=None, should_stop=None, mirrors
     Raises
     ------
     DataError
-        When no mirror delivers a file; when none can be reached at all, the message says
-        which files to copy into which folder by hand. `DownloadCancelled` on cancel.
+        When no mirror delivers a file; when none can be reached at all (or none answers in
+        time), the message says which files to copy into which folder by hand; when a file
+        cannot be written. `DownloadCancelled` on cancel.
     """
     dest = Path(dest_dir)
     bases = tuple(mirrors) if mirrors is not None else info.mirrors
@@ -78,11 +83,16 @@ def download_dataset(info, dest_dir, on_progress=None, should_stop=None, mirrors
         expected = info.sha256[filename]
         if (dest / filename).is_file() and _sha256_of(dest / filename) == expected:
             continue
+        for path in (dest / filename, dest / (filename + ".part")):
+            if path.is_dir():
+                raise DataError(f"Cannot download into {path}: a folder of that name is in "
+                                "the way; remove it or choose another folder.")
         failures = []
         for base in bases:
             url = base.rstrip("/") + "/" + filename
             try:
-                _fetch(url, dest / filename, expected, on_progress, should_stop, timeout)
+                _fetch(url, dest / filename, expected, info.sizes[filename], on_progress,
+                       should_stop, timeout)
                 break
             except _MirrorFailed as failure:
                 failures.append(failure)
@@ -98,15 +108,18 @@ def _explain(failures, info, dest, bases):
             return str(failure)
     names = ", ".join(info.files.values())
     reasons = "; ".join(str(failure) for failure in failures)
-    return (
-        f"No download server could be reached ({reasons}), so this machine seems to be "
-        f"offline: copy the four files {names} into {dest} from a computer that can fetch "
-        f"them from {' or '.join(bases)}."
-    )
+    if any(failure.timed_out for failure in failures):
+        why = (f"No download server answered in time ({reasons}): the connection is too slow "
+               f"or the servers are busy; try again later, or")
+    else:
+        why = (f"No download server could be reached ({reasons}), so this machine seems to be "
+               f"offline:")
+    return (f"{why} copy the four files {names} into {dest} from a computer that can fetch "
+            f"them from {' or '.join(bases)}.")
 
 
-def _fetch(url, final, expected, on_progress, should_stop, timeout):
-    """Stream ``url`` to ``final.part``, check its SHA-256, then rename it to ``final``.
+def _fetch(url, final, expected, size, on_progress, should_stop, timeout):
+    """Stream ``url`` to ``final.part``, check its size and SHA-256, then rename it to ``final``.
 
     The .part file is removed on every failure (including cancel), so nothing half-done stays.
     """
@@ -119,12 +132,19 @@ def _fetch(url, final, expected, on_progress, should_stop, timeout):
             f"Download of {final.name} from {url} failed: the server answered HTTP "
             f"{error.code} {error.reason}; try again later or copy the file by hand."
         ) from None
+    except http.client.HTTPException as error:  # an answer that is not HTTP at all
+        raise _MirrorFailed(f"Download of {final.name} from {url} failed: the server's answer "
+                            f"is not valid HTTP ({type(error).__name__}); try again later.") from None
     except (urllib.error.URLError, OSError) as error:  # refused, no DNS, timeout
         reason = getattr(error, "reason", error)
+        if isinstance(reason, TimeoutError):
+            raise _MirrorFailed(f"{url}: no answer within {timeout:g} s", unreachable=True,
+                                timed_out=True) from None
         raise _MirrorFailed(f"{url}: {reason}", unreachable=True) from None
     try:
         with response, open(part, "wb") as out:
-            digest = _stream(response, out, final.name, url, on_progress, should_stop)
+            digest = _stream(response, out, final.name, url, size, timeout, on_progress,
+                             should_stop)
             out.flush()
             os.fsync(out.fileno())  # the rename below must not publish data still in cache
         if digest != expected:
@@ -134,35 +154,58 @@ def _fetch(url, final, expected, on_progress, should_stop, timeout):
             )
         os.replace(part, final)
     except OSError as error:
-        raise DataError(f"Cannot write {part}: {error.strerror}; free some disk space.") from None
+        raise DataError(_write_problem(error, part, final)) from None
     finally:
-        part.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # nothing to remove, or not a file
+            part.unlink(missing_ok=True)
 
 
-def _stream(response, out, filename, url, on_progress, should_stop):
-    """Copy ``response`` to ``out`` in chunks; return the hex SHA-256 of what was received."""
+def _write_problem(error, part, final):
+    """What to tell the user when the download cannot be written (never blame the disk for
+    a folder in the way or a missing permission)."""
+    if error.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return f"Cannot write {part}: {error.strerror}; free some disk space or choose another folder."
+    if error.errno in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST):
+        return (f"Cannot put the download at {final}: a folder of that name is in the way; "
+                "remove it or choose another folder.")
+    return f"Cannot write {part}: {error.strerror or error}; check the folder's permissions or choose another folder."
+
+
+def _stream(response, out, filename, url, size, timeout, on_progress, should_stop):
+    """Copy ``response`` to ``out`` in chunks, never more than ``size`` bytes; return the
+    hex SHA-256 of what was received."""
     total = _content_length(response)
+    if total is not None and total != size:
+        raise _MirrorFailed(f"Download of {filename} from {url} announces {total} bytes instead "
+                            f"of {size}; the file on the server is not the published one, try "
+                            "again later.")
     digest = hashlib.sha256()
     done = 0
     while True:
         if should_stop is not None and should_stop():
             raise DownloadCancelled(f"Download of {filename} was cancelled before it was complete.")
         try:
-            chunk = response.read(CHUNK_SIZE)
-        except (OSError, http.client.HTTPException):  # reset, timeout, broken chunking
+            chunk = response.read(min(CHUNK_SIZE, size + 1 - done))
+        except TimeoutError:
+            raise _MirrorFailed(f"Download of {filename} from {url} stopped after {done} bytes: "
+                                f"the server sent nothing for {timeout:g} s; try again later.",
+                                timed_out=True) from None
+        except (OSError, http.client.HTTPException):  # reset, broken chunking
             chunk = None
         if not chunk:
             break
+        done += len(chunk)
+        if done > size:
+            raise _MirrorFailed(f"Download of {filename} from {url} sends more than the "
+                                f"{size} bytes of the published file; try another server later.")
         out.write(chunk)
         digest.update(chunk)
-        done += len(chunk)
         if on_progress is not None:
             on_progress(DownloadProgress(filename, done, total))
     # http.client returns a short read, not an error, when the server hangs up early.
-    if chunk is None or (total is not None and done != total):
-        of_total = f" of {total}" if total is not None else ""
+    if chunk is None or done != size:
         raise _MirrorFailed(
-            f"Download of {filename} from {url} stopped after {done}{of_total} bytes; "
+            f"Download of {filename} from {url} stopped after {done} of {size} bytes; "
             f"check your connection and try again."
         )
     return digest.hexdigest()

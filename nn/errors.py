@@ -20,3 +20,7 @@ class ModelFileError(DigitLabError):
 
 class TrainingError(DigitLabError):
     """Training cannot go on, for example because the loss became NaN or infinite."""
+
+
+class SettingError(DigitLabError, ValueError):
+    """A training setting cannot be used as given (hidden layers "512,,x", say)."""

@@ -10,6 +10,7 @@ name, because people unpack, rename and re-pack these files by hand.
 
 import gzip
 import math
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -22,6 +23,9 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # IDX also defines int8, int16, int32, float32 and float64 (codes 0x09-0x0E), but no dataset
 # DigitLab reads uses them, so they are rejected rather than carried as untested code.
 _UBYTE = 0x08
+MAX_DATA_BYTES = 2**29    # 512 MiB; MNIST's largest file holds 47 MB
+TRAILING_MARGIN = 2**16   # how far past the announced end a gzipped file is read
+READ_CHUNK = 2**20
 
 
 def read_idx(path):
@@ -36,34 +40,53 @@ def read_idx(path):
     -------
     np.ndarray
         uint8 array with the shape of the header, e.g. ``(n, 28, 28)`` for images or
-        ``(n,)`` for labels. It is a read-only view of the decoded bytes (no extra copy of a
-        47 MB file); copy it before modifying.
+        ``(n,)`` for labels. It is read-only; copy it before modifying.
 
     Raises
     ------
     DataError
         If the file cannot be read, is corrupt gzip, is not IDX, uses another value type, or
         holds fewer or more bytes than its header announces.
+
+    A gzipped file is decompressed only as far as its header announces (plus a small margin
+    to notice extra bytes), so a small file that would unpack to gigabytes is refused after
+    reading the few megabytes its header claims.
     """
     path = Path(path)
+    gzipped = False
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as raw:
+            gzipped = raw.read(2) == _GZIP_MAGIC
+            raw.seek(0)
+            if not gzipped:
+                return _read_body(raw, path, os.fstat(raw.fileno()).st_size)
+            with gzip.GzipFile(fileobj=raw) as f:
+                return _read_body(f, path, None)
     except FileNotFoundError:
         raise DataError(f"{path} does not exist; check the folder or download the data.") from None
-    except OSError as error:
-        raise DataError(f"Cannot read {path}: {error.strerror}; check its permissions.") from None
-    if data[:2] == _GZIP_MAGIC:
-        data = _gunzip(data, path)
-
-    if len(data) < 4:
+    except EOFError:  # the gzip stream ends before its end marker: a cut-off download
         raise DataError(
-            f"{path} is truncated: {len(data)} bytes are too few for an IDX header; "
+            f"{path} is truncated: its gzip data ends early; download it again."
+        ) from None
+    except (OSError, zlib.error) as error:
+        if gzipped:  # bad header, bad CRC, bad deflate data
+            raise DataError(f"{path} is not a valid gzip file ({error}); download it again.") from None
+        raise DataError(f"Cannot read {path}: {error.strerror}; check its permissions.") from None
+
+
+def _read_body(f, path, size):
+    """The IDX content of the open file ``f`` (decompressed already when gzipped); ``size`` is
+    the raw file's size on disk, or None when it is not known before reading (gzip)."""
+    head = _read_at_most(f, 4)
+    if len(head) < 4:
+        raise DataError(
+            f"{path} is truncated: {len(head)} bytes are too few for an IDX header; "
             f"download it again."
         )
-    zero, dtype_code, ndim = data[:2], data[2], data[3]
+    zero, dtype_code, ndim = head[:2], head[2], head[3]
     if zero != b"\x00\x00" or ndim == 0:
         raise DataError(
-            f"{path} is not an IDX file: it starts with bytes {data[:4].hex(' ')} instead of "
+            f"{path} is not an IDX file: it starts with bytes {head.hex(' ')} instead of "
             f"00 00 08 <number of dimensions>; use the original MNIST-style files."
         )
     if dtype_code != _UBYTE:
@@ -71,38 +94,54 @@ def read_idx(path):
             f"{path} holds IDX values of type 0x{dtype_code:02x}, but DigitLab reads only unsigned "
             f"bytes (type 0x08) as in MNIST; use a dataset stored as unsigned bytes."
         )
-    header_size = 4 + 4 * ndim
-    if len(data) < header_size:
+    dims = _read_at_most(f, 4 * ndim)
+    if len(dims) < 4 * ndim:
         raise DataError(
             f"{path} is truncated: its header announces {ndim} dimensions but the file ends "
-            f"after {len(data)} bytes; download it again."
+            f"after {4 + len(dims)} bytes; download it again."
         )
-    shape = struct.unpack(f">{ndim}I", data[4:header_size])
+    shape = struct.unpack(f">{ndim}I", dims)
     expected = math.prod(shape)
-    found = len(data) - header_size
+    if expected > MAX_DATA_BYTES:
+        raise DataError(
+            f"{path} announces {expected:,} bytes of data (shape {shape}), more than any dataset "
+            f"DigitLab reads ({MAX_DATA_BYTES:,}); the file is damaged, download it again."
+        )
+    if size is not None:  # raw: the size on disk tells, before anything is read
+        found = size - 4 - 4 * ndim
+        if found == expected:
+            data = _read_at_most(f, expected)
+            found = len(data)  # shorter only if the file shrank meanwhile
+    else:
+        data = _read_at_most(f, expected + TRAILING_MARGIN)
+        found = len(data)
     if found < expected:
         raise DataError(
             f"{path} is truncated: expected {expected} bytes of data, found {found}; "
             f"download it again."
         )
     if found > expected:
+        at_least = "at least " if size is None and found == expected + TRAILING_MARGIN else ""
         raise DataError(
-            f"{path} has {found - expected} bytes after the end of its data (expected {expected} "
-            f"bytes of data, found {found}); the file is damaged, download it again."
+            f"{path} has {at_least}{found - expected} bytes after the end of its data (expected "
+            f"{expected} bytes of data, found {at_least}{found}); the file is damaged, download "
+            f"it again."
         )
-    return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape)
+    array = np.frombuffer(data, dtype=np.uint8).reshape(shape)
+    array.flags.writeable = False
+    return array
 
 
-def _gunzip(data, path):
-    """Decompress a whole gzip file, turning every kind of damage into a DataError."""
-    try:
-        return gzip.decompress(data)
-    except EOFError:  # the gzip stream ends before its end marker: a cut-off download
-        raise DataError(
-            f"{path} is truncated: its gzip data ends early; download it again."
-        ) from None
-    except (OSError, zlib.error) as error:  # bad header, bad CRC, bad deflate data
-        raise DataError(f"{path} is not a valid gzip file ({error}); download it again.") from None
+def _read_at_most(f, n):
+    """Up to ``n`` bytes of ``f``, fewer only at its end, read in chunks of at most 1 MiB so
+    that memory grows with what really arrives, not with what a header claims."""
+    data = bytearray()
+    while len(data) < n:
+        chunk = f.read(min(n - len(data), READ_CHUNK))
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def write_idx(path, array):

@@ -2,10 +2,14 @@
 
 Every layer has the same small interface:
 
-- ``forward(x, training)`` computes the output and remembers what the backward pass needs;
+- ``forward(x, training)`` computes the output. Only a training pass (``training=True``)
+  remembers what the backward pass needs: inference never touches that state, so a
+  prediction made between a training forward and its backward (the drawing pad while a model
+  trains) cannot change the gradient;
 - ``backward(grad_out)`` receives dLoss/dOutput and returns dLoss/dInput, storing the
   gradients of its own parameters in ``grads`` (same order as ``params``);
-- ``params`` / ``grads`` are lists of arrays that optimizers update in place;
+- ``params`` / ``grads`` are lists of arrays that optimizers update in place: the attributes
+  named in ``param_names`` (``W``, ``b``) and their gradients (``dW``, ``db``);
 - ``spec()`` is a JSON-able dict from which ``build_layer`` makes the same layer again.
 
 Shapes: a batch of ``n`` examples is ``(n, features)`` for dense layers. Everything is float32.
@@ -19,9 +23,15 @@ DTYPE = np.float32
 class Layer:
     """Base class: a layer with no parameters."""
 
-    params: list = []
-    grads: list = []
     param_names: tuple = ()
+
+    @property
+    def params(self):
+        return [getattr(self, name) for name in self.param_names]
+
+    @property
+    def grads(self):
+        return [getattr(self, "d" + name) for name in self.param_names]
 
     def forward(self, x, training=False):
         raise NotImplementedError
@@ -83,11 +93,10 @@ class Dense(Layer):
             self.b = np.zeros(n_out, dtype=DTYPE)
         self.dW = np.zeros_like(self.W)
         self.db = np.zeros_like(self.b)
-        self.params = [self.W, self.b]
-        self.grads = [self.dW, self.db]
 
     def forward(self, x, training=False):
-        self.x = x
+        if training:
+            self.x = x
         out = x @ self.W
         out += self.b
         return out
@@ -113,8 +122,10 @@ class ReLU(Layer):
     """max(0, x): passes positive values, blocks the rest (and their gradient)."""
 
     def forward(self, x, training=False):
-        self.mask = x > 0
-        return x * self.mask
+        mask = x > 0
+        if training:
+            self.mask = mask
+        return x * mask
 
     def backward(self, grad_out, need_input_grad=True):
         return grad_out * self.mask
@@ -127,8 +138,10 @@ class LeakyReLU(Layer):
         self.slope = float(slope)
 
     def forward(self, x, training=False):
-        self.scale = np.where(x > 0, DTYPE(1.0), DTYPE(self.slope))
-        return x * self.scale
+        scale = np.where(x > 0, DTYPE(1.0), DTYPE(self.slope))
+        if training:
+            self.scale = scale
+        return x * scale
 
     def backward(self, grad_out, need_input_grad=True):
         return grad_out * self.scale
@@ -143,8 +156,10 @@ class Sigmoid(Layer):
     def forward(self, x, training=False):
         # exp of a negative number never overflows; handle each sign on its own.
         e = np.exp(-np.abs(x))
-        self.s = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(DTYPE)
-        return self.s
+        s = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(DTYPE)
+        if training:
+            self.s = s
+        return s
 
     def backward(self, grad_out, need_input_grad=True):
         return grad_out * self.s * (1 - self.s)
@@ -154,8 +169,10 @@ class Tanh(Layer):
     """tanh(x), squashing to (-1, 1). Its derivative is 1 - tanh^2."""
 
     def forward(self, x, training=False):
-        self.t = np.tanh(x)
-        return self.t
+        t = np.tanh(x)
+        if training:
+            self.t = t
+        return t
 
     def backward(self, grad_out, need_input_grad=True):
         return grad_out * (1 - self.t * self.t)
@@ -173,7 +190,9 @@ class Dropout(Layer):
         self.rng = rng if rng is not None else np.random.default_rng(0)
 
     def forward(self, x, training=False):
-        if not training or self.rate == 0.0:
+        if not training:
+            return x
+        if self.rate == 0.0:
             self.mask = None
             return x
         keep = self.rng.random(x.shape, dtype=DTYPE) >= self.rate
@@ -195,7 +214,8 @@ class Flatten(Layer):
     """Reshape (n, ...) into (n, features), e.g. images (n, 1, 28, 28) into (n, 784)."""
 
     def forward(self, x, training=False):
-        self.shape = x.shape
+        if training:
+            self.shape = x.shape
         return x.reshape(len(x), -1)
 
     def backward(self, grad_out, need_input_grad=True):
@@ -205,5 +225,6 @@ class Flatten(Layer):
         return (int(np.prod(input_shape)),)
 
 
-DENSE_LAYERS = (Dense, ReLU, LeakyReLU, Sigmoid, Tanh, Dropout, Flatten)
+# Every layer type defined here; the convolutional ones are nn.conv.CONV_LAYERS.
+BASIC_LAYERS = (Dense, ReLU, LeakyReLU, Sigmoid, Tanh, Dropout, Flatten)
 ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh}

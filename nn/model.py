@@ -2,12 +2,13 @@
 
 import numpy as np
 
+from nn import metrics
 from nn.conv import CONV_LAYERS
-from nn.layers import ACTIVATIONS, DENSE_LAYERS, DTYPE
+from nn.layers import ACTIVATIONS, BASIC_LAYERS, DTYPE
 from nn.losses import softmax
 
 INFERENCE_BATCH = 1000
-LAYER_TYPES = {cls.__name__: cls for cls in DENSE_LAYERS + CONV_LAYERS}
+LAYER_TYPES = {cls.__name__: cls for cls in BASIC_LAYERS + CONV_LAYERS}
 ACTIVATION_TYPES = {cls.__name__ for cls in ACTIVATIONS.values()}
 
 
@@ -27,6 +28,8 @@ class Model:
         # test accuracy...): a JSON-able dict saved in model files.
         self.info = {}
         self.optimizer_state = None  # (settings, arrays) read from a file, for resuming
+        # Where the last run's random streams stopped (nn.randomness), so the next continues them.
+        self.random_state = None
 
     # --- training -------------------------------------------------------------------------------
 
@@ -80,7 +83,7 @@ class Model:
 
     def accuracy(self, x, y):
         """Fraction of examples whose predicted class equals the label."""
-        return float(np.mean(self.predict(x) == y))
+        return metrics.accuracy(y, self.predict(x))
 
     # --- description ----------------------------------------------------------------------------
 

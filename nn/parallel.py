@@ -6,10 +6,9 @@ convolutional network that rest is about half the work, so the other cores mostl
 
 Here each core takes a part of the batch instead, in its own thread, through augmentation and
 the forward and backward passes, and BLAS keeps to one thread per call. NumPy releases Python's
-global lock while it works on arrays, so the threads really do run at the same time. On this
-project's 2-core machine an epoch of the reference CNN went from 6.6-10.4 s to 5.5-7.7 s
-(most gained when the shared machine is slow). A dense network gains nothing: nearly all its
-work is matrix products, which BLAS already shares out, so it keeps to one part.
+global lock while it works on arrays, so the threads really do run at the same time (the
+README's "Measured" has the figures). A dense network gains nothing: nearly all its work is
+matrix products, which BLAS already shares out, so it keeps to one part.
 
 Each thread has its own *replica* of the model: the same weight arrays (one optimizer step
 updates every replica), but its own gradients and saved activations. The gradient of the batch's
@@ -62,11 +61,13 @@ class DataParallel:
     ``gradient(work, x, y)`` splits the batch into ``parts`` and calls ``work(model, x, y, rng)``
     on each part with a replica of the model and a random generator of its own; ``work`` leaves
     the part's mean gradient in ``model.grads`` and returns (mean loss, number correct). One
-    part uses the caller's ``rng``, so that with one part nothing changes.
+    part uses the caller's ``rng``, so that with one part nothing changes. The replicas'
+    dropout generators are drawn from ``dropout_rng`` (by default ``rng``).
     """
 
-    def __init__(self, model, parts, rng):
-        self.models = [model] + [replica(model, rng) for _ in range(parts - 1)]
+    def __init__(self, model, parts, rng, dropout_rng=None):
+        dropout_rng = rng if dropout_rng is None else dropout_rng
+        self.models = [model] + [replica(model, dropout_rng) for _ in range(parts - 1)]
         self.rngs = [rng] + [np.random.default_rng(rng.integers(2**63)) for _ in range(parts - 1)]
 
     def __enter__(self):
@@ -81,15 +82,17 @@ class DataParallel:
             self.blas.restore_original_limits()
 
     def gradient(self, work, x, y):
-        if len(self.models) == 1:
+        # A short last batch can hold fewer examples than there are parts: never an empty part.
+        used = min(len(self.models), len(x))
+        if used <= 1:
             return work(self.models[0], x, y, self.rngs[0])
-        bounds = np.linspace(0, len(x), len(self.models) + 1).astype(int)
+        bounds = np.linspace(0, len(x), used + 1).astype(int)
         parts = [(m, x[a:b], y[a:b], rng)
                  for m, rng, a, b in zip(self.models, self.rngs, bounds, bounds[1:])]
         futures = [self.pool.submit(work, *part) for part in parts[1:]]
         results = [work(*parts[0])] + [f.result() for f in futures]
         weights = (np.diff(bounds) / len(x)).tolist()  # Python floats keep float32 float32
-        for g, *g_parts in zip(*(m.grads for m in self.models)):
+        for g, *g_parts in zip(*(m.grads for m in self.models[:used])):
             g *= weights[0]
             for w, g_part in zip(weights[1:], g_parts):
                 g_part *= w

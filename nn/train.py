@@ -16,11 +16,13 @@ import numpy as np
 
 from nn.augment import Augmentation, augment_batch
 from nn.errors import TrainingError
+from nn.layers import Dropout
 from nn.losses import softmax_cross_entropy
 from nn.optim import OPTIMIZERS
 from nn.parallel import DataParallel, parts_for
-from nn.redraw import with_redrawn
+from nn.randomness import RandomStreams
 from nn.schedules import learning_rate
+from nn.validation import BestWeights, Examples
 
 PAUSE_POLL_SECONDS = 0.02
 # Cross-entropy starts near ln(10) = 2.3; a mean loss of 1000 means the right class gets a
@@ -124,115 +126,67 @@ def resume_optimizer(model, config):
     return optimizer
 
 
-def held_out(n, size):
-    """How many of n examples a validation split of ``size`` takes: never more than a fifth,
-    so a small dataset keeps most of its examples for training."""
-    return min(size, n // 5)
-
-
-def split_sizes(n, config):
-    """(examples used, of which trained on) when ``train`` gets n examples with ``config``."""
-    used = min(n, config.train_size) if config.train_size else n
-    trained = used - held_out(used, config.validation_size)
-    return used, trained + round(config.redraw * trained)
-
-
-def split_validation(n, size, rng):
-    """Indices (train, validation) that hold ``size`` random examples of n out of training."""
-    size = held_out(n, size)
-    order = rng.permutation(n)
-    return order[size:], order[:size]
-
-
 def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimizer=None):
     """Train ``model`` in place on images x (n, 784) float32 and labels y (n,) int64.
 
     ``optimizer`` continues a previous run with its state; otherwise one is made from
     ``config``. Raises TrainingError if the loss diverges (NaN, infinite or absurdly large).
     A convolutional network splits each batch over the CPU's cores (``nn.parallel``).
+    Random numbers come from the streams of ``config.seed`` (``nn.randomness``), continued
+    where the model's previous run with that seed left them.
     """
-    rng = np.random.default_rng(config.seed)
     if config.train_size < 0 or config.epochs < 0:
         raise TrainingError("The number of epochs and of training examples cannot be negative.")
-    if config.train_size:
-        x, y = x[:config.train_size], y[:config.train_size]
-    if len(x) < 2:
-        raise TrainingError(f"Training needs at least 2 examples; the dataset has {len(x)}.")
-    x = np.asarray(x, dtype=np.float32).reshape((-1,) + model.input_shape)
-    train_index, val_index = split_validation(len(x), config.validation_size, rng)
-    x_val, y_val = x[val_index], y[val_index]
-    if config.redraw:  # redrawings join the training examples, never the validation ones
-        x, y = with_redrawn(x[train_index], y[train_index], config.redraw, rng)
-        train_index = np.arange(len(x))
+    streams = RandomStreams.resume(config.seed, model.random_state)
+    examples = Examples(x, y, model.input_shape, config, streams.split)
     optimizer = optimizer or make_optimizer(model, config)
-    n = len(train_index)
-    batch = n if config.batch_size <= 0 else min(config.batch_size, n)
-    batches = -(-n // batch)
-    total_samples = config.epochs * n
-    stop = stop or threading.Event()
-    clock = _Clock()
-    history, best = [], _BestWeights(model, config.early_stopping_patience)
-    # The training examples, in one contiguous buffer: full batch copies them once; mini-batches
-    # refill it with a new shuffled order every epoch, so that batches are plain fast slices.
-    shuffled = x[train_index]
-    labels = y[train_index]
-
-    parts = parts_for(model, batch)
-    parallel = DataParallel(model, parts, rng)
+    progress = _Progress(config.epochs, examples, on_progress)
+    best = BestWeights(model, config.early_stopping_patience)
+    parts = parts_for(model, examples.batch_size)
+    for layer in model.layers:  # dropout masks come from the run's dropout stream
+        if isinstance(layer, Dropout):
+            layer.rng = streams.dropout
+    parallel = DataParallel(model, parts, streams.augmentation, streams.dropout)
     work = partial(augmented_gradient, config.augmentation)
+    stop = stop or threading.Event()
+
+    def finish(stopped):
+        model.random_state = streams.state()
+        return TrainResult(progress.history, optimizer, stopped, best.restore(), parts)
 
     for epoch in range(config.epochs):
-        if batch < n:
-            order = train_index[rng.permutation(n)]
-            # mode="clip": with the default "raise", take() copies through a hidden buffer.
-            np.take(x, order, axis=0, out=shuffled, mode="clip")
-            labels = y[order]
-        loss_sum = correct = 0.0
+        examples.shuffle(streams.shuffle)
         with parallel:  # the parts' threads; evaluation below has BLAS's threads back
-            for b in range(batches):
-                _wait_while_paused(pause, stop, clock)
+            for b, (xb, yb) in enumerate(examples.batches()):
+                progress.wait_while_paused(pause, stop)
                 if stop.is_set():
-                    return TrainResult(history, optimizer, True, best.restore(), parts)
-                start = b * batch
-                xb, yb = shuffled[start:start + batch], labels[start:start + batch]
-                lr = learning_rate(config.learning_rate, config.schedule, epoch + b / batches,
-                                   config.epochs, config.warmup_epochs, config.step_every,
-                                   config.step_gamma)
-                # Overflow is detected below and reported as divergence, not printed as a warning.
-                with np.errstate(over="ignore", invalid="ignore"):
-                    loss, batch_correct = parallel.gradient(work, xb, yb)
-                _check_diverged(loss, epoch, b, config)
+                    return finish(stopped=True)
+                lr = learning_rate(config.learning_rate, config.schedule,
+                                   epoch + b / examples.n_batches, config.epochs,
+                                   config.warmup_epochs, config.step_every, config.step_gamma)
+                loss, correct = _gradient(parallel, work, xb, yb, config, epoch, b)
                 optimizer.step(lr)
-                loss_sum += loss * len(yb)
-                correct += batch_correct
-                done = epoch * n + start + len(yb)
-                if on_progress:
-                    elapsed = clock.elapsed()
-                    on_progress(BatchProgress(
-                        epoch + (b + 1) / batches, config.epochs, loss, batch_correct / len(yb),
-                        lr, done / max(elapsed, 1e-9), elapsed, _eta(elapsed, done, total_samples)))
-        val_loss = val_acc = None
-        if len(x_val):
-            val_loss, val_acc = evaluate(model, x_val, y_val)
-        elapsed = clock.elapsed()
-        done = (epoch + 1) * n
-        record = EpochProgress(epoch + 1, config.epochs, loss_sum / n, correct / n, val_loss,
-                               val_acc, lr, done / max(elapsed, 1e-9), elapsed,
-                               _eta(elapsed, done, total_samples))
-        history.append(record)
-        if on_progress:
-            on_progress(record)
+                progress.batch_done(epoch, b, loss, correct, len(yb), lr)
+        val_loss, val_acc = (evaluate(model, examples.x_val, examples.y_val)
+                             if examples.n_val else (None, None))
+        progress.epoch_done(epoch, val_loss, val_acc)
         if best.update(epoch + 1, val_acc):
             break
-    return TrainResult(history, optimizer, False, best.restore(), parts)
+    return finish(stopped=False)
 
 
-def _check_diverged(loss, epoch, b, config):
+def _gradient(parallel, work, xb, yb, config, epoch, b):
+    """The batch's mean loss and number correct, its gradient left in the model; raises
+    TrainingError when the loss has diverged."""
+    # Overflow is detected below and reported as divergence, not printed as a warning.
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss, correct = parallel.gradient(work, xb, yb)
     if not np.isfinite(loss) or loss > DIVERGED_LOSS:
         raise TrainingError(
             f"Training diverged: the loss became {loss:.3g} in epoch {epoch + 1}, batch {b + 1}. "
             f"Lower the learning rate (now {config.learning_rate:g}), for example to "
             f"{config.learning_rate / 10:g}, and start again.")
+    return loss, correct
 
 
 def augmented_gradient(augmentation, model, x, y, rng):
@@ -284,52 +238,40 @@ def evaluate(model, x, y, batch_size=1000):
     return loss_sum / len(x), correct / len(x)
 
 
-def _eta(elapsed, done, total):
-    return elapsed / done * (total - done) if done else float("inf")
+class _Progress:
+    """The run's clock (pauses excluded), its running totals, and the records it sends."""
 
-
-def _wait_while_paused(pause, stop, clock):
-    if pause is None or not pause.is_set():
-        return
-    paused_at = time.perf_counter()
-    while pause.is_set() and not stop.is_set():
-        stop.wait(PAUSE_POLL_SECONDS)
-    clock.exclude(time.perf_counter() - paused_at)
-
-
-class _Clock:
-    """Training time, without the time spent paused."""
-
-    def __init__(self):
+    def __init__(self, epochs, examples, on_progress):
+        self.epochs, self.n, self.n_batches = epochs, examples.n, examples.n_batches
+        self.batch_size, self.on_progress = examples.batch_size, on_progress
         self.start, self.paused = time.perf_counter(), 0.0
+        self.history, self.loss_sum, self.correct = [], 0.0, 0
 
-    def exclude(self, seconds):
-        self.paused += seconds
+    def wait_while_paused(self, pause, stop):
+        if pause is None or not pause.is_set():
+            return
+        paused_at = time.perf_counter()
+        while pause.is_set() and not stop.is_set():
+            stop.wait(PAUSE_POLL_SECONDS)
+        self.paused += time.perf_counter() - paused_at
 
-    def elapsed(self):
-        return time.perf_counter() - self.start - self.paused
+    def batch_done(self, epoch, b, loss, correct, size, lr):
+        self.loss_sum, self.correct, self.lr = self.loss_sum + loss * size, self.correct + correct, lr
+        if self.on_progress:
+            done = epoch * self.n + b * self.batch_size + size
+            self.on_progress(BatchProgress(epoch + (b + 1) / self.n_batches, self.epochs, loss,
+                                           correct / size, lr, *self._speed_and_time(done)))
 
+    def epoch_done(self, epoch, val_loss, val_acc):
+        record = EpochProgress(epoch + 1, self.epochs, self.loss_sum / self.n, self.correct / self.n,
+                               val_loss, val_acc, self.lr, *self._speed_and_time((epoch + 1) * self.n))
+        self.history.append(record)
+        self.loss_sum, self.correct = 0.0, 0
+        if self.on_progress:
+            self.on_progress(record)
 
-class _BestWeights:
-    """Early stopping: remember the weights of the best validation accuracy so far."""
-
-    def __init__(self, model, patience):
-        self.model, self.patience = model, patience
-        self.best_acc, self.best_epoch, self.saved = -1.0, None, None
-
-    def update(self, epoch, val_acc):
-        """Record an epoch's result; True when training should stop."""
-        if not self.patience or val_acc is None:
-            return False
-        if val_acc > self.best_acc:
-            self.best_acc, self.best_epoch = val_acc, epoch
-            self.saved = [p.copy() for p in self.model.params]
-        return epoch - self.best_epoch >= self.patience
-
-    def restore(self):
-        """Put the best weights back; returns the epoch they come from (None if unused)."""
-        if self.saved is None:
-            return None
-        for p, saved in zip(self.model.params, self.saved):
-            np.copyto(p, saved)
-        return self.best_epoch
+    def _speed_and_time(self, done):
+        """(samples per second, elapsed seconds, seconds left) after ``done`` samples."""
+        elapsed = time.perf_counter() - self.start - self.paused
+        eta = elapsed / done * (self.epochs * self.n - done) if done else float("inf")
+        return done / max(elapsed, 1e-9), elapsed, eta

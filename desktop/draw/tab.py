@@ -199,10 +199,10 @@ class DrawTab(QWidget):
         confidence = None if probs is None else float(probs[predicted])
         try:
             self._store.add(digit, self.last_input, self._pad.strokes, predicted, confidence)
+            n = self._store.counts()[digit]
         except DigitLabError as error:  # e.g. the disk is full or the file became read-only
             self._saved_label.setText(str(error))
             return
-        n = self._store.counts()[digit]
         self._pad.clear()
         self._saved_label.setText(f"Saved as a {digit} ({n} of your {digit}s)")
         self.drawing_saved.emit(digit)

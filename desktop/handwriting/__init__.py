@@ -1,1 +1,1 @@
-"""The My Handwriting tab: the drawings the user labelled, kept in SQLite, and fine-tuning on them."""
+"""The My Handwriting tab: the drawings the user labelled (kept in SQLite), and fine-tuning."""

@@ -165,17 +165,20 @@ class HandwritingTab(QWidget):
     @Slot()
     def refresh(self):
         """Re-read the collection: counts, tiles and the model's accuracy on it."""
-        if self._store is None:
-            self._ids, self._images = np.zeros(0, np.int64), np.zeros((0, 28, 28), np.uint8)
-            self._labels = np.zeros(0, np.uint8)
-        else:
-            self._ids, self._images, self._labels = self._store.arrays()
+        self._ids, self._images = np.zeros(0, np.int64), np.zeros((0, 28, 28), np.uint8)
+        self._labels = np.zeros(0, np.uint8)
+        problem = ""
+        if self._store is not None:
+            try:
+                self._ids, self._images, self._labels = self._store.arrays()
+            except DigitLabError as error:  # damaged or locked meanwhile: shown, not raised
+                problem = str(error)
         if self._selected not in set(self._ids.tolist()):
             self._selected = None
         counts = np.bincount(self._labels, minlength=10)
-        self._counts.setText(
-            f"{len(self._ids)} drawings: " + ", ".join(f"{d}: {n}" for d, n in enumerate(counts))
-            if len(self._ids) else EMPTY_TEXT)
+        summary = (f"{len(self._ids)} drawings: "
+                   + ", ".join(f"{d}: {n}" for d, n in enumerate(counts)))
+        self._counts.setText(problem or (summary if len(self._ids) else EMPTY_TEXT))
         self._build_grid(counts)
         self._update_accuracy()
         self._update_fine_tune()
@@ -246,7 +249,11 @@ class HandwritingTab(QWidget):
     def delete_selected(self):
         if self._store is None or self._selected is None:
             return
-        self._store.delete(self._selected)
+        try:
+            self._store.delete(self._selected)
+        except DigitLabError as error:
+            QMessageBox.critical(self, "Cannot delete", str(error))
+            return
         self._selected = None
         self.refresh()
         self.collection_changed.emit()

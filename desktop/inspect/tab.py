@@ -3,7 +3,8 @@ of the current drawing through its layers.
 
 - The confusion matrix needs a pass over the test set (seconds for a CNN), so a ConfusionJob
   does it on a thread pool, on a copy of the model, and only when the tab is shown or Compute
-  is pressed. Results are cached per model object.
+  is pressed. Results are cached per model object; a job for a model or dataset no longer
+  shown is cancelled.
 - The learned weights and the activation path are cheap (one image): the GUI thread does them,
   inspect_pictures takes the arrays out of the model and inspect_views draws them.
 """
@@ -57,6 +58,7 @@ class InspectTab(QWidget):
         self._cache = {}                # key -> (weakref to the model, result)
         self._test_set = None           # (data key, (x, y)): loaded once per dataset
         self._running = None            # key of the job in flight
+        self._running_job = None        # the job itself, to cancel it
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._jobs = set()              # keep jobs' signal objects alive until they report
@@ -66,8 +68,10 @@ class InspectTab(QWidget):
     # --- public API -----------------------------------------------------------------------------
 
     def set_model(self, model):
-        """Inspect ``model`` (or nothing for None); the confusion matrix follows when shown."""
+        """Inspect ``model`` (or nothing for None); the confusion matrix follows when shown.
+        A job still testing the previous model is cancelled."""
         self._model = model
+        self._cancel_outdated_job()
         self._show_model()
         if self.isVisible():
             self.compute()
@@ -82,6 +86,7 @@ class InspectTab(QWidget):
     def set_dataset(self, name, data_dir):
         self._dataset, self._data_dir = name, (str(data_dir) if data_dir else None)
         self._test_set = None
+        self._cancel_outdated_job()
         self._show_confusion()
         if self.isVisible():
             self.compute()
@@ -100,8 +105,9 @@ class InspectTab(QWidget):
                            self.test_limit, test_set)
         job.signals.finished.connect(self._job_finished)
         job.signals.failed.connect(self._job_failed)
+        job.signals.cancelled.connect(self._job_cancelled)
         self._jobs.add(job.signals)
-        self._running = key
+        self._running, self._running_job = key, job
         self._running_model = weakref.ref(self._model)   # cached even if replaced meanwhile
         self._status.setText("Testing the model on the test set…")
         self._compute_button.setEnabled(False)
@@ -112,8 +118,14 @@ class InspectTab(QWidget):
         return self._running is not None
 
     def wait_for_jobs(self, msecs=-1):
-        """Block until the background job ends (window close and tests)."""
+        """Block until the background job ends (tests)."""
         return self._pool.waitForDone(msecs)
+
+    def shutdown(self):
+        """Cancel the background job and wait for it to stop (the window closes)."""
+        if self._running_job is not None:
+            self._running_job.cancel()
+        self._pool.waitForDone()
 
     # --- building the UI ------------------------------------------------------------------------
 
@@ -192,6 +204,11 @@ class InspectTab(QWidget):
             return None
         return (id(self._model), self._dataset, self._data_dir, self.test_limit)
 
+    def _cancel_outdated_job(self):
+        """Stop testing a model or dataset no longer shown; `_job_done` starts the next job."""
+        if self._running_job is not None and self._running != self._key():
+            self._running_job.cancel()
+
     def _cached(self, key):
         entry = self._cache.get(key)
         # id() values are reused after a model is freed: the weakref says if it is the same one.
@@ -213,9 +230,13 @@ class InspectTab(QWidget):
     def _job_failed(self, key, message):
         self._job_done(message)
 
+    @Slot(object)
+    def _job_cancelled(self, key):
+        self._job_done()
+
     def _job_done(self, message=""):
         self._jobs = {s for s in self._jobs if s is not self.sender()}
-        self._running = None
+        self._running, self._running_job = None, None
         self._compute_button.setEnabled(self._model is not None)
         self._show_confusion(message)
         if not message and self._model is not None and self.isVisible() \

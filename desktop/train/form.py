@@ -4,7 +4,8 @@ The form only turns widgets into `nn` objects (a TrainConfig, layer specs) and b
 holds no maths. A preset fills every field; the user then edits what they like. Editing the
 network (hidden layers, activation, dropout, preset) means a new model, so "Start from"
 switches to "New model" by itself. The general-purpose widget helpers it is built with (keyed
-combo boxes, the 1-2-5 spin box, safe setters) are in form_widgets.
+combo boxes, the 1-2-5 spin box, safe setters) are in form_widgets, and what it says (labels,
+tooltips) in form_labels.
 """
 
 import contextlib
@@ -13,8 +14,18 @@ import functools
 
 from PySide6.QtCore import QRegularExpression, Qt
 from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLineEdit, QSpinBox
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
 
+from desktop.train.form_labels import ACTIVATION_LABELS, OPTIMIZER_LABELS, SCHEDULE_LABELS, TOOLTIPS
 from desktop.train.form_widgets import (
     LogSpinBox,
     add_row,
@@ -24,27 +35,24 @@ from desktop.train.form_widgets import (
     select_key,
     set_number,
 )
-from desktop.train.network_fields import (
-    DENSE_INPUT,
-    continue_problem,
-    dropout_rate,
-    mlp_fields,
-    parse_hidden_layers,
-)
+from desktop.train.network_fields import continue_problem
 from nn.augment import Augmentation
 from nn.layers import ACTIVATIONS
 from nn.model import describe
-from nn.optim import OPTIMIZERS
-from nn.presets import PRESETS, mlp_architecture
+from nn.optim import OPTIMIZER_CHOICES, optimizer_choice
+from nn.presets import (
+    PRESETS,
+    dropout_rate,
+    edited_network,
+    mlp_fields,
+    parse_hidden_layers,
+    preset_name,
+)
 from nn.schedules import SCHEDULES
 from nn.train import TrainConfig
 
 CONTINUE, NEW = "continue", "new"
-ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "sigmoid": "Sigmoid",
-                     "tanh": "Tanh"}
-OPTIMIZER_LABELS = {"gd": "Gradient descent", "sgd": "SGD with momentum", "adam": "Adam",
-                    "adamw": "AdamW"}
-SCHEDULE_LABELS = {"constant": "Constant", "step": "Step decay", "cosine": "Cosine decay"}
+WITH_MOMENTUM = ("momentum", "nesterov")
 # Absurd learning rates are allowed on purpose: watching a run diverge is instructive.
 LEARNING_RATE_RANGE = (1e-5, 1e9)
 WEIGHT_DECAY_RANGE = (0.0, 10.0)
@@ -53,32 +61,10 @@ MAX_BATCH_SIZE = 60_000
 BATCH_SIZE_STEP = 32
 MAX_EPOCHS = 10_000
 MAX_DROPOUT = 0.9
+MAX_MOMENTUM = 0.999
+MAX_PATIENCE = 1000
 MAX_SEED = 2**31 - 1
 HIDDEN_LAYERS_PATTERN = r"[0-9,\s]*"
-
-TOOLTIPS = {
-    "presetCombo": "A ready-made network and training recipe; choosing one fills in the form.",
-    "startFromCombo": "Continue training the active model (its weights and optimizer state) "
-                      "or build a new one from these settings.",
-    "hiddenLayersEdit": "Neurons in each hidden layer, comma-separated (\"512, 256\"); empty "
-                        "means no hidden layer.",
-    "activationCombo": "The non-linearity applied after each hidden layer.",
-    "dropoutSpin": "Fraction of hidden neurons switched off at random in each training step, "
-                   "which discourages over-fitting.",
-    "optimizerCombo": "The rule that turns gradients into weight updates.",
-    "learningRateSpin": "How big each update step is: too small learns slowly, too large "
-                        "diverges (arrow keys step 1, 2, 5, 10...).",
-    "scheduleCombo": "How the learning rate changes over the run.",
-    "batchSizeSpin": "Images per update step; 0 uses the whole training set for every step "
-                     "(full batch, as in the notebook).",
-    "epochsSpin": "How many times training goes through the whole training set.",
-    "weightDecaySpin": "Pulls weights towards zero at every step, a brake on over-fitting; "
-                       "0 turns it off.",
-    "augmentCheck": "Show the network randomly shifted, rotated, scaled, slanted, thicker and "
-                    "thinner copies of the images: slower to learn, reads drawings better.",
-    "seedSpin": "Seed of the random numbers (initial weights, shuffling, dropout), so a run can "
-                "be repeated exactly.",
-}
 
 
 class TrainForm(QGroupBox):
@@ -103,11 +89,23 @@ class TrainForm(QGroupBox):
         self.dropoutSpin = add("Dropout", "dropoutSpin",
                                ranged_spin(QDoubleSpinBox(), (0.0, MAX_DROPOUT), 0.05, decimals=2))
         self.optimizerCombo = add("Optimizer", "optimizerCombo",
-                                  keyed_combo(labels_for(OPTIMIZERS, OPTIMIZER_LABELS)))
+                                  keyed_combo(labels_for(OPTIMIZER_CHOICES, OPTIMIZER_LABELS)))
+        self.momentumSpin = add("Momentum", "momentumSpin", ranged_spin(
+            QDoubleSpinBox(), (0.0, MAX_MOMENTUM), 0.05, decimals=3))
         self.learningRateSpin = add("Learning rate", "learningRateSpin", ranged_spin(
             LogSpinBox(), LEARNING_RATE_RANGE, decimals=SPIN_DECIMALS))
         self.scheduleCombo = add("Schedule", "scheduleCombo",
                                  keyed_combo(labels_for(SCHEDULES, SCHEDULE_LABELS)))
+        self.stepEverySpin = ranged_spin(QSpinBox(), (1, MAX_EPOCHS))
+        self.stepEverySpin.setPrefix("every ")
+        self.stepEverySpin.setSuffix(" epochs")
+        self.stepFactorSpin = ranged_spin(QDoubleSpinBox(), (0.01, 1.0), 0.05, decimals=2)
+        self.stepFactorSpin.setPrefix("× ")
+        add("Step decay", "stepDecayRow", _row(stepEverySpin=self.stepEverySpin,
+                                                 stepFactorSpin=self.stepFactorSpin))
+        self.warmupSpin = add("Warm-up", "warmupSpin", ranged_spin(
+            QDoubleSpinBox(), (0.0, MAX_EPOCHS), 0.5, decimals=1))
+        self.warmupSpin.setSuffix(" epochs")
         self.batchSizeSpin = add("Batch size", "batchSizeSpin",
                                  ranged_spin(QSpinBox(), (0, MAX_BATCH_SIZE), BATCH_SIZE_STEP))
         self.batchSizeSpin.setSpecialValueText("full batch")
@@ -116,6 +114,11 @@ class TrainForm(QGroupBox):
             LogSpinBox(), WEIGHT_DECAY_RANGE, decimals=SPIN_DECIMALS))
         self.augmentCheck = add("Augment", "augmentCheck",
                                 QCheckBox("Distort the training images"))
+        self.earlyStoppingSpin = add("Early stopping", "earlyStoppingSpin",
+                                     ranged_spin(QSpinBox(), (0, MAX_PATIENCE)))
+        self.earlyStoppingSpin.setSpecialValueText("off")
+        self.earlyStoppingSpin.setPrefix("after ")
+        self.earlyStoppingSpin.setSuffix(" epochs without progress")
         self.seedSpin = add("Seed", "seedSpin", ranged_spin(QSpinBox(), (0, MAX_SEED)))
         for name, tip in TOOLTIPS.items():
             getattr(self, name).setToolTip(tip)
@@ -125,7 +128,11 @@ class TrainForm(QGroupBox):
         self.hiddenLayersEdit.textChanged.connect(self._network_edited)
         self.activationCombo.currentIndexChanged.connect(self._network_edited)
         self.dropoutSpin.valueChanged.connect(self._network_edited)
+        # Settings only one optimizer or schedule uses are greyed for the others.
+        self.optimizerCombo.currentIndexChanged.connect(self._enable_dependent_fields)
+        self.scheduleCombo.currentIndexChanged.connect(self._enable_dependent_fields)
         self._fill_from_preset(self.preset)
+        self._enable_dependent_fields()
         self.set_active_model(None, "mnist")
 
     # --- what the form says ---------------------------------------------------------------------
@@ -140,22 +147,23 @@ class TrainForm(QGroupBox):
     def architecture(self):
         """(layer specs, input shape) of the new model the form describes; ValueError (with a
         sentence for the user) when the hidden layers are not valid."""
-        fields = mlp_fields(self.preset)
-        if fields is None:
-            return self.preset.architecture, tuple(self.preset.input_shape)
-        hidden = parse_hidden_layers(self.hiddenLayersEdit.text())
-        specs = mlp_architecture(hidden, self.activationCombo.currentData(),
-                                 self.dropoutSpin.value(), init=fields[3])
-        return specs, DENSE_INPUT
+        if mlp_fields(self.preset) is None:
+            return edited_network(self.preset)
+        return edited_network(self.preset, parse_hidden_layers(self.hiddenLayersEdit.text()),
+                              self.activationCombo.currentData(), self.dropoutSpin.value())
 
     def config(self):
         """The preset's TrainConfig with the form's values (train_size, validation split and
         the other settings the form does not show come from the preset)."""
+        optimizer, nesterov = OPTIMIZER_CHOICES[self.optimizerCombo.currentData()]
         return dataclasses.replace(
             self.preset.config, epochs=self.epochsSpin.value(),
-            batch_size=self.batchSizeSpin.value(), optimizer=self.optimizerCombo.currentData(),
-            learning_rate=self.learningRateSpin.value(), schedule=self.scheduleCombo.currentData(),
+            batch_size=self.batchSizeSpin.value(), optimizer=optimizer, nesterov=nesterov,
+            momentum=self.momentumSpin.value(), learning_rate=self.learningRateSpin.value(),
+            schedule=self.scheduleCombo.currentData(), warmup_epochs=self.warmupSpin.value(),
+            step_every=self.stepEverySpin.value(), step_gamma=self.stepFactorSpin.value(),
             weight_decay=self.weightDecaySpin.value(), seed=self.seedSpin.value(),
+            early_stopping_patience=self.earlyStoppingSpin.value(),
             augmentation=Augmentation() if self.augmentCheck.isChecked() else None)
 
     # --- start from -----------------------------------------------------------------------------
@@ -204,6 +212,12 @@ class TrainForm(QGroupBox):
             self._fill_from_preset(self.preset)
             self.choose_new_model()
 
+    def _enable_dependent_fields(self, *_):
+        self.momentumSpin.setEnabled(self.optimizerCombo.currentData() in WITH_MOMENTUM)
+        step = self.scheduleCombo.currentData() == "step"
+        self.stepEverySpin.setEnabled(step)
+        self.stepFactorSpin.setEnabled(step)
+
     @contextlib.contextmanager
     def _filling_in(self):
         """While the code fills fields, their change signals are not the user editing."""
@@ -229,9 +243,14 @@ class TrainForm(QGroupBox):
                 self.dropoutSpin.setValue(dropout_rate(preset.architecture))
             for widget in (self.hiddenLayersEdit, self.activationCombo, self.dropoutSpin):
                 widget.setEnabled(fields is not None)
-            select_key(self.optimizerCombo, config.optimizer)
+            select_key(self.optimizerCombo, optimizer_choice(config.optimizer, config.nesterov))
             select_key(self.scheduleCombo, config.schedule)
             self.learningRateSpin.setValue(config.learning_rate)
+            self.momentumSpin.setValue(config.momentum)
+            self.warmupSpin.setValue(config.warmup_epochs)
+            self.stepEverySpin.setValue(config.step_every)
+            self.stepFactorSpin.setValue(config.step_gamma)
+            self.earlyStoppingSpin.setValue(config.early_stopping_patience)
             self.batchSizeSpin.setValue(config.batch_size)
             self.epochsSpin.setValue(config.epochs)
             self.weightDecaySpin.setValue(config.weight_decay)
@@ -250,6 +269,9 @@ class TrainForm(QGroupBox):
             "schedule": self.scheduleCombo.currentData(), "batch_size": self.batchSizeSpin.value(),
             "epochs": self.epochsSpin.value(), "weight_decay": self.weightDecaySpin.value(),
             "seed": self.seedSpin.value(), "augment": self.augmentCheck.isChecked(),
+            "momentum": self.momentumSpin.value(), "warmup_epochs": self.warmupSpin.value(),
+            "step_every": self.stepEverySpin.value(), "step_gamma": self.stepFactorSpin.value(),
+            "early_stopping_patience": self.earlyStoppingSpin.value(),
         }
 
     def set_form_state(self, state):
@@ -257,8 +279,9 @@ class TrainForm(QGroupBox):
         if not isinstance(state, dict):
             return
         with self._filling_in():
-            if state.get("preset") in PRESETS:
-                select_key(self.presetCombo, state["preset"])
+            preset = state.get("preset")
+            if isinstance(preset, str) and preset_name(preset) in PRESETS:
+                select_key(self.presetCombo, preset_name(preset))
                 self._fill_from_preset(self.preset)
             editable = mlp_fields(self.preset) is not None  # else the preset's own network
             text = state.get("hidden_layers")
@@ -275,7 +298,22 @@ class TrainForm(QGroupBox):
             select_key(self.scheduleCombo, state.get("schedule"))
             for key, spin in (("learning_rate", self.learningRateSpin),
                               ("batch_size", self.batchSizeSpin), ("epochs", self.epochsSpin),
-                              ("weight_decay", self.weightDecaySpin), ("seed", self.seedSpin)):
+                              ("weight_decay", self.weightDecaySpin), ("seed", self.seedSpin),
+                              ("momentum", self.momentumSpin), ("warmup_epochs", self.warmupSpin),
+                              ("step_every", self.stepEverySpin),
+                              ("step_gamma", self.stepFactorSpin),
+                              ("early_stopping_patience", self.earlyStoppingSpin)):
                 set_number(spin, state.get(key))
             if isinstance(state.get("augment"), bool):
                 self.augmentCheck.setChecked(state["augment"])
+
+
+def _row(**spins):
+    """One form row holding several named widgets side by side."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for name, widget in spins.items():
+        widget.setObjectName(name)
+        layout.addWidget(widget)
+    return row

@@ -17,6 +17,8 @@ from desktop.train.augment_preview import AugmentPreview
 from desktop.train.curves import TrainingCurves
 from desktop.train.form import TrainForm
 from desktop.train.worker import TrainingJob, TrainingWorker
+from nn.datasets import DATASETS, find_data_dir
+from nn.errors import DataError
 from nn.progress import format_seconds
 
 FINE_TUNE_EPOCHS = 1          # a fine-tuning run goes once through MNIST plus the drawings
@@ -35,6 +37,7 @@ class TrainTab(QWidget):
     model_trained = Signal(object)  # the new Model, with .info and .optimizer_state
     training_failed = Signal(str)  # a sentence for the user; the window shows the dialog
     status_message = Signal(str)
+    dataset_missing = Signal(str)  # Start found no files for this dataset (a DATASETS key)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -129,7 +132,18 @@ class TrainTab(QWidget):
         except ValueError as error:  # the form's own check, e.g. hidden layers "512,,x"
             self.training_failed.emit(str(error))
             return
+        try:
+            find_data_dir(DATASETS[self._dataset], self._data_dir)
+        except DataError:  # a first run: the window offers to download it
+            self.show_outcome(f"No {DATASETS[self._dataset].title}")
+            self.dataset_missing.emit(self._dataset)
+            return
         self._run(job)
+
+    def show_outcome(self, what):
+        """Say in the progress bar why training did not start (``what``: "Download failed")."""
+        self.trainingProgress.setValue(0)
+        self.trainingProgress.setFormat(f"{what}: training did not start")
 
     def fine_tune(self, x, y, weight, epochs=FINE_TUNE_EPOCHS):
         """Continue the active model on the dataset plus the drawings ``x`` ((m, 784) float32
@@ -268,6 +282,7 @@ class TrainTab(QWidget):
     def _on_failed(self, message):
         if self._from_current_run():
             self._end_run()
+            self.trainingProgress.setFormat("Training failed at %p%")
             self._set_status(f"Training failed: {message}")
             self.state_changed.emit()
             self.training_failed.emit(message)
@@ -276,6 +291,7 @@ class TrainTab(QWidget):
     def _on_cancelled(self):
         if self._from_current_run():
             self._end_run()
+            self.trainingProgress.setFormat("Stopped before the first batch")
             self._set_status("Stopped before the first batch; the active model is unchanged.")
             self.state_changed.emit()
 

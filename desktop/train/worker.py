@@ -3,7 +3,7 @@
 `TrainingWorker` is a QObject the Train tab moves to a QThread. Its `run` slot loads the
 dataset, trains a private model with `nn.train.train` and reports through Qt signals, which
 reach the GUI thread queued. It never touches a widget. Batch progress is throttled here, in the
-worker, so a fast run cannot flood the GUI's event loop (DESIGN.md); epoch records and the last
+worker, so a fast run cannot flood the GUI's event loop; epoch records and the last
 batch record always get through.
 
 Stop and pause are `threading.Event`s that `nn.train.train` checks every batch; `stop()`,
@@ -25,11 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-import nn
 from nn.datasets import DATASETS, load_dataset
 from nn.errors import DataError, DigitLabError
 from nn.model import Model
+from nn.randomness import init_rng
+from nn.runinfo import training_info
 from nn.train import EpochProgress, TrainConfig, make_optimizer, resume_optimizer, train
+from nn.validation import split_sizes
 
 MIN_SECONDS_BETWEEN_BATCH_SIGNALS = 0.05  # at most ~20 batch signals a second
 LOSS_SMOOTHING = 0.9  # weight of the past in the moving average of the batch loss
@@ -191,7 +193,7 @@ class TrainingWorker(QObject):
     def _model_and_optimizer(self, class_names):
         job = self.job
         if job.base_model is None:
-            rng = np.random.default_rng(job.config.seed)
+            rng = init_rng(job.config.seed)
             model = Model.from_architecture(job.architecture, job.input_shape, class_names, rng)
             return model, make_optimizer(model, job.config)
         if tuple(job.base_model.class_names) != tuple(class_names):
@@ -230,27 +232,8 @@ class TrainingWorker(QObject):
         match = DATED_NAME.match(str(previous.get("name", "")))
         if match:  # a continued model keeps its family name, with the new date
             prefix = match["prefix"]
-        # A continued model's history goes on from where it stopped: epochs count from its
-        # very first run, so a saved file tells the whole story.
-        offset = len(previous.get("history", []))
-        history = list(previous.get("history", [])) + [
-            _jsonable(dataclasses.replace(r, epoch=r.epoch + offset, epochs=r.epochs + offset))
-            for r in result.history]
-        info = dict(previous)
-        info.pop("stopped_early", None)
-        info.pop("fine_tune", None)  # only the run that fine-tuned carries its figures
-        info |= {
-            "name": f"{prefix}-{now.strftime(NAME_DATE_FORMAT)}",
-            "dataset": dataset,
-            "config": job.config.to_dict(),
-            "history": history,
-            "test_accuracy": test_accuracy,
-            "created": now.isoformat(timespec="seconds"),
-            "app_version": nn.__version__,
-        }
-        if result.stopped:
-            info["stopped_early"] = True
-        return info
+        return training_info(previous, f"{prefix}-{now.strftime(NAME_DATE_FORMAT)}", dataset,
+                             job.config, result, test_accuracy, now=now)
 
 
 def _accuracies(model, x_mine, y_mine, x_test, y_test):
@@ -266,13 +249,5 @@ def _short_title(dataset):
 
 
 def _describe_split(title, n_train, n_test, config):
-    # Mirrors nn.train.split_validation: at most validation_size, never over a fifth.
-    n = min(n_train, config.train_size) if config.train_size else n_train
-    n_val = min(config.validation_size, n // 5)
-    return f"{title}: {n - n_val:,} train / {n_val:,} validation / {n_test:,} test"
-
-
-def _jsonable(record):
-    """A progress record as a dict of plain Python numbers (NumPy floats are not JSON)."""
-    return {k: v if v is None or isinstance(v, int) else float(v)
-            for k, v in dataclasses.asdict(record).items()}
+    used, trained_on = split_sizes(n_train, config)
+    return f"{title}: {trained_on:,} train / {used - trained_on:,} validation / {n_test:,} test"

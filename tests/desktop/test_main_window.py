@@ -272,7 +272,7 @@ def test_the_last_model_is_reopened_at_the_next_launch(qtbot, window, dialogs, b
     assert "could not be reopened" in third.statusBar().currentMessage()
 
 
-def test_window_state_and_dataset_are_kept(qtbot, window, mnist_dir):
+def test_window_state_and_dataset_are_kept(qtbot, window):
     window.resize(640, 480)  # inside the offscreen screen, which clamps restored geometry
     window.choose_dataset("fashion-mnist")
     window.close()

@@ -85,3 +85,67 @@ def test_thickness_changes_make_strokes_thicker_or_thinner():
     ink = out.sum(axis=(1, 2))
     assert (ink > stroke[0].sum()).any() and (ink < stroke[0].sum()).any()
     assert ((ink > stroke[0].sum()) | (ink < stroke[0].sum())).all()
+
+
+# --- the random transforms: their ranges and their directions ----------------------------------
+
+class Largest:
+    """A stand-in generator whose uniform draws are always the top of their range."""
+
+    def uniform(self, low, high, size=None):
+        return np.full(size, high, dtype=np.float64)
+
+
+def ink_centre(image, rows=slice(None)):
+    """(row, column) centre of the ink of a 28x28 image, within ``rows``."""
+    r, c = np.nonzero(image[rows] > 0.3)
+    return r.mean() + (rows.start or 0), c.mean()
+
+
+def one_transform(aug):
+    m, offset = random_matrices(1, aug, Largest())
+    return lambda image: warp(image[None], m, offset)[0]
+
+
+def test_a_positive_rotation_turns_the_digit_counter_clockwise():
+    dot = np.zeros((28, 28), dtype=np.float32)
+    dot[13:15, 22:24] = 1.0  # right of the centre (13.5, 13.5), on its row
+    turn = one_transform(Augmentation(rotation=30, scale=0, shear=0, shift=0))
+    row, col = ink_centre(turn(dot))
+    # Counter-clockwise by 30 degrees: 9 px right of the centre goes to 9 * (cos, sin) = (7.8, 4.5).
+    assert row == pytest.approx(13.5 - 4.5, abs=0.5) and col == pytest.approx(13.5 + 7.8, abs=0.5)
+
+
+def test_a_positive_shear_moves_the_bottom_right_and_the_top_left():
+    bar = np.zeros((28, 28), dtype=np.float32)
+    bar[4:24, 13:15] = 1.0  # a vertical bar through the centre
+    slant = one_transform(Augmentation(rotation=0, scale=0, shear=0.3, shift=0))(bar)
+    _, top = ink_centre(slant, slice(4, 10))
+    _, bottom = ink_centre(slant, slice(18, 24))
+    assert top < 13.5 - 1 and bottom > 13.5 + 1
+    assert bottom - top == pytest.approx(0.3 * 14, abs=1)  # rows 7 and 21: 14 rows apart
+
+
+def test_a_positive_shift_moves_the_ink_up_and_left_and_a_larger_scale_enlarges():
+    dot = np.zeros((28, 28), dtype=np.float32)
+    dot[13:15, 13:15] = 1.0
+    row, col = ink_centre(one_transform(Augmentation(rotation=0, scale=0, shear=0, shift=3))(dot))
+    assert (row, col) == (pytest.approx(10.5), pytest.approx(10.5))
+    bar = np.zeros((28, 28), dtype=np.float32)
+    bar[4:24, 13:15] = 1.0
+    grown = one_transform(Augmentation(rotation=0, scale=0.2, shear=0, shift=0))(bar)
+    rows = np.nonzero(grown.max(axis=1) > 0.3)[0]
+    assert rows[-1] - rows[0] + 1 == pytest.approx(20 * 1.2, abs=1)
+
+
+def test_the_transforms_drawn_span_the_ranges_asked_for():
+    aug = Augmentation(rotation=20, scale=0.1, shear=0.25, shift=3)
+    m, offset = random_matrices(4000, aug, np.random.default_rng(3))
+    scale = 1 / np.hypot(m[:, 0, 0], m[:, 0, 1])  # the first row is (cos, sin) / scale
+    angle = np.degrees(np.arctan2(m[:, 0, 1], m[:, 0, 0]))
+    # The second row is (-sin - shear cos, cos - shear sin) / scale.
+    cos, sin = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+    shear = -(m[:, 1, 0] * scale + sin) / cos
+    for drawn, limit in ((angle, 20), (scale - 1, 0.1), (shear, 0.25), (offset, 3)):
+        assert np.abs(drawn).max() <= limit * 1.0001
+        assert drawn.min() < -0.9 * limit and drawn.max() > 0.9 * limit

@@ -42,8 +42,6 @@ def as_float64(layer):
     for name in layer.param_names:
         setattr(layer, name, getattr(layer, name).astype(np.float64))
         setattr(layer, "d" + name, np.zeros_like(getattr(layer, name)))
-    layer.params = [getattr(layer, n) for n in layer.param_names]
-    layer.grads = [getattr(layer, "d" + n) for n in layer.param_names]
     return layer
 
 
@@ -185,8 +183,13 @@ def test_whole_cnn_gradient_matches_finite_differences():
         return softmax_cross_entropy(model.forward(x, training=True), y)[0]
 
     model.backward(softmax_cross_entropy(model.forward(x, training=True), y)[2])
-    first = model.layers[0]
-    np.testing.assert_allclose(first.dW, numerical_grad(loss, first.W), rtol=1e-5, atol=1e-9)
+    analytic = [g.copy() for g in model.grads]
+    names = [name for name, _ in model.named_params()]
+    assert names == ["layer0.W", "layer0.b", "layer3.W", "layer3.b", "layer6.W", "layer6.b"]
+    for name, p, g in zip(names, model.params, analytic):
+        assert np.any(g != 0), name
+        np.testing.assert_allclose(g, numerical_grad(loss, p), rtol=1e-5, atol=1e-9,
+                                   err_msg=name)
 
 
 def test_tiny_cnn_overfits_a_small_batch():

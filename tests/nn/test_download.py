@@ -78,7 +78,8 @@ def served(tmp_path):
         write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, dtype=np.uint8))
     sha256 = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
               for name in MNIST.files.values()}
-    return folder, dataclasses.replace(MNIST, sha256=sha256)
+    sizes = {name: (folder / name).stat().st_size for name in MNIST.files.values()}
+    return folder, dataclasses.replace(MNIST, sha256=sha256, sizes=sizes)
 
 
 @pytest.fixture
@@ -150,7 +151,10 @@ def test_next_mirror_is_tried_and_a_damaged_local_file_is_replaced(served, good_
 
 def test_wrong_checksum_on_the_server_leaves_nothing_behind(served, good_server, tmp_path):
     folder, info = served
-    (folder / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b not what was published")
+    served_file = folder / "train-images-idx3-ubyte.gz"
+    changed = bytearray(served_file.read_bytes())  # the published size, not its content
+    changed[len(changed) // 2] ^= 0xFF
+    served_file.write_bytes(bytes(changed))
     dest = tmp_path / "dest"
 
     with pytest.raises(DataError) as caught:

@@ -2,8 +2,7 @@
 passes against plain NumPy formulas, initialisation schemes, dropout, and layer specs.
 
 Gradient checks run in float64 (central differences with eps=1e-6), with the Dense layers'
-arrays replaced by float64 copies: attributes *and* the ``params``/``grads`` lists, which hold
-references to the very same arrays that ``backward`` writes into.
+arrays replaced by float64 copies (``params``/``grads`` list the attributes, so they follow).
 """
 
 import numpy as np
@@ -11,14 +10,14 @@ import pytest
 
 from nn.layers import DTYPE, Dense, Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Tanh, init_weights
 from nn.losses import softmax_cross_entropy
-from nn.model import Model, build_layer
+from nn.model import LAYER_TYPES, Model, build_layer
 from nn.presets import mlp_architecture
 from tests.nn.gradcheck import EPS, numerical_grad
 
 # --- helpers ------------------------------------------------------------------------------------
 
 def as_float64(dense, rng=None):
-    """Turn a Dense layer's arrays into float64, keeping params/grads pointing at them.
+    """Turn a Dense layer's arrays into float64.
 
     With ``rng`` the bias is made random too (zero biases would hide a wrong db)."""
     dense.W = dense.W.astype(np.float64)
@@ -26,8 +25,6 @@ def as_float64(dense, rng=None):
                else dense.b.astype(np.float64))
     dense.dW = np.zeros_like(dense.W)
     dense.db = np.zeros_like(dense.b)
-    dense.params = [dense.W, dense.b]
-    dense.grads = [dense.dW, dense.db]
     return dense
 
 
@@ -36,7 +33,7 @@ def away_from_zero(rng, shape, low=0.1, high=1.5):
     return rng.uniform(low, high, shape) * rng.choice([-1.0, 1.0], shape)
 
 
-def check_layer_gradient(layer, x, rng, training=False, before_forward=lambda: None,
+def check_layer_gradient(layer, x, rng, training=True, before_forward=lambda: None,
                          eps=EPS, rtol=1e-6, atol=1e-8):
     """Compare layer.backward with finite differences of sum(forward(x) * R)."""
     out = layer.forward(x, training)
@@ -243,6 +240,13 @@ def test_dropout_at_inference_is_the_identity():
     out = layer.forward(x, training=False)
 
     np.testing.assert_array_equal(out, x)
+
+
+def test_dropout_at_rate_zero_passes_values_and_gradients_unchanged():
+    x = np.random.default_rng(41).random((10, 10), dtype=np.float32)
+    layer = Dropout(0.0)
+
+    np.testing.assert_array_equal(layer.forward(x, training=True), x)
     np.testing.assert_array_equal(layer.backward(x), x)
 
 
@@ -300,3 +304,50 @@ def test_build_layer_fills_defaults():
 def test_unknown_layer_type_raises_value_error(spec):
     with pytest.raises(ValueError, match="unknown layer type"):
         build_layer(spec, np.random.default_rng(0))
+
+
+# --- inference leaves training state alone -----------------------------------------------------
+
+def dense(n_in, n_out):
+    return {"type": "Dense", "in": n_in, "out": n_out}
+
+
+CONV = {"type": "Conv2D", "in_channels": 1, "out_channels": 2, "kernel_size": 3}
+# For each layer type, a small network in which a layer of that type feeds a layer whose
+# gradient depends on what the first one saved for its backward pass.
+NETWORKS_WITH = {
+    "Dense": ((6,), [dense(6, 5), {"type": "ReLU"}, dense(5, 4)]),
+    "ReLU": ((6,), [dense(6, 5), {"type": "ReLU"}, dense(5, 4)]),
+    "LeakyReLU": ((6,), [dense(6, 5), {"type": "LeakyReLU"}, dense(5, 4)]),
+    "Sigmoid": ((6,), [dense(6, 5), {"type": "Sigmoid"}, dense(5, 4)]),
+    "Tanh": ((6,), [dense(6, 5), {"type": "Tanh"}, dense(5, 4)]),
+    "Dropout": ((6,), [dense(6, 5), {"type": "Dropout", "rate": 0.5}, dense(5, 4)]),
+    "Flatten": ((6,), [dense(6, 5), {"type": "Flatten"}, dense(5, 4)]),
+    "Conv2D": ((1, 6, 6), [CONV, {"type": "Flatten"}, dense(32, 4)]),
+    "MaxPool2D": ((1, 6, 6), [CONV, {"type": "MaxPool2D", "size": 2}, {"type": "Flatten"},
+                              dense(8, 4)]),
+}
+
+
+def test_every_layer_type_is_checked_below():
+    assert set(NETWORKS_WITH) == set(LAYER_TYPES)
+
+
+@pytest.mark.parametrize("layer_type", sorted(NETWORKS_WITH))
+def test_a_prediction_between_forward_and_backward_leaves_the_gradient_unchanged(layer_type):
+    input_shape, specs = NETWORKS_WITH[layer_type]
+    rng = np.random.default_rng(61)
+    x = rng.normal(size=(4, *input_shape)).astype(np.float32)
+    other = rng.normal(size=(5, *input_shape)).astype(np.float32)  # another batch size, too
+    y = np.array([0, 1, 2, 3])
+
+    def gradients(predict_in_between):
+        model = Model.from_architecture(specs, input_shape, "abcd", rng=np.random.default_rng(62))
+        _, _, grad = softmax_cross_entropy(model.forward(x, training=True), y)
+        if predict_in_between:
+            model.predict(other)
+        model.backward(grad)
+        return [g.copy() for g in model.grads]
+
+    for undisturbed, disturbed in zip(gradients(False), gradients(True)):
+        np.testing.assert_array_equal(disturbed, undisturbed)

@@ -218,7 +218,7 @@ def test_saving_overwrites_an_existing_model(tmp_path):
 def test_saving_into_a_missing_folder_raises_model_file_error(tmp_path):
     path = tmp_path / "no" / "such" / "folder" / "model.npz"
 
-    with pytest.raises(ModelFileError, match="Cannot save .*model.npz.*No such file"):
+    with pytest.raises(ModelFileError, match="Cannot save .*model.npz.*does not exist"):
         save_model(path, make_model())
 
 
@@ -358,8 +358,11 @@ class MarkerPayload:
         return os.mkdir, (self.marker,)
 
 
-@pytest.mark.parametrize("entry", ["layer0.W", "meta", "notes"])
-def test_object_array_is_refused_without_being_unpickled(tmp_path, saved, entry):
+@pytest.mark.parametrize("entry, fragment", [
+    ("layer0.W", "pickled Python objects"), ("meta", "pickled Python objects"),
+    ("notes", "unexpected notes"),  # refused by its name before anything is read
+])
+def test_object_array_is_refused_without_being_unpickled(tmp_path, saved, entry, fragment):
     _, _, arrays, meta = saved
     marker = tmp_path / "payload-ran"
     entries = dict(arrays, meta=np.array(json.dumps(meta)))
@@ -367,7 +370,7 @@ def test_object_array_is_refused_without_being_unpickled(tmp_path, saved, entry)
     path = tmp_path / "pickled.npz"
     np.savez(path, **entries)  # allow_pickle defaults to True when writing
 
-    assert_refused(path, "pickled Python objects")
+    assert_refused(path, fragment)
     assert not marker.exists()
 
     # The payload is live: loading the way DigitLab never does would have run it.
@@ -385,20 +388,21 @@ def nothing_built(monkeypatch):
     monkeypatch.setattr(nn.model, "build_layer", build_layer)
 
 
-@pytest.mark.parametrize("specs", [
-    [{"type": "Dense", "in": 10**6, "out": 10**6}],
-    [{"type": "Dense", "in": 784, "out": -10}],
-    [{"type": "Dense", "in": 10**400, "out": 10}],
-    [{"type": "Dense", "in": 10**200, "out": 10**200}],
-    # Each layer under the per-layer limit, together 40 GB of float32:
-    [{"type": "Dense", "in": 7000, "out": 7000}] * 200,
+@pytest.mark.parametrize("specs, input_size, fragment", [
+    ([{"type": "Dense", "in": 10**6, "out": 10**6}], 10**6, "absurd"),
+    ([{"type": "Dense", "in": 784, "out": -10}], 784, "-10"),
+    ([{"type": "Dense", "in": 10**400, "out": 10}], 784, "'in'"),
+    ([{"type": "Dense", "in": 10**200, "out": 10**200}], 784, "'in'"),
+    # Each layer under any per-layer limit, together 40 GB of float32:
+    ([{"type": "Dense", "in": 7000, "out": 7000}] * 200, 7000, "absurd"),
 ], ids=["1e12-weights", "negative", "1e400-ints", "overflow-to-inf", "many-big-layers"])
-def test_absurd_layer_sizes_are_refused_before_allocating(tmp_path, nothing_built, specs):
+def test_absurd_layer_sizes_are_refused_before_allocating(tmp_path, nothing_built, specs,
+                                                          input_size, fragment):
     meta = {"format": "digitlab-model", "format_version": 1, "architecture": specs,
-            "input_shape": [784], "class_names": list("0123456789")}
+            "input_shape": [input_size], "class_names": list("0123456789")}
     path = write_npz(tmp_path / "huge.npz", {}, meta)
 
-    assert_refused(path, "absurd")
+    assert_refused(path, fragment)
 
 
 def test_array_header_claiming_a_huge_shape_is_refused(tmp_path, saved):

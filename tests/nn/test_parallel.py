@@ -30,7 +30,7 @@ def plain_gradient(model, x, y, rng):
     return batch_gradient(model, x, y)
 
 
-@pytest.mark.parametrize("n, parts", [(64, 2), (67, 3)])
+@pytest.mark.parametrize("n, parts", [(64, 2), (67, 3), (1, 2), (2, 3)])
 def test_the_parts_together_give_the_whole_batch_gradient(n, parts):
     x, y = random_batch(n)
     whole, split = small_cnn(), small_cnn()
@@ -90,29 +90,48 @@ def test_an_error_in_a_helper_thread_reaches_the_caller():
         parallel.gradient(fails_on_the_second_part, x, y)
 
 
-def test_only_convolutional_networks_are_split_and_parts_keep_enough_examples(monkeypatch):
-    monkeypatch.setattr(nn.parallel, "available_cores", lambda: 4)
+@pytest.mark.parametrize("cores, parts", [
+    (4, [4, 3, 2, 1, 1]),
+    (2, [2, 2, 2, 1, 1]),
+    (1, [1, 1, 1, 1, 1]),
+])
+def test_only_convolutional_networks_are_split_and_parts_keep_enough_examples(
+        monkeypatch, cores, parts):
+    monkeypatch.setattr(nn.parallel, "available_cores", lambda: cores)
     mlp = Model.from_architecture(mlp_architecture((16,)))
     assert parts_for(mlp, 128) == 1
     cnn = small_cnn()
-    assert [parts_for(cnn, b) for b in (128, 100, 64, 63, 0)] == [4, 3, 2, 1, 1]
+    assert [parts_for(cnn, b) for b in (128, 100, 64, 63, 0)] == parts
 
 
 def train_split(augmentation, x, y):
     model = small_cnn(seed=5)
     config = TrainConfig(epochs=5, batch_size=64, learning_rate=1e-2, validation_size=0,
                          augmentation=augmentation)
-    assert parts_for(model, config.batch_size) == min(2, nn.parallel.available_cores())
     return model, train(model, x, y, config)
 
 
-def test_split_training_learns_and_is_reproducible_with_augmentation():
+@pytest.mark.parametrize("cores", [1, 2])
+def test_split_training_learns_and_is_reproducible_with_augmentation(monkeypatch, cores):
+    monkeypatch.setattr(nn.parallel, "available_cores", lambda: cores)
     x, y = random_batch(600, seed=3)
     x[np.arange(600), 0, y, y] = 4.0  # a bright pixel whose place gives the label away
     _, result = train_split(None, x, y)
+    assert result.batch_parts == cores
     assert result.history[-1].train_accuracy > 0.9
     (a, _), (b, _) = train_split(Augmentation(), x, y), train_split(Augmentation(), x, y)
     assert all(np.array_equal(p, q) for p, q in zip(a.params, b.params))
+
+
+def test_a_last_batch_smaller_than_the_parts_trains(monkeypatch):
+    # 65 examples in batches of 64 on 2 parts: the last batch has one example.
+    monkeypatch.setattr(nn.parallel, "available_cores", lambda: 2)
+    x, y = random_batch(65)
+    config = TrainConfig(epochs=1, batch_size=64, validation_size=0)
+
+    result = train(small_cnn(), x, y, config)
+
+    assert result.batch_parts == 2 and len(result.history) == 1
 
 
 def test_augmented_gradient_distorts_the_batch_with_the_parts_own_generator():

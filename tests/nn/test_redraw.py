@@ -9,7 +9,8 @@ from nn.presets import mlp_architecture
 from nn.redraw import redraw, with_redrawn
 from nn.skeleton import INK_ABOVE
 from nn.strokes import STROKE_WIDTH
-from nn.train import TrainConfig, split_sizes, train
+from nn.train import TrainConfig, train
+from nn.validation import split_sizes
 
 
 def bars(n, thickness):

@@ -1,6 +1,8 @@
 """The training loop: learning, progress records, stop and pause, divergence, early stopping,
-validation split, batching, determinism, resuming, and the seed preset on real MNIST."""
+validation split, batching, determinism, resuming, random streams, and the notebook preset on
+real MNIST."""
 
+import dataclasses
 import threading
 import time
 
@@ -8,19 +10,22 @@ import numpy as np
 import pytest
 
 import nn.train
+from nn.augment import Augmentation
 from nn.errors import TrainingError
-from nn.layers import Dense, Layer
+from nn.layers import Dense, Dropout, Layer
 from nn.model import Model
+from nn.modelfile import load_model, save_model
 from nn.presets import PRESETS, mlp_architecture
+from nn.randomness import STREAMS, RandomStreams, init_rng
 from nn.train import (
     BatchProgress,
     EpochProgress,
     TrainConfig,
     make_optimizer,
     resume_optimizer,
-    split_validation,
     train,
 )
+from nn.validation import split_validation
 
 N_IN = 20
 
@@ -287,8 +292,8 @@ def test_early_stopping_leaves_the_model_at_its_best_validation_accuracy():
 
     accuracies = [e.val_accuracy for e in result.history]
     assert result.best_epoch == int(np.argmax(accuracies)) + 1
-    # The same held-out examples the loop used: same seed, same first draw.
-    _, val = split_validation(len(x), config.validation_size, np.random.default_rng(config.seed))
+    # The same held-out examples the loop used: the split stream of the same seed.
+    _, val = split_validation(len(x), config.validation_size, RandomStreams(config.seed).split)
     x_val, y_val = x[val], y[val]
     assert model.accuracy(x_val, y_val) == max(accuracies)
 
@@ -456,17 +461,92 @@ def test_train_config_round_trips_through_a_dict_and_ignores_unknown_keys():
     assert TrainConfig.from_dict(config.to_dict() | {"from_the_future": 1}) == config
 
 
-# --- the seed preset on real MNIST ---------------------------------------------------------------------------
+# --- the notebook preset on real MNIST ---------------------------------------------------------------------------
 
-def test_seed_preset_reaches_85_percent_on_real_mnist(mnist_dir):
+def test_notebook_preset_reaches_85_percent_on_real_mnist(mnist_dir):
     from nn.datasets import load_dataset
 
     data = load_dataset(data_dir=mnist_dir)
-    preset = PRESETS["seed"]
+    preset = PRESETS["notebook"]
     model = Model.from_architecture(preset.architecture, preset.input_shape, data.class_names,
-                                    rng=np.random.default_rng(preset.config.seed))
+                                    rng=init_rng(preset.config.seed))
 
     result = train(model, data.x_train, data.y_train, preset.config)
 
     assert len(result.history) == 500 and result.optimizer.t == 500  # full batch: 1 step/epoch
     assert model.accuracy(data.x_test, data.y_test) >= 0.85
+
+
+# --- random streams ------------------------------------------------------------------------------
+
+def record_shuffles_and_masks(monkeypatch):
+    """Make every batch note its examples' ids (column 0) and the dropout mask it drew."""
+    seen = []
+    original = nn.train.augmented_gradient
+
+    def recording(augmentation, model, x, y, rng):
+        result = original(augmentation, model, x, y, rng)
+        dropout = next(layer for layer in model.layers if isinstance(layer, Dropout))
+        seen.append((x[:, 0].astype(int).tolist(), dropout.mask.copy()))
+        return result
+
+    monkeypatch.setattr(nn.train, "augmented_gradient", recording)
+    return seen
+
+
+def streams_problem():
+    x, y = random_problem(80, seed=22)
+    x[:, 0] = np.arange(80)
+    config = TrainConfig(epochs=1, batch_size=16, validation_size=10, seed=7)
+    return x, y, config
+
+
+def test_same_seed_draws_the_same_shuffles_and_masks(monkeypatch):
+    x, y, config = streams_problem()
+    seen = record_shuffles_and_masks(monkeypatch)
+    train(small_mlp(dropout=0.5), x, y, config)
+    first = list(seen)
+    seen.clear()
+    train(small_mlp(dropout=0.5), x, y, config)
+    assert [ids for ids, _ in seen] == [ids for ids, _ in first]
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(seen, first))
+
+
+def test_a_resumed_run_continues_the_streams_instead_of_restarting_them(tmp_path, monkeypatch):
+    x, y, config = streams_problem()
+    seen = record_shuffles_and_masks(monkeypatch)
+    model = small_mlp(dropout=0.5)
+    train(model, x, y, config)
+    first = list(seen)
+    save_model(tmp_path / "m.npz", model)
+    seen.clear()
+
+    train(load_model(tmp_path / "m.npz"), x, y, config)
+
+    resumed = list(seen)
+    assert [ids for ids, _ in resumed] != [ids for ids, _ in first]
+    assert sorted(i for ids, _ in resumed for i in ids) == sorted(i for ids, _ in first for i in ids)
+    assert not any(np.array_equal(a, b) for (_, a), (_, b) in zip(resumed, first))
+
+
+def test_turning_augmentation_on_leaves_the_shuffles_and_the_masks_alone(monkeypatch):
+    x, y = random_problem(80, seed=23, n_in=784)
+    x[:, 0] = np.arange(80)
+    config = TrainConfig(epochs=2, batch_size=16, validation_size=10, seed=7)
+    seen = record_shuffles_and_masks(monkeypatch)
+    runs = []
+    for augmentation in (None, Augmentation()):
+        model = Model.from_architecture(mlp_architecture((16,), dropout=0.5), (784,),
+                                        rng=np.random.default_rng(0))
+        train(model, x, y, dataclasses.replace(config, augmentation=augmentation))
+        runs.append(list(seen))
+        seen.clear()
+    assert [ids for ids, _ in runs[0]] == [ids for ids, _ in runs[1]]
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(*runs))
+
+
+def test_each_use_of_randomness_has_its_own_stream():
+    streams = RandomStreams(7)
+    draws = {tuple(getattr(streams, name).random(4)) for name in STREAMS}
+    assert len(draws) == len(STREAMS)
+    assert np.array_equal(init_rng(7).random(4), RandomStreams(7).init.random(4))

@@ -396,7 +396,7 @@ def none_refs_per_send_event():
 
 def test_a_long_drawing_session_neither_crashes_nor_leaks(tab):
     """PySide6 6.12 on Python 3.11 drops None's refcount on each QPainter void call and aborts
-    after a few thousand strokes (DESIGN.md); and nothing but the strokes may grow."""
+    after a few thousand strokes; and nothing but the strokes may grow."""
     pad = tab.pad
     side = min(pad.width(), pad.height())
     moves = 100

@@ -274,13 +274,21 @@ def test_the_window_keeps_labelled_drawings_in_the_user_folder(window, qtbot, pr
     assert window.handwriting_tab.accuracy[0] is None
 
 
-def test_a_corrupt_collection_does_not_stop_the_window(qtbot, monkeypatch, tmp_path, private_home):
+def test_a_newer_collection_is_left_alone_and_the_window_runs_without_it(qtbot, monkeypatch,
+                                                                        tmp_path, private_home):
     monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")
-    private_home.mkdir(parents=True, exist_ok=True)
-    (private_home / DB_NAME).write_bytes(b"garbage" * 1000)
+    store = HandwritingStore(private_home / DB_NAME)
+    store.add_many([3], random_images(1))
+    store.close()
+    db = sqlite3.connect(private_home / DB_NAME)
+    db.execute("PRAGMA user_version=7")
+    db.close()
+    before = (private_home / DB_NAME).read_bytes()
     win = main_window.MainWindow()
     qtbot.addWidget(win)
     assert win.handwriting is None
-    assert DB_NAME in win.statusBar().currentMessage()
+    message = win.statusBar().currentMessage()
+    assert "newer DigitLab" in message and "update DigitLab" in message and "\n" not in message
     assert not win.draw_tab.findChild(QPushButton, "correctButton0").isEnabled()
     win.train_tab.shutdown()
+    assert (private_home / DB_NAME).read_bytes() == before, "the newer DigitLab's file is intact"

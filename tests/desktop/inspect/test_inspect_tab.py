@@ -1,5 +1,6 @@
 """The Inspect tab: learned weights, the activation path and the confusion matrix."""
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTableWidget, QWidget
 
+from desktop.inspect.confusion_job import ConfusionJob
 from desktop.inspect.tab import InspectTab
 from desktop.inspect.views import HeatImage
 from nn.model import Model
@@ -183,7 +185,13 @@ def test_confusion_matrix_and_gallery_on_real_mnist(tab, qtbot, mnist_dir):
     assert not tab.is_computing
 
 
-def test_results_are_cached_per_model_even_when_it_changes_meanwhile(tab, qtbot, mnist_dir):
+def shown_predictions(table):
+    """How many test images the shown matrix has the model predict as each class."""
+    return np.array([[int(table.item(r, c).text() or 0) for c in range(10)]
+                     for r in range(10)]).sum(axis=0)
+
+
+def test_results_are_cached_per_model_and_follow_a_change_meanwhile(tab, qtbot, mnist_dir):
     first, second = make_model("notebook"), make_model("mlp")
     tab.test_limit = 200
     tab.set_dataset("mnist", mnist_dir)
@@ -193,17 +201,52 @@ def test_results_are_cached_per_model_even_when_it_changes_meanwhile(tab, qtbot,
     tab.set_model(second)   # while the first job runs: the second follows it
     table = tab.findChild(QTableWidget, "confusionMatrix")
     qtbot.waitUntil(lambda: not tab.is_computing and table.item(0, 0) is not None, timeout=15000)
-
-    def shown_predictions():
-        return np.array([[int(table.item(r, c).text() or 0) for c in range(10)]
-                         for r in range(10)]).sum(axis=0)
-
     x, _ = tab._test_set[1]
     expected = {m: np.bincount(m.predict(x), minlength=10) for m in (first, second)}
-    np.testing.assert_array_equal(shown_predictions(), expected[second])
-    tab.set_model(first)    # computed before: shown at once, no new job
+    np.testing.assert_array_equal(shown_predictions(table), expected[second])
+    tab.set_model(first)
+    qtbot.waitUntil(lambda: not tab.is_computing, timeout=15000)
+    np.testing.assert_array_equal(shown_predictions(table), expected[first])
+    tab.set_model(second)    # computed before: shown at once, no new job
     assert not tab.is_computing
-    np.testing.assert_array_equal(shown_predictions(), expected[first])
+    np.testing.assert_array_equal(shown_predictions(table), expected[second])
+
+
+def test_a_cancelled_job_reports_cancelled_and_computes_nothing():
+    x = np.random.default_rng(0).random((50, 784), dtype=np.float32)
+    y = np.arange(50) % 10
+    reports = []
+    for cancel in (False, True):
+        job = ConfusionJob("key", make_model("notebook"), "mnist", None, None, (x, y))
+        job.signals.finished.connect(lambda key, result: reports.append(("finished", result)))
+        job.signals.cancelled.connect(lambda key: reports.append(("cancelled", None)))
+        if cancel:
+            job.cancel()
+        job.run()   # on this thread: the signals arrive before run() returns
+    assert [kind for kind, _ in reports] == ["finished", "cancelled"]
+    assert reports[0][1]["matrix"].sum() == 50
+
+
+def test_a_model_change_and_closing_do_not_wait_for_a_whole_test_pass(tab, qtbot, mnist_dir):
+    # A CNN takes about 10 s over the 10,000 test images on 2 cores; cancelled, it stops
+    # within one chunk of them.
+    tab.set_dataset("mnist", mnist_dir)
+    tab.show()
+    tab.set_model(make_model("cnn"))
+    assert tab.is_computing
+    started = time.monotonic()
+    notebook = make_model("notebook")
+    tab.set_model(notebook)
+    table = tab.findChild(QTableWidget, "confusionMatrix")
+    qtbot.waitUntil(lambda: not tab.is_computing and table.item(0, 0) is not None, timeout=15000)
+    assert time.monotonic() - started < 7, "the CNN's job was cancelled, not finished"
+    assert shown_predictions(table).sum() == 10000
+    tab.set_model(make_model("cnn"))
+    assert tab.is_computing
+    qtbot.wait(300)   # well inside the pass
+    started = time.monotonic()
+    tab.shutdown()
+    assert time.monotonic() - started < 2 and not tab._pool.activeThreadCount()
 
 
 def test_window_inspect_tab_follows_the_drawing(qtbot, monkeypatch, tmp_path):

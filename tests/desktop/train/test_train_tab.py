@@ -16,7 +16,6 @@ import pytest
 from PySide6.QtCore import QObject, Qt, QThread, Slot
 
 from desktop.train.form_widgets import LogSpinBox
-from desktop.train.network_fields import mlp_fields
 from desktop.train.tab import TrainTab
 from desktop.train.worker import (
     MIN_SECONDS_BETWEEN_BATCH_SIGNALS,
@@ -26,7 +25,7 @@ from desktop.train.worker import (
 )
 from nn.augment import Augmentation
 from nn.model import Model
-from nn.presets import PRESETS, Preset, mlp_architecture
+from nn.presets import PRESETS, Preset, mlp_architecture, mlp_fields
 
 LIMIT = 3000            # training and test images per run
 RUN_TIMEOUT_MS = 60_000  # generous: the machine is shared
@@ -144,7 +143,7 @@ def test_pause_holds_training_and_resume_finishes_it(qtbot, tab):
 
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
 def test_a_diverging_run_fails_and_names_the_learning_rate(qtbot, tab):
-    configure(tab, epochs=1, batch_size=32, optimizer="sgd", learning_rate=1e9)
+    configure(tab, epochs=1, batch_size=32, optimizer="momentum", learning_rate=1e9)
     trained = []
     tab.model_trained.connect(trained.append)
     with qtbot.waitSignal(tab.training_failed, timeout=RUN_TIMEOUT_MS) as blocker:
@@ -154,14 +153,18 @@ def test_a_diverging_run_fails_and_names_the_learning_rate(qtbot, tab):
     assert trained == [] and not tab.is_training and tab.form.isEnabled()
 
 
-def test_missing_data_fails_and_names_the_files(qtbot, tab, tmp_path):
+def test_missing_data_asks_for_the_dataset_instead_of_failing(qtbot, tmp_path):
+    tab = TrainTab()  # no MNIST needed: the point is that there is none
+    qtbot.addWidget(tab)
     tab.set_dataset("mnist", str(tmp_path))
     configure(tab)
-    with qtbot.waitSignal(tab.training_failed, timeout=RUN_TIMEOUT_MS) as blocker:
+    failed = []
+    tab.training_failed.connect(failed.append)
+    with qtbot.waitSignal(tab.dataset_missing, timeout=1000) as blocker:
         press(qtbot, tab.startButton)
-    assert "train-images-idx3-ubyte.gz" in blocker.args[0]
-    assert str(tmp_path) in blocker.args[0]
-    assert not tab.is_training
+    assert blocker.args == ["mnist"] and failed == [] and not tab.is_training
+    assert tab.trainingProgress.text() == "No MNIST handwritten digits: training did not start"
+    tab.shutdown()
 
 
 def test_continue_starts_from_the_active_models_weights(qtbot, tab):
@@ -279,14 +282,17 @@ def test_form_state_round_trip_and_bad_values(qtbot):
     form.presetCombo.setCurrentIndex(form.presetCombo.findData("mlp"))
     form.hiddenLayersEdit.setText("64, 32")
     form.activationCombo.setCurrentIndex(form.activationCombo.findData("tanh"))
-    form.optimizerCombo.setCurrentIndex(form.optimizerCombo.findData("sgd"))
+    form.optimizerCombo.setCurrentIndex(form.optimizerCombo.findData("nesterov"))
     form.scheduleCombo.setCurrentIndex(form.scheduleCombo.findData("step"))
     for spin, value in ((form.learningRateSpin, 0.05), (form.batchSizeSpin, 0),
                         (form.epochsSpin, 7), (form.weightDecaySpin, 0.0001),
-                        (form.dropoutSpin, 0.1), (form.seedSpin, 42)):
+                        (form.dropoutSpin, 0.1), (form.seedSpin, 42), (form.momentumSpin, 0.8),
+                        (form.warmupSpin, 1.5), (form.stepEverySpin, 3),
+                        (form.stepFactorSpin, 0.2), (form.earlyStoppingSpin, 4)):
         spin.setValue(value)
     form.augmentCheck.setChecked(True)
     assert form.config().augmentation is not None
+    assert (form.config().optimizer, form.config().nesterov) == ("sgd", True)
     state = json.loads(json.dumps(tab.form_state()))
     assert state["augment"] is True
 
@@ -301,6 +307,14 @@ def test_form_state_round_trip_and_bad_values(qtbot):
                           "unknown": 1, "preset": "no-such-preset"})
     other.set_form_state("not a dict")
     assert other.form_state() == state
+
+
+def test_settings_saved_with_the_former_preset_name_select_the_notebook_preset(qtbot):
+    tab = TrainTab()
+    qtbot.addWidget(tab)
+    tab.set_form_state({"preset": "mlp"})
+    tab.set_form_state({"preset": "seed"})  # what settings written before the rename hold
+    assert tab.form_state()["preset"] == "notebook"
 
 
 def test_learning_rate_steps_along_1_2_5(qtbot):
@@ -362,7 +376,7 @@ def test_an_active_preset_network_shows_its_preset_and_training_settings(qtbot):
     tab = TrainTab()
     qtbot.addWidget(tab)
     form = tab.form
-    form.presetCombo.setCurrentIndex(form.presetCombo.findData("seed"))
+    form.presetCombo.setCurrentIndex(form.presetCombo.findData("notebook"))
     cnn = PRESETS["cnn"]
     model = Model.from_architecture(cnn.architecture, cnn.input_shape)
     trained_with = dataclasses.replace(cnn.config, epochs=15, augmentation=Augmentation())
@@ -403,3 +417,44 @@ def test_training_threads_give_way_to_the_gui_thread(qapp, mnist_dir):
     thread.join(RUN_TIMEOUT_MS / 1000)
     assert priorities.seen == [TRAINING_NICENESS]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == gui_niceness
+
+
+def test_every_engine_setting_is_a_form_field(qtbot):
+    """Momentum, Nesterov, warm-up, the step schedule and early stopping, typed and clicked
+    like a user, reach the TrainConfig; settings of another optimizer or schedule are greyed."""
+    tab = TrainTab()
+    qtbot.addWidget(tab)
+    tab.show()
+    form = tab.form
+    configure(tab, optimizer="adam")
+    assert not form.momentumSpin.isEnabled() and not form.stepEverySpin.isEnabled()
+    form.optimizerCombo.setCurrentIndex(form.optimizerCombo.findData("momentum"))
+    form.scheduleCombo.setCurrentIndex(form.scheduleCombo.findData("step"))
+    assert form.momentumSpin.isEnabled() and form.stepFactorSpin.isEnabled()
+    for spin, text in ((form.momentumSpin, "0.75"), (form.warmupSpin, "2"),
+                       (form.stepEverySpin, "3"), (form.stepFactorSpin, "0.25"),
+                       (form.earlyStoppingSpin, "5")):
+        spin.lineEdit().selectAll()
+        qtbot.keyClicks(spin.lineEdit(), text)
+        qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Tab)
+    config = form.config()
+    assert (config.optimizer, config.nesterov, config.momentum) == ("sgd", False, 0.75)
+    assert (config.schedule, config.step_every, config.step_gamma) == ("step", 3, 0.25)
+    assert config.warmup_epochs == 2.0 and config.early_stopping_patience == 5
+    form.earlyStoppingSpin.setValue(0)
+    assert form.earlyStoppingSpin.text() == "off" and form.config().early_stopping_patience == 0
+
+
+def test_a_model_trained_with_nesterov_shows_it(qtbot):
+    tab = TrainTab()
+    qtbot.addWidget(tab)
+    preset = PRESETS["mlp"]
+    model = Model.from_architecture(preset.architecture, rng=np.random.default_rng(0))
+    model.info = {"config": dataclasses.replace(preset.config, optimizer="sgd", nesterov=True,
+                                                momentum=0.7, warmup_epochs=1.0).to_dict()}
+    tab.set_active_model(model)
+    form = tab.form
+    assert form.optimizerCombo.currentData() == "nesterov"
+    assert form.momentumSpin.value() == 0.7 and form.momentumSpin.isEnabled()
+    assert form.warmupSpin.value() == 1.0
+    assert form.config().nesterov is True

@@ -1,0 +1,64 @@
+"""What the main window does at launch so that DigitLab always starts, whatever state the
+per-user files are in: clear what killed saves left behind, and pick the model to start with.
+
+Each step returns a line for the status bar saying what it had to work around ("" when all
+was well); nothing here raises.
+"""
+
+import logging
+from pathlib import Path
+
+from desktop import settings
+from nn.atomic import remove_stale_partials
+from nn.datasets import user_data_dir
+from nn.errors import DigitLabError
+from nn.modelfile import load_model
+
+log = logging.getLogger(__name__)
+
+
+def remove_stale_temp_files(qsettings):
+    """Remove the temporary files that killed saves left in DigitLab's folders: the per-user
+    folder, its datasets and the folders of the recent model files. Returns how many."""
+    home = user_data_dir()
+    folders = {home, *(home / "datasets").glob("*"),
+               *(Path(p).parent for p in settings.recent_files(qsettings))}
+    removed = sum(remove_stale_partials(folder) for folder in folders)
+    if removed:
+        log.info("removed %d temporary files left by interrupted saves", removed)
+    return removed
+
+
+def activate_initial_model(window, bundled):
+    """Make the last model used active in ``window``, else the ``bundled`` model file, else
+    none. A last model that cannot be used is forgotten, so the next launch does not trip on it
+    again. Returns a status line saying what went wrong, "" when nothing did."""
+    last = settings.last_model_path(window.settings)
+    if last:
+        error = _activate(window, last)
+        if error is None:
+            return ""
+        settings.set_last_model_path(None, window.settings)
+        message = f"The last model could not be reopened ({error}); using the bundled one."
+    else:
+        message = ""
+    if Path(bundled).is_file():
+        error = _activate(window, bundled)
+        if error is None:
+            return message
+        message = f"{message} The bundled model could not be loaded either: {error}".strip()
+    window.set_active_model(None)
+    return message
+
+
+def _activate(window, path):
+    """Make the model file ``path`` active; None once it is, else why not (one line)."""
+    try:
+        window.set_active_model(load_model(path), path)
+    except DigitLabError as error:
+        log.warning("cannot start with the model %s: %s", path, error)
+        return str(error).rstrip(".")
+    except Exception as error:  # noqa: BLE001 - whatever a hostile file does, the app starts
+        log.exception("cannot start with the model %s", path)
+        return f"{type(error).__name__}: {error}"
+    return None

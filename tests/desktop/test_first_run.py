@@ -1,0 +1,167 @@
+"""Start on a machine without the dataset: one dialog offers to download it (from a real HTTP
+server on 127.0.0.1 serving small generated IDX files) or to choose its folder, and the
+progress bar always ends saying what happened."""
+
+import dataclasses
+import functools
+import hashlib
+import http.server
+import socket
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QPushButton
+
+import nn.datasets
+from desktop import main_window
+from desktop.main_window import MainWindow
+from nn.datasets import DATASETS, MNIST, user_dataset_dir
+from nn.idx import write_idx
+
+LEFT = Qt.MouseButton.LeftButton
+N_TRAIN, N_TEST = 200, 20
+NOT_FOUND = "No MNIST handwritten digits: training did not start"
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture
+def no_dataset(tmp_path, monkeypatch):
+    """Nowhere to find MNIST: no DIGITLAB_DATA, an empty checkout data/, an empty home."""
+    monkeypatch.delenv("DIGITLAB_DATA", raising=False)
+    monkeypatch.setattr(nn.datasets, "_CHECKOUT_DATA_DIR", tmp_path / "checkout-data")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    """Base URL of a server with four small valid IDX files, which MNIST's checksums match."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    for prefix, n in (("train", N_TRAIN), ("t10k", N_TEST)):
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz",
+                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, dtype=np.uint8))
+    sha256 = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
+              for name in MNIST.files.values()}
+    sizes = {name: (folder / name).stat().st_size for name in MNIST.files.values()}
+    # The window downloads what its DATASETS describe: MNIST with these files' checksums.
+    served = dataclasses.replace(MNIST, sha256=sha256, sizes=sizes)
+    monkeypatch.setattr(main_window, "DATASETS", {**DATASETS, "mnist": served})
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=2)
+
+
+@pytest.fixture
+def closed_port_url():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda p, t, msg, *a: shown.append(msg))
+    monkeypatch.setattr(QMessageBox, "warning", lambda p, t, msg, *a: shown.append(msg))
+    # Closing the window after a run: throw the unsaved model away.
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: QMessageBox.StandardButton.Discard)
+    return shown
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch, no_dataset, errors):
+    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")  # quick: no model
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.train_tab.form.epochsSpin.setValue(1)
+    yield win
+    win.train_tab.shutdown()
+    win.data.shutdown()
+
+
+def press_start(qtbot, win):
+    """Click Start; returns the dialog it opens."""
+    win.tabs.setCurrentWidget(win.train_tab)
+    qtbot.mouseClick(win.train_tab.startButton, LEFT)
+    box = win.findChild(QMessageBox, "datasetMissingDialog")
+    assert box is not None and box.isVisible()
+    return box
+
+
+def progress_text(win):
+    return win.train_tab.trainingProgress.format()
+
+
+def test_download_now_fetches_the_dataset_then_trains(qtbot, window, server, errors):
+    window.data.mirrors = [server]
+    box = press_start(qtbot, window)
+    assert not window.train_tab.is_training and progress_text(window) == NOT_FOUND
+    with qtbot.waitSignal(window.train_tab.model_trained, timeout=60000):
+        qtbot.mouseClick(box.findChild(QPushButton, "downloadNowButton"), LEFT)
+        assert window.data.dialog is not None  # the download's progress, with Cancel
+    folder = user_dataset_dir(MNIST)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(MNIST.files.values())
+    assert window.active_model is not None and window.is_modified
+    assert window.train_tab.trainingProgress.value() == window.train_tab.trainingProgress.maximum()
+    assert errors == []
+
+
+def test_a_failed_download_says_so_in_the_progress_bar(qtbot, window, closed_port_url, errors):
+    window.data.mirrors = [closed_port_url]
+    box = press_start(qtbot, window)
+    qtbot.mouseClick(box.findChild(QPushButton, "downloadNowButton"), LEFT)
+    qtbot.waitUntil(lambda: not window.data.is_busy, timeout=10000)
+    assert progress_text(window) == "Download failed: training did not start"
+    assert len(errors) == 1 and "offline" in errors[0]
+    assert not window.train_tab.is_training and window.active_model is None
+
+
+def test_cancelling_the_offer_says_what_is_missing(qtbot, window, errors):
+    box = press_start(qtbot, window)
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), LEFT)
+    assert progress_text(window) == NOT_FOUND
+    assert not window.data.is_busy and not window.train_tab.is_training
+    window.data.dataset_ready.emit("mnist", None)  # a later download does not start a run
+    assert not window.train_tab.is_training and errors == []
+
+
+def test_choose_folder_offers_the_folder_dialog(qtbot, window, monkeypatch, errors):
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: "")
+    box = press_start(qtbot, window)
+    qtbot.mouseClick(box.findChild(QPushButton, "chooseFolderButton"), LEFT)
+    assert progress_text(window) == "No folder chosen: training did not start"
+
+
+def test_unreadable_data_ends_with_failed_not_loading(qtbot, window, tmp_path, errors):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    for name in MNIST.files.values():
+        (folder / name).write_bytes(b"not an IDX file")
+    window.choose_dataset("mnist", str(folder))
+    with qtbot.waitSignal(window.train_tab.training_failed, timeout=20000):
+        qtbot.mouseClick(window.train_tab.startButton, LEFT)
+    qtbot.waitUntil(lambda: not window.train_tab.is_training)
+    assert progress_text(window) == "Training failed at %p%"
+    assert window.train_tab.trainingProgress.text() == "Training failed at 0%"
+    assert len(errors) == 1

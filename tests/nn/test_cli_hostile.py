@@ -1,0 +1,110 @@
+"""The command line against bad values, run in-process through ``nn.cli.main``: every bad
+command line is one line on stderr and status 2, and nothing is written before it is checked."""
+
+import json
+import sys
+
+import pytest
+
+from nn.cli import main
+from nn.datasets import MNIST
+from nn.model import Model
+from nn.modelfile import save_model
+from nn.presets import mlp_architecture
+from tests.nn.test_datasets import write_tiny_dataset
+
+
+def run(capsys, *argv):
+    """(status, stdout, stderr) of ``python -m nn *argv``, in this process."""
+    try:
+        status = main([str(a) for a in argv])
+    except SystemExit as e:
+        status = e.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def assert_one_line_error(status, err, *words):
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    for word in words:
+        assert word in lines[0]
+
+
+@pytest.mark.parametrize("argv, word", [
+    (["train", "--limit", "-5"], "--limit"),
+    (["train", "--seed", "-1"], "--seed"),
+    (["train", "--epochs", "0"], "--epochs"),
+    (["train", "--epochs", "many"], "--epochs"),
+    (["train", "--out", ""], "--out"),
+    (["train", "--preset", "huge"], "invalid choice"),
+    (["evaluate", "m.npz", "--limit", "0"], "--limit"),
+    (["bench", "--limit", "-1"], "--limit"),
+    (["bench", "--epochs", "0"], "--epochs"),
+    (["info"], "model"),
+    (["download", "--dataset", "cifar"], "invalid choice"),
+    ([], "command"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_command_lines_are_one_line_and_status_2(capsys, argv, word):
+    assert_one_line_error(*run(capsys, *argv)[::2], word)
+
+
+def test_a_missing_out_folder_is_reported_before_training(capsys, tmp_path, monkeypatch):
+    data = write_tiny_dataset(tmp_path / "data")
+    calls = []
+    monkeypatch.setattr("nn.cli.load_dataset", lambda *a: calls.append(a))
+
+    status, _, err = run(capsys, "train", "--data", data, "--out", tmp_path / "no" / "m.npz")
+
+    assert_one_line_error(status, err, "does not exist")
+    assert calls == []  # not even the data was loaded
+
+
+def test_train_evaluate_info_on_tiny_data_with_json(capsys, tmp_path):
+    data = write_tiny_dataset(tmp_path / "data", n_train=40, n_test=10)
+    model = tmp_path / "m.npz"
+
+    status, out, err = run(capsys, "train", "--preset", "seed", "--epochs", "1", "--data", data,
+                           "--out", model, "--json")
+    assert status == 0, err
+    assert json.loads(out)["model"] == str(model)
+
+    status, out, _ = run(capsys, "evaluate", model, "--data", data, "--json")
+    assert status == 0 and sum(map(sum, json.loads(out)["confusion_matrix"])) == 10
+    status, out, _ = run(capsys, "info", model, "--json")
+    assert status == 0 and json.loads(out)["epochs"] == 1
+
+
+def test_evaluate_of_a_model_that_does_not_take_images_is_refused(capsys, tmp_path):
+    model = tmp_path / "small.npz"
+    save_model(model, Model.from_architecture(mlp_architecture((4,), n_in=30), (30,)))
+    data = write_tiny_dataset(tmp_path / "data")
+
+    status, _, err = run(capsys, "evaluate", model, "--data", data)
+    assert_one_line_error(status, err, "(30,)")
+
+
+def test_download_json_is_one_object(capsys, tmp_path, mnist_dir):
+    dest = tmp_path / "d"
+    dest.mkdir()
+    for name in MNIST.files.values():  # verified files are kept: no network needed
+        (dest / name).symlink_to(mnist_dir / name)
+
+    status, out, err = run(capsys, "download", "--dest", dest, "--json")
+
+    assert status == 0, err
+    assert json.loads(out) == {"dataset": "mnist", "folder": str(dest),
+                               "files": [str(dest / n) for n in MNIST.files.values()]}
+
+
+def test_the_command_line_imports_without_the_resource_module(monkeypatch):
+    # Windows has no ``resource``; every command imports nn.bench.
+    monkeypatch.setitem(sys.modules, "resource", None)
+    for name in [m for m in sys.modules if m == "nn.bench" or m == "nn.cli"]:
+        monkeypatch.delitem(sys.modules, name)
+    import nn.bench
+    import nn.cli
+
+    assert nn.bench.peak_memory_mb() is None and nn.cli.main is not None

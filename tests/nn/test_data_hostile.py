@@ -1,0 +1,125 @@
+"""Hostile data files: a gzip bomb, an empty test set, and one dataset's files passed off as
+another's (recognised by the SHA-256 of their content)."""
+
+import gzip
+import hashlib
+import shutil
+import struct
+import time
+import tracemalloc
+import zlib
+
+import numpy as np
+import pytest
+
+from nn import datasets
+from nn.datasets import DATASETS, load_dataset
+from nn.errors import DataError
+from nn.idx import read_idx, write_idx
+from tests.nn.test_datasets import (
+    FILE_NAMES,
+    REAL_FASHION,
+    REAL_MNIST,
+    real_dir,
+    write_tiny_dataset,
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_places(tmp_path, monkeypatch):
+    monkeypatch.delenv("DIGITLAB_DATA", raising=False)
+    monkeypatch.setattr(datasets, "_CHECKOUT_DATA_DIR", tmp_path / "checkout" / "data")
+
+
+def gzip_bomb(path, declared_images, zero_megabytes):
+    """A gzip file whose IDX header announces ``declared_images`` 28x28 images but which
+    unpacks to ``zero_megabytes`` MiB of zeros after it."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [packer.compress(bytes([0, 0, 8, 3]) + struct.pack(">3I", declared_images, 28, 28))]
+    block = bytes(2**20)
+    parts += [packer.compress(block) for _ in range(zero_megabytes)]
+    path.write_bytes(b"".join(parts) + packer.flush())
+    return path
+
+
+def test_a_gzip_bomb_is_refused_after_unpacking_only_what_its_header_announces(tmp_path):
+    path = gzip_bomb(tmp_path / "t10k-images-idx3-ubyte.gz", 10_000, 40)
+    assert path.stat().st_size < 100_000
+
+    tracemalloc.start()
+    start = time.perf_counter()
+    with pytest.raises(DataError, match="bytes after the end of its data"):
+        read_idx(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert time.perf_counter() - start < 1.0
+    assert peak < 3 * 7_840_000  # the announced data, not 40 MB
+
+
+def test_a_header_announcing_an_absurd_size_is_refused_before_reading(tmp_path):
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(bytes([0, 0, 8, 3]) + struct.pack(">3I", 2**32 - 1, 28, 28)))
+
+    with pytest.raises(DataError, match="more than any dataset"):
+        read_idx(path)
+
+
+def test_an_empty_test_set_is_refused(tmp_path):
+    folder = write_tiny_dataset(tmp_path / "data")
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", np.zeros((0, 28, 28), np.uint8))
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.zeros(0, np.uint8))
+
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte.gz holds no images"):
+        load_dataset("mnist", folder)
+
+
+def test_synthetic_files_load_as_unverified(tmp_path):
+    split = load_dataset("fashion-mnist", write_tiny_dataset(tmp_path / "mine"))
+    assert not split.verified and split.name == "fashion-mnist"
+
+
+def linked_copy(source, folder, names=FILE_NAMES):
+    folder.mkdir(parents=True)
+    for name in names:
+        (folder / name).symlink_to(source / name)
+    return folder
+
+
+def test_mnist_files_are_not_taken_for_fashion_mnist(tmp_path):
+    mnist = real_dir(REAL_MNIST, "MNIST")
+    folder = linked_copy(mnist, tmp_path / "fashion-mnist")
+
+    with pytest.raises(DataError, match="holds the MNIST .* not the Fashion-MNIST"):
+        load_dataset("fashion-mnist", folder)
+    assert load_dataset("mnist", folder, limit=10).verified
+
+
+def test_one_file_of_another_role_is_refused(tmp_path):
+    mnist = real_dir(REAL_MNIST, "MNIST")
+    folder = linked_copy(mnist, tmp_path / "mixed", FILE_NAMES[1:])
+    # the test images posing as the training images: counts that even agree with nothing
+    (folder / FILE_NAMES[0]).symlink_to(mnist / "t10k-images-idx3-ubyte.gz")
+
+    with pytest.raises(DataError, match="test images, not the MNIST .* training images"):
+        load_dataset("mnist", folder)
+
+
+def test_unpacked_files_are_recognised_by_their_content(tmp_path):
+    fashion = real_dir(REAL_FASHION, "Fashion-MNIST")
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name in FILE_NAMES:
+        with gzip.open(fashion / name) as packed, open(folder / name[:-3], "wb") as raw:
+            shutil.copyfileobj(packed, raw)
+
+    with pytest.raises(DataError, match="holds the Fashion-MNIST"):
+        load_dataset("mnist", folder)
+
+
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_content_sums_match_the_real_files(name):
+    folder = real_dir({"mnist": REAL_MNIST, "fashion-mnist": REAL_FASHION}[name], name)
+    info = DATASETS[name]
+    for role, filename in info.files.items():
+        assert hashlib.sha256(read_idx(folder / filename)).hexdigest() == \
+            info.content_sha256[role]

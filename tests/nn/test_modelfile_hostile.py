@@ -1,0 +1,257 @@
+"""Hostile model files and faults while saving: meta of the wrong types, memory bombs of a few
+kilobytes, a save killed halfway, a full disk, permissions and links."""
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from nn.atomic import PARTIAL_SUFFIX, remove_stale_partials
+from nn.errors import ModelFileError
+from nn.model import Model
+from nn.model_meta import check_meta
+from nn.modelfile import load_model, save_model
+from nn.presets import cnn_architecture, mlp_architecture
+from tests.nn.test_modelfile import make_model, npz_entries, write_npz
+
+MEMORY_BOUND = 200 * 2**20
+
+
+@pytest.fixture
+def saved(tmp_path):
+    path = tmp_path / "good.npz"
+    save_model(path, make_model())
+    arrays, meta = npz_entries(path)
+    return arrays, meta
+
+
+def refused_cheaply(path):
+    """Load ``path`` expecting a ModelFileError within a second and 200 MB; return it."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(ModelFileError) as info:
+            load_model(path)
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert time.perf_counter() - start < 1.0
+    assert peak < MEMORY_BOUND, f"{peak / 2**20:.0f} MB"
+    message = str(info.value)
+    assert "\n" not in message and path.name in message
+    return message
+
+
+@pytest.mark.parametrize("change, fragment", [
+    ({"info": "oops"}, "info"),
+    ({"info": {"history": 3}}, "info.history"),
+    ({"info": {"history": [1, 2]}}, "info.history[0]"),
+    ({"info": {"test_accuracy": "high"}}, "info.test_accuracy"),
+    ({"info": {"test_accuracy": 7}}, "info.test_accuracy"),
+    ({"info": {"dataset": ["mnist"]}}, "info.dataset"),
+    ({"info": {"dataset": "cifar"}}, "info.dataset"),
+    ({"info": {"name": {"a": 1}}}, "info.name"),
+    ({"info": {"config": {"epochs": "many"}}}, "info.config.epochs"),
+    ({"info": {"config": {"epochs": 10**12}}}, "info.config.epochs"),
+    ({"info": {"config": {"colour": "blue"}}}, "'colour'"),
+    ({"info": {"config": {"optimizer": "rmsprop"}}}, "info.config.optimizer"),
+    ({"info": {"config": {"augmentation": {"shift": "lots"}}}}, "augmentation.shift"),
+    ({"info": {"config": [1]}}, "info.config"),
+    ({"info": {"fine_tune": {"drawings": 3}}}, "info.fine_tune"),
+    ({"class_names": list("0123456780")}, "'class_names'"),
+    ({"input_shape": [30.0]}, "'input_shape'"),
+    ({"input_shape": [True] * 30}, "'input_shape'"),
+], ids=lambda v: json.dumps(v)[:40])
+def test_meta_of_the_wrong_kind_is_refused_on_loading(tmp_path, saved, change, fragment):
+    arrays, meta = saved
+    path = write_npz(tmp_path / "bad.npz", arrays, meta | change)
+
+    assert fragment in refused_cheaply(path)
+
+
+def test_nan_in_meta_is_refused(tmp_path, saved):
+    arrays, meta = saved
+    path = tmp_path / "nan.npz"
+    text = json.dumps(meta | {"info": {"test_accuracy": float("nan")}})
+    np.savez(path, **arrays, meta=np.array(text))
+
+    refused_cheaply(path)
+
+
+def test_a_valid_info_is_kept_whole_with_unknown_keys(tmp_path, saved):
+    arrays, meta = saved
+    info = meta["info"] | {"config": {"epochs": 3, "augmentation": {"shift": 1.0}},
+                           "fine_tune": {"drawings": 4, "weight": 2,
+                                         "before": {"mine": 0.5, "test": None},
+                                         "after": {"mine": 1, "test": 0.9}},
+                           "from_the_future": {"anything": [1, "two"]}}
+    path = write_npz(tmp_path / "ok.npz", arrays, meta | {"info": info})
+
+    assert load_model(path).info == info
+
+
+def bomb(tmp_path, architecture, input_shape):
+    meta = {"format": "digitlab-model", "format_version": 1, "architecture": architecture,
+            "input_shape": input_shape, "class_names": list("0123456789")}
+    return write_npz(tmp_path / "bomb.npz", {}, meta)
+
+
+@pytest.mark.parametrize("architecture, input_shape", [
+    # kernel 12,000: the weights are 12,000 squared
+    ([{"type": "Conv2D", "in_channels": 1, "out_channels": 1, "kernel_size": 12000,
+       "padding": "same"}, {"type": "Flatten"}, {"type": "Dense", "in": 784, "out": 10}],
+     [1, 28, 28]),
+    # a float size, 22 GiB of activations
+    ([{"type": "Conv2D", "in_channels": 1, "out_channels": 300000.0, "kernel_size": 5}],
+     [1, 28, 28]),
+    # a few parameters, but 5 GB of activations for one image
+    ([{"type": "Conv2D", "in_channels": 1, "out_channels": 4, "kernel_size": 5},
+      {"type": "MaxPool2D", "size": 15}, {"type": "Flatten"},
+      {"type": "Dense", "in": 4 * 466 * 466, "out": 10}], [1, 7000, 7000]),
+    # no parameters at all, but an input of 49 million numbers
+    ([{"type": "MaxPool2D", "size": 15}, {"type": "Flatten"},
+      {"type": "Dense", "in": 466 * 466, "out": 10}], [1, 7000, 7000]),
+    ([{"type": "Dense", "in": 784, "out": True}], [784]),
+    ([{"type": "Dense", "in": 784, "out": 10, "init": "he", "extra": 1}], [784]),
+    ([{"type": "MaxPool2D", "size": 2.0}], [1, 28, 28]),
+], ids=["kernel-squared", "float-size", "huge-input", "huge-input-pooled", "bool-size",
+        "unknown-setting", "float-pool"])
+def test_memory_bombs_are_refused_fast_and_small(tmp_path, architecture, input_shape):
+    refused_cheaply(bomb(tmp_path, architecture, input_shape))
+
+
+def test_the_presets_networks_pass_the_size_limits(tmp_path):
+    for architecture, shape in ((mlp_architecture((512, 512)), (784,)),
+                                (cnn_architecture((32, 64), kernel=5, padding="same"),
+                                 (1, 28, 28))):
+        path = tmp_path / "big.npz"
+        save_model(path, Model.from_architecture(architecture, shape))
+        assert load_model(path).architecture() == architecture
+
+
+def test_the_largest_network_of_the_train_form_passes_the_size_limits():
+    meta = {"format": "digitlab-model", "format_version": 1, "input_shape": [784],
+            "architecture": mlp_architecture((4096,) * 8), "class_names": list("0123456789")}
+
+    params = check_meta("largest.npz", json.dumps(meta))["params"]
+
+    assert sum(np.prod(shape) for _, shape in params) > 120_000_000
+
+
+# --- saving ---------------------------------------------------------------------------------------
+
+def test_saving_keeps_the_permission_bits_of_the_file_it_replaces(tmp_path):
+    path = tmp_path / "model.npz"
+    save_model(path, make_model(seed=1))
+    os.chmod(path, 0o640)
+
+    save_model(path, make_model(seed=2))
+
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+
+
+def test_saving_over_a_link_writes_through_it(tmp_path):
+    real = tmp_path / "real.npz"
+    save_model(real, make_model(seed=1))
+    link = tmp_path / "link.npz"
+    link.symlink_to(real)
+    second = make_model(seed=2)
+
+    save_model(link, second)
+
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    np.testing.assert_array_equal(load_model(real).params[0], second.params[0])
+
+
+@pytest.mark.parametrize("target", ["", "."])
+def test_saving_to_a_folder_is_refused(tmp_path, monkeypatch, target):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ModelFileError, match="folder"):
+        save_model(target, make_model())
+
+
+# The child saves the same 20 MB model again and again; the parent kills it at random moments.
+SAVER = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from nn.model import Model
+    from nn.modelfile import save_model
+    from nn.presets import mlp_architecture
+    model = Model.from_architecture(mlp_architecture((2048, 2048)))
+    print("ready", flush=True)
+    while True:
+        save_model(sys.argv[1], model)
+""")
+
+
+def test_a_save_killed_at_any_moment_leaves_old_or_new_and_is_cleaned_up(tmp_path):
+    path = tmp_path / "model.npz"
+    save_model(path, make_model(seed=1))
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        child = subprocess.Popen([sys.executable, "-c", SAVER, str(path)],
+                                 stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline() == "ready\n"
+        time.sleep(rng.uniform(0.05, 0.4))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        child.stdout.close()
+        load_model(path)  # the old file or a complete new one, never half of one
+    assert any(p.name.endswith(PARTIAL_SUFFIX) for p in tmp_path.iterdir()), \
+        "no kill landed inside a save: the test did not test anything"
+
+    save_model(path, make_model(seed=3))
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+def test_stale_partials_of_a_folder_are_removed_but_not_those_of_live_saves(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale = tmp_path / f".a.npz.{dead}-x1{PARTIAL_SUFFIX}"
+    live = tmp_path / f".b.npz.{os.getpid()}-x2{PARTIAL_SUFFIX}"
+    other = tmp_path / f".c.npz.{dead}-x3.tmp"
+    for p in (stale, live, other):
+        p.write_bytes(b"PK")
+
+    assert remove_stale_partials(tmp_path) == 1
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])
+
+
+FULL_DISK = textwrap.dedent("""
+    import resource, signal, sys
+    from nn.errors import DigitLabError
+    from nn.model import Model
+    from nn.modelfile import save_model
+    from nn.presets import mlp_architecture
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+    try:
+        save_model(sys.argv[1], Model.from_architecture(mlp_architecture((256,))))
+    except DigitLabError as e:
+        print(e)
+""")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs POSIX file size limits")
+def test_a_full_disk_fails_the_save_clearly_and_keeps_the_old_file(tmp_path):
+    path = tmp_path / "model.npz"
+    save_model(path, make_model(seed=1))
+    old = path.read_bytes()
+
+    result = subprocess.run([sys.executable, "-c", FULL_DISK, str(path)], capture_output=True,
+                            text=True, timeout=60, check=False)
+
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert result.stdout.startswith(f"Cannot save {path}: File too large")
+    assert path.read_bytes() == old
+    assert os.listdir(tmp_path) == ["model.npz"]
