@@ -75,23 +75,15 @@ def measure_launch(env):
     return times
 
 
-def _send(widget, kind, x, y, button, buttons):
-    from PySide6.QtCore import QPointF, Qt
-    from PySide6.QtGui import QMouseEvent
-    from PySide6.QtWidgets import QApplication
-
-    pos = QPointF(x, y)
-    QApplication.sendEvent(widget, QMouseEvent(kind, pos, widget.mapToGlobal(pos), button,
-                                               buttons, Qt.KeyboardModifier.NoModifier))
-
 
 def measure_pen_up(window, rng):
     """(release -> prediction_changed, release -> repainted) in ms, one pair per stroke, and
     how many of the predictions came with their saliency map."""
-    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
 
-    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    from desktop.widgets.mouse import LEFT, NO_BUTTON, send_mouse
+
     pad, tab = window.draw_tab.pad, window.draw_tab
     window.tabs.setCurrentWidget(tab)
     QApplication.processEvents()
@@ -104,15 +96,15 @@ def measure_pen_up(window, rng):
             pad.clear()
         side = min(pad.width(), pad.height())
         points = rng.uniform(0.2, 0.8, size=(4, 2)) * side
-        _send(pad, QEvent.Type.MouseButtonPress, *points[0], left, left)
+        send_mouse(pad, QEvent.Type.MouseButtonPress, points[0], LEFT, LEFT)
         for a, b in zip(points, points[1:]):
             for t in np.linspace(0, 1, 20)[1:]:
                 x, y = a + (b - a) * t
-                _send(pad, QEvent.Type.MouseMove, x, y, none, left)
+                send_mouse(pad, QEvent.Type.MouseMove, (x, y), NO_BUTTON, LEFT)
         QApplication.processEvents()  # let throttled in-stroke predictions happen first
         got.clear()
         start = time.perf_counter()
-        _send(pad, QEvent.Type.MouseButtonRelease, *points[-1], left, none)
+        send_mouse(pad, QEvent.Type.MouseButtonRelease, points[-1], LEFT, NO_BUTTON)
         while not got:
             QApplication.processEvents()
         to_signal.append((got[0][0] - start) * 1000)
@@ -225,7 +217,8 @@ def run_handwriting(data_dir, limit=HANDWRITING_DIGITS):
     window.tabs.setCurrentWidget(window.draw_tab)
     app.processEvents()
     if window.active_model is None:
-        raise SystemExit("no model to read handwriting with: resources/default-model.npz is missing")
+        raise SystemExit("no model to read handwriting with: "
+                         "resources/default-model.npz is missing")
     pad = window.draw_tab.pad
     results = {"model": window.active_model.summary(), "digits": len(labels),
                "seed": HANDWRITING_SEED, "pad_side": min(pad.width(), pad.height()),

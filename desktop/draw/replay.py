@@ -7,23 +7,16 @@ size, with the way's pen. The answer is what the tab then shows as its predicted
 """
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop.widgets.drawing_pad import DEFAULT_PEN_WIDTH
+from desktop.widgets.mouse import draw_stroke
 from nn.ways import WAYS
 
-LEFT, NO_BUTTON = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
 # Let queued events (repaints, timers) run after this many digits: a long replay must not pile
 # them up, and running them after every digit would make it several times slower.
 EVENTS_EVERY = 20
 
-
-def _send(widget, kind, position, button, buttons):
-    position = QPointF(*position)
-    QApplication.sendEvent(widget, QMouseEvent(kind, position, widget.mapToGlobal(position),
-                                               button, buttons, Qt.KeyboardModifier.NoModifier))
 
 
 def draw_digit(tab, strokes, way):
@@ -35,11 +28,7 @@ def draw_digit(tab, strokes, way):
     side = min(pad.width(), pad.height())
     origin = np.array([pad.width() - side, pad.height() - side]) / 2
     for positions in way.mouse_strokes(strokes, side):
-        positions = positions + origin
-        _send(pad, QEvent.Type.MouseButtonPress, positions[0], LEFT, LEFT)
-        for position in positions[1:]:
-            _send(pad, QEvent.Type.MouseMove, position, NO_BUTTON, LEFT)
-        _send(pad, QEvent.Type.MouseButtonRelease, positions[-1], LEFT, NO_BUTTON)
+        draw_stroke(pad, positions + origin)
     return tab.findChild(QLabel, "predictedDigit").text()
 
 

@@ -3,8 +3,9 @@
 Prediction path, all on the GUI thread because it takes about a millisecond for an MLP:
 pad.strokes -> nn.strokes.strokes_to_mnist -> model.predict_proba -> digit, confidence, ten
 probability bars, the 28x28 image the network receives and, beside it, why the model reads
-it so (``saliency_view``; click a bar to see why, or why not, another class). The network gets the strokes' centre
-lines redrawn at MNIST's stroke width, so the pen width only changes what the pad shows.
+it so (``saliency_view``; click a bar to see why, or why not, another class). The network
+gets the strokes' centre lines redrawn at MNIST's stroke width, so the pen width only changes
+what the pad shows.
 """
 
 import logging

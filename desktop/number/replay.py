@@ -12,22 +12,15 @@ costs one digit, not all those after it.
 """
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QLabel
 
+from desktop.widgets.mouse import draw_stroke
 from nn.ways import Way
 
-LEFT, NO_BUTTON = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
 # Let queued events (repaints) run after this many numbers, so a long replay does not pile
 # them up.
 EVENTS_EVERY = 10
 
-
-def _send(widget, kind, position, button, buttons):
-    position = QPointF(*position)
-    QApplication.sendEvent(widget, QMouseEvent(kind, position, widget.mapToGlobal(position),
-                                               button, buttons, Qt.KeyboardModifier.NoModifier))
 
 
 def mouse_positions(pad, number):
@@ -50,10 +43,7 @@ def write(tab, number):
     pad = tab.pad
     pad.clear()
     for positions in mouse_positions(pad, number):
-        _send(pad, QEvent.Type.MouseButtonPress, positions[0], LEFT, LEFT)
-        for position in positions[1:]:
-            _send(pad, QEvent.Type.MouseMove, position, NO_BUTTON, LEFT)
-        _send(pad, QEvent.Type.MouseButtonRelease, positions[-1], LEFT, NO_BUTTON)
+        draw_stroke(pad, positions)
     return tab.findChild(QLabel, "numberReading").text()
 
 

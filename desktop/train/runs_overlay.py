@@ -35,7 +35,8 @@ class RunOverlays:
 
     def show(self, run_id, curves, label):
         """Draw the run ``run_id`` from its ``curves`` ({name: (x (n,), y (n,))} as
-        `TrainingCurves.snapshot` gives them: x in epochs, accuracies in percent) under the legend text ``label``."""
+        `TrainingCurves.snapshot` gives them: x in epochs, accuracies in percent) under the
+        legend text ``label``."""
         if run_id in self._shown:
             return
         taken = {colour for colour, _ in self._shown.values()}
