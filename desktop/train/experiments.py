@@ -29,7 +29,7 @@ EXPERIMENTS = (
         "vanishingGradientsButton", "Vanishing gradients",
         "Eight sigmoid layers: watch the first layers' gradient norms stay thousands of times "
         "below the last's, so the first layers hardly move and the loss barely falls.",
-        "64, 64, 64, 64, 64, 64, 64, 64", "sigmoid", "sgd", 0.1, 3),
+        "64, 64, 64, 64, 64, 64, 64, 64", "sigmoid", "momentum", 0.1, 3),
     Experiment(
         "dyingReluButton", "Dying ReLUs",
         "Adam with a learning rate 50 times too high: watch the dead ReLU units jump from "

@@ -93,7 +93,7 @@ class TrainTab(QWidget):
         self.run_history.rerun_requested.connect(self._rerun)
         self.run_history.problem.connect(self.status_message)
         right = QVBoxLayout()
-        right.addWidget(self.live, 3)
+        right.addWidget(self.live, 5)
         right.addWidget(self.run_history, 2)
         layout = QHBoxLayout(self)
         layout.addLayout(left)

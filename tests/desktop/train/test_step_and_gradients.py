@@ -107,6 +107,7 @@ def test_an_experiment_button_fills_the_form_and_starts(qtbot, tab, experiment):
     form = tab.form
     assert form.hiddenLayersEdit.text() == experiment.hidden
     assert form.activationCombo.currentData() == experiment.activation
+    assert form.optimizerCombo.currentData() == experiment.optimizer
     assert form.learningRateSpin.value() == experiment.learning_rate
     assert tab.experiments.hint.text() == experiment.look_for
     assert not tab.experiments.hint.isHidden()
