@@ -29,13 +29,13 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop.train.holdout import held_out
+from nn import validation
 from nn.datasets import DATASETS, load_dataset
 from nn.errors import DataError, DigitLabError
 from nn.model import Model
 from nn.randomness import init_rng
 from nn.runinfo import training_info
 from nn.train import EpochProgress, TrainConfig, make_optimizer, resume_optimizer, train
-from nn.validation import split_sizes
 
 MIN_SECONDS_BETWEEN_BATCH_SIGNALS = 0.05  # at most ~20 batch signals a second
 MIN_SECONDS_BETWEEN_SNAPSHOTS = 0.5  # copies of the weights: a few a second are enough to watch
@@ -274,5 +274,9 @@ def _short_title(dataset):
 
 
 def _describe_split(title, n_train, n_test, config):
-    used, trained_on = split_sizes(n_train, config)
-    return f"{title}: {trained_on:,} train / {used - trained_on:,} validation / {n_test:,} test"
+    used, trained_on = validation.split_sizes(n_train, config)
+    held_out_n = validation.held_out(used, config.validation_size)
+    redrawn = trained_on - (used - held_out_n)
+    extra = f" + {redrawn:,} redrawn" if redrawn else ""
+    return (f"{title}: {used - held_out_n:,} train{extra} / {held_out_n:,} validation / "
+            f"{n_test:,} test")

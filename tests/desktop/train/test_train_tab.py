@@ -473,3 +473,14 @@ def test_a_model_trained_with_nesterov_shows_it(qtbot):
     assert form.momentumSpin.value() == 0.7 and form.momentumSpin.isEnabled()
     assert form.warmupSpin.value() == 1.0
     assert form.config().nesterov is True
+
+
+def test_the_split_description_counts_redrawn_digits_apart_from_the_validation_ones():
+    from desktop.train.worker import _describe_split
+    from nn.train import TrainConfig
+
+    config = TrainConfig(validation_size=5000, redraw=1.0)
+    assert (_describe_split("MNIST", 30_000, 2_000, config)
+            == "MNIST: 25,000 train + 25,000 redrawn / 5,000 validation / 2,000 test")
+    assert (_describe_split("MNIST", 30_000, 2_000, dataclasses.replace(config, redraw=0.0))
+            == "MNIST: 25,000 train / 5,000 validation / 2,000 test")
