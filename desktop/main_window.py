@@ -1,8 +1,5 @@
-"""The main window: Draw, Number, Train and Inspect tabs, the menus, and which model is active.
-
-One model is active at a time. The Draw tab reads digits with it, Start continues training
-it, Save writes it. It comes from the bundled default, a file, or a training run (then it is
-"unsaved" until written). Opening and saving files is `desktop.model_files`.
+"""The main window: Draw, Number, Train and Inspect tabs, the menus, and which model is active
+(`desktop.active_model`).
 
 When actions are enabled (``_update_actions``):
 - Save / Save As / Export as ONNX: a model is active (also while training: the run trains a
@@ -13,7 +10,6 @@ When actions are enabled (``_update_actions``):
 """
 
 import logging
-from pathlib import Path
 
 from PySide6.QtCore import Slot
 from PySide6.QtGui import QActionGroup
@@ -21,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from desktop import resources, settings, startup
 from desktop.about import about_html
+from desktop.active_model import NO_MODEL_TEXT, ActiveModelMixin
 from desktop.data_dialog import DataController
 from desktop.draw.tab import DrawTab
 from desktop.handwriting.store import HandwritingStore
@@ -34,19 +31,15 @@ from desktop.storage.recovery import open_database
 from desktop.train.runs_store import RunStore
 from desktop.train.tab import TrainTab
 from nn.datasets import DATASETS
-from nn.errors import DigitLabError
-from nn.model import describe
 
 BUNDLED_MODEL = resources.BUNDLED_MODEL  # a module attribute, so tests can swap it
-APP_TITLE = "DigitLab"
 DEFAULT_SIZE = (1100, 760)
 STATUS_TIMEOUT_MS = 8000
-NO_MODEL_TEXT = "No model: open one (File > Open Model…) or train one (Train > Start)"
 
 log = logging.getLogger(__name__)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ActiveModelMixin, QMainWindow):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.settings = settings.open_settings()
@@ -151,95 +144,6 @@ class MainWindow(QMainWindow):
         paused = training and self.train_tab.is_paused
         self.named_actions["pauseAction"].setText("&Resume" if paused else "&Pause")
         self.files.enable_recent_menu(not training)
-
-    # --- the active model ---------------------------------------------------------------------
-
-    def set_active_model(self, model, path=None, modified=False):
-        """Make ``model`` the one every part of the window uses; ``path`` is its file (None if
-        it has none yet), ``modified`` whether it holds something no file has. When a tab
-        cannot use it, the previous model is made active again and DigitLabError raised."""
-        previous = self.active_model, self.active_path, self.is_modified
-        try:
-            self._use_model(model, path, modified)
-        except Exception as error:  # noqa: BLE001 - a strange model must not take the app down
-            log.exception("a tab cannot use the model")
-            self._use_model(*previous)
-            raise DigitLabError(f"DigitLab cannot use this model ({type(error).__name__}: "
-                                f"{error}); open or train another one.") from error
-
-    def _use_model(self, model, path, modified):
-        self.active_model, self._training_model = model, None
-        self.active_path = str(path) if path else None
-        self.is_modified = bool(modified and model is not None)
-        self.draw_tab.set_model(model)
-        self.number_tab.set_model(model)
-        self.train_tab.set_active_model(model)
-        self.inspect_tab.set_model(model)
-        self.handwriting_tab.set_model(model)
-        self._update_model_status()
-        self._update_actions()
-
-    def mark_saved(self, path):
-        """The active model, unchanged, is now in the file ``path``."""
-        self.active_path, self.is_modified = str(path), False
-        self.train_tab.model_saved(self.active_model, path)
-        self._update_model_status()
-
-    def model_name(self):
-        if self.active_model is None:
-            return "no model"
-        if self.active_path:
-            return Path(self.active_path).stem
-        return self.active_model.info.get("name") or "untitled model"
-
-    def _update_model_status(self):
-        model = self.active_model
-        self.setWindowTitle(f"{APP_TITLE} — {self.model_name()}[*]")
-        self.setWindowModified(self.is_modified)
-        if model is None:
-            self.model_status.setText(NO_MODEL_TEXT)
-            return
-        accuracy = model.info.get("test_accuracy")
-        parts = [self.model_name(), describe(model.architecture()),
-                 f"test accuracy {accuracy:.1%}" if isinstance(accuracy, (int, float))
-                 else "test accuracy unknown"]
-        if self.is_modified:
-            parts.append("unsaved")
-        self.model_status.setText(" · ".join(parts))
-        self.model_status.setToolTip(self.active_path or "Not saved to a file yet")
-
-    @Slot(object)
-    def _on_model_trained(self, model):
-        if self._closing:
-            return  # the run was stopped because the window closes; the user agreed to lose it
-        # No path: Save asks where, so a run never silently overwrites the file it started from.
-        try:
-            self.set_active_model(model, None, modified=True)
-        except DigitLabError as error:
-            QMessageBox.warning(self, "Training failed", str(error))
-            return
-        self.show_status(f"Training finished: {self.model_name()} is the active model, unsaved.")
-
-    @Slot(object)
-    def _show_training(self, model):
-        """While a run trains, the Draw tab reads with its weights and Inspect shows them; a
-        hidden Draw tab catches up when shown (reading with a CNN takes the event loop ms)."""
-        self._training_model = model
-        self.inspect_tab.show_training(model)
-        if self.tabs.currentWidget() is self.draw_tab:
-            self.draw_tab.set_model(model)
-
-    @Slot(int)
-    def _tab_shown(self, _index):
-        if self.tabs.currentWidget() is self.draw_tab and self._training_model is not None:
-            self.draw_tab.set_model(self._training_model)
-
-    @Slot(str)
-    def _on_training_failed(self, message):
-        self._training_model = None   # the Draw and Inspect tabs go back to the active model
-        self.draw_tab.set_model(self.active_model)
-        self.inspect_tab.set_model(self.active_model)
-        QMessageBox.warning(self, "Training failed", message)
 
     @Slot(str)
     def show_status(self, message):

@@ -11,7 +11,7 @@ import sys
 
 # isort: off
 from desktop.app import app_icon  # first: it sets NumPy's threads as the app does
-from desktop.bench import _send
+from desktop.widgets.mouse import send_mouse
 from desktop import resources
 # isort: on
 
@@ -27,12 +27,13 @@ def draw_stroke(pad, fractions):
     side = min(pad.width(), pad.height())
     origin = ((pad.width() - side) / 2, (pad.height() - side) / 2)
     points = [(origin[0] + fx * side, origin[1] + fy * side) for fx, fy in fractions]
-    _send(pad, QEvent.Type.MouseButtonPress, *points[0], left, left)
+    send_mouse(pad, QEvent.Type.MouseButtonPress, points[0], left, left)
     for (x0, y0), (x1, y1) in zip(points, points[1:]):
         for i in range(1, STEPS + 1):
             t = i / STEPS
-            _send(pad, QEvent.Type.MouseMove, x0 + (x1 - x0) * t, y0 + (y1 - y0) * t, none, left)
-    _send(pad, QEvent.Type.MouseButtonRelease, *points[-1], left, none)
+            send_mouse(pad, QEvent.Type.MouseMove, (x0 + (x1 - x0) * t, y0 + (y1 - y0) * t), none,
+                       left)
+    send_mouse(pad, QEvent.Type.MouseButtonRelease, points[-1], left, none)
 
 
 def check():

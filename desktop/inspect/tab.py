@@ -4,7 +4,7 @@ of the current drawing through its layers.
 - The confusion matrix needs a pass over the test set (seconds for a CNN), so a ConfusionJob
   does it on a thread pool, on a copy of the model, and only when the tab is shown or Compute
   is pressed. Results are cached per model object; a job for a model or dataset no longer
-  shown is cancelled.
+  shown is cancelled. A ConfusionView (confusion_view.py) draws the result shown.
 - The learned weights and the activation path are cheap (one image): the GUI thread does them,
   inspect_pictures takes the arrays out of the model and inspect_views draws them.
 """
@@ -13,33 +13,16 @@ import copy
 import weakref
 
 import numpy as np
-from PySide6.QtCore import Qt, QThreadPool, Slot
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QGridLayout,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QPushButton,
-    QScrollArea,
-    QSizePolicy,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QThreadPool, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.inspect.confusion_job import ConfusionJob
+from desktop.inspect.confusion_view import ConfusionView
 from desktop.inspect.pictures import activation_path, first_layer_picture
-from desktop.inspect.views import ActivationPath, LearnedWeights, gallery_tile, take_all
+from desktop.inspect.views import ActivationPath, LearnedWeights
 from nn.errors import DigitLabError
 
-MAX_GALLERY = 24          # test images shown for one confusion cell
-GALLERY_COLUMNS = 6
 CACHE_SIZE = 4            # models whose confusion results are kept
-CELL_SIDE = 40            # logical px of a confusion-matrix cell
-CELL_RGB = (0, 114, 178)  # Okabe-Ito blue: a cell's tint grows with its share of the row
 IDLE_TEXT = "Press Compute (or open this tab) to test the model on the test set."
 NO_MODEL_TEXT = "No model loaded."
 NO_PICTURE_TEXT = "No picture for this model's first layer."
@@ -151,45 +134,13 @@ class InspectTab(QWidget):
         header.addWidget(self._compute_button)
         header.addWidget(self._status, 1)
 
-        self._matrix = QTableWidget(10, 10, objectName="confusionMatrix")
-        self._matrix.setToolTip("Rows: the true class; columns: what the model answered. "
-                                "Click a cell to see those test images.")
-        self._accuracy = QTableWidget(10, 1, objectName="perClassAccuracy")
-        self._accuracy.setToolTip("Share of each class's test images the model gets right.")
-        self._accuracy.setHorizontalHeaderLabels(["Correct"])
-        for table in (self._matrix, self._accuracy):
-            table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-            table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-            table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-            table.verticalHeader().setDefaultSectionSize(CELL_SIDE * 3 // 4)
-            table.setSizeAdjustPolicy(QAbstractItemView.SizeAdjustPolicy.AdjustToContents)
-            table.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self._matrix.horizontalHeader().setDefaultSectionSize(CELL_SIDE)
-        self._matrix.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self._matrix.cellClicked.connect(self._show_gallery)
-        matrices = QHBoxLayout()
-        matrices.addWidget(self._matrix)
-        matrices.addWidget(self._accuracy)
-        matrices.addStretch(1)
-
-        self._gallery_title = QLabel(objectName="confusionGalleryTitle")
-        self._gallery = QWidget(objectName="confusionGallery")
-        self._gallery_grid = QGridLayout(self._gallery)
-        # Spare room goes to an empty last row and column: the tiles stay packed top-left.
-        self._gallery_grid.setRowStretch(MAX_GALLERY, 1)
-        self._gallery_grid.setColumnStretch(GALLERY_COLUMNS, 1)
-        self.gallery_items = []         # (test index, true, predicted, confidence) shown
-        gallery_scroll = QScrollArea(widgetResizable=True)
-        gallery_scroll.setWidget(self._gallery)
+        self._confusion = ConfusionView()
 
         left_widget = QWidget()
         left = QVBoxLayout(left_widget)
         left.setContentsMargins(0, 0, 0, 0)
         left.addLayout(header)
-        left.addWidget(QLabel("<b>Confusion matrix</b> (rows: true, columns: predicted)"))
-        left.addLayout(matrices)
-        left.addWidget(self._gallery_title)
-        left.addWidget(gallery_scroll, 1)
+        left.addWidget(self._confusion, 1)
 
         self._learned = LearnedWeights()
         self._path = ActivationPath()
@@ -259,60 +210,20 @@ class InspectTab(QWidget):
     def _show_confusion(self, message=""):
         result = self._cached(self._key())
         names = list(self._model.class_names) if self._model is not None else list("0123456789")
-        self._matrix.setHorizontalHeaderLabels(names)
-        self._matrix.setVerticalHeaderLabels(names)
-        self._accuracy.setVerticalHeaderLabels(names)
-        self._clear_gallery()
+        self._confusion.show_result(result, names)
         if result is None:
-            self._matrix.clearContents()
-            self._accuracy.clearContents()
             self._status.setText(message or (NO_MODEL_TEXT if self._model is None else
                                              TRAINING_TEXT if self._training else IDLE_TEXT))
             return
         matrix = result["matrix"]
-        totals = matrix.sum(axis=1)
-        for row in range(len(matrix)):
-            for col in range(len(matrix)):
-                count = int(matrix[row, col])
-                share = count / totals[row] if totals[row] else 0.0
-                item = QTableWidgetItem(str(count) if count else "")
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                # Tint by the share of the true class, so rare and common classes compare.
-                item.setBackground(QBrush(QColor(*CELL_RGB, round(255 * share ** 0.5))))
-                if share > 0.4:
-                    item.setForeground(QBrush(QColor("white")))
-                self._matrix.setItem(row, col, item)
-            accuracy = matrix[row, row] / totals[row] if totals[row] else float("nan")
-            self._accuracy.setItem(row, 0, QTableWidgetItem(f"{accuracy:.1%} of {totals[row]}"))
-        self._accuracy.resizeColumnsToContents()
         overall = np.trace(matrix) / max(1, matrix.sum())
         self._status.setText(f"{overall:.2%} of {matrix.sum()} test images right. "
                              "Click a cell to see its images.")
 
-    def _clear_gallery(self):
-        take_all(self._gallery_grid)
-        self.gallery_items = []
-        self._gallery_title.setText("")
-
-    @Slot(int, int)
-    def _show_gallery(self, true, predicted):
-        result = self._cached(self._key())
-        self._clear_gallery()
-        if result is None:
-            return
-        indices = np.flatnonzero((result["y"] == true) & (result["pred"] == predicted))
-        names = self._model.class_names
-        self._gallery_title.setText(
-            f"True {names[true]}, predicted {names[predicted]}: {len(indices)} "
-            + ("image" if len(indices) == 1 else "images")
-            + (f", the first {MAX_GALLERY} shown" if len(indices) > MAX_GALLERY else ""))
-        for n, i in enumerate(indices[:MAX_GALLERY]):
-            confidence = float(result["confidence"][i])
-            tile = gallery_tile(result["x"][i].reshape(28, 28),
-                                f"{names[true]}→{names[predicted]} {confidence:.0%}")
-            self._gallery_grid.addWidget(tile, n // GALLERY_COLUMNS, n % GALLERY_COLUMNS)
-            self.gallery_items.append((int(i), int(result["y"][i]), int(result["pred"][i]),
-                                       confidence))
+    @property
+    def gallery_items(self):
+        """(test index, true, predicted, confidence) of each test image the gallery shows."""
+        return self._confusion.gallery_items
 
     def showEvent(self, event):
         super().showEvent(event)

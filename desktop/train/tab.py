@@ -3,22 +3,23 @@ and accuracy curves, the gradient plot (desktop.train.gradient_plot), and the hi
 past runs under them (`desktop.train.runs_view`), recorded as each run ends.
 
 Each run gets a fresh `TrainingWorker` in a fresh QThread. The worker's signals arrive
-queued on the GUI thread, where the slots below hand them to the `LiveView`, which only
-appends to NumPy buffers and redraws on a timer (desktop.train.live_view).
+queued on the GUI thread, where the slots of `CurrentRunMixin` (desktop.train.current_run)
+hand them to the `LiveView`, which only appends to NumPy buffers and redraws on a timer
+(desktop.train.live_view).
 """
 
 import dataclasses
 
-from PySide6.QtCore import QThread, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.train.augment_preview import AugmentPreview
+from desktop.train.current_run import CurrentRunMixin
 from desktop.train.experiments import ExperimentButtons, fill_form
 from desktop.train.form import TrainForm
 from desktop.train.live_view import LiveView
-from desktop.train.runs_store import run_of_training
 from desktop.train.runs_view import RunHistory
-from desktop.train.worker import TrainingJob, TrainingWorker
+from desktop.train.worker import TrainingJob
 from nn.datasets import DATASETS, find_data_dir
 from nn.errors import DataError
 
@@ -26,7 +27,7 @@ FINE_TUNE_EPOCHS = 1          # a fine-tuning run goes once through MNIST plus t
 FORM_WIDTH = 330
 
 
-class TrainTab(QWidget):
+class TrainTab(CurrentRunMixin, QWidget):
     """Settings, Start/Pause/Stop and the curves of the current run.
 
     The tab never shows dialogs: it reports through its signals and the window decides.
@@ -202,35 +203,6 @@ class TrainTab(QWidget):
         self.start()
         self.experiments.show_hint(experiment if self.is_training else None)
 
-    def _run(self, job, paused=False):
-        """Start ``job`` in a fresh worker and thread (after one batch paused, if ``paused``);
-        its signals drive the curves."""
-        self.experiments.show_hint(None)
-        self.live.start(job.config.epochs)
-        self.run_history.overlays.set_live_epochs(job.config.epochs)
-        self._run_form, self._run_seconds = self.form_state(), 0.0
-        self._thread, self._worker = QThread(self), TrainingWorker(job)
-        worker, thread = self._worker, self._thread
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.status.connect(self._on_status)
-        worker.data_loaded.connect(self._on_status)
-        worker.batch_progress.connect(self._on_batch)
-        worker.epoch_progress.connect(self._on_epoch)
-        worker.weights_changed.connect(self._on_weights)
-        worker.finished.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
-        worker.cancelled.connect(self._on_cancelled)
-        # The documented QThread clean-up: both objects go when the thread's loop has ended.
-        thread.finished.connect(worker.deleteLater)
-        thread.finished.connect(thread.deleteLater)
-        self._set_training_ui(True)
-        if paused:
-            worker.step()
-            self._show_paused(True)
-        thread.start()
-        self.state_changed.emit()
-
     @Slot()
     def toggle_pause(self):
         if not self.is_training:
@@ -267,7 +239,7 @@ class TrainTab(QWidget):
         self._end_run()
         self.state_changed.emit()
 
-    # --- the run --------------------------------------------------------------------------------
+    # --- the next run ---------------------------------------------------------------------------
 
     def _job(self):
         config, preset = self.form.config(), self.form.preset
@@ -278,80 +250,6 @@ class TrainTab(QWidget):
         specs, input_shape = self.form.architecture()
         return TrainingJob(config, preset.name, architecture=specs, input_shape=input_shape,
                            **common)
-
-    def _end_run(self):
-        """Wait for the thread to end (it is ending: run() has returned or is returning)."""
-        self.live.finish()
-        thread = self._thread
-        thread.quit()
-        thread.wait()
-        # Only now drop the references: the worker must not be deleted while it runs.
-        self._thread = self._worker = None
-        self._paused = False
-        self._set_training_ui(False)
-
-    def _from_current_run(self):
-        """Guard for the worker slots: ignore what an ended (abandoned) run still had queued."""
-        return self._worker is not None and self.sender() is self._worker
-
-    @Slot(str)
-    def _on_status(self, text):
-        if self._from_current_run():
-            self._run_status = text  # shown again on Resume
-            if not self._paused:
-                self._set_status(text)
-
-    @Slot(object, float)
-    def _on_batch(self, record, smoothed_loss):
-        if self._from_current_run():
-            self.live.add_batch(record, smoothed_loss)
-            self._run_seconds = record.elapsed
-
-    @Slot(object)
-    def _on_weights(self, model):
-        if self._from_current_run():
-            self.weights_changed.emit(model)
-
-    @Slot(object)
-    def _on_epoch(self, record):
-        if self._from_current_run():
-            self.live.add_epoch(record)
-
-    @Slot(object, object)
-    def _on_finished(self, model, result):
-        if not self._from_current_run():
-            return
-        info = model.info
-        accuracy = info.get("test_accuracy")
-        self.live.show_result(accuracy, completed=not result.stopped)
-        job = self._worker.job
-        self._end_run()
-        self.run_history.record(run_of_training(job, model, result, self._run_form,
-                                                self._run_seconds),
-                                self.live.training_curves.snapshot(), model)
-        how = "Stopped" if result.stopped else "Finished"
-        epochs = len(result.history)
-        score = "" if accuracy is None else f"; test accuracy {accuracy:.2%}"
-        self._set_status(f"{how} {info['name']} after {epochs} epoch{'s' * (epochs != 1)}{score}.")
-        self.state_changed.emit()
-        self.model_trained.emit(model)
-
-    @Slot(str)
-    def _on_failed(self, message):
-        if self._from_current_run():
-            self._end_run()
-            self.trainingProgress.setFormat("Training failed at %p%")
-            self._set_status(f"Training failed: {message}")
-            self.state_changed.emit()
-            self.training_failed.emit(message)
-
-    @Slot()
-    def _on_cancelled(self):
-        if self._from_current_run():
-            self._end_run()
-            self.trainingProgress.setFormat("Stopped before the first batch")
-            self._set_status("Stopped before the first batch; the active model is unchanged.")
-            self.state_changed.emit()
 
     # --- showing it -----------------------------------------------------------------------------
 
