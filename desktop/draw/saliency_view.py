@@ -12,11 +12,11 @@ answer. Neither is computed while the tab is hidden: the map catches up when it 
 """
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QImage, QPainter, QPalette
 from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from desktop.widgets.network_input import PREVIEW_PREFERRED_SIDE
+from desktop.widgets.network_input import PREVIEW_PREFERRED_SIDE, crisp_square
 from nn.saliency import input_gradient, occlusion
 
 # Diverging colours (ColorBrewer's RdBu ends and its near-white middle): red and blue stay
@@ -70,8 +70,7 @@ class SaliencyView(QWidget):
         return QSize(PREVIEW_PREFERRED_SIDE, PREVIEW_PREFERRED_SIDE)
 
     def paintEvent(self, event):
-        side = max(28, min(self.width(), self.height()) // 28 * 28)
-        target = QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
+        target = crisp_square(self)
         painter = QPainter(self)
         if self._image is None:
             painter.fillRect(target, self.palette().color(QPalette.ColorRole.Base))

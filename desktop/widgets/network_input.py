@@ -39,10 +39,7 @@ class NetworkInputView(QWidget):
         return QSize(PREVIEW_PREFERRED_SIDE, PREVIEW_PREFERRED_SIDE)
 
     def paintEvent(self, event):
-        # A centred square (no heightForWidth: the layout would then give it the bar chart's
-        # room) with a whole number of screen pixels per input pixel, all the same size.
-        side = max(28, min(self.width(), self.height()) // 28 * 28)
-        target = QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
+        target = crisp_square(self)
         painter = QPainter(self)
         painter.fillRect(target, Qt.GlobalColor.black)  # blank: an all-zero input
         if self._image is not None:
@@ -50,3 +47,11 @@ class NetworkInputView(QWidget):
         painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
         painter.drawRect(target.adjusted(0, 0, -1, -1))
         painter.end()
+
+
+def crisp_square(widget, pixels=28):
+    """The centred square of ``widget`` to draw a ``pixels`` x ``pixels`` image in, with a
+    whole number of screen pixels per image pixel, all the same size. (No heightForWidth:
+    the layout would then give the widget its neighbours' room.)"""
+    side = max(pixels, min(widget.width(), widget.height()) // pixels * pixels)
+    return QRect((widget.width() - side) // 2, (widget.height() - side) // 2, side, side)
