@@ -61,6 +61,9 @@ class GradientPlot(pg.GraphicsLayoutWidget):
         self._legend = self.addLabel(colspan=len(PLOTS), size=LEGEND_TEXT_SIZE, color=text)
         self._names = None    # the layer names of the current run, known from its first record
         self._pens = {}       # (plot, layer index) -> pen, for the current run's layers
+        # Owned by the plot, so it never fires once the plot is gone (a window closed mid-run).
+        self._next_curve = QTimer(self, singleShot=True, interval=0)
+        self._next_curve.timeout.connect(self._add_missing_curve)
 
     def reset(self, epochs):
         """Empty every curve for a new run of ``epochs`` epochs."""
@@ -119,5 +122,5 @@ class GradientPlot(pg.GraphicsLayoutWidget):
                 curves.append(self.plots[name].plot(pen=self._pens[name, len(curves)],
                                                     autoDownsample=True, antialias=False))
                 self._series[name, len(curves) - 1].changed = True
-                QTimer.singleShot(0, self._add_missing_curve)
+                self._next_curve.start()
                 return
