@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.train.continue_check import continue_problem
 from desktop.train.form_labels import ACTIVATION_LABELS, OPTIMIZER_LABELS, SCHEDULE_LABELS, TOOLTIPS
 from desktop.train.form_widgets import (
     LogSpinBox,
@@ -35,7 +36,6 @@ from desktop.train.form_widgets import (
     select_key,
     set_number,
 )
-from desktop.train.network_fields import continue_problem
 from nn.augment import Augmentation
 from nn.layers import ACTIVATIONS
 from nn.model import describe

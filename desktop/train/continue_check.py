@@ -1,6 +1,5 @@
-"""Whether the active model can be trained further, as a short phrase for the Train form.
-(The network fields' own rules, hidden layers as text and which presets can be edited, are
-nn.presets': the command line shares them.)"""
+"""Whether the active model can be trained further, as a short phrase for the Train form's
+"Start from" choice."""
 
 import math
 
