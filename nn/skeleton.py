@@ -56,19 +56,21 @@ def _thin_chunk(ink):
     n, h, w = ink.shape
     padded = np.zeros((n, h + 2, w + 2), np.uint8)
     padded[:, 1:-1, 1:-1] = ink
-    inner = padded[:, 1:-1, 1:-1]
-    changed = True
-    while changed:
-        changed = False
+    active = np.arange(n)  # the images a pass still changed; the others are skeletons already
+    while len(active):
+        part = padded[active]
+        inner = part[:, 1:-1, 1:-1]
+        changed = np.zeros(len(active), bool)
         for table in _REMOVABLE:
-            code = np.zeros((n, h, w), np.uint8)
+            code = np.zeros((len(active), h, w), np.uint8)
             for bit, (dr, dc) in enumerate(NEIGHBOURS):
-                code |= padded[:, 1 + dr:h + 1 + dr, 1 + dc:w + 1 + dc] << bit
+                code |= part[:, 1 + dr:h + 1 + dr, 1 + dc:w + 1 + dc] << bit
             remove = table[code] & (inner == 1)
-            if remove.any():
-                inner[remove] = 0
-                changed = True
-    return inner.astype(bool)
+            inner[remove] = 0
+            changed |= remove.any(axis=(1, 2))
+        padded[active] = part
+        active = active[changed]
+    return padded[:, 1:-1, 1:-1].astype(bool)
 
 
 def trace(skeleton):
