@@ -14,28 +14,35 @@ from nn.skeleton import strokes_of
 from nn.strokes import strokes_to_mnist
 
 
-def redraw(images):
+REDRAW_CHUNK = 1000  # digits redrawn between two looks at the stop event
+
+
+def redraw(images, stop=None):
     """images (n, 784) or (n, 1, 28, 28) floats in [0, 1] -> redrawn, same shape, float32.
 
     A digit whose centre lines cannot be found (no pixel above the thinning threshold) is
-    kept as it is.
+    kept as it is. Redrawing 60,000 digits takes a minute or two: once `stop` (a
+    threading.Event) is set, the digits not yet redrawn are kept as they are too.
     """
     images = np.asarray(images, dtype=np.float32)
     out = images.reshape(len(images), -1).copy()
-    for i, strokes in enumerate(strokes_of(images)):
-        if strokes:
-            out[i] = strokes_to_mnist(strokes).ravel()
+    for start in range(0, len(images), REDRAW_CHUNK):
+        if stop is not None and stop.is_set():
+            break
+        for i, strokes in enumerate(strokes_of(images[start:start + REDRAW_CHUNK]), start):
+            if strokes:
+                out[i] = strokes_to_mnist(strokes).ravel()
     return out.reshape(images.shape)
 
 
-def with_redrawn(x, y, share, rng):
+def with_redrawn(x, y, share, rng, stop=None):
     """(x, y) followed by redrawings of a random `share` (0 to 1) of its examples.
 
     x: (n, ...) float32 images, y: (n,) labels; returns (n + m, ...) and (n + m,) with
-    m = round(share * n).
+    m = round(share * n). `stop` is `redraw`'s.
     """
     if not 0 <= share <= 1:
         raise TrainingError(f"The share of training digits to redraw must be between 0 and 1, "
                             f"not {share}.")
     chosen = rng.choice(len(x), round(share * len(x)), replace=False)
-    return np.concatenate([x, redraw(x[chosen])]), np.concatenate([y, y[chosen]])
+    return np.concatenate([x, redraw(x[chosen], stop)]), np.concatenate([y, y[chosen]])

@@ -144,7 +144,8 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
     if config.train_size < 0 or config.epochs < 0:
         raise TrainingError("The number of epochs and of training examples cannot be negative.")
     streams = RandomStreams.resume(config.seed, model.random_state)
-    examples = Examples(x, y, model.input_shape, config, streams.split)
+    stop = stop or threading.Event()
+    examples = Examples(x, y, model.input_shape, config, streams.split, stop)
     optimizer = optimizer or make_optimizer(model, config)
     progress = _Progress(config.epochs, examples, on_progress)
     best = BestWeights(model, config.early_stopping_patience)
@@ -154,7 +155,6 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
             layer.rng = streams.dropout
     parallel = DataParallel(model, parts, streams.augmentation, streams.dropout)
     work = partial(augmented_gradient, config.augmentation)
-    stop = stop or threading.Event()
     watch = LayerWatch(model, parallel.models) if on_progress else None
 
     def finish(stopped):

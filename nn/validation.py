@@ -33,9 +33,10 @@ def split_validation(n, size, rng):
 class Examples:
     """The examples of a run: the validation set, and the training examples in one contiguous
     buffer that mini-batches refill in a new order every epoch, so that batches are plain fast
-    slices (full batch copies them once)."""
+    slices (full batch copies them once). ``stop`` (a threading.Event) cuts the redrawing
+    short: the run is over anyway."""
 
-    def __init__(self, x, y, input_shape, config, rng):
+    def __init__(self, x, y, input_shape, config, rng, stop=None):
         used, self.n = split_sizes(len(x), config)
         if used < 2:
             raise TrainingError(f"Training needs at least 2 examples; the dataset has {used}.")
@@ -45,7 +46,7 @@ class Examples:
         self.x_val, self.y_val, self.n_val = self.x[val_index], self.y[val_index], len(val_index)
         if config.redraw:  # redrawings join the training examples, never the validation ones
             self.x, self.y = with_redrawn(self.x[self.train_index], self.y[self.train_index],
-                                          config.redraw, rng)
+                                          config.redraw, rng, stop)
             self.train_index = np.arange(len(self.x))
         self.batch_size = self.n if config.batch_size <= 0 else min(config.batch_size, self.n)
         self.n_batches = -(-self.n // self.batch_size)

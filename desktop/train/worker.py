@@ -119,6 +119,7 @@ class TrainingWorker(QObject):
         self._pending = None         # the latest batch record not yet sent
         self._smoothed = self._average = 0.0
         self._batches = 0
+        self._training_status = None  # shown at the first batch when the redrawing comes first
 
     # --- control, safe to call from any thread --------------------------------------------------
 
@@ -189,7 +190,12 @@ class TrainingWorker(QObject):
             fine_tune = {"drawings": len(extra_x), "held_out": len(held_y), "weight": weight,
                          "before": _accuracies(model, held_x, held_y, x_test, y_test)}
         self.data_loaded.emit(description)
-        self.status.emit(f"Training {model.summary()}, on {description}.")
+        training = f"Training {model.summary()}, on {description}."
+        if config.redraw:  # nn.train redraws first, for a minute or two on all of MNIST
+            self._training_status = training
+            self.status.emit("Redrawing the training digits from their centre lines…")
+        else:
+            self.status.emit(training)
         log.info("Training %s on %s with %s", model.summary(), description, config)
         result = train(model, x_train, y_train, config, on_progress=self._on_progress,
                        stop=self._stop, pause=self._pause, optimizer=optimizer, step=self._steps)
@@ -229,6 +235,8 @@ class TrainingWorker(QObject):
             self._send_pending_batch()
             self.epoch_progress.emit(record)
             return
+        if self._batches == 0 and self._training_status:
+            self.status.emit(self._training_status)
         self._batches += 1
         # Debiased exponential moving average: starts at the first loss instead of near 0.
         self._average = LOSS_SMOOTHING * self._average + (1 - LOSS_SMOOTHING) * record.loss

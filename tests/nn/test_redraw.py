@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+import nn.redraw
+
 from nn.errors import TrainingError
 from nn.model import Model
 from nn.presets import mlp_architecture
@@ -45,6 +47,26 @@ def test_with_redrawn_adds_the_chosen_share_with_their_labels():
     # Bars above the thinning's ink threshold are redrawn; a fainter one stays as it was.
     for image, label in zip(x2[10:], y2[10:]):
         assert np.array_equal(image, x[label]) == (x[label].max() <= INK_ABOVE)
+
+
+class StopAfter:
+    """A stop event that is found set from its `calls`-th look on."""
+
+    def __init__(self, calls):
+        self.looks, self.calls = 0, calls
+
+    def is_set(self):
+        self.looks += 1
+        return self.looks >= self.calls
+
+
+def test_a_stop_during_the_redrawing_keeps_the_digits_not_yet_redrawn(monkeypatch):
+    monkeypatch.setattr(nn.redraw, "REDRAW_CHUNK", 2)
+    images = bars(5, 4)
+    out = redraw(images, stop=StopAfter(2))  # set after the first chunk of two
+    assert not np.array_equal(out[0], images[0]) and not np.array_equal(out[1], images[1])
+    np.testing.assert_array_equal(out[2:], images[2:])
+    np.testing.assert_array_equal(redraw(images, stop=StopAfter(1)), images)
 
 
 def test_with_redrawn_refuses_a_share_outside_zero_to_one():

@@ -214,6 +214,20 @@ def test_stop_before_the_data_is_loaded_changes_nothing(qtbot, tab):
     assert trained == [] and "unchanged" in tab.statusLabel.text()
 
 
+def test_closing_while_the_training_digits_are_redrawn_returns_promptly(qtbot, tab):
+    configure(tab)
+    tab.form.redrawSpin.setValue(1.0)
+    tab.train_limit = 20_000  # redrawing 16,000 digits takes far longer than QUICK_MS
+    press(qtbot, tab.startButton)
+    qtbot.waitUntil(lambda: "Redrawing" in tab.statusLabel.text(), timeout=RUN_TIMEOUT_MS)
+    qtbot.wait(1000)  # well into the redrawing
+    threads = tab.findChildren(QThread)
+    started = time.perf_counter()
+    tab.shutdown()
+    assert time.perf_counter() - started < QUICK_MS / 1000
+    assert threads[0].isFinished() and not tab.is_training
+
+
 def test_a_preset_whose_network_the_form_cannot_edit(qtbot, tab, monkeypatch):
     """A future CNN preset: the form disables the dense fields and trains the preset's own
     network, input shape included."""
