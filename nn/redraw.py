@@ -13,7 +13,6 @@ from nn.errors import TrainingError
 from nn.skeleton import strokes_of
 from nn.strokes import strokes_to_mnist
 
-
 REDRAW_CHUNK = 1000  # digits redrawn between two looks at the stop event
 
 

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import nn.redraw
-
 from nn.errors import TrainingError
 from nn.model import Model
 from nn.presets import mlp_architecture
