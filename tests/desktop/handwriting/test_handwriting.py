@@ -1,11 +1,7 @@
 """My handwriting: labelling drawings on the Draw tab, the collection tab, the SQLite store."""
 
 import sqlite3
-import subprocess
-import sys
 import textwrap
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,10 +16,9 @@ from desktop.handwriting.tab import MAX_TILES_PER_DIGIT, HandwritingTab
 from nn.errors import DataError
 from nn.idx import read_idx, write_idx
 from tests.desktop.drawing import LEFT, ONE, SEVEN, draw_on_pad, ink_position_model, shown
+from tests.sigkill import ids_reported_until_killed
 
-ROOT = Path(__file__).resolve().parents[3]
-KILL_AFTER_S = 1.0      # the writer is killed after this long at most...
-KILL_AFTER_IDS = 200    # ...or once it has reported this many committed drawings
+KILL_AFTER_IDS = 200    # the writer is killed once it has reported this many committed drawings
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -219,21 +214,7 @@ WRITER = textwrap.dedent("""
 
 def test_killing_the_writer_loses_no_committed_drawing(tmp_path):
     path = tmp_path / DB_NAME
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    printed = []
-    try:
-        first = proc.stdout.readline()  # waits for the imports; then the clock starts
-        assert first, proc.stderr.read()
-        printed.append(int(first))
-        deadline = time.monotonic() + KILL_AFTER_S
-        while len(printed) < KILL_AFTER_IDS and time.monotonic() < deadline:
-            printed.append(int(proc.stdout.readline()))
-    finally:
-        proc.kill()  # SIGKILL on POSIX: no cleanup, no final commit
-        rest, _ = proc.communicate(timeout=10)
-    # Lines still in the pipe were printed after their commit too.
-    printed += [int(line) for line in rest.split() if line.strip()]
+    printed = ids_reported_until_killed(WRITER, path, KILL_AFTER_IDS)
     db = sqlite3.connect(path)
     try:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

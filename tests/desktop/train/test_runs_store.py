@@ -1,11 +1,7 @@
 """The run history's SQLite store: what it keeps, how compactly, and how it fails."""
 
 import sqlite3
-import subprocess
-import sys
 import textwrap
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,10 +10,9 @@ from desktop.storage import database as database_module
 from desktop.storage.recovery import open_database
 from desktop.train.runs_store import DB_NAME, Run, RunStore, pack_curve
 from nn.errors import DataError
+from tests.sigkill import ids_reported_until_killed
 
-ROOT = Path(__file__).resolve().parents[3]
-KILL_AFTER_S = 1.0      # the writer is killed after this long at most...
-KILL_AFTER_IDS = 100    # ...or once it has reported this many recorded runs
+KILL_AFTER_IDS = 100    # the writer is killed once it has reported this many recorded runs
 
 
 def a_run(accuracy=0.9, lr=0.001, **changes):
@@ -195,20 +190,7 @@ WRITER = textwrap.dedent("""
 
 def test_killing_the_writer_loses_no_recorded_run(tmp_path):
     path = tmp_path / DB_NAME
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    printed = []
-    try:
-        first = proc.stdout.readline()   # waits for the imports; then the clock starts
-        assert first, proc.stderr.read()
-        printed.append(int(first))
-        deadline = time.monotonic() + KILL_AFTER_S
-        while len(printed) < KILL_AFTER_IDS and time.monotonic() < deadline:
-            printed.append(int(proc.stdout.readline()))
-    finally:
-        proc.kill()   # SIGKILL on POSIX: no cleanup, no final commit
-        rest, _ = proc.communicate(timeout=10)
-    printed += [int(line) for line in rest.split() if line.strip()]
+    printed = ids_reported_until_killed(WRITER, path, KILL_AFTER_IDS)
     db = sqlite3.connect(path)
     try:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
