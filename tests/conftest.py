@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import local_http
+
 # Qt must not look for a screen in CI; set before anything imports PySide6.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -33,3 +35,8 @@ def private_home(tmp_path, monkeypatch):
     home = tmp_path / "digitlab-home"
     monkeypatch.setenv("DIGITLAB_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def closed_port_url():
+    return local_http.closed_port_url()

@@ -2,14 +2,8 @@
 server on 127.0.0.1 serving small generated IDX files) or to choose its folder, and the
 progress bar always ends saying what happened."""
 
-import dataclasses
 import functools
-import hashlib
-import http.server
-import socket
-import threading
 
-import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
@@ -18,16 +12,10 @@ import nn.datasets
 from desktop import main_window
 from desktop.main_window import MainWindow
 from nn.datasets import DATASETS, MNIST, user_dataset_dir
-from nn.idx import write_idx
+from tests import local_http
 
 LEFT = Qt.MouseButton.LeftButton
-N_TRAIN, N_TEST = 200, 20
 NOT_FOUND = "No MNIST handwritten digits: training did not start"
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
 
 
 @pytest.fixture
@@ -35,43 +23,20 @@ def no_dataset(tmp_path, monkeypatch):
     """Nowhere to find MNIST: no DIGITLAB_DATA, an empty checkout data/, an empty home."""
     monkeypatch.delenv("DIGITLAB_DATA", raising=False)
     monkeypatch.setattr(nn.datasets, "_CHECKOUT_DATA_DIR", tmp_path / "checkout-data")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    local_http.no_proxy(monkeypatch)
 
 
 @pytest.fixture
 def server(tmp_path, monkeypatch):
     """Base URL of a server with four small valid IDX files, which MNIST's checksums match."""
     folder = tmp_path / "served"
-    folder.mkdir()
-    rng = np.random.default_rng(3)
-    for prefix, n in (("train", N_TRAIN), ("t10k", N_TEST)):
-        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz",
-                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, dtype=np.uint8))
-    sha256 = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
-              for name in MNIST.files.values()}
-    sizes = {name: (folder / name).stat().st_size for name in MNIST.files.values()}
+    served = local_http.tiny_mnist(folder, seed=3)
     # The window downloads what its DATASETS describe: MNIST with these files' checksums.
-    served = dataclasses.replace(MNIST, sha256=sha256, sizes=sizes)
     monkeypatch.setattr(main_window, "DATASETS", {**DATASETS, "mnist": served})
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=2)
-
-
-@pytest.fixture
-def closed_port_url():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
+    httpd, url = local_http.serve(functools.partial(local_http.QuietHandler,
+                                                    directory=str(folder)))
+    yield url
+    local_http.stop(httpd)
 
 
 @pytest.fixture

@@ -1,28 +1,17 @@
 """Downloads against real HTTP servers on 127.0.0.1: success, bad checksum, a server that hangs
 up halfway, no server at all, and cancelling."""
 
-import dataclasses
 import functools
-import hashlib
 import http.server
-import socket
-import threading
 
-import numpy as np
 import pytest
 
-from nn.datasets import MNIST, load_dataset
+from nn.datasets import load_dataset
 from nn.download import CHUNK_SIZE, DownloadCancelled, download_dataset
 from nn.errors import DataError
-from nn.idx import write_idx
+from tests.local_http import N_TRAIN, QuietHandler, serve, stop
 
 TIMEOUT = 2.0
-N_TRAIN = 200  # random pixels barely compress: ~157 KB, so the images arrive in 3 chunks
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # keep pytest's output clean
-        pass
 
 
 class HalfThenHangUpHandler(http.server.BaseHTTPRequestHandler):
@@ -43,45 +32,6 @@ class HalfThenHangUpHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def serve(handler):
-    """Start a threaded HTTP server on a free port of 127.0.0.1; return (server, base URL)."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    server.thread = thread
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
-
-
-def stop(server):
-    server.shutdown()
-    server.server_close()
-    server.thread.join(timeout=TIMEOUT)
-
-
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch):
-    """A proxy from the environment must not intercept requests to 127.0.0.1."""
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-
-
-@pytest.fixture
-def served(tmp_path):
-    """A folder with four tiny valid IDX gz files, and MNIST's info with their checksums."""
-    folder = tmp_path / "served"
-    folder.mkdir()
-    rng = np.random.default_rng(7)
-    for prefix, n in (("train", N_TRAIN), ("t10k", 20)):
-        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz",
-                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, dtype=np.uint8))
-    sha256 = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
-              for name in MNIST.files.values()}
-    sizes = {name: (folder / name).stat().st_size for name in MNIST.files.values()}
-    return folder, dataclasses.replace(MNIST, sha256=sha256, sizes=sizes)
-
-
 @pytest.fixture
 def good_server(served):
     server, url = serve(functools.partial(QuietHandler, directory=str(served[0])))
@@ -95,14 +45,6 @@ def hang_up_server(served):
     server, url = serve(handler)
     yield url
     stop(server)
-
-
-@pytest.fixture
-def closed_port_url():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
 
 
 def test_download_succeeds_with_verified_files_and_progress(served, good_server, tmp_path):

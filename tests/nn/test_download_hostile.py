@@ -8,11 +8,7 @@ import pytest
 
 from nn.download import download_dataset
 from nn.errors import DataError
-from tests.nn import test_download
-from tests.nn.test_download import serve, stop
-
-# The tiny served dataset and the proxy bypass of the ordinary download tests.
-served, no_proxy = test_download.served, test_download.no_proxy
+from tests.local_http import serve, stop
 
 TIMEOUT = 0.5
 

@@ -1,0 +1,65 @@
+"""Real HTTP servers on 127.0.0.1 for the download tests, and the small MNIST they serve."""
+
+import dataclasses
+import hashlib
+import http.server
+import socket
+import threading
+
+import numpy as np
+
+from nn.datasets import MNIST
+from nn.idx import write_idx
+
+N_TRAIN = 200  # random pixels barely compress: ~157 KB, so the images arrive in 3 chunks
+N_TEST = 20
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # keep pytest's output clean
+        pass
+
+
+def serve(handler):
+    """Start a threaded HTTP server on a free port of 127.0.0.1; return (server, base URL)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    server.thread = thread
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def stop(server):
+    server.shutdown()
+    server.server_close()
+    server.thread.join(timeout=2)
+
+
+def closed_port_url():
+    """A URL on 127.0.0.1 where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+def no_proxy(monkeypatch):
+    """A proxy from the environment must not intercept requests to 127.0.0.1."""
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+def tiny_mnist(folder, seed):
+    """Write four small valid IDX gz files of random digits (N_TRAIN and N_TEST) into `folder` (created); returns
+    MNIST's DatasetInfo with their checksums and sizes, so a download of them verifies."""
+    folder.mkdir()
+    rng = np.random.default_rng(seed)
+    for prefix, n in (("train", N_TRAIN), ("t10k", N_TEST)):
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz",
+                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, dtype=np.uint8))
+    sha256 = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
+              for name in MNIST.files.values()}
+    sizes = {name: (folder / name).stat().st_size for name in MNIST.files.values()}
+    return dataclasses.replace(MNIST, sha256=sha256, sizes=sizes)
