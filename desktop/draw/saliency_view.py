@@ -12,11 +12,10 @@ answer. Neither is computed while the tab is hidden: the map catches up when it 
 """
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QImage, QPainter, QPalette
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from desktop.widgets.network_input import PREVIEW_PREFERRED_SIDE, crisp_square
+from desktop.widgets.network_input import CrispSquareView
 from nn.saliency import input_gradient, occlusion
 
 # Diverging colours (ColorBrewer's RdBu ends and its near-white middle): red and blue stay
@@ -46,7 +45,7 @@ def colour_map(values, ink):
     return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
 
 
-class SaliencyView(QWidget):
+class SaliencyView(CrispSquareView):
     """A saliency map over the 28x28 input, drawn as large and crisp as the input preview."""
 
     def __init__(self, parent=None):
@@ -54,31 +53,10 @@ class SaliencyView(QWidget):
         self.setObjectName("saliencyView")
         self.setMinimumSize(MAP_MIN_SIDE, MAP_MIN_SIDE)
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
-        self._image = None
 
     def set_map(self, values, ink):
         """Show the map values (h, w) over the input ink (h, w), or nothing for None."""
-        if values is None:
-            self._image = None
-        else:
-            rgb = np.ascontiguousarray(colour_map(values, ink))
-            h, w, _ = rgb.shape
-            self._image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-        self.update()
-
-    def sizeHint(self):
-        return QSize(PREVIEW_PREFERRED_SIDE, PREVIEW_PREFERRED_SIDE)
-
-    def paintEvent(self, event):
-        target = crisp_square(self)
-        painter = QPainter(self)
-        if self._image is None:
-            painter.fillRect(target, self.palette().color(QPalette.ColorRole.Base))
-        else:
-            painter.drawImage(target, self._image)  # nearest neighbour: crisp pixels
-        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
-        painter.drawRect(target.adjusted(0, 0, -1, -1))
-        painter.end()
+        self.show_pixels(None if values is None else colour_map(values, ink))
 
 
 class SaliencyPanel(QWidget):

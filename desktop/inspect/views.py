@@ -7,10 +7,10 @@ Everything here only draws what it is given; the tab decides what to compute and
 
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QImage, QPainter, QPalette
+from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from desktop.widgets.network_input import NetworkInputView
+from desktop.widgets.network_input import NetworkInputView, qimage_of
 
 TILE_SIDE = 56          # logical px for a 28x28 tile: two screen pixels per input pixel
 STRIP_CELL = 14         # logical px per unit of a 1-D heat strip
@@ -54,10 +54,7 @@ class HeatImage(QWidget):
         if self.values is None:
             self._image = None
         else:
-            rgb = diverging_rgb(self.values, scale)
-            h, w = rgb.shape[:2]
-            # copy(): the QImage must own its pixels, not borrow a NumPy buffer that goes away.
-            self._image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+            self._image = qimage_of(diverging_rgb(self.values, scale))
         self.updateGeometry()
         self.update()
 

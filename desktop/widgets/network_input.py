@@ -10,7 +10,47 @@ PREVIEW_MIN_SIDE = 4 * 28  # logical px: 4 screen pixels per input pixel at leas
 PREVIEW_PREFERRED_SIDE = 6 * 28
 
 
-class NetworkInputView(QWidget):
+def qimage_of(pixels):
+    """A QImage owning a copy of ``pixels``: (h, w) uint8 grey or (h, w, 3) uint8 RGB. (The
+    copy matters: a QImage made on a NumPy buffer only borrows it, and the buffer goes away.)"""
+    pixels = np.ascontiguousarray(pixels)
+    h, w = pixels.shape[:2]
+    if pixels.ndim == 2:
+        return QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    return QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+class CrispSquareView(QWidget):
+    """A 28x28 image scaled up with nearest-neighbour in `crisp_square`, framed; the square is
+    `blank_colour` while there is no image."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._image = None
+
+    def show_pixels(self, pixels):
+        """Show pixels (see `qimage_of`), or nothing for None."""
+        self._image = None if pixels is None else qimage_of(pixels)
+        self.update()
+
+    def blank_colour(self):
+        return self.palette().color(QPalette.ColorRole.Base)
+
+    def sizeHint(self):
+        return QSize(PREVIEW_PREFERRED_SIDE, PREVIEW_PREFERRED_SIDE)
+
+    def paintEvent(self, event):
+        target = crisp_square(self)
+        painter = QPainter(self)
+        painter.fillRect(target, self.blank_colour())
+        if self._image is not None:
+            painter.drawImage(target, self._image)  # no SmoothPixmapTransform: nearest
+        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
+        painter.drawRect(target.adjusted(0, 0, -1, -1))
+        painter.end()
+
+
+class NetworkInputView(CrispSquareView):
     """The 28x28 network input scaled up with nearest-neighbour, so its pixels stay crisp."""
 
     def __init__(self, parent=None):
@@ -22,31 +62,13 @@ class NetworkInputView(QWidget):
         self.setMinimumSize(PREVIEW_MIN_SIDE, PREVIEW_MIN_SIDE)
         # Its preferred size and no more: the spare room goes to the bar chart.
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
-        self._image = None
 
     def set_input(self, x):
         """Show x, a (28, 28) float array in [0, 1] with ink = 1, or nothing for None."""
-        if x is None:
-            self._image = None
-        else:
-            pixels = np.ascontiguousarray(np.clip(x * 255 + 0.5, 0, 255).astype(np.uint8))
-            h, w = pixels.shape
-            # copy(): the QImage must own its pixels, not borrow a NumPy buffer that goes away.
-            self._image = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
-        self.update()
+        self.show_pixels(None if x is None else np.clip(x * 255 + 0.5, 0, 255).astype(np.uint8))
 
-    def sizeHint(self):
-        return QSize(PREVIEW_PREFERRED_SIDE, PREVIEW_PREFERRED_SIDE)
-
-    def paintEvent(self, event):
-        target = crisp_square(self)
-        painter = QPainter(self)
-        painter.fillRect(target, Qt.GlobalColor.black)  # blank: an all-zero input
-        if self._image is not None:
-            painter.drawImage(target, self._image)  # no SmoothPixmapTransform: nearest
-        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
-        painter.drawRect(target.adjusted(0, 0, -1, -1))
-        painter.end()
+    def blank_colour(self):
+        return Qt.GlobalColor.black  # an all-zero input
 
 
 def crisp_square(widget, pixels=28):
