@@ -118,8 +118,15 @@ def test_vanishing_gradients_show_in_the_plot(qtbot, tab):
     [vanishing] = [e for e in EXPERIMENTS if e.activation == "sigmoid"]
     with qtbot.waitSignal(tab.model_trained, timeout=RUN_TIMEOUT_MS):
         click(qtbot, tab.experiments.buttons[vanishing.name])
-    norms = [c.getData()[1] for c in tab.gradientPlot.curves["gradient_norms"]]
-    assert len(norms) == 9   # eight hidden layers and the output layer
+    curves = tab.gradientPlot.curves["gradient_norms"]
+
+    def all_drawn():  # one curve is added per event-loop turn, and filled at the next redraw
+        tab.gradientPlot.redraw()
+        return len(curves) == 9 and all(c.getData()[1] is not None for c in curves)
+
+    # eight hidden layers and the output layer
+    qtbot.waitUntil(all_drawn, timeout=RUN_TIMEOUT_MS)
+    norms = [c.getData()[1] for c in curves]
     assert np.median(norms[0]) < np.median(norms[-1]) / 100
 
 
