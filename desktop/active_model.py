@@ -12,8 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QMessageBox
 
-from nn.errors import DigitLabError
-from nn.model import describe
+from nn.network.errors import DigitLabError
+from nn.network.model import describe
 
 APP_TITLE = "DigitLab"
 NO_MODEL_TEXT = "No model: open one (File > Open Model…) or train one (Train > Start)"

@@ -14,7 +14,7 @@
 ``python -m desktop.bench --handwriting [--limit N] [--json]`` measures instead how well the app
 reads handwriting: N held-out MNIST test digits (default 1,000, a seeded choice) traced into pen
 strokes and replayed with real mouse events on the Draw tab's pad in each way people draw
-(`nn.ways`), with the model the app starts with; it prints the accuracy of each way.
+(`nn.ink.ways`), with the model the app starts with; it prints the accuracy of each way.
 
 ``--numbers [--limit N]`` instead writes N held-out numbers (3-6 MNIST test digits, default
 1,000) on the Number tab's pad with real mouse events and reports how many it reads exactly
@@ -37,7 +37,7 @@ import time
 from desktop.bench_speed import (STROKES, TICK_MS, TRAIN_EPOCHS, TRAIN_LIMIT, TRAIN_SECONDS,
                                  measure_launch, measure_pen_up, measure_training, occlusion_ms)
 import numpy as np  # noqa: E402
-from nn.presets import PRESETS  # noqa: E402
+from nn.training.presets import PRESETS  # noqa: E402
 # isort: on
 
 HANDWRITING_DIGITS = 1000
@@ -71,8 +71,8 @@ def _private_home():
 
 def run_handwriting(data_dir, limit=HANDWRITING_DIGITS):
     """{"accuracy": {way: accuracy}, ...}: held-out digits replayed on the Draw tab."""
-    from nn.datasets import load_dataset
-    from nn.ways import held_out_digits
+    from nn.data.datasets import load_dataset
+    from nn.ink.ways import held_out_digits
 
     data = load_dataset("mnist", data_dir)
     start = time.perf_counter()
@@ -104,8 +104,8 @@ def run_handwriting(data_dir, limit=HANDWRITING_DIGITS):
 
 def run_numbers(data_dir, limit):
     """Write `limit` held-out numbers on the window's Number tab; the figures as a dict."""
-    from nn.datasets import load_dataset
-    from nn.numbers import held_out_numbers
+    from nn.data.datasets import load_dataset
+    from nn.ink.written_numbers import held_out_numbers
 
     split = load_dataset("mnist", data_dir)
     home = _private_home()
@@ -135,8 +135,8 @@ def run_numbers(data_dir, limit):
 
 
 def run(data_dir, preset="mlp"):
-    from nn.datasets import MNIST, find_data_dir
-    from nn.errors import DataError
+    from nn.data.datasets import MNIST, find_data_dir
+    from nn.network.errors import DataError
 
     try:
         data_dir = find_data_dir(MNIST, data_dir)
@@ -159,7 +159,7 @@ def run(data_dir, preset="mlp"):
     window.show()
     app.processEvents()
     if window.active_model is None:  # no bundled model yet: one as costly as the mlp preset
-        from nn.model import Model
+        from nn.network.model import Model
 
         window.set_active_model(Model.from_architecture(PRESETS["mlp"].architecture))
     results["model"] = window.active_model.summary()

@@ -1,7 +1,7 @@
 """Data menu work: download a dataset with progress and Cancel, or adopt a folder of files;
 and, when Start finds no dataset, one dialog that offers both.
 
-The download runs `nn.download.download_dataset` in a worker QObject moved to a QThread; the
+The download runs `nn.data.download.download_dataset` in a worker QObject moved to a QThread; the
 worker only relays progress (throttled) and the outcome as signals, and the controller, on
 the GUI thread, owns the progress dialog and shows errors.
 """
@@ -15,9 +15,9 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressBar, QProgressDialog
 
 from desktop import settings
-from nn.datasets import find_data_dir, user_dataset_dir
-from nn.download import DownloadCancelled, download_dataset
-from nn.errors import DigitLabError
+from nn.data.datasets import find_data_dir, user_dataset_dir
+from nn.data.download import DownloadCancelled, download_dataset
+from nn.network.errors import DigitLabError
 
 PROGRESS_INTERVAL_S = 0.05   # at most ~20 progress updates a second reach the GUI
 PROGRESS_STEPS = 1000        # QProgressDialog takes an int: bytes overflow it, permille do not

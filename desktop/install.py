@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from desktop import resources
-from nn.datasets import xdg_data_home
+from nn.data.datasets import xdg_data_home
 
 APP_ID = "digitlab"
 APP_NAME = "DigitLab"

@@ -30,7 +30,7 @@ from desktop.shortcuts_dialog import ShortcutsDialog
 from desktop.storage.recovery import open_database
 from desktop.train.runs_store import RunStore
 from desktop.train.tab import TrainTab
-from nn.datasets import DATASETS
+from nn.data.datasets import DATASETS
 
 BUNDLED_MODEL = resources.BUNDLED_MODEL  # a module attribute, so tests can swap it
 DEFAULT_SIZE = (1100, 760)

@@ -13,9 +13,9 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from desktop import settings
-from nn.errors import DigitLabError
-from nn.modelfile import import_notebook_weights, load_model, save_model
-from nn.onnx_export import import_onnx, save_onnx
+from nn.network.errors import DigitLabError
+from nn.files.modelfile import import_notebook_weights, load_model, save_model
+from nn.files.onnx_export import import_onnx, save_onnx
 
 MODEL_FILTER = "DigitLab models (*.npz)"
 NOTEBOOK_FILTER = "Notebook weights saved with np.savez (*.npz)"

@@ -9,10 +9,10 @@ import logging
 from pathlib import Path
 
 from desktop import settings
-from nn.atomic import remove_stale_partials
-from nn.datasets import user_data_dir
-from nn.errors import DigitLabError
-from nn.modelfile import load_model
+from nn.files.atomic import remove_stale_partials
+from nn.data.datasets import user_data_dir
+from nn.network.errors import DigitLabError
+from nn.files.modelfile import load_model
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 import sys
 
-from nn.cli import main
+from nn.cli.commands import main
 
 sys.exit(main())

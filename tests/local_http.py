@@ -8,8 +8,8 @@ import threading
 
 import numpy as np
 
-from nn.datasets import MNIST
-from nn.idx import write_idx
+from nn.data.datasets import MNIST
+from nn.data.idx import write_idx
 
 N_TRAIN = 200  # random pixels barely compress: ~157 KB, so the images arrive in 3 chunks
 N_TEST = 20

@@ -1,7 +1,7 @@
 """Held-out handwriting replayed through the real Draw tab, the way a user draws it.
 
-Each digit's strokes (MNIST test digits traced by `nn.skeleton`) are drawn on the tab's pad in
-every way of `nn.ways`: real mouse events (press, moves with the left button held, release)
+Each digit's strokes (MNIST test digits traced by `nn.ink.skeleton`) are drawn on the tab's pad in
+every way of `nn.ink.ways`: real mouse events (press, moves with the left button held, release)
 sent through `QApplication.sendEvent`, at the positions `Way.mouse_strokes` gives for the pad's
 size, with the way's pen. The answer is what the tab then shows as its predicted digit.
 """
@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop.widgets.drawing_pad import DEFAULT_PEN_WIDTH
 from desktop.widgets.mouse import draw_stroke
-from nn.ways import WAYS
+from nn.ink.ways import WAYS
 
 # Let queued events (repaints, timers) run after this many digits: a long replay must not pile
 # them up, and running them after every digit would make it several times slower.

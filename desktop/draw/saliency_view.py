@@ -1,4 +1,4 @@
-"""Why did it say that? The Draw tab's saliency map (``nn.saliency``) beside the network input.
+"""Why did it say that? The Draw tab's saliency map (``nn.network.saliency``) beside the network input.
 
 The map is painted in a diverging colour map, with the network input's ink darkening it so the
 strokes stay visible: red where more ink would raise the class's probability (gradient) or
@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from desktop.widgets.network_input import CrispSquareView
-from nn.saliency import input_gradient, occlusion
+from nn.network.saliency import input_gradient, occlusion
 
 # Diverging colours (ColorBrewer's RdBu ends and its near-white middle): red and blue stay
 # distinct for the common colour-vision deficiencies.

@@ -1,7 +1,7 @@
 """The Draw tab: a drawing pad on the left; on the right what the active model reads in it.
 
 Prediction path, all on the GUI thread because it takes about a millisecond for an MLP:
-pad.strokes -> nn.strokes.strokes_to_mnist -> model.predict_proba -> digit, confidence, ten
+pad.strokes -> nn.ink.strokes.strokes_to_mnist -> model.predict_proba -> digit, confidence, ten
 probability bars, the 28x28 image the network receives and, beside it, why the model reads
 it so (``saliency_view``; click a bar to see why, or why not, another class). The network
 gets the strokes' centre lines redrawn at MNIST's stroke width, so the pen width only changes
@@ -27,8 +27,8 @@ from desktop.draw.probability_chart import ProbabilityChart
 from desktop.draw.saliency_view import MAP_MIN_SIDE, SaliencyPanel
 from desktop.widgets.drawing_pad import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawingPad
 from desktop.widgets.network_input import NetworkInputView
-from nn.errors import DigitLabError
-from nn.strokes import strokes_to_mnist
+from nn.network.errors import DigitLabError
+from nn.ink.strokes import strokes_to_mnist
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ import numpy as np
 
 from desktop.storage.database import Database
 from desktop.storage.errors import Kind
-from nn.errors import DataError
-from nn.idx import read_idx, write_idx
+from nn.network.errors import DataError
+from nn.data.idx import read_idx, write_idx
 
 DB_NAME = "handwriting.sqlite3"
 SIDE = 28

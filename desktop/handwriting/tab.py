@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.handwriting.tile import DrawingTile
-from nn.errors import DigitLabError
+from nn.network.errors import DigitLabError
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import threading
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, Signal
 
-from nn.datasets import load_dataset
-from nn.errors import DigitLabError
-from nn.metrics import confusion_matrix
+from nn.data.datasets import load_dataset
+from nn.network.errors import DigitLabError
+from nn.network.metrics import confusion_matrix
 
 CHUNK = 500   # test images predicted between two looks at the stop flag (~0.5 s for a CNN)
 

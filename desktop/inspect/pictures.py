@@ -6,8 +6,8 @@ NumPy only, no widgets: the views in inspect_views draw these arrays.
 
 import numpy as np
 
-from nn.conv import Conv2D
-from nn.layers import Dense
+from nn.network.conv import Conv2D
+from nn.network.layers import Dense
 
 MAX_UNIT_IMAGES = 64      # first-layer units drawn as 28x28 weight images
 

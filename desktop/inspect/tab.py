@@ -20,7 +20,7 @@ from desktop.inspect.confusion_job import ConfusionJob
 from desktop.inspect.confusion_view import ConfusionView
 from desktop.inspect.pictures import activation_path, first_layer_picture
 from desktop.inspect.views import ActivationPath, LearnedWeights
-from nn.errors import DigitLabError
+from nn.network.errors import DigitLabError
 
 CACHE_SIZE = 4            # models whose confusion results are kept
 IDLE_TEXT = "Press Compute (or open this tab) to test the model on the test set."

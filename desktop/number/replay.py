@@ -1,9 +1,9 @@
 """Written numbers replayed through the real Number tab, the way a user writes them.
 
-Numbers of 3-6 MNIST test digits, written by `nn.numbers` (centre-line strokes at varying
+Numbers of 3-6 MNIST test digits, written by `nn.ink.written_numbers` (centre-line strokes at varying
 heights, baselines and gaps), are drawn on the tab's numberPad with real mouse events (press,
 moves with the left button held, release, sent through `QApplication.sendEvent`), at the
-positions a mouse reports (`nn.ways.Way.mouse_strokes`: a point every few pixels, rounded to
+positions a mouse reports (`nn.ink.ways.Way.mouse_strokes`: a point every few pixels, rounded to
 whole pixels). The answer is what numberReading then shows.
 
 A number is right when numberReading is exactly its digits. Digits are counted right by
@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop.widgets.mouse import draw_stroke
-from nn.ways import Way
+from nn.ink.ways import Way
 
 # Let queued events (repaints) run after this many numbers, so a long replay does not pile
 # them up.
@@ -30,7 +30,7 @@ def mouse_positions(pad, number):
     points = np.concatenate(number.strokes)
     low, high = points.min(axis=0), points.max(axis=0)
     # Way places the ink's longest side at size * side around centre * side: side = the
-    # pad's width, so the number lands where nn.numbers put it (in units of the height).
+    # pad's width, so the number lands where nn.ink.written_numbers put it (in units of the height).
     width = pad.aspect
     way = Way("number", size=float((high - low).max()) / width,
               centre=tuple((low + high) / 2 / width))

@@ -1,8 +1,8 @@
 """The Number tab: write a whole number on a wide pad and watch the active model read it.
 
 At every pen-up (and undo, and clear) the pad's strokes are split into digits
-(`nn.segment.split_digits`), each digit's strokes become the network's 28x28 input exactly as
-on the Draw tab (`nn.strokes.strokes_to_mnist`), and the model reads them all in one batch.
+(`nn.ink.segment.split_digits`), each digit's strokes become the network's 28x28 input exactly as
+on the Draw tab (`nn.ink.strokes.strokes_to_mnist`), and the model reads them all in one batch.
 The pad outlines each digit (dashed, in another colour, when the model is unsure of it);
 under it are each digit's input and the model's confidence, and above it the number.
 """
@@ -17,9 +17,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVB
 from desktop.draw.tab import CONFIDENT_AT
 from desktop.number.pad import UNSURE_COLOUR, NumberPad
 from desktop.widgets.network_input import NetworkInputView
-from nn.errors import DigitLabError
-from nn.segment import split_digits
-from nn.strokes import strokes_to_mnist
+from nn.network.errors import DigitLabError
+from nn.ink.segment import split_digits
+from nn.ink.strokes import strokes_to_mnist
 
 log = logging.getLogger(__name__)
 

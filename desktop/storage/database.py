@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from desktop.storage.errors import FAILURES, damaged, explain
-from nn.datasets import user_data_dir
-from nn.errors import DataError
+from nn.data.datasets import user_data_dir
+from nn.network.errors import DataError
 
 BUSY_TIMEOUT_S = 5.0  # another DigitLab window may hold the write lock for a moment
 

@@ -9,7 +9,7 @@ database cures (`desktop.storage.recovery`); every other one leaves the file alo
 import sqlite3
 from dataclasses import dataclass
 
-from nn.errors import DataError
+from nn.network.errors import DataError
 
 # What a statement on a damaged file may raise: Python decodes SQLite's error messages as
 # UTF-8, and one quoting a damaged schema raises UnicodeDecodeError instead.

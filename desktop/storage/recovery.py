@@ -18,7 +18,7 @@ from pathlib import Path
 
 from desktop.storage.database import lenient_text
 from desktop.storage.errors import FAILURES, DamagedDatabase
-from nn.errors import DigitLabError
+from nn.network.errors import DigitLabError
 
 COMPANIONS = ("", "-wal", "-shm")   # SQLite's files of one database: the file, its WAL, its index
 MAX_PROBED_IDS = 1_000_000          # ids tried one by one between the lowest and highest seen

@@ -1,8 +1,8 @@
 """A preview of what the Augment option does: sample digits above, random distortions below.
 
 No dataset is loaded on the GUI thread, so the samples are the characters "0".."9" typed in a
-bold font and put through `nn.preprocess.to_mnist`, the same steps a drawing goes through.
-The distortions come from `nn.augment.augment_batch` with the default `Augmentation`, the one
+bold font and put through `nn.ink.images.image_to_mnist`, the same steps a drawing goes through.
+The distortions come from `nn.ink.augment.augment_batch` with the default `Augmentation`, the one
 the form puts in the training config, so the preview shows exactly what training does.
 """
 
@@ -12,8 +12,8 @@ from PySide6.QtGui import QFont, QImage, QPainter
 from PySide6.QtWidgets import QGridLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from desktop.widgets.network_input import NetworkInputView
-from nn.augment import Augmentation, augment_batch
-from nn.preprocess import SIZE, to_mnist
+from nn.ink.augment import Augmentation, augment_batch
+from nn.ink.images import SIZE, image_to_mnist
 
 DIGITS = "0123456789"
 CAPTION = ("What augmentation shows the network: random shifts, rotations, sizes, slants and "
@@ -51,7 +51,7 @@ def sample_digits():
     """The digits "0".."9" as MNIST-like inputs, (10, 28, 28) float32 in [0, 1] (cached)."""
     global _samples
     if _samples is None:
-        _samples = np.stack([to_mnist(render_digit(c)) for c in DIGITS]).astype(np.float32)
+        _samples = np.stack([image_to_mnist(render_digit(c)) for c in DIGITS]).astype(np.float32)
     return _samples
 
 

@@ -3,8 +3,8 @@
 
 import math
 
-from nn.datasets import DATASETS
-from nn.presets import DENSE_INPUT
+from nn.data.datasets import DATASETS
+from nn.training.presets import DENSE_INPUT
 
 
 def continue_problem(model, dataset):

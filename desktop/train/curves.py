@@ -109,7 +109,7 @@ class TrainingCurves:
         self._series["batch_loss"].append(epoch, smoothed_loss)
 
     def add_epoch(self, record):
-        """An nn.train.EpochProgress: losses as they are, accuracies in percent."""
+        """An nn.training.train.EpochProgress: losses as they are, accuracies in percent."""
         series = self._series
         series["train_loss"].append(record.epoch, record.train_loss)
         series["train_accuracy"].append(record.epoch, 100 * record.train_accuracy)

@@ -36,11 +36,11 @@ from desktop.train.form_widgets import (
     select_key,
     set_number,
 )
-from nn.augment import Augmentation
-from nn.layers import ACTIVATIONS
-from nn.model import describe
-from nn.optim import OPTIMIZER_CHOICES, optimizer_choice
-from nn.presets import (
+from nn.ink.augment import Augmentation
+from nn.network.layers import ACTIVATIONS
+from nn.network.model import describe
+from nn.network.optim import OPTIMIZER_CHOICES, optimizer_choice
+from nn.training.presets import (
     PRESETS,
     dropout_rate,
     edited_network,
@@ -48,8 +48,8 @@ from nn.presets import (
     parse_hidden_layers,
     preset_name,
 )
-from nn.schedules import SCHEDULES
-from nn.train import TrainConfig
+from nn.network.schedules import SCHEDULES
+from nn.training.train import TrainConfig
 
 CONTINUE, NEW = "continue", "new"
 WITH_MOMENTUM = ("momentum", "nesterov")

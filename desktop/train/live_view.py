@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QProgressBar, QVBoxLayout, QWidget
 
 from desktop.train.curves import TrainingCurves
 from desktop.train.gradient_plot import GradientPlot
-from nn.progress import format_seconds
+from nn.cli.progress import format_seconds
 
 REFRESH_INTERVAL_MS = 100      # plots redraw at most 10 times a second while training...
 GRADIENT_EVERY_TICKS = 3       # ...the gradient plot (a dozen curves, costlier) about 3 times
@@ -54,7 +54,7 @@ class LiveView(QWidget):
         self.redraw()
 
     def add_batch(self, record, smoothed_loss):
-        """An nn.train.BatchProgress and the moving average of the batch loss."""
+        """An nn.training.train.BatchProgress and the moving average of the batch loss."""
         self.training_curves.add_batch(record.epoch, smoothed_loss)
         self.gradient_plot.add(record.epoch, record.layers)
         self._show_progress(record)

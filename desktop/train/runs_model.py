@@ -11,7 +11,7 @@ from datetime import datetime
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 
-from nn.progress import format_seconds
+from nn.cli.progress import format_seconds
 
 COLUMNS = ("", "When", "Network", "Dataset", "Epochs", "Accuracy", "Time", "Params", "Differs")
 CHECK, WHEN, NETWORK, DATASET, EPOCHS, ACCURACY, TIME, PARAMETERS, DIFFERS = range(len(COLUMNS))

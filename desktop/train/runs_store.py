@@ -25,7 +25,7 @@ import numpy as np
 
 from desktop.storage.database import Database
 from desktop.storage.errors import Kind
-from nn.model import describe
+from nn.network.model import describe
 
 DB_NAME = "runs.sqlite3"
 KINDS = ("new", "continue", "fine-tune")
@@ -72,7 +72,7 @@ class Run:
     status: str           # one of STATUSES
     name: str             # the trained model's name ("mlp-2026-11-29-1031")
     network: str          # short description ("784-32-10 ReLU")
-    dataset: str          # a key of nn.datasets.DATASETS
+    dataset: str          # a key of nn.data.datasets.DATASETS
     epochs: int           # epochs completed by this run
     accuracy: float | None  # on the test set, in [0, 1]
     seconds: float        # training time, pauses excluded
@@ -84,7 +84,7 @@ class Run:
 
 def run_of_training(job, model, result, form, seconds):
     """The Run of a finished or stopped training: ``job`` the TrainingJob it ran, ``model`` the
-    trained Model (info filled), ``result`` nn.train's TrainResult, ``form`` the Train form's
+    trained Model (info filled), ``result`` nn.training.train's TrainResult, ``form`` the Train form's
     state when it started, ``seconds`` of training."""
     kind = ("fine-tune" if job.extra_x is not None else
             "continue" if job.base_model is not None else "new")

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from desktop.train.runs_model import DIFFERS, WHEN, RunsModel, describe_settings
 from desktop.train.runs_overlay import RunOverlays
-from nn.errors import DigitLabError
+from nn.network.errors import DigitLabError
 
 SIZED_ROWS = 50
 ACTIONS = (  # (objectName of the button, text, tooltip, method)

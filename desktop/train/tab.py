@@ -20,8 +20,8 @@ from desktop.train.form import TrainForm
 from desktop.train.live_view import LiveView
 from desktop.train.runs_view import RunHistory
 from desktop.train.worker import TrainingJob
-from nn.datasets import DATASETS, find_data_dir
-from nn.errors import DataError
+from nn.data.datasets import DATASETS, find_data_dir
+from nn.network.errors import DataError
 
 FINE_TUNE_EPOCHS = 1          # a fine-tuning run goes once through MNIST plus the drawings
 FORM_WIDTH = 330
@@ -116,7 +116,7 @@ class TrainTab(CurrentRunMixin, QWidget):
         self.form.set_active_model(model, self._dataset)
 
     def set_dataset(self, name, data_dir=None):
-        """Which dataset (a key of nn.datasets.DATASETS) and folder the next run loads."""
+        """Which dataset (a key of nn.data.datasets.DATASETS) and folder the next run loads."""
         self._dataset, self._data_dir = name, None if data_dir is None else str(data_dir)
         self.form.update_continue(self._active_model, name)
 

@@ -1,12 +1,12 @@
 """The training run that happens off the GUI thread.
 
 `TrainingWorker` is a QObject the Train tab moves to a QThread. Its `run` slot loads the
-dataset, trains a private model with `nn.train.train` and reports through Qt signals, which
+dataset, trains a private model with `nn.training.train.train` and reports through Qt signals, which
 reach the GUI thread queued. It never touches a widget. Batch progress is throttled here, in the
 worker, so a fast run cannot flood the GUI's event loop; epoch records and the last
 batch record always get through.
 
-Stop and pause are `threading.Event`s that `nn.train.train` checks every batch, and Step a
+Stop and pause are `threading.Event`s that `nn.training.train.train` checks every batch, and Step a
 semaphore whose each release lets one batch through a pause; `stop()`, `pause()`, `step()`,
 `resume()` and `abandon()` only set, clear or release them, so the GUI thread may call them
 directly while `run` is busy. A copy of the model's weights goes out as `weights_changed` at
@@ -29,13 +29,13 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop.train.holdout import held_out
-from nn import validation
-from nn.datasets import DATASETS, load_dataset
-from nn.errors import DataError, DigitLabError
-from nn.model import Model
-from nn.randomness import init_rng
-from nn.runinfo import training_info
-from nn.train import EpochProgress, TrainConfig, make_optimizer, resume_optimizer, train
+from nn.training import validation
+from nn.data.datasets import DATASETS, load_dataset
+from nn.network.errors import DataError, DigitLabError
+from nn.network.model import Model
+from nn.network.randomness import init_rng
+from nn.files.runinfo import training_info
+from nn.training.train import EpochProgress, TrainConfig, make_optimizer, resume_optimizer, train
 
 MIN_SECONDS_BETWEEN_BATCH_SIGNALS = 0.05  # at most ~20 batch signals a second
 MIN_SECONDS_BETWEEN_SNAPSHOTS = 0.5  # copies of the weights: a few a second are enough to watch
@@ -60,8 +60,8 @@ class TrainingJob:
     they were kept) and ``extra_y`` ((m,) int64). Some are held out (`holdout.held_out`) to
     measure the run on drawings it never saw; the others are added to the training set, each
     ``extra_weight`` times, so a drawing weighs that many MNIST images. They are appended
-    before ``nn.train.train`` makes its random validation split, so a few copies may land in
-    the validation set: the simplest correct way (the split is inside nn.train), and it only
+    before ``nn.training.train.train`` makes its random validation split, so a few copies may land in
+    the validation set: the simplest correct way (the split is inside nn.training.train), and it only
     makes the validation curve a little more about the drawings.
     """
 
@@ -104,7 +104,7 @@ class TrainingWorker(QObject):
     batch_progress = Signal(object, float)  # BatchProgress, moving average of the batch loss
     epoch_progress = Signal(object)      # EpochProgress
     weights_changed = Signal(object)     # a Model with a copy of the weights being trained
-    finished = Signal(object, object)    # the trained Model (info filled), nn.train.TrainResult
+    finished = Signal(object, object)    # the trained Model (info filled), nn.training.train.TrainResult
     failed = Signal(str)                 # one human sentence; the previous model stays active
     cancelled = Signal()                 # stopped before a single batch was learnt
 
@@ -179,7 +179,7 @@ class TrainingWorker(QObject):
             weight = max(1, int(job.extra_weight))
             hold = held_out(extra_y)
             held_x, held_y = extra_x[hold], extra_y[hold]
-            if config.train_size:  # nn.train keeps the first train_size: cut MNIST, not drawings
+            if config.train_size:  # nn.training.train keeps the first train_size: cut MNIST, not drawings
                 x_train, y_train = x_train[:config.train_size], y_train[:config.train_size]
                 config = dataclasses.replace(config, train_size=0)
             x_train = np.concatenate([x_train, np.repeat(extra_x[~hold], weight, axis=0)])
@@ -191,7 +191,7 @@ class TrainingWorker(QObject):
                          "before": _accuracies(model, held_x, held_y, x_test, y_test)}
         self.data_loaded.emit(description)
         training = f"Training {model.summary()}, on {description}."
-        if config.redraw:  # nn.train redraws first, for a minute or two on all of MNIST
+        if config.redraw:  # nn.training.train redraws first, for a minute or two on all of MNIST
             self._training_status = training
             self.status.emit("Redrawing the training digits from their centre lines…")
         else:
@@ -230,7 +230,7 @@ class TrainingWorker(QObject):
         return model, resume_optimizer(model, job.config)
 
     def _on_progress(self, record):
-        """nn.train's callback, on this thread: forward epochs, throttle batches."""
+        """nn.training.train's callback, on this thread: forward epochs, throttle batches."""
         if isinstance(record, EpochProgress):
             self._send_pending_batch()
             self.epoch_progress.emit(record)

@@ -1,7 +1,7 @@
 """A pad to draw on with the mouse or a tablet pen: square for a digit, wide for a number.
 
 The pad keeps every stroke as points (`strokes`, in image coordinates whatever the window size
-or the screen's DPI): that is what the network reads, through `nn.strokes.strokes_to_mnist`,
+or the screen's DPI): that is what the network reads, through `nn.ink.strokes.strokes_to_mnist`,
 so the pen only changes what the pad shows. Strokes are painted, in the input handlers, into
 an off-screen grayscale image of a fixed size (white ink on black, the way MNIST stores
 digits); `paintEvent` only copies that image to the screen.

@@ -7,7 +7,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from nn.model import Model
+from nn.network.model import Model
 
 LEFT, NO_BUTTON = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
 STEP = 4.0  # widget pixels between two mouse moves, about what a real mouse reports
@@ -60,7 +60,7 @@ DASH = [(0.3, 0.5), (0.7, 0.5)]
 # --- models -----------------------------------------------------------------------------------
 
 def ink_position_model(strength=0.2):
-    """A model made without data whose answer depends on where the ink is, after to_mnist has
+    """A model made without data whose answer depends on where the ink is, after image_to_mnist has
     centred it: ink in the middle columns reads "1", ink away from them reads "0"."""
     model = Model.from_architecture([{"type": "Dense", "in": 784, "out": 10, "init": "glorot"}],
                                     rng=np.random.default_rng(0))

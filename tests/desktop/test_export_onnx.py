@@ -12,14 +12,14 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from desktop import main_window
 from desktop.main_window import MainWindow
-from nn.model import Model
-from nn.modelfile import save_model
-from nn.presets import cnn_architecture
+from nn.network.model import Model
+from nn.files.modelfile import save_model
+from nn.training.presets import cnn_architecture
 
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (test extra)")
 pytest.importorskip("onnx", reason="the onnx extra is missing: pip install -e '.[onnx]'")
 
-from nn.onnx_export import MISSING_ONNX
+from nn.files.onnx_export import MISSING_ONNX
 
 
 class SaveDialog:

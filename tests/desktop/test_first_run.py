@@ -8,10 +8,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-import nn.datasets
+import nn.data.datasets
 from desktop import main_window
 from desktop.main_window import MainWindow
-from nn.datasets import DATASETS, MNIST, user_dataset_dir
+from nn.data.datasets import DATASETS, MNIST, user_dataset_dir
 from tests import local_http
 
 LEFT = Qt.MouseButton.LeftButton
@@ -22,7 +22,7 @@ NOT_FOUND = "No MNIST handwritten digits: training did not start"
 def no_dataset(tmp_path, monkeypatch):
     """Nowhere to find MNIST: no DIGITLAB_DATA, an empty checkout data/, an empty home."""
     monkeypatch.delenv("DIGITLAB_DATA", raising=False)
-    monkeypatch.setattr(nn.datasets, "_CHECKOUT_DATA_DIR", tmp_path / "checkout-data")
+    monkeypatch.setattr(nn.data.datasets, "_CHECKOUT_DATA_DIR", tmp_path / "checkout-data")
     local_http.no_proxy(monkeypatch)
 
 

@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
 
 from desktop import main_window, settings
 from desktop.main_window import MainWindow
-from nn.datasets import DATASETS, user_dataset_dir
-from nn.model import Model
-from nn.modelfile import load_model, save_model
-from nn.presets import mlp_architecture
+from nn.data.datasets import DATASETS, user_dataset_dir
+from nn.network.model import Model
+from nn.files.modelfile import load_model, save_model
+from nn.training.presets import mlp_architecture
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 Button = QMessageBox.StandardButton

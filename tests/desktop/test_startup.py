@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QLabel
 from desktop import main_window, settings
 from desktop.inspect.tab import InspectTab
 from desktop.main_window import MainWindow
-from nn.atomic import PARTIAL_SUFFIX
-from nn.modelfile import save_model
+from nn.files.atomic import PARTIAL_SUFFIX
+from nn.files.modelfile import save_model
 from tests.desktop.test_main_window import Dialogs, tiny_model
 
 BUNDLED_HIDDEN, LAST_HIDDEN = 16, 24   # the two models told apart by their hidden layer

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nn.augment import Augmentation, augment_batch, change_thickness, random_matrices, warp
+from nn.ink.augment import Augmentation, augment_batch, change_thickness, random_matrices, warp
 
 IDENTITY = np.eye(2, dtype=np.float32)
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from nn.cli import build_parser
+from nn.cli.commands import build_parser
 
 
 def run(*args, cwd=None):

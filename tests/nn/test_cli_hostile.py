@@ -1,4 +1,4 @@
-"""The command line against bad values, run in-process through ``nn.cli.main``: every bad
+"""The command line against bad values, run in-process through ``nn.cli.commands.main``: every bad
 command line is one line on stderr and status 2, and nothing is written before it is checked."""
 
 import json
@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-from nn.cli import main
-from nn.datasets import MNIST
-from nn.model import Model
-from nn.modelfile import save_model
-from nn.presets import mlp_architecture
+from nn.cli.commands import main
+from nn.data.datasets import MNIST
+from nn.network.model import Model
+from nn.files.modelfile import save_model
+from nn.training.presets import mlp_architecture
 from tests.nn.test_datasets import write_tiny_dataset
 
 
@@ -54,7 +54,7 @@ def test_bad_command_lines_are_one_line_and_status_2(capsys, argv, word):
 def test_a_missing_out_folder_is_reported_before_training(capsys, tmp_path, monkeypatch):
     data = write_tiny_dataset(tmp_path / "data")
     calls = []
-    monkeypatch.setattr("nn.cli.load_dataset", lambda *a: calls.append(a))
+    monkeypatch.setattr("nn.cli.commands.load_dataset", lambda *a: calls.append(a))
 
     status, _, err = run(capsys, "train", "--data", data, "--out", tmp_path / "no" / "m.npz")
 
@@ -100,11 +100,11 @@ def test_download_json_is_one_object(capsys, tmp_path, mnist_dir):
 
 
 def test_the_command_line_imports_without_the_resource_module(monkeypatch):
-    # Windows has no ``resource``; every command imports nn.bench.
+    # Windows has no ``resource``; every command imports nn.cli.bench.
     monkeypatch.setitem(sys.modules, "resource", None)
-    for name in [m for m in sys.modules if m == "nn.bench" or m == "nn.cli"]:
+    for name in [m for m in sys.modules if m == "nn.cli.bench" or m == "nn.cli.commands"]:
         monkeypatch.delitem(sys.modules, name)
-    import nn.bench
-    import nn.cli
+    import nn.cli.bench
+    import nn.cli.commands
 
-    assert nn.bench.peak_memory_mb() is None and nn.cli.main is not None
+    assert nn.cli.bench.peak_memory_mb() is None and nn.cli.commands.main is not None

@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from nn import cli
-from nn.idx import write_idx
-from nn.modelfile import load_model
-from nn.presets import PRESETS
+from nn.cli import commands as cli
+from nn.data.idx import write_idx
+from nn.files.modelfile import load_model
+from nn.training.presets import PRESETS
 
 N_TRAIN, N_TEST = 120, 30
 

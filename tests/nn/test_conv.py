@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from nn.conv import Conv2D, MaxPool2D
-from nn.losses import softmax_cross_entropy
-from nn.model import Model
-from nn.modelfile import load_model, save_model
-from nn.optim import Adam
-from nn.presets import PRESETS, cnn_architecture
+from nn.network.conv import Conv2D, MaxPool2D
+from nn.network.losses import softmax_cross_entropy
+from nn.network.model import Model
+from nn.files.modelfile import load_model, save_model
+from nn.network.optim import Adam
+from nn.training.presets import PRESETS, cnn_architecture
 from tests.nn.gradcheck import numerical_grad
 
 
@@ -108,7 +108,7 @@ def test_conv_inference_in_chunks_matches_one_batch(monkeypatch):
     conv = Conv2D(2, 4, 3, padding="same", rng=rng)
     x = rng.random((10, 2, 8, 8), dtype=np.float32)
     whole = conv.forward(x, training=True)
-    monkeypatch.setattr("nn.conv.MAX_INFERENCE_COLS_BYTES", 3 * 2 * 9 * 64 * 4)  # 3 images
+    monkeypatch.setattr("nn.network.conv.MAX_INFERENCE_COLS_BYTES", 3 * 2 * 9 * 64 * 4)  # 3 images
     np.testing.assert_allclose(conv.forward(x), whole, rtol=1e-6, atol=1e-6)
 
 

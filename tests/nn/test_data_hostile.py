@@ -12,10 +12,10 @@ import zlib
 import numpy as np
 import pytest
 
-from nn import datasets
-from nn.datasets import DATASETS, load_dataset
-from nn.errors import DataError
-from nn.idx import read_idx, write_idx
+from nn.data import datasets
+from nn.data.datasets import DATASETS, load_dataset
+from nn.network.errors import DataError
+from nn.data.idx import read_idx, write_idx
 from tests.nn.test_datasets import (
     FILE_NAMES,
     REAL_FASHION,

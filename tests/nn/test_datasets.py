@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nn import datasets
-from nn.datasets import DATASETS, FASHION_MNIST, MNIST, find_data_dir, load_dataset
-from nn.errors import DataError
-from nn.idx import write_idx
+from nn.data import datasets
+from nn.data.datasets import DATASETS, FASHION_MNIST, MNIST, find_data_dir, load_dataset
+from nn.network.errors import DataError
+from nn.data.idx import write_idx
 
 FILE_NAMES = [
     "train-images-idx3-ubyte.gz",

@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nn.datasets import load_dataset
-from nn.modelfile import load_model
-from nn.preprocess import to_mnist
-from nn.ways import WAYS, held_out_digits, inputs_for
+from nn.data.datasets import load_dataset
+from nn.files.modelfile import load_model
+from nn.ink.images import image_to_mnist
+from nn.ink.ways import WAYS, held_out_digits, inputs_for
 
 BUNDLED = Path(__file__).resolve().parents[2] / "resources" / "default-model.npz"
 PAD = 280
@@ -57,7 +57,7 @@ def test_bundled_model_reads_digits_drawn_at_any_size_and_place(model, mnist_dir
     data = load_dataset(data_dir=mnist_dir)
     rng = np.random.default_rng(0)
     picked = rng.choice(len(data.x_test), 500, replace=False)
-    inputs = np.stack([to_mnist(as_drawing(data.x_test[i], rng)) for i in picked])
+    inputs = np.stack([image_to_mnist(as_drawing(data.x_test[i], rng)) for i in picked])
     accuracy = model.accuracy(inputs.reshape(len(picked), -1), data.y_test[picked])
     assert accuracy >= 0.98, f"only {accuracy:.1%} of drawing-like digits read correctly"
 

@@ -1,4 +1,4 @@
-"""What each layer did in a training step (nn.diagnostics), and step-by-step training, on cases
+"""What each layer did in a training step (nn.network.diagnostics), and step-by-step training, on cases
 worked out by hand."""
 
 import copy
@@ -7,10 +7,10 @@ import threading
 import numpy as np
 import pytest
 
-from nn.layers import Dense
-from nn.model import Model
-from nn.presets import cnn_architecture, mlp_architecture
-from nn.train import BatchProgress, TrainConfig, batch_gradient, train
+from nn.network.layers import Dense
+from nn.network.model import Model
+from nn.training.presets import cnn_architecture, mlp_architecture
+from nn.training.train import BatchProgress, TrainConfig, batch_gradient, train
 
 N_IN = 12
 

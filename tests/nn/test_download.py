@@ -6,9 +6,9 @@ import http.server
 
 import pytest
 
-from nn.datasets import load_dataset
-from nn.download import CHUNK_SIZE, DownloadCancelled, download_dataset
-from nn.errors import DataError
+from nn.data.datasets import load_dataset
+from nn.data.download import CHUNK_SIZE, DownloadCancelled, download_dataset
+from nn.network.errors import DataError
 from tests.local_http import N_TRAIN, QuietHandler, serve, stop
 
 TIMEOUT = 2.0

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from nn.download import download_dataset
-from nn.errors import DataError
+from nn.data.download import download_dataset
+from nn.network.errors import DataError
 from tests.local_http import serve, stop
 
 TIMEOUT = 0.5

@@ -6,8 +6,8 @@ import struct
 import numpy as np
 import pytest
 
-from nn.errors import DataError
-from nn.idx import read_idx, write_idx
+from nn.network.errors import DataError
+from nn.data.idx import read_idx, write_idx
 
 RNG_SEED = 1234
 

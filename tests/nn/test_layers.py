@@ -8,10 +8,10 @@ arrays replaced by float64 copies (``params``/``grads`` list the attributes, so 
 import numpy as np
 import pytest
 
-from nn.layers import DTYPE, Dense, Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Tanh, init_weights
-from nn.losses import softmax_cross_entropy
-from nn.model import LAYER_TYPES, Model, build_layer
-from nn.presets import mlp_architecture
+from nn.network.layers import DTYPE, Dense, Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Tanh, init_weights
+from nn.network.losses import softmax_cross_entropy
+from nn.network.model import LAYER_TYPES, Model, build_layer
+from nn.training.presets import mlp_architecture
 from tests.nn.gradcheck import EPS, numerical_grad
 
 # --- helpers ------------------------------------------------------------------------------------

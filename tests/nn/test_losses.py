@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nn.losses import softmax, softmax_cross_entropy
+from nn.network.losses import softmax, softmax_cross_entropy
 
 # A 2x3 example worked by hand.
 #   row 0: logits (1, 2, 3); e^1 = 2.718281828, e^2 = 7.389056099, e^3 = 20.085536923,

@@ -10,13 +10,13 @@ import zipfile
 import numpy as np
 import pytest
 
-import nn.model
-import nn.modelfile
-from nn.errors import ModelFileError
-from nn.model import Model
-from nn.modelfile import import_notebook_weights, load_model, save_model
-from nn.presets import mlp_architecture
-from nn.train import TrainConfig, resume_optimizer, train
+import nn.network.model
+import nn.files.modelfile
+from nn.network.errors import ModelFileError
+from nn.network.model import Model
+from nn.files.modelfile import import_notebook_weights, load_model, save_model
+from nn.training.presets import mlp_architecture
+from nn.training.train import TrainConfig, resume_optimizer, train
 
 N_IN = 30
 CLASS_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -183,7 +183,7 @@ def test_a_failure_while_writing_leaves_the_original_file_untouched(tmp_path, mo
         file.write(b"PK\x03\x04 half of an archive")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(nn.modelfile.np, "savez", disk_full)
+    monkeypatch.setattr(nn.files.modelfile.np, "savez", disk_full)
     with pytest.raises(ModelFileError) as info:
         save_model(path, make_model(seed=2))
 
@@ -197,7 +197,7 @@ def test_an_interrupted_write_leaves_no_file_and_passes_the_exception_on(tmp_pat
         file.write(b"PK\x03\x04")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(nn.modelfile.np, "savez", interrupted)
+    monkeypatch.setattr(nn.files.modelfile.np, "savez", interrupted)
     with pytest.raises(KeyboardInterrupt):
         save_model(tmp_path / "new.npz", make_model())
 
@@ -385,7 +385,7 @@ def nothing_built(monkeypatch):
     def build_layer(spec, rng):
         raise AssertionError(f"load_model started to build layer {spec} of an absurd file")
 
-    monkeypatch.setattr(nn.model, "build_layer", build_layer)
+    monkeypatch.setattr(nn.network.model, "build_layer", build_layer)
 
 
 @pytest.mark.parametrize("specs, input_size, fragment", [

@@ -14,12 +14,12 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from nn.atomic import PARTIAL_SUFFIX, remove_stale_partials
-from nn.errors import ModelFileError
-from nn.model import Model
-from nn.model_meta import check_meta
-from nn.modelfile import load_model, save_model
-from nn.presets import cnn_architecture, mlp_architecture
+from nn.files.atomic import PARTIAL_SUFFIX, remove_stale_partials
+from nn.network.errors import ModelFileError
+from nn.network.model import Model
+from nn.files.model_meta import check_meta
+from nn.files.modelfile import load_model, save_model
+from nn.training.presets import cnn_architecture, mlp_architecture
 from tests.nn.test_modelfile import make_model, npz_entries, write_npz
 
 MEMORY_BOUND = 200 * 2**20
@@ -184,9 +184,9 @@ MIN_KILLS, MAX_KILLS = 4, 12
 SAVER = textwrap.dedent("""
     import sys
     import numpy as np
-    from nn.model import Model
-    from nn.modelfile import save_model
-    from nn.presets import mlp_architecture
+    from nn.network.model import Model
+    from nn.files.modelfile import save_model
+    from nn.training.presets import mlp_architecture
     model = Model.from_architecture(mlp_architecture((2048, 2048)))
     print("ready", flush=True)
     while True:
@@ -235,10 +235,10 @@ def test_stale_partials_of_a_folder_are_removed_but_not_those_of_live_saves(tmp_
 
 FULL_DISK = textwrap.dedent("""
     import resource, signal, sys
-    from nn.errors import DigitLabError
-    from nn.model import Model
-    from nn.modelfile import save_model
-    from nn.presets import mlp_architecture
+    from nn.network.errors import DigitLabError
+    from nn.network.model import Model
+    from nn.files.modelfile import save_model
+    from nn.training.presets import mlp_architecture
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
     try:

@@ -11,18 +11,18 @@ import numpy as np
 import pytest
 
 import nn
-from nn.cli import main
-from nn.datasets import load_dataset
-from nn.errors import DigitLabError, ModelFileError
-from nn.model import LAYER_TYPES, Model
-from nn.modelfile import load_model, save_model
-from nn.presets import PRESETS, mlp_architecture
-from nn.train import train
+from nn.cli.commands import main
+from nn.data.datasets import load_dataset
+from nn.network.errors import DigitLabError, ModelFileError
+from nn.network.model import LAYER_TYPES, Model
+from nn.files.modelfile import load_model, save_model
+from nn.training.presets import PRESETS, mlp_architecture
+from nn.training.train import train
 
 onnx = pytest.importorskip("onnx", reason="the onnx extra is missing: pip install -e '.[onnx]'")
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (test extra)")
 
-from nn.onnx_export import MISSING_ONNX, NODES, OPSET, save_onnx
+from nn.files.onnx_export import MISSING_ONNX, NODES, OPSET, save_onnx
 
 BUNDLED = Path(__file__).resolve().parents[2] / "resources" / "default-model.npz"
 TOLERANCE = 1e-5

@@ -4,7 +4,7 @@ weight decay on matrices only, and saving/restoring running state."""
 import numpy as np
 import pytest
 
-from nn.optim import OPTIMIZERS, SGD, Adam, AdamW, GradientDescent
+from nn.network.optim import OPTIMIZERS, SGD, Adam, AdamW, GradientDescent
 
 F64 = np.float64
 

@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
-import nn.parallel
-from nn.augment import Augmentation
-from nn.layers import Dropout
-from nn.model import Model
-from nn.optim import Adam
-from nn.parallel import DataParallel, parts_for, replica
-from nn.presets import cnn_architecture, mlp_architecture
-from nn.train import TrainConfig, augmented_gradient, batch_gradient, train
+import nn.network.parallel
+from nn.ink.augment import Augmentation
+from nn.network.layers import Dropout
+from nn.network.model import Model
+from nn.network.optim import Adam
+from nn.network.parallel import DataParallel, parts_for, replica
+from nn.training.presets import cnn_architecture, mlp_architecture
+from nn.training.train import TrainConfig, augmented_gradient, batch_gradient, train
 
 SHAPE = (1, 28, 28)
 
@@ -97,7 +97,7 @@ def test_an_error_in_a_helper_thread_reaches_the_caller():
 ])
 def test_only_convolutional_networks_are_split_and_parts_keep_enough_examples(
         monkeypatch, cores, parts):
-    monkeypatch.setattr(nn.parallel, "available_cores", lambda: cores)
+    monkeypatch.setattr(nn.network.parallel, "available_cores", lambda: cores)
     mlp = Model.from_architecture(mlp_architecture((16,)))
     assert parts_for(mlp, 128) == 1
     cnn = small_cnn()
@@ -113,7 +113,7 @@ def train_split(augmentation, x, y):
 
 @pytest.mark.parametrize("cores", [1, 2])
 def test_split_training_learns_and_is_reproducible_with_augmentation(monkeypatch, cores):
-    monkeypatch.setattr(nn.parallel, "available_cores", lambda: cores)
+    monkeypatch.setattr(nn.network.parallel, "available_cores", lambda: cores)
     x, y = random_batch(600, seed=3)
     x[np.arange(600), 0, y, y] = 4.0  # a bright pixel whose place gives the label away
     _, result = train_split(None, x, y)
@@ -125,7 +125,7 @@ def test_split_training_learns_and_is_reproducible_with_augmentation(monkeypatch
 
 def test_a_last_batch_smaller_than_the_parts_trains(monkeypatch):
     # 65 examples in batches of 64 on 2 parts: the last batch has one example.
-    monkeypatch.setattr(nn.parallel, "available_cores", lambda: 2)
+    monkeypatch.setattr(nn.network.parallel, "available_cores", lambda: 2)
     x, y = random_batch(65)
     config = TrainConfig(epochs=1, batch_size=64, validation_size=0)
 

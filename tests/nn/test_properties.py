@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
-from nn.cli import main
-from nn.datasets import MNIST
-from nn.errors import DigitLabError
-from nn.idx import read_idx
-from nn.modelfile import load_model, save_model
-from nn.train import TrainConfig, make_optimizer
+from nn.cli.commands import main
+from nn.data.datasets import MNIST
+from nn.network.errors import DigitLabError
+from nn.data.idx import read_idx
+from nn.files.modelfile import load_model, save_model
+from nn.training.train import TrainConfig, make_optimizer
 from tests.nn.test_datasets import write_tiny_dataset
 from tests.nn.test_modelfile import make_model
 

@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from nn.errors import ModelFileError
-from nn.model import Model
-from nn.modelfile import load_model, save_model
-from nn.presets import mlp_architecture
-from nn.randomness import CONTINUED, RandomStreams, is_valid_state
+from nn.network.errors import ModelFileError
+from nn.network.model import Model
+from nn.files.modelfile import load_model, save_model
+from nn.training.presets import mlp_architecture
+from nn.network.randomness import CONTINUED, RandomStreams, is_valid_state
 
 
 def test_resume_continues_the_streams_of_the_same_seed_only():

@@ -1,17 +1,17 @@
-"""Tests for nn.redraw: training digits redrawn from their centre lines, and training on them."""
+"""Tests for nn.ink.redraw: training digits redrawn from their centre lines, and training on them."""
 
 import numpy as np
 import pytest
 
-import nn.redraw
-from nn.errors import TrainingError
-from nn.model import Model
-from nn.presets import mlp_architecture
-from nn.redraw import redraw, with_redrawn
-from nn.skeleton import INK_ABOVE
-from nn.strokes import STROKE_WIDTH
-from nn.train import TrainConfig, train
-from nn.validation import split_sizes
+import nn.ink.redraw
+from nn.network.errors import TrainingError
+from nn.network.model import Model
+from nn.training.presets import mlp_architecture
+from nn.ink.redraw import redraw, with_redrawn
+from nn.ink.skeleton import INK_ABOVE
+from nn.ink.strokes import STROKE_WIDTH
+from nn.training.train import TrainConfig, train
+from nn.training.validation import split_sizes
 
 
 def bars(n, thickness):
@@ -60,7 +60,7 @@ class StopAfter:
 
 
 def test_a_stop_during_the_redrawing_keeps_the_digits_not_yet_redrawn(monkeypatch):
-    monkeypatch.setattr(nn.redraw, "REDRAW_CHUNK", 2)
+    monkeypatch.setattr(nn.ink.redraw, "REDRAW_CHUNK", 2)
     images = bars(5, 4)
     out = redraw(images, stop=StopAfter(2))  # set after the first chunk of two
     assert not np.array_equal(out[0], images[0]) and not np.array_equal(out[1], images[1])

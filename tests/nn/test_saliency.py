@@ -4,11 +4,11 @@ whole networks, occlusion on a model whose answer is known, and neither touching
 import numpy as np
 import pytest
 
-from nn.layers import DTYPE, Dropout, Sigmoid
-from nn.losses import softmax, softmax_cross_entropy
-from nn.model import Model
-from nn.presets import cnn_architecture, mlp_architecture
-from nn.saliency import input_gradient, occlusion
+from nn.network.layers import DTYPE, Dropout, Sigmoid
+from nn.network.losses import softmax, softmax_cross_entropy
+from nn.network.model import Model
+from nn.training.presets import cnn_architecture, mlp_architecture
+from nn.network.saliency import input_gradient, occlusion
 from tests.nn.gradcheck import EPS, numerical_grad
 from tests.nn.test_layers import NETWORKS_WITH
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from nn.schedules import SCHEDULES, learning_rate
+from nn.network.schedules import SCHEDULES, learning_rate
 
 
 @pytest.mark.parametrize("epoch", [0.0, 0.5, 3.0, 9.99, 10.0])

@@ -1,4 +1,4 @@
-"""Splitting a written number's strokes into digits (nn.segment), on hand-made strokes.
+"""Splitting a written number's strokes into digits (nn.ink.segment), on hand-made strokes.
 
 Coordinates are in units of a digit's height (1.0), y down, as on a pad.
 """
@@ -6,9 +6,9 @@ Coordinates are in units of a digit's height (1.0), y down, as on a pad.
 import numpy as np
 import pytest
 
-from nn.errors import DataError
-from nn.numbers import held_out_numbers, write_number
-from nn.segment import split_digits
+from nn.network.errors import DataError
+from nn.ink.written_numbers import held_out_numbers, write_number
+from nn.ink.segment import split_digits
 
 # Two-stroke digits, each at x = 0..0.6, drawn the way people draw them.
 FOUR = [[(0.4, 0.0), (0.05, 0.6), (0.6, 0.6)], [(0.45, 0.2), (0.45, 1.0)]]

@@ -1,8 +1,8 @@
-"""Tests for nn.skeleton: thinning digit images to centre lines and tracing them into paths."""
+"""Tests for nn.ink.skeleton: thinning digit images to centre lines and tracing them into paths."""
 
 import numpy as np
 
-from nn.skeleton import strokes_of, thin, trace
+from nn.ink.skeleton import strokes_of, thin, trace
 
 
 def picture(rows):

@@ -1,4 +1,4 @@
-"""Tests for nn.strokes.strokes_to_mnist: the network's input drawn again from pen strokes."""
+"""Tests for nn.ink.strokes.strokes_to_mnist: the network's input drawn again from pen strokes."""
 
 import itertools
 import time
@@ -6,8 +6,8 @@ import time
 import numpy as np
 import pytest
 
-from nn.preprocess import CENTRE
-from nn.strokes import STROKE_WIDTH, strokes_to_mnist
+from nn.ink.images import CENTRE
+from nn.ink.strokes import STROKE_WIDTH, strokes_to_mnist
 
 
 def centre_of_mass(img):

@@ -9,15 +9,15 @@ import time
 import numpy as np
 import pytest
 
-import nn.train
-from nn.augment import Augmentation
-from nn.errors import TrainingError
-from nn.layers import Dense, Dropout, Layer
-from nn.model import Model
-from nn.modelfile import load_model, save_model
-from nn.presets import PRESETS, mlp_architecture
-from nn.randomness import STREAMS, RandomStreams, init_rng
-from nn.train import (
+import nn.training.train
+from nn.ink.augment import Augmentation
+from nn.network.errors import TrainingError
+from nn.network.layers import Dense, Dropout, Layer
+from nn.network.model import Model
+from nn.files.modelfile import load_model, save_model
+from nn.training.presets import PRESETS, mlp_architecture
+from nn.network.randomness import STREAMS, RandomStreams, init_rng
+from nn.training.train import (
     BatchProgress,
     EpochProgress,
     TrainConfig,
@@ -25,7 +25,7 @@ from nn.train import (
     resume_optimizer,
     train,
 )
-from nn.validation import split_validation
+from nn.training.validation import split_validation
 
 N_IN = 20
 
@@ -78,7 +78,7 @@ def test_adam_overfits_a_small_random_batch_to_full_accuracy():
 # --- progress records ---------------------------------------------------------------------------------
 
 class FakeClock:
-    """A clock for nn.train that only moves when a (ticking) training batch runs."""
+    """A clock for nn.training.train that only moves when a (ticking) training batch runs."""
 
     def __init__(self):
         self.now = 0.0
@@ -104,7 +104,7 @@ class Tick(Layer):
 
 def test_progress_records_counts_fractions_and_eta(monkeypatch):
     clock = FakeClock()
-    monkeypatch.setattr(nn.train, "time", clock)
+    monkeypatch.setattr(nn.training.train, "time", clock)
     model = small_mlp()
     model.layers.insert(0, Tick(clock))
     x, y = random_problem(96, seed=5)
@@ -261,7 +261,7 @@ def test_huge_learning_rate_raises_training_error(optimizer, lr):
 def test_early_stopping_restores_the_best_weights(monkeypatch, patience, val_accuracies, best,
                                                   stopped_after):
     scripted = iter(val_accuracies)
-    monkeypatch.setattr(nn.train, "evaluate", lambda model, x, y: (1.0, next(scripted)))
+    monkeypatch.setattr(nn.training.train, "evaluate", lambda model, x, y: (1.0, next(scripted)))
     x, y = random_problem(100, seed=12)
     model = small_mlp()
     weights_after_epoch = {}
@@ -464,7 +464,7 @@ def test_train_config_round_trips_through_a_dict_and_ignores_unknown_keys():
 # --- the notebook preset on real MNIST ---------------------------------------------------------------------------
 
 def test_notebook_preset_reaches_85_percent_on_real_mnist(mnist_dir):
-    from nn.datasets import load_dataset
+    from nn.data.datasets import load_dataset
 
     data = load_dataset(data_dir=mnist_dir)
     preset = PRESETS["notebook"]
@@ -482,7 +482,7 @@ def test_notebook_preset_reaches_85_percent_on_real_mnist(mnist_dir):
 def record_shuffles_and_masks(monkeypatch):
     """Make every batch note its examples' ids (column 0) and the dropout mask it drew."""
     seen = []
-    original = nn.train.augmented_gradient
+    original = nn.training.train.augmented_gradient
 
     def recording(augmentation, model, x, y, rng):
         result = original(augmentation, model, x, y, rng)
@@ -490,7 +490,7 @@ def record_shuffles_and_masks(monkeypatch):
         seen.append((x[:, 0].astype(int).tolist(), dropout.mask.copy()))
         return result
 
-    monkeypatch.setattr(nn.train, "augmented_gradient", recording)
+    monkeypatch.setattr(nn.training.train, "augmented_gradient", recording)
     return seen
 
 

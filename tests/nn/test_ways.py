@@ -1,10 +1,10 @@
-"""Tests for nn.ways: where and how each way puts a digit's strokes on the pad."""
+"""Tests for nn.ink.ways: where and how each way puts a digit's strokes on the pad."""
 
 import numpy as np
 import pytest
 
-from nn.strokes import strokes_to_mnist
-from nn.ways import MOUSE_STEP, WAYS, Way, held_out_digits, inputs_for
+from nn.ink.strokes import strokes_to_mnist
+from nn.ink.ways import MOUSE_STEP, WAYS, Way, held_out_digits, inputs_for
 
 SIDE = 400
 # A 4: two strokes in 28x28 pixel coordinates (x, y), 8 wide and 16 tall.

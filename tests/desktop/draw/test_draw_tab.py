@@ -34,11 +34,11 @@ from desktop.widgets.drawing_pad import (
     MIN_PEN_WIDTH,
     DrawingPad,
 )
-from nn.datasets import load_dataset
-from nn.model import Model
-from nn.presets import mlp_architecture
-from nn.strokes import strokes_to_mnist
-from nn.train import TrainConfig, train
+from nn.data.datasets import load_dataset
+from nn.network.model import Model
+from nn.training.presets import mlp_architecture
+from nn.ink.strokes import strokes_to_mnist
+from nn.training.train import TrainConfig, train
 from tests.desktop.drawing import (
     DASH,
     LEFT,

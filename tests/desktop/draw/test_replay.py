@@ -6,9 +6,9 @@ from desktop.draw.replay import draw_digit, replay
 from desktop.draw.tab import DrawTab
 from desktop.main_window import BUNDLED_MODEL
 from desktop.widgets.drawing_pad import DEFAULT_PEN_WIDTH
-from nn.datasets import load_dataset
-from nn.modelfile import load_model
-from nn.ways import WAYS, held_out_digits, inputs_for
+from nn.data.datasets import load_dataset
+from nn.files.modelfile import load_model
+from nn.ink.ways import WAYS, held_out_digits, inputs_for
 from tests.desktop.drawing import ink_position_model, shown
 
 # In 28x28 pixel coordinates (x, y): a "1" in the middle columns, a "0" around them.

@@ -15,10 +15,10 @@ from PySide6.QtCore import Qt
 from desktop import main_window
 from desktop.handwriting.tab import MIN_FINE_TUNE_DRAWINGS
 from desktop.train.tab import TrainTab
-from nn.datasets import load_dataset
-from nn.model import Model
-from nn.presets import mlp_architecture
-from nn.train import TrainConfig, train
+from nn.data.datasets import load_dataset
+from nn.network.model import Model
+from nn.training.presets import mlp_architecture
+from nn.training.train import TrainConfig, train
 
 TRAIN_LIMIT, TEST_LIMIT = 5000, 2000
 RUN_TIMEOUT_MS = 60_000

@@ -13,8 +13,8 @@ from desktop import main_window
 from desktop.draw.tab import DrawTab
 from desktop.handwriting.store import DB_NAME, IMAGES_FILE, LABELS_FILE, HandwritingStore, to_uint8
 from desktop.handwriting.tab import MAX_TILES_PER_DIGIT, HandwritingTab
-from nn.errors import DataError
-from nn.idx import read_idx, write_idx
+from nn.network.errors import DataError
+from nn.data.idx import read_idx, write_idx
 from tests.desktop.drawing import LEFT, ONE, SEVEN, draw_on_pad, ink_position_model, shown
 from tests.sigkill import ids_reported_until_killed
 

@@ -21,7 +21,7 @@ from desktop import main_window
 from desktop.handwriting.store import DB_NAME, HandwritingStore
 from desktop.storage import database as database_module
 from desktop.storage.recovery import open_database
-from nn.errors import DataError, DigitLabError
+from nn.network.errors import DataError, DigitLabError
 
 ROOT = Path(__file__).resolve().parents[3]
 PAGE = 4096   # SQLite's default page size
@@ -53,7 +53,7 @@ FULL_DISK_WRITER = textwrap.dedent("""
     import os, resource, signal, sys
     import numpy as np
     from desktop.handwriting.store import HandwritingStore
-    from nn.errors import DataError
+    from nn.network.errors import DataError
     path = sys.argv[1]
     store = HandwritingStore(path)
     rng = np.random.default_rng(0)

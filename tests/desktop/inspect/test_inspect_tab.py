@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QLabel, QTableWidget, QWidget
 from desktop.inspect.confusion_job import ConfusionJob
 from desktop.inspect.tab import InspectTab
 from desktop.inspect.views import HeatImage
-from nn.model import Model
-from nn.modelfile import load_model
-from nn.presets import PRESETS, mlp_architecture
+from nn.network.model import Model
+from nn.files.modelfile import load_model
+from nn.training.presets import PRESETS, mlp_architecture
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "resources" / "default-model.npz"
 TEST_LIMIT = 500
@@ -252,7 +252,7 @@ def test_a_model_change_and_closing_do_not_wait_for_a_whole_test_pass(tab, qtbot
 def test_window_inspect_tab_follows_the_drawing(qtbot, monkeypatch, tmp_path):
     # Helpers that draw with real mouse events; test files share a folder on sys.path.
     from desktop import main_window
-    from nn.modelfile import save_model
+    from nn.files.modelfile import save_model
     from tests.desktop.drawing import ONE, draw, on_pad
     model_path = tmp_path / "notebook.npz"
     save_model(model_path, make_model("notebook"))

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QLabel
 from desktop.draw.tab import CONFIDENT_AT
 from desktop.number.tab import NumberTab
 from desktop.widgets.drawing_pad import DrawingPad
-from nn.modelfile import load_model
-from nn.strokes import strokes_to_mnist
+from nn.files.modelfile import load_model
+from nn.ink.strokes import strokes_to_mnist
 from tests.desktop.drawing import ONE, SEVEN, ZERO, draw_on_pad, ink_position_model, shown
 
 BUNDLED = Path(__file__).resolve().parents[3] / "resources" / "default-model.npz"

@@ -1,11 +1,11 @@
-"""The bench's replay writes nn.numbers' numbers on the real numberPad, where it says."""
+"""The bench's replay writes nn.ink.written_numbers' numbers on the real numberPad, where it says."""
 
 import numpy as np
 
 from desktop.number.replay import edit_distance, mouse_positions, write
 from desktop.number.tab import NumberTab
-from nn.numbers import held_out_numbers
-from nn.segment import split_digits
+from nn.ink.written_numbers import held_out_numbers
+from nn.ink.segment import split_digits
 from tests.desktop.drawing import ink_position_model, shown
 
 

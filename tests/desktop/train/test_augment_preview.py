@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QStyle, QStyleOptionButton
 
 from desktop.train.augment_preview import AugmentPreview, sample_digits
 from desktop.train.tab import TrainTab
-from nn.modelfile import load_model
+from nn.files.modelfile import load_model
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "resources" / "default-model.npz"
 

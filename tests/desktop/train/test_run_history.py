@@ -17,7 +17,7 @@ from desktop import main_window
 from desktop.train.runs_model import ACCURACY, CHECK, DIFFERS, EPOCHS, NETWORK
 from desktop.train.runs_store import DB_NAME, RunStore
 from desktop.train.tab import TrainTab
-from nn.idx import write_idx
+from nn.data.idx import write_idx
 from tests.desktop.drawing import shown
 
 RUN_TIMEOUT_MS = 30_000

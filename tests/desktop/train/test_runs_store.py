@@ -9,7 +9,7 @@ import pytest
 from desktop.storage import database as database_module
 from desktop.storage.recovery import open_database
 from desktop.train.runs_store import DB_NAME, Run, RunStore, pack_curve
-from nn.errors import DataError
+from nn.network.errors import DataError
 from tests.sigkill import ids_reported_until_killed
 
 KILL_AFTER_IDS = 100    # the writer is killed once it has reported this many recorded runs

@@ -9,7 +9,7 @@ from desktop.inspect.views import HeatImage
 from desktop.main_window import MainWindow
 from desktop.train.experiments import EXPERIMENTS
 from desktop.train.tab import TrainTab
-from nn.idx import write_idx
+from nn.data.idx import write_idx
 from tests.desktop.drawing import draw_on_pad
 
 RUN_TIMEOUT_MS = 60_000

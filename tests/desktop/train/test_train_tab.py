@@ -23,9 +23,9 @@ from desktop.train.worker import (
     TrainingJob,
     TrainingWorker,
 )
-from nn.augment import Augmentation
-from nn.model import Model
-from nn.presets import PRESETS, Preset, mlp_architecture, mlp_fields
+from nn.ink.augment import Augmentation
+from nn.network.model import Model
+from nn.training.presets import PRESETS, Preset, mlp_architecture, mlp_fields
 
 LIMIT = 3000            # training and test images per run
 RUN_TIMEOUT_MS = 60_000  # generous: the machine is shared
@@ -491,7 +491,7 @@ def test_a_model_trained_with_nesterov_shows_it(qtbot):
 
 def test_the_split_description_counts_redrawn_digits_apart_from_the_validation_ones():
     from desktop.train.worker import _describe_split
-    from nn.train import TrainConfig
+    from nn.training.train import TrainConfig
 
     config = TrainConfig(validation_size=5000, redraw=1.0)
     assert (_describe_split("MNIST", 30_000, 2_000, config)

@@ -1,0 +1,55 @@
+"""What the command line accepts: an argument parser whose errors are one line, and the
+argument types that refuse a bad value before anything runs (``nn.cli.commands`` and ``nn.cli.bench``)."""
+
+import argparse
+
+EXIT_USER_ERROR = 2
+MAX_EPOCHS = 10_000
+MAX_INT = 2**31 - 1  # what a model file's training settings may hold (nn.files.model_meta)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with the project's rule for user errors: one line on stderr, exit status 2
+    (argparse itself prints the whole usage first). Subcommands inherit the class."""
+
+    def error(self, message):
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {' '.join(message.split())} "
+                                   f"(see {self.prog} --help)\n")
+
+
+def whole_number(low, high=MAX_INT):
+    """An argument type: a whole number from ``low`` to ``high``."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text[:40]} is out of range: use {low} to {high:,}")
+        return value
+
+    parse.__name__ = "whole number"  # argparse names the type in some messages
+    return parse
+
+
+def real_number(low, high):
+    """An argument type: a finite number from ``low`` to ``high``."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number") from None
+        if not low <= value <= high:  # also refuses nan and inf
+            raise argparse.ArgumentTypeError(
+                f"{text[:40]} is out of range: use {low:g} to {high:g}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def path_text(text):
+    """An argument type: a file or folder name, which cannot be empty."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty name is not a file or folder")
+    return text

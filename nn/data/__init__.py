@@ -1,0 +1,1 @@
+"""Data sets on disk: the IDX reader, MNIST and Fashion-MNIST, downloads."""

@@ -1,0 +1,1 @@
+"""Files DigitLab writes: model files, their metadata, atomic writes, ONNX export."""

@@ -1,0 +1,307 @@
+"""Model files: one ``.npz`` archive holding the parameters and a JSON ``meta`` entry.
+
+Layout (format version 1):
+
+- ``layer{i}.{name}``: each layer's parameters, e.g. ``layer0.W`` (784, 128) float32;
+- ``optimizer.{state}.{k}``: the optimizer's running state, when saved, so training can resume;
+- ``meta``: a JSON string with ``format`` ("digitlab-model"), ``format_version``, the
+  ``architecture`` (layer specs), ``input_shape``, ``class_names``, ``preprocessing``, and what
+  is known about how the model was made (``info``: dataset, training config, history, test
+  accuracy, creation time, app version), the optimizer's settings and step count, and where
+  the run's random streams stopped (``random_state``, see ``nn.network.randomness``).
+
+Files are written atomically (``nn.files.atomic``). Reading never unpickles anything, so loading a
+model can never run code, and it checks the whole meta (``nn.files.model_meta``) and every entry's
+declared size and header before it allocates anything. Every problem on loading raises
+``ModelFileError`` with a sentence that names the file and says what is wrong.
+"""
+
+import json
+import math
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from nn.files.atomic import write_atomically
+from nn.network.errors import ModelFileError
+from nn.network.layers import DTYPE
+from nn.network.model import Model
+from nn.files.model_meta import FORMAT, FORMAT_VERSION, check_meta
+from nn.network.optim import OPTIMIZERS
+from nn.network.randomness import is_valid_state
+
+PREPROCESSING = "mnist: ink bounding box scaled to 20x20 (area average), centre of mass at (14, 14)"
+MAX_META_BYTES = 16 * 2**20  # the meta of a model trained for thousands of epochs fits easily
+NPY_HEADER_BYTES = 2**16     # the most a .npy header may take besides its array's data
+ZIP_MAGIC = b"PK\x03\x04"
+NOTEBOOK_SHAPES = {"W1": (10, 784), "b1": (10, 1), "W2": (10, 10), "b2": (10, 1)}
+
+
+def save_model(path, model, optimizer=None):
+    """Write ``model`` to ``path`` atomically, with the optimizer's state so that training can
+    resume: ``optimizer``'s when given, else the ``model.optimizer_state`` it carries (if any).
+
+    A crash, a kill or a full disk leaves the old file or the new one, never half of one
+    (``nn.files.atomic``); a link at ``path`` stays a link, and a file keeps its permissions.
+    """
+    path = Path(path)
+    meta = {
+        "format": FORMAT, "format_version": FORMAT_VERSION,
+        "architecture": model.architecture(), "input_shape": list(model.input_shape),
+        "class_names": list(model.class_names), "preprocessing": PREPROCESSING,
+        "info": model.info,
+    }
+    arrays = dict(model.named_params())
+    state = optimizer.snapshot() if optimizer is not None else model.optimizer_state
+    if state is not None:
+        meta["optimizer"], state_arrays = state
+        arrays |= {f"optimizer.{k}": a for k, a in state_arrays.items()}
+    if model.random_state is not None:
+        meta["random_state"] = model.random_state
+    arrays["meta"] = np.array(json.dumps(meta))
+    check_can_save(path)
+    try:
+        write_atomically(path, lambda f: np.savez(f, **arrays))
+    except OSError as e:
+        raise ModelFileError(f"Cannot save {path}: {e.strerror or e}; free some disk space or "
+                             "choose another folder.") from e
+
+
+def check_can_save(path):
+    """Raise ModelFileError unless a model file can be written at ``path``: not a folder, in
+    a folder that exists and can be written. Call it before long work that ends in a save."""
+    path = Path(path)
+    if path.is_dir() or not path.name:
+        raise ModelFileError(f"Cannot save to {str(path) or 'an empty name'}: it is a folder; "
+                             "give a file name.")
+    folder = Path(os.path.realpath(path)).parent
+    if not folder.is_dir():
+        raise ModelFileError(f"Cannot save {path}: the folder {folder} does not exist; create "
+                             "it or choose another.")
+    if not os.access(folder, os.W_OK):
+        raise ModelFileError(f"Cannot save {path}: the folder {folder} cannot be written; "
+                             "choose another.")
+
+
+def load_model(path):
+    """Read and validate a model file. Returns a ``Model``; if the file holds optimizer state,
+    ``model.optimizer_state`` is ``(settings, arrays)`` for ``nn.training.train.resume_optimizer``.
+
+    Nothing is allocated before the meta is checked (``nn.files.model_meta``) and every entry's size
+    is known to fit the architecture it describes."""
+    path = Path(path)
+    sizes = _entry_sizes(path)
+    if "meta" not in sizes:
+        hint = (" It looks like the notebook's weights: use Import Notebook Weights instead."
+                if set(NOTEBOOK_SHAPES) <= set(sizes) else "")
+        raise ModelFileError(f"{path.name} is not a DigitLab model: it has no 'meta' entry.{hint}")
+    meta = check_meta(path.name, _read_meta(path, sizes))
+    params = dict(meta.pop("params"))
+    optimizer_shapes = _check_optimizer(path, meta.get("optimizer"), sizes, list(params.values()))
+    stored = {k for k in sizes if k != "meta" and not k.startswith("optimizer.")}
+    missing, extra = sorted(set(params) - stored), sorted(stored - set(params))
+    if missing or extra:
+        what = "; ".join(s for s in (missing and f"missing {', '.join(missing)}",
+                                     extra and f"unexpected {', '.join(extra)}") if s)
+        raise ModelFileError(f"{path.name} does not match its own architecture: {what}.")
+    shapes = params | {f"optimizer.{k}": s for k, s in optimizer_shapes.items()}
+    arrays = _read_entries(path, shapes, sizes)
+    try:
+        model = Model.from_architecture(meta["architecture"], tuple(meta["input_shape"]),
+                                        tuple(meta["class_names"]))
+        # One blank example through the layers: the layers themselves confirm the shapes
+        # nn.files.model_meta worked out, or the model would only fail later, when it is used.
+        out_shape = model.forward(np.zeros((1,) + model.input_shape, dtype=DTYPE)).shape
+    except Exception as e:  # whatever the layers object to, the file is at fault
+        raise ModelFileError(f"{path.name} has an architecture this DigitLab cannot build: {e}.") from e
+    if out_shape != (1, len(model.class_names)):
+        raise ModelFileError(f"{path.name} is damaged: its layers give {out_shape[1:]} scores for "
+                             f"{len(model.class_names)} class names.")
+    model.info = meta["info"]
+    for name, target in model.named_params():
+        _check_array(path, name, arrays[name], target.shape)
+        np.copyto(target, arrays[name])
+    optimizer_arrays = {k[len("optimizer."):]: a for k, a in arrays.items()
+                        if k.startswith("optimizer.")}
+    for key, a in optimizer_arrays.items():
+        _check_array(path, f"optimizer.{key}", a, optimizer_shapes[key])
+    model.optimizer_state = None
+    if "optimizer" in meta and optimizer_arrays:
+        model.optimizer_state = (meta["optimizer"], optimizer_arrays)
+    model.random_state = meta.get("random_state")
+    if model.random_state is not None and not is_valid_state(model.random_state):
+        raise ModelFileError(f"{path.name} is damaged: its random_state is not valid.")
+    return model
+
+
+def _check_optimizer(path, settings, sizes, param_shapes):
+    """Optimizer settings and state must fit the model, or resuming would fail much later.
+    Returns ``{"m.0": shape, ...}``: the shape each stored state array must have."""
+    keys = [k[len("optimizer."):] for k in sizes if k.startswith("optimizer.")]
+    if settings is None and not keys:
+        return {}
+    name, t = (settings.get("name"), settings.get("t")) if isinstance(settings, dict) else (None, None)
+    if not (isinstance(name, str) and name in OPTIMIZERS and isinstance(t, int)
+            and not isinstance(t, bool) and 0 <= t < 2**53):
+        raise ModelFileError(f"{path.name} is damaged: its optimizer settings "
+                             f"{_shorten(repr(settings))} are not valid.")
+    shapes = {}
+    for key in keys:
+        state, _, index = key.rpartition(".")
+        if state not in OPTIMIZERS[name].state_names or not (index.isascii() and index.isdigit()) \
+                or int(index) >= len(param_shapes):
+            raise ModelFileError(f"{path.name} has an unexpected entry "
+                                 f"{_shorten('optimizer.' + key)} for optimizer {name!r}; the "
+                                 "file is damaged.")
+        shapes[key] = param_shapes[int(index)]
+    return shapes
+
+
+def import_notebook_weights(path):
+    """Make a 784-10-10 model from the notebook's ``W1, b1, W2, b2`` saved with ``np.savez``.
+
+    The notebook keeps examples in columns (Z1 = W1 @ X + b1, W1 is 10x784); DigitLab keeps
+    them in rows (Z1 = X @ W + b, W is 784x10), so the weights are transposed.
+    """
+    from nn.training.presets import mlp_architecture
+
+    path = Path(path)
+    sizes = _entry_sizes(path)
+    missing = [k for k in NOTEBOOK_SHAPES if k not in sizes]
+    if missing:
+        raise ModelFileError(f"{path.name} does not hold the notebook's weights: missing "
+                             f"{', '.join(missing)} (expected W1, b1, W2, b2).")
+    arrays = _read_entries(path, NOTEBOOK_SHAPES, sizes)
+    for name, shape in NOTEBOOK_SHAPES.items():
+        _check_array(path, name, arrays[name], shape, allow_float64=True)
+    model = Model.from_architecture(mlp_architecture((10,), init="uniform"))
+    dense1, dense2 = model.layers[0], model.layers[2]
+    np.copyto(dense1.W, arrays["W1"].T)
+    np.copyto(dense1.b, arrays["b1"][:, 0])
+    np.copyto(dense2.W, arrays["W2"].T)
+    np.copyto(dense2.b, arrays["b2"][:, 0])
+    model.info = {"name": path.stem, "source": "notebook weights"}
+    return model
+
+
+def _entry_sizes(path):
+    """{entry name: unpacked bytes the archive declares}, ".npy" dropped as np.load does."""
+    if not path.is_file():
+        raise ModelFileError(f"{path} does not exist or is not a file.")
+    try:
+        if not zipfile.is_zipfile(path):
+            with open(path, "rb") as f:
+                if f.read(len(ZIP_MAGIC)) == ZIP_MAGIC:
+                    raise ModelFileError(f"{path.name} is damaged or truncated: its archive is "
+                                         "incomplete.")
+            raise ModelFileError(f"{path.name} is not a model file: it is not a NumPy .npz "
+                                 "archive.")
+        with zipfile.ZipFile(path) as z:
+            return {i.filename.removesuffix(".npy"): i.file_size for i in z.infolist()}
+    except ModelFileError:
+        raise
+    except PermissionError as e:
+        raise ModelFileError(f"Cannot read {path}: {e.strerror}; check its permissions.") from e
+    except Exception as e:  # a damaged archive makes zipfile raise anything
+        raise ModelFileError(f"{path.name} is damaged or truncated: {_reason(e)}.") from e
+
+
+def _read_entries(path, shapes, sizes):
+    """The arrays ``shapes`` names ({name: expected shape}), float32 or float64.
+
+    Nothing is read before the archive's declared sizes fit the expected shapes, and nothing
+    allocated before an entry's own header gives that shape: a file of a few kilobytes cannot
+    make DigitLab unpack or allocate gigabytes.
+    """
+    arrays = {}
+    for name, shape in shapes.items():
+        if sizes[name] > 8 * math.prod(shape) + NPY_HEADER_BYTES:
+            raise ModelFileError(f"{path.name} is damaged: its entry {_shorten(name)} unpacks "
+                                 f"to {sizes[name]:,} bytes, far more than {shape} numbers.")
+    try:
+        with zipfile.ZipFile(path) as z:
+            for name, shape in shapes.items():
+                try:
+                    with z.open(name + ".npy") as f:
+                        arrays[name] = _read_npy(path, f, name, shape)
+                except KeyError:  # stored without ".npy": raw bytes, not an array
+                    raise ModelFileError(f"{path.name} is not a model file: its entry "
+                                         f"{_shorten(name)} is not a NumPy array.") from None
+                except ModelFileError:
+                    raise
+                except Exception as e:  # zipfile, zlib and numpy raise many types on damage
+                    raise ModelFileError(f"{path.name} is damaged or truncated: its entry "
+                                         f"{_shorten(name)} cannot be read ({_reason(e)}).") from e
+    except ModelFileError:
+        raise
+    except Exception as e:  # see above
+        raise ModelFileError(f"{path.name} is damaged or truncated: {_reason(e)}.") from e
+    return arrays
+
+
+def _read_meta(path, sizes):
+    """The text of the 'meta' entry: a 0-d NumPy string array of at most MAX_META_BYTES."""
+    if sizes["meta"] > MAX_META_BYTES:
+        raise ModelFileError(f"{path.name} is not a DigitLab model: its 'meta' entry is "
+                             f"larger than {MAX_META_BYTES // 2**20} MB.")
+    try:
+        with zipfile.ZipFile(path) as z, z.open("meta.npy") as f:
+            a = _read_npy(path, f, "meta", (), kinds="U")
+    except ModelFileError:
+        raise
+    except Exception as e:  # see _read_entries
+        raise ModelFileError(f"{path.name} is damaged or truncated: {_reason(e)}.") from e
+    return str(a[()])
+
+
+def _read_npy(path, f, name, shape, kinds="f"):
+    """One .npy entry from the open file ``f``: header first, then exactly its data."""
+    version = np.lib.format.read_magic(f)
+    if version not in ((1, 0), (2, 0)):
+        raise ModelFileError(f"{path.name}: {_shorten(name)} is stored in an unknown format "
+                             f"version {version}; the file is damaged.")
+    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                   else np.lib.format.read_array_header_2_0)
+    found, fortran, dtype = read_header(f)
+    if dtype.hasobject:
+        raise ModelFileError(f"{path.name} contains pickled Python objects, which DigitLab "
+                             "never loads because they could run code.")
+    if dtype.kind not in kinds or (kinds == "f" and dtype.itemsize > 8):
+        raise ModelFileError(f"{path.name}: {_shorten(name)} has dtype {dtype}, expected "
+                             + ("text" if kinds == "U" else "float32") + ".")
+    if found != tuple(shape):
+        raise ModelFileError(f"{path.name}: {_shorten(name)} has shape {found}, expected "
+                             f"{tuple(shape)}.")
+    nbytes = math.prod(found) * dtype.itemsize
+    if nbytes > MAX_META_BYTES and kinds == "U":
+        raise ModelFileError(f"{path.name}: its 'meta' entry claims {nbytes:,} bytes; the "
+                             "file is damaged.")
+    data = f.read(nbytes)
+    if len(data) != nbytes:
+        raise ModelFileError(f"{path.name} is damaged or truncated: {_shorten(name)} ends "
+                             f"after {len(data):,} of its {nbytes:,} bytes.")
+    return np.frombuffer(data, dtype).reshape(found, order="F" if fortran else "C")
+
+
+def _reason(error):
+    """An exception as a short phrase on one line, for a message."""
+    return _shorten(" ".join(str(error).split()) or type(error).__name__, 150)
+
+
+def _shorten(text, limit=60):
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _check_array(path, name, a, shape, allow_float64=False):
+    dtypes = (np.float32, np.float64) if allow_float64 else (np.float32,)
+    if a.dtype not in dtypes:
+        expected = " or ".join(np.dtype(d).name for d in dtypes)
+        raise ModelFileError(f"{path.name}: {name} has dtype {a.dtype}, expected {expected}.")
+    if a.shape != tuple(shape):
+        raise ModelFileError(f"{path.name}: {name} has shape {a.shape}, expected {tuple(shape)}.")
+    if not np.all(np.isfinite(a)):
+        raise ModelFileError(f"{path.name}: {name} contains NaN or infinite values.")
+    if a.dtype != DTYPE and a.size and np.abs(a).max() > np.finfo(DTYPE).max:
+        raise ModelFileError(f"{path.name}: {name} has values too large for float32.")

@@ -1,0 +1,1 @@
+"""Ink: pen strokes and images turned into the network's 28x28 input, and numbers split into digits."""

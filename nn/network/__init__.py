@@ -1,0 +1,1 @@
+"""The network itself: layers and their backward passes, losses, optimizers, the model."""

@@ -1,0 +1,137 @@
+"""A model: an ordered list of layers, plus what a trained network needs to be used."""
+
+import numpy as np
+
+from nn.network import metrics
+from nn.network.conv import CONV_LAYERS
+from nn.network.layers import ACTIVATIONS, BASIC_LAYERS, DTYPE
+from nn.network.losses import softmax
+
+INFERENCE_BATCH = 1000
+LAYER_TYPES = {cls.__name__: cls for cls in BASIC_LAYERS + CONV_LAYERS}
+ACTIVATION_TYPES = {cls.__name__ for cls in ACTIVATIONS.values()}
+
+
+class Model:
+    """A feed-forward network: layers applied one after another.
+
+    ``input_shape`` is the shape of one example, e.g. (784,) for a dense network or
+    (1, 28, 28) for a convolutional one; ``predict_proba`` accepts images as (n, 784)
+    or (n, 1, 28, 28) and reshapes them to it.
+    """
+
+    def __init__(self, layers, input_shape=(784,), class_names=tuple("0123456789")):
+        self.layers = list(layers)
+        self.input_shape = tuple(input_shape)
+        self.class_names = tuple(class_names)
+        # What is known about how the model was made (dataset, training config, history,
+        # test accuracy...): a JSON-able dict saved in model files.
+        self.info = {}
+        self.optimizer_state = None  # (settings, arrays) read from a file, for resuming
+        # Where the last run's random streams stopped (nn.network.randomness), so the next continues them.
+        self.random_state = None
+
+    # --- training -------------------------------------------------------------------------------
+
+    def forward(self, x, training=False):
+        """Scores (n, classes) for a batch x shaped (n, *input_shape)."""
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, grad, input_grad=False):
+        """Back-propagate dLoss/dScores through every layer, filling each layer's ``grads``.
+
+        With ``input_grad`` the pass goes one step further and returns dLoss/dInput, shaped
+        like the last training forward's x; otherwise the first layer skips that product.
+        """
+        last = len(self.layers) - 1
+        for i, layer in enumerate(reversed(self.layers)):
+            grad = layer.backward(grad, need_input_grad=input_grad or i != last)
+        return grad
+
+    @property
+    def params(self):
+        return [p for layer in self.layers for p in layer.params]
+
+    @property
+    def grads(self):
+        return [g for layer in self.layers for g in layer.grads]
+
+    def named_params(self):
+        """(name, array) pairs such as ("layer0.W", W), in a stable order."""
+        return [(f"layer{i}.{name}", p)
+                for i, layer in enumerate(self.layers)
+                for name, p in zip(layer.param_names, layer.params)]
+
+    def weights_copy(self):
+        """A new model with copies of this one's weights and info, and none of the state its
+        layers keep between a training pass forward and backward (or its optimizer state)."""
+        twin = Model.from_architecture(self.architecture(), self.input_shape, self.class_names)
+        for mine, theirs in zip(twin.params, self.params):
+            np.copyto(mine, theirs)
+        twin.info = dict(self.info)
+        return twin
+
+    @property
+    def n_params(self):
+        return sum(p.size for p in self.params)
+
+    # --- inference ------------------------------------------------------------------------------
+
+    def predict_proba(self, x, batch_size=INFERENCE_BATCH):
+        """Class probabilities (n, classes) for images x, (n, 784) or (n, 1, 28, 28).
+
+        Works through x in batches, so evaluating 10,000 images never holds more than one
+        batch of activations.
+        """
+        x = np.asarray(x, dtype=DTYPE).reshape((-1,) + self.input_shape)
+        out = np.empty((len(x), len(self.class_names)), dtype=DTYPE)
+        for start in range(0, len(x), batch_size):
+            out[start:start + batch_size] = softmax(self.forward(x[start:start + batch_size]))
+        return out
+
+    def predict(self, x, batch_size=INFERENCE_BATCH):
+        """Predicted class index (n,) for images x."""
+        return self.predict_proba(x, batch_size).argmax(axis=1)
+
+    def accuracy(self, x, y):
+        """Fraction of examples whose predicted class equals the label."""
+        return metrics.accuracy(y, self.predict(x))
+
+    # --- description ----------------------------------------------------------------------------
+
+    def architecture(self):
+        """The layer specs: a JSON-able list that ``Model.from_architecture`` rebuilds."""
+        return [layer.spec() for layer in self.layers]
+
+    @classmethod
+    def from_architecture(cls, specs, input_shape=(784,), class_names=tuple("0123456789"), rng=None):
+        rng = rng if rng is not None else np.random.default_rng(0)
+        return cls([build_layer(s, rng) for s in specs], input_shape, class_names)
+
+    def summary(self):
+        """A short human description, e.g. "784-128-10 (ReLU), 101,770 parameters"."""
+        return f"{describe(self.architecture())}, {self.n_params:,} parameters"
+
+
+def build_layer(spec, rng):
+    """Make a layer from its ``spec()`` dict, e.g. {"type": "Dense", "in": 784, "out": 10}."""
+    cls = LAYER_TYPES.get(spec.get("type"))
+    if cls is None:
+        raise ValueError(f"unknown layer type {spec.get('type')!r}")
+    return cls.from_spec(spec, rng)
+
+
+def describe(specs):
+    """Compact architecture name: "784-128-10 ReLU" for dense nets, "Conv5x5x16 > MaxPool2 >
+    ReLU > ..." for anything else."""
+    shown = [s for s in specs if s["type"] not in ("Dropout", "Flatten")]
+    dense = [s for s in shown if s["type"] == "Dense"]
+    activations = sorted({s["type"] for s in shown if s["type"] != "Dense"})
+    if dense and all(s["type"] in ACTIVATION_TYPES for s in shown if s["type"] != "Dense"):
+        sizes = [dense[0]["in"]] + [s["out"] for s in dense]
+        return "-".join(map(str, sizes)) + "".join(f" {a}" for a in activations)
+    labels = {"Dense": "Dense({out})", "MaxPool2D": "MaxPool{size}",
+              "Conv2D": "Conv{kernel_size}x{kernel_size}x{out_channels}"}
+    return " > ".join(labels.get(s["type"], s["type"]).format(**s) for s in shown)

@@ -1,0 +1,1 @@
+"""Training: the loop, the validation split and the named presets."""

@@ -1,0 +1,292 @@
+"""The training loop shared by the command line and the desktop app.
+
+It reports through callbacks and never prints: ``on_progress`` receives a small immutable
+record after every batch (``BatchProgress``, with what each layer did: ``nn.network.diagnostics``)
+and every epoch (``EpochProgress``). A ``stop`` event ends training after the current batch;
+while a ``pause`` event is set the loop waits, except that each release of the ``step``
+semaphore lets exactly one batch through (step-by-step training). They are ``threading``
+objects so another thread (a GUI) can use them safely.
+"""
+
+import dataclasses
+import threading
+import time
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from nn.ink.augment import Augmentation, augment_batch
+from nn.network.diagnostics import LayerStats, LayerWatch
+from nn.network.errors import TrainingError
+from nn.network.layers import Dropout
+from nn.network.losses import softmax_cross_entropy
+from nn.network.optim import OPTIMIZERS
+from nn.network.parallel import DataParallel, parts_for
+from nn.network.randomness import RandomStreams
+from nn.network.schedules import learning_rate
+from nn.training.validation import BestWeights, Examples
+
+PAUSE_POLL_SECONDS = 0.02
+# Cross-entropy starts near ln(10) = 2.3; a mean loss of 1000 means the right class gets a
+# probability of e^-1000. Such a run has diverged even if the numbers are still finite.
+DIVERGED_LOSS = 1e3
+# Larger batches (full batch, as in the notebook) are computed this many examples at a time.
+GRADIENT_CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train (the learned state lives in the model, not here)."""
+
+    epochs: int = 10
+    batch_size: int = 128          # 0 means full batch: one step per epoch, as in the notebook
+    optimizer: str = "adam"        # one of nn.network.optim.OPTIMIZERS
+    learning_rate: float = 1e-3
+    momentum: float = 0.9          # sgd only
+    nesterov: bool = False         # sgd only
+    weight_decay: float = 0.0      # L2 for gd/sgd/adam, decoupled for adamw
+    schedule: str = "constant"     # one of nn.network.schedules.SCHEDULES
+    warmup_epochs: float = 0.0
+    step_every: int = 1            # step schedule: decay every this many epochs...
+    step_gamma: float = 0.5        # ...by this factor
+    train_size: int = 0            # use only the first N training examples; 0 = all
+    validation_size: int = 5000    # of those, examples held out to watch for overfitting
+    early_stopping_patience: int = 0  # stop after this many epochs without a better
+                                      # validation accuracy and restore the best weights; 0 = off
+    augmentation: Augmentation | None = None  # random distortions of each training batch
+    redraw: float = 0.0            # add this share of the training digits redrawn from their
+                                   # centre lines, as the app redraws strokes (nn.ink.redraw)
+    seed: int = 0
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in d.items() if k in names}
+        if isinstance(values.get("augmentation"), dict):
+            values["augmentation"] = Augmentation(**values["augmentation"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    epoch: float              # epochs done so far, fractional: 2.5 = halfway through the third
+    epochs: int
+    loss: float               # this batch's mean loss
+    accuracy: float           # this batch's accuracy
+    learning_rate: float
+    samples_per_second: float
+    elapsed: float            # seconds of training, pauses excluded
+    eta: float                # seconds left, estimated
+    layers: LayerStats | None = None  # gradient norms, update ratios, dead units of the batch
+
+
+@dataclass(frozen=True)
+class EpochProgress:
+    epoch: int                # epochs completed (1 after the first)
+    epochs: int
+    train_loss: float         # mean over the epoch's batches
+    train_accuracy: float
+    val_loss: float | None    # None when no validation examples were held out
+    val_accuracy: float | None
+    learning_rate: float
+    samples_per_second: float
+    elapsed: float
+    eta: float
+
+
+@dataclass
+class TrainResult:
+    history: list             # EpochProgress records, one per completed epoch
+    optimizer: object         # with its running state, so training can resume
+    stopped: bool             # True when the stop event ended training early
+    best_epoch: int | None    # epoch whose weights were restored by early stopping
+    batch_parts: int          # threads that shared each batch (nn.network.parallel)
+
+
+def make_optimizer(model, config):
+    cls = OPTIMIZERS.get(config.optimizer)
+    if cls is None:
+        raise TrainingError(f"Unknown optimizer {config.optimizer!r}: choose one of "
+                            f"{', '.join(OPTIMIZERS)}.")
+    kwargs = {"weight_decay": config.weight_decay}
+    if config.optimizer == "sgd":
+        kwargs |= {"momentum": config.momentum, "nesterov": config.nesterov}
+    return cls(model.params, model.grads, **kwargs)
+
+
+def resume_optimizer(model, config):
+    """An optimizer for ``config`` that continues from the state saved with ``model`` when the
+    file had one for the same kind of optimizer; a fresh one otherwise."""
+    optimizer = make_optimizer(model, config)
+    if model.optimizer_state is not None:
+        settings, arrays = model.optimizer_state
+        if settings.get("name") == config.optimizer and len(arrays) == sum(
+                len(a) for a in optimizer.state.values()):
+            optimizer.load_state_arrays(arrays, settings.get("t", 0))
+    return optimizer
+
+
+def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimizer=None,
+          step=None):
+    """Train ``model`` in place on images x (n, 784) float32 and labels y (n,) int64.
+
+    ``optimizer`` continues a previous run with its state; otherwise one is made from
+    ``config``. ``step`` (a ``threading.Semaphore``) counts the batches allowed while paused.
+    Raises TrainingError if the loss diverges (NaN, infinite or absurdly large).
+    A convolutional network splits each batch over the CPU's cores (``nn.network.parallel``).
+    Random numbers come from the streams of ``config.seed`` (``nn.network.randomness``), continued
+    where the model's previous run with that seed left them.
+    """
+    if config.train_size < 0 or config.epochs < 0:
+        raise TrainingError("The number of epochs and of training examples cannot be negative.")
+    streams = RandomStreams.resume(config.seed, model.random_state)
+    stop = stop or threading.Event()
+    examples = Examples(x, y, model.input_shape, config, streams.split, stop)
+    optimizer = optimizer or make_optimizer(model, config)
+    progress = _Progress(config.epochs, examples, on_progress)
+    best = BestWeights(model, config.early_stopping_patience)
+    parts = parts_for(model, examples.batch_size)
+    for layer in model.layers:  # dropout masks come from the run's dropout stream
+        if isinstance(layer, Dropout):
+            layer.rng = streams.dropout
+    parallel = DataParallel(model, parts, streams.augmentation, streams.dropout)
+    work = partial(augmented_gradient, config.augmentation)
+    watch = LayerWatch(model, parallel.models) if on_progress else None
+
+    def finish(stopped):
+        model.random_state = streams.state()
+        return TrainResult(progress.history, optimizer, stopped, best.restore(), parts)
+
+    for epoch in range(config.epochs):
+        examples.shuffle(streams.shuffle)
+        with parallel:  # the parts' threads; evaluation below has BLAS's threads back
+            for b, (xb, yb) in enumerate(examples.batches()):
+                progress.wait_while_paused(pause, stop, step)
+                if stop.is_set():
+                    return finish(stopped=True)
+                lr = learning_rate(config.learning_rate, config.schedule,
+                                   epoch + b / examples.n_batches, config.epochs,
+                                   config.warmup_epochs, config.step_every, config.step_gamma)
+                loss, correct = _gradient(parallel, work, xb, yb, config, epoch, b)
+                if watch:
+                    watch.before_step()
+                optimizer.step(lr)
+                progress.batch_done(epoch, b, loss, correct, len(yb), lr,
+                                    watch.after_step() if watch else None)
+        val_loss, val_acc = (evaluate(model, examples.x_val, examples.y_val)
+                             if examples.n_val else (None, None))
+        progress.epoch_done(epoch, val_loss, val_acc)
+        if best.update(epoch + 1, val_acc):
+            break
+    return finish(stopped=False)
+
+
+def _gradient(parallel, work, xb, yb, config, epoch, b):
+    """The batch's mean loss and number correct, its gradient left in the model; raises
+    TrainingError when the loss has diverged."""
+    # Overflow is detected below and reported as divergence, not printed as a warning.
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss, correct = parallel.gradient(work, xb, yb)
+    if not np.isfinite(loss) or loss > DIVERGED_LOSS:
+        raise TrainingError(
+            f"Training diverged: the loss became {loss:.3g} in epoch {epoch + 1}, batch {b + 1}. "
+            f"Lower the learning rate (now {config.learning_rate:g}), for example to "
+            f"{config.learning_rate / 10:g}, and start again.")
+    return loss, correct
+
+
+def augmented_gradient(augmentation, model, x, y, rng):
+    """``batch_gradient`` of a randomly distorted copy of the batch (of the batch itself when
+    ``augmentation`` is None); the signature ``DataParallel.gradient`` expects."""
+    if augmentation is not None:
+        x = augment_batch(x, augmentation, rng)
+    # NumPy's error state belongs to a thread: a part running in a helper thread needs its own
+    # "ignore" (train() reports overflow as divergence).
+    with np.errstate(over="ignore", invalid="ignore"):
+        return batch_gradient(model, x, y)
+
+
+def batch_gradient(model, x, y, chunk=GRADIENT_CHUNK):
+    """Forward and backward passes over a batch; leaves the batch's mean gradient in
+    ``model.grads`` and returns (mean loss, number of correct predictions).
+
+    A batch larger than ``chunk`` is processed in chunks. The gradient of a mean loss is the
+    mean of the per-example gradients, so the batch's gradient is the size-weighted average of
+    its chunks' gradients: the result is the same, but only one chunk's activations are held
+    at a time (a full batch of MNIST through a CNN would otherwise need gigabytes).
+    """
+    if len(x) <= chunk:
+        loss, probs, grad = softmax_cross_entropy(model.forward(x, training=True), y)
+        model.backward(grad)
+        return loss, int(np.count_nonzero(probs.argmax(axis=1) == y))
+    total = [np.zeros_like(g) for g in model.grads]
+    loss_sum = correct = 0
+    for start in range(0, len(x), chunk):
+        loss, correct_here = batch_gradient(model, x[start:start + chunk], y[start:start + chunk])
+        weight = len(y[start:start + chunk]) / len(x)
+        for t, g in zip(total, model.grads):
+            t += weight * g
+        loss_sum += weight * loss
+        correct += correct_here
+    for g, t in zip(model.grads, total):
+        np.copyto(g, t)
+    return loss_sum, correct
+
+
+def evaluate(model, x, y, batch_size=1000):
+    """Mean loss and accuracy of ``model`` on (x, y), computed batch by batch."""
+    loss_sum = correct = 0.0
+    for start in range(0, len(x), batch_size):
+        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        loss, probs, _ = softmax_cross_entropy(model.forward(xb), yb)
+        loss_sum += loss * len(yb)
+        correct += np.count_nonzero(probs.argmax(axis=1) == yb)
+    return loss_sum / len(x), correct / len(x)
+
+
+class _Progress:
+    """The run's clock (pauses excluded), its running totals, and the records it sends."""
+
+    def __init__(self, epochs, examples, on_progress):
+        self.epochs, self.n, self.n_batches = epochs, examples.n, examples.n_batches
+        self.batch_size, self.on_progress = examples.batch_size, on_progress
+        self.start, self.paused = time.perf_counter(), 0.0
+        self.history, self.loss_sum, self.correct = [], 0.0, 0
+
+    def wait_while_paused(self, pause, stop, step):
+        """Return when not paused, stopped, or (while paused) after taking one ``step`` token."""
+        if pause is None or not pause.is_set():
+            return
+        paused_at = time.perf_counter()
+        while pause.is_set() and not stop.is_set():
+            if step is None:
+                stop.wait(PAUSE_POLL_SECONDS)
+            elif step.acquire(timeout=PAUSE_POLL_SECONDS):
+                break
+        self.paused += time.perf_counter() - paused_at
+
+    def batch_done(self, epoch, b, loss, correct, size, lr, layers):
+        self.loss_sum, self.correct, self.lr = self.loss_sum + loss * size, self.correct + correct, lr
+        if self.on_progress:
+            done = epoch * self.n + b * self.batch_size + size
+            self.on_progress(BatchProgress(epoch + (b + 1) / self.n_batches, self.epochs, loss,
+                                           correct / size, lr, *self._speed_and_time(done),
+                                           layers))
+
+    def epoch_done(self, epoch, val_loss, val_acc):
+        record = EpochProgress(epoch + 1, self.epochs, self.loss_sum / self.n, self.correct / self.n,
+                               val_loss, val_acc, self.lr, *self._speed_and_time((epoch + 1) * self.n))
+        self.history.append(record)
+        self.loss_sum, self.correct = 0.0, 0
+        if self.on_progress:
+            self.on_progress(record)
+
+    def _speed_and_time(self, done):
+        """(samples per second, elapsed seconds, seconds left) after ``done`` samples."""
+        elapsed = time.perf_counter() - self.start - self.paused
+        eta = elapsed / done * (self.epochs * self.n - done) if done else float("inf")
+        return done / max(elapsed, 1e-9), elapsed, eta

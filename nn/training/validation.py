@@ -1,0 +1,90 @@
+"""The examples of a training run: which are held out for validation, the order the others are
+trained in, and early stopping on the held-out ones."""
+
+import numpy as np
+
+from nn.network.errors import TrainingError
+from nn.ink.redraw import with_redrawn
+
+
+def held_out(n, size):
+    """How many of n examples a validation split of ``size`` takes: never more than a fifth,
+    so a small dataset keeps most of its examples for training."""
+    return min(size, n // 5)
+
+
+def split_sizes(n, config):
+    """(examples used, examples trained on) when ``train`` gets n examples with ``config``:
+    the first ``train_size`` (all when 0); less the validation examples, plus the redrawn
+    copies of ``config.redraw`` of the rest."""
+    used = min(n, config.train_size) if config.train_size else n
+    trained = used - held_out(used, config.validation_size)
+    return used, trained + round(config.redraw * trained)
+
+
+def split_validation(n, size, rng):
+    """Indices (train, validation) that hold ``held_out(n, size)`` random examples of n out
+    of training."""
+    size = held_out(n, size)
+    order = rng.permutation(n)
+    return order[size:], order[:size]
+
+
+class Examples:
+    """The examples of a run: the validation set, and the training examples in one contiguous
+    buffer that mini-batches refill in a new order every epoch, so that batches are plain fast
+    slices (full batch copies them once). ``stop`` (a threading.Event) cuts the redrawing
+    short: the run is over anyway."""
+
+    def __init__(self, x, y, input_shape, config, rng, stop=None):
+        used, self.n = split_sizes(len(x), config)
+        if used < 2:
+            raise TrainingError(f"Training needs at least 2 examples; the dataset has {used}.")
+        self.x = np.asarray(x[:used], dtype=np.float32).reshape((-1,) + input_shape)
+        self.y = y[:used]
+        self.train_index, val_index = split_validation(used, config.validation_size, rng)
+        self.x_val, self.y_val, self.n_val = self.x[val_index], self.y[val_index], len(val_index)
+        if config.redraw:  # redrawings join the training examples, never the validation ones
+            self.x, self.y = with_redrawn(self.x[self.train_index], self.y[self.train_index],
+                                          config.redraw, rng, stop)
+            self.train_index = np.arange(len(self.x))
+        self.batch_size = self.n if config.batch_size <= 0 else min(config.batch_size, self.n)
+        self.n_batches = -(-self.n // self.batch_size)
+        self.shuffled, self.labels = self.x[self.train_index], self.y[self.train_index]
+
+    def shuffle(self, rng):
+        if self.batch_size < self.n:
+            order = self.train_index[rng.permutation(self.n)]
+            # mode="clip": with the default "raise", take() copies through a hidden buffer.
+            np.take(self.x, order, axis=0, out=self.shuffled, mode="clip")
+            self.labels = self.y[order]
+
+    def batches(self):
+        for start in range(0, self.n, self.batch_size):
+            yield (self.shuffled[start:start + self.batch_size],
+                   self.labels[start:start + self.batch_size])
+
+
+class BestWeights:
+    """Early stopping: remember the weights of the best validation accuracy so far."""
+
+    def __init__(self, model, patience):
+        self.model, self.patience = model, patience
+        self.best_acc, self.best_epoch, self.saved = -1.0, None, None
+
+    def update(self, epoch, val_acc):
+        """Record an epoch's result; True when training should stop."""
+        if not self.patience or val_acc is None:
+            return False
+        if val_acc > self.best_acc:
+            self.best_acc, self.best_epoch = val_acc, epoch
+            self.saved = [p.copy() for p in self.model.params]
+        return epoch - self.best_epoch >= self.patience
+
+    def restore(self):
+        """Put the best weights back; returns the epoch they come from (None if unused)."""
+        if self.saved is None:
+            return None
+        for p, saved in zip(self.model.params, self.saved):
+            np.copyto(p, saved)
+        return self.best_epoch
