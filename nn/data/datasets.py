@@ -22,7 +22,7 @@ IMAGE_SIDE = 28
 NUM_CLASSES = 10
 
 # A checkout keeps datasets in data/ beside nn/; tests monkeypatch this to stay hermetic.
-_CHECKOUT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+_CHECKOUT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
 @dataclass(frozen=True)

@@ -263,3 +263,4 @@ def test_real_fashion_mnist_is_found_beside_mnist_and_balanced(monkeypatch):
 
     assert split.x_train.shape == (60000, 784)
     assert np.bincount(split.y_test).tolist() == [1000] * 10
+
