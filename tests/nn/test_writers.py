@@ -1,0 +1,39 @@
+"""Writer-independent folds and pen digits as training examples."""
+
+import numpy as np
+import pytest
+
+from nn.data.unipen import PenDigits
+from nn.training.writers import pen_examples, scores, writer_folds
+
+
+def test_folds_hold_every_writer_once_and_are_the_same_every_time():
+    writers = np.repeat(np.arange(1, 31), 5)
+    folds = writer_folds(writers)
+    assert len(folds) == 5 and all(len(f) == 6 for f in folds)
+    assert sorted(np.concatenate(folds).tolist()) == list(range(1, 31))
+    assert all((a == b).all() for a, b in zip(folds, writer_folds(writers[::-1])))
+    # Shuffled: the first fold is not simply the first writers to come.
+    assert folds[0].tolist() != [1, 6, 11, 16, 21, 26]
+
+
+def test_more_folds_than_writers_is_refused():
+    with pytest.raises(ValueError, match="3 writers cannot be split into 5 folds"):
+        writer_folds([1, 2, 3])
+
+
+def test_pen_examples_are_the_digits_and_their_copies_drawn_for_the_network():
+    one = (np.array([[0.0, 0.0], [0.0, 30.0]]),)
+    seven = (np.array([[0.0, 0.0], [12.0, 0.0], [5.0, 25.0]]),)
+    digits = PenDigits((one, seven), np.array([1, 7]), np.array([4, 4]))
+    x, y = pen_examples(digits, copies=2, rng=np.random.default_rng(0))
+    assert x.shape == (6, 784) and x.dtype == np.float32 and y.tolist() == [1, 7] * 3
+    assert x.max() <= 1 and x.min() >= 0
+    assert not np.array_equal(x[1], x[3])  # a copy is rewritten, not repeated
+
+
+def test_scores_count_per_digit_and_per_writer():
+    result = scores(np.array([1, 2, 2, 3]), np.array([1, 2, 3, 3]), np.array([5, 5, 6, 6]))
+    assert result["overall"] == 0.75
+    assert result["per_digit"] == {1: 1.0, 2: 1.0, 3: 0.5}
+    assert result["per_writer"] == {5: 1.0, 6: 0.5}
