@@ -9,7 +9,10 @@ import json
 import math
 import sys
 import time
+from functools import partial
 from pathlib import Path
+
+import numpy as np
 
 from nn.network import metrics
 from nn.ink.augment import Augmentation
@@ -23,6 +26,9 @@ from nn.files.modelfile import check_can_save, load_model, save_model
 from nn.network.optim import OPTIMIZER_CHOICES
 from nn.training.presets import PRESETS, edited_network, parse_hidden_layers, preset_name
 from nn.cli.progress import ProgressBar
+from nn.cli.writers import DEFAULT_COPIES, add_writers_arguments, cmd_writers
+from nn.data.unipen import load_pendigits
+from nn.training.writers import with_pen_digits
 from nn.network.randomness import init_rng
 from nn.files.runinfo import training_info
 from nn.network.schedules import SCHEDULES
@@ -61,6 +67,8 @@ def build_parser():
     download.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     add_bench_arguments(sub.add_parser("bench", help="measure training speed and accuracy"))
+    add_writers_arguments(sub.add_parser(
+        "writers", help="read real writers' digits, each by a model that never saw them"))
 
     export = sub.add_parser("export", help="write a model as an ONNX graph (needs the onnx extra)")
     export.add_argument("model")
@@ -99,6 +107,11 @@ def add_training_arguments(parser):
     add("--redraw", type=real_number(0.0, 1.0), metavar="SHARE",
         help="also train on this share (0-1) of the training digits redrawn from their centre "
              "lines the way the app redraws your strokes")
+    add("--pen-digits", nargs="?", const="", type=path_text, metavar="PATH",
+        help="also train on real people's pen digits (pendigits-orig.tra, or its folder; "
+             "found like MNIST when no PATH is given)")
+    add("--pen-copies", type=whole_number(0, 50), default=DEFAULT_COPIES, metavar="N",
+        help="with --pen-digits: rewritten copies of each pen digit, besides the digit itself")
     add("--resume", metavar="MODEL",
         help="continue training this model file, with its optimizer state when it has one")
 
@@ -164,15 +177,24 @@ def cmd_train(args, out):
     elif tuple(model.class_names) != tuple(data.class_names):
         raise SettingError(f"{args.resume} was trained on other classes than {data.name}'s; "
                            f"choose its dataset with --dataset.")
+    x, y, pen = data.x_train, data.y_train, None
+    if args.pen_digits is not None:
+        if data.name != "mnist":
+            raise SettingError("--pen-digits are digits: train them with MNIST, not "
+                               f"{data.name}.")
+        pen, _ = load_pendigits(args.pen_digits or None)
+        x, y = with_pen_digits(x, y, pen, args.pen_copies, np.random.default_rng(config.seed))
     start = time.perf_counter()
-    result = train(model, data.x_train, data.y_train, config,
-                   on_progress=ProgressBar().training, optimizer=optimizer)
+    result = train(model, x, y, config, on_progress=ProgressBar().training, optimizer=optimizer)
     seconds = time.perf_counter() - start
     test_accuracy = model.accuracy(data.x_test, data.y_test)
     history = [dataclasses.asdict(r) for r in result.history]
     model.info = training_info(previous, args.preset, data.name, config, result,
                                test_accuracy, seconds)
     model.info["name"] = Path(path).stem
+    if pen is not None:
+        model.info["pen_digits"] = {"writers": sorted(set(pen.writers.tolist())),
+                                    "copies": args.pen_copies}
     save_model(path, model, result.optimizer)
     if args.json:
         emit_json(out, {"preset": args.preset, "dataset": data.name, "model": str(path),
@@ -267,7 +289,8 @@ def emit_json(out, obj):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     commands = {"train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info,
-                "download": cmd_download, "bench": cmd_bench, "export": cmd_export}
+                "download": cmd_download, "bench": cmd_bench, "export": cmd_export,
+                "writers": partial(cmd_writers, emit_json=emit_json)}
     try:
         commands[args.command](args, sys.stdout)
     except DigitLabError as e:

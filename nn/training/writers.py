@@ -46,6 +46,13 @@ def pen_examples(digits, copies, rng):
     return np.concatenate(x), np.tile(digits.labels, 1 + copies)
 
 
+def with_pen_digits(x, y, digits, copies, rng):
+    """Training images x ((n, 784) float32) and labels y with `pen_examples` of ``digits``
+    appended; the order does not matter, as training shuffles."""
+    px, py = pen_examples(digits, copies, rng)
+    return np.concatenate([x.reshape(len(x), -1), px]), np.concatenate([y, py])
+
+
 def scores(predicted, labels, writers):
     """Accuracy overall, per digit (0-9) and per writer, as plain floats for reports."""
     right = np.asarray(predicted) == np.asarray(labels)

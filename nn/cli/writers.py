@@ -1,0 +1,112 @@
+"""``python -m nn writers``: how well a training recipe reads the handwriting of people it never saw.
+
+The recipe is the bundled model's last step: continue a model trained on MNIST alone (``--base``)
+for a few epochs on MNIST plus real writers' pen digits (``train --resume BASE --pen-digits``).
+Here it runs once per fold of writers (`nn.training.writers.writer_folds`): each fold's model
+trains without that fold's writers and reads only theirs, so every writer is read by a model
+that never saw them. Printed: accuracy overall, per digit, per writer and per way of drawing
+(`nn.ink.ways`), and each fold model's MNIST test accuracy. ``--out DIR`` keeps the fold models
+and ``DIR/oof.npz``: every digit's log-probabilities from the model that never saw its writer
+(``log_probs``, ``labels``, ``writers``), the held-out data a calibration is fitted on.
+"""
+
+import dataclasses
+import time
+from pathlib import Path
+
+import numpy as np
+
+from nn.cli.args import MAX_EPOCHS, path_text, real_number, whole_number
+from nn.cli.progress import ProgressBar
+from nn.data.datasets import load_dataset
+from nn.data.unipen import load_pendigits
+from nn.files.modelfile import load_model, save_model
+from nn.ink.ways import WAYS, accuracy_by_way
+from nn.network.errors import SettingError
+from nn.training.train import TrainConfig, train
+from nn.training.writers import FOLDS, pen_images, scores, with_pen_digits, writer_folds
+
+DEFAULT_EPOCHS = 3
+DEFAULT_LR = 5e-4
+DEFAULT_COPIES = 4
+
+
+def add_writers_arguments(parser):
+    add = parser.add_argument
+    add("--base", type=path_text, required=True,
+        help="model trained without pen digits, continued in each fold (e.g. the bundled "
+             "model's first step)")
+    add("--epochs", type=whole_number(1, MAX_EPOCHS), default=DEFAULT_EPOCHS)
+    add("--lr", type=real_number(1e-9, 1.0), default=DEFAULT_LR, metavar="RATE")
+    add("--pen-copies", type=whole_number(0, 50), default=DEFAULT_COPIES, metavar="N",
+        help="rewritten copies of each pen digit trained on, besides the digit itself")
+    add("--folds", type=whole_number(2, 30), default=FOLDS)
+    add("--pen-digits", type=path_text, metavar="PATH", help="pendigits-orig.tra or its folder")
+    add("--data", type=path_text, help="folder with the four MNIST IDX files")
+    add("--out", type=path_text, metavar="DIR", help="keep the fold models and oof.npz here")
+    add("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def recipe_config(base, epochs, lr):
+    """The base model's own training settings, continued for ``epochs`` at rate ``lr``."""
+    saved = base.info.get("config")
+    config = TrainConfig.from_dict(saved) if saved else TrainConfig()
+    return dataclasses.replace(config, epochs=epochs, learning_rate=lr)
+
+
+def cmd_writers(args, out, emit_json):
+    base = load_model(args.base)
+    if "pen_digits" in base.info:
+        raise SettingError(f"{args.base} was trained on pen digits already, so its folds would "
+                           f"read writers it has seen; choose a model trained on MNIST alone.")
+    config = recipe_config(base, args.epochs, args.lr)
+    data = load_dataset("mnist", args.data)
+    pen, _ = load_pendigits(args.pen_digits)
+    log_probs = np.zeros((len(pen), 10), np.float32)
+    folds, ways = [], {way.name: 0.0 for way in WAYS}
+    out_dir = Path(args.out) if args.out else None
+    if out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    for k, fold in enumerate(writer_folds(pen.writers, args.folds)):
+        held = np.isin(pen.writers, fold)
+        model = load_model(args.base)
+        x, y = with_pen_digits(data.x_train, data.y_train, pen.select(~held), args.pen_copies,
+                               np.random.default_rng(config.seed + k))
+        start = time.perf_counter()
+        train(model, x, y, dataclasses.replace(config, seed=config.seed + k),
+              on_progress=None if args.json else ProgressBar().training)
+        seconds = time.perf_counter() - start
+        log_probs[held] = np.log(np.maximum(model.predict_proba(pen_images(pen.select(held))),
+                                            1e-30))
+        held_digits = pen.select(held)
+        for name, accuracy in accuracy_by_way(model, held_digits.strokes, held_digits.labels).items():
+            ways[name] += accuracy * held.sum() / len(pen)
+        folds.append({"writers": fold.tolist(), "seconds": seconds,
+                      "mnist_test_accuracy": model.accuracy(data.x_test, data.y_test)})
+        if out_dir:
+            model.info["pen_digits"] = {"writers": sorted(set(pen.writers[~held].tolist())),
+                                        "copies": args.pen_copies}
+            save_model(out_dir / f"fold{k}.npz", model)
+    if out_dir:
+        np.savez(out_dir / "oof.npz", log_probs=log_probs, labels=pen.labels, writers=pen.writers)
+    result = scores(log_probs.argmax(axis=1), pen.labels, pen.writers) | {
+        "per_way": ways, "folds": folds, "digits": len(pen),
+        "recipe": {"base": args.base, "epochs": args.epochs, "lr": args.lr,
+                   "pen_copies": args.pen_copies}}
+    if args.json:
+        emit_json(out, result)
+    else:
+        print(report(result), file=out)
+
+
+def report(result):
+    """The writer-independent figures as a few lines of text."""
+    lines = [f"{result['overall']:.2%} of {result['digits']:,} digits read right, each writer "
+             f"by a model that never saw them ({len(result['folds'])} folds of writers)",
+             "per digit:  " + "  ".join(f"{d}: {a:.1%}" for d, a in result["per_digit"].items()),
+             "per writer: " + "  ".join(f"{w}: {a:.1%}" for w, a in sorted(
+                 result["per_writer"].items(), key=lambda item: item[1]))]
+    lines.append("per way:    " + "  ".join(f"{w}: {a:.1%}" for w, a in result["per_way"].items()))
+    lines += [f"fold {k}: MNIST test {f['mnist_test_accuracy']:.2%}, {f['seconds']:.0f} s"
+              for k, f in enumerate(result["folds"])]
+    return "\n".join(lines)
