@@ -18,7 +18,7 @@ from nn.network import metrics
 from nn.ink.augment import Augmentation
 from nn.cli.bench import add_bench_arguments, cmd_bench
 from nn.cli.args import EXIT_USER_ERROR, MAX_EPOCHS, Parser, path_text, real_number, whole_number
-from nn.data.datasets import DATASETS, IMAGE_SIDE, load_dataset, user_dataset_dir
+from nn.data.datasets import DATASETS, IMAGE_SIDE, load_dataset, user_data_dir, user_dataset_dir
 from nn.network.errors import DataError, DigitLabError, SettingError
 from nn.network.layers import ACTIVATIONS
 from nn.network.model import Model, describe
@@ -27,6 +27,7 @@ from nn.network.optim import OPTIMIZER_CHOICES
 from nn.training.presets import PRESETS, edited_network, parse_hidden_layers, preset_name
 from nn.cli.progress import ProgressBar
 from nn.cli.writers import DEFAULT_COPIES, add_writers_arguments, cmd_writers
+from nn.data.unipen import FOLDER_NAME as PENDIGITS
 from nn.data.unipen import load_pendigits
 from nn.training.writers import with_pen_digits
 from nn.network.randomness import init_rng
@@ -62,7 +63,8 @@ def build_parser():
     info.add_argument("--json", action="store_true")
 
     download = sub.add_parser("download", help="download a dataset into the per-user folder")
-    download.add_argument("--dataset", choices=DATASETS, default="mnist")
+    download.add_argument("--dataset", choices=[*DATASETS, PENDIGITS], default="mnist",
+                          help="pendigits: real writers' pen digits (UCI, 30 writers)")
     download.add_argument("--dest", type=path_text, help="folder to download into")
     download.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
@@ -258,6 +260,15 @@ def cmd_info(args, out):
 def cmd_download(args, out):
     from nn.data.download import download_dataset
 
+    if args.dataset == PENDIGITS:
+        from nn.data.pendigits_download import download_pendigits
+
+        path = download_pendigits(args.dest or user_data_dir() / "datasets" / PENDIGITS)
+        if args.json:
+            emit_json(out, {"dataset": PENDIGITS, "folder": str(path.parent), "files": [str(path)]})
+        else:
+            print(f"The pen digits of 30 writers are in {path}", file=out)
+        return
     info = DATASETS[args.dataset]
     dest = args.dest or user_dataset_dir(info)
     folder = download_dataset(info, dest, on_progress=ProgressBar().download)

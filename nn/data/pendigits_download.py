@@ -1,0 +1,89 @@
+"""Download the pen digits of the 30 training writers from where UCI publishes them.
+
+UCI keeps the file as ``pendigits-orig.tra.Z`` (Unix ``compress``). It is fetched into memory
+(it is under 1 MB), unpacked, checked against the SHA-256 of the published text, and only then
+written, through a ``.part`` file renamed when complete, so that no partial or wrong file ever
+sits under the real name. The same data set's second file (other writers, kept for testing
+models) is not fetched.
+"""
+
+import hashlib
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from nn.data.unipen import FILE_NAME, MAX_FILE_BYTES, SHA256
+from nn.data.unix_compress import MAGIC, NotCompressed, uncompress
+from nn.network.errors import DataError
+
+URL = ("https://archive.ics.uci.edu/ml/machine-learning-databases/pendigits/"
+       f"{FILE_NAME}.Z")
+MAX_DOWNLOAD_BYTES = 8 << 20  # the .Z file is about 1 MB
+CHUNK_BYTES = 64 << 10
+
+
+class PendigitsCancelled(DataError):
+    """``should_stop()`` asked to stop; nothing was written."""
+
+
+def download_pendigits(dest_dir, url=URL, sha256=SHA256, timeout=30, should_stop=None):
+    """Fetch, unpack and verify the pen digits; return the path of ``FILE_NAME`` in dest_dir.
+
+    A file already there with the right SHA-256 is kept. Raises DataError with one sentence
+    when the server cannot be reached, sends too much, or sends anything but the published
+    file; PendigitsCancelled when ``should_stop()`` becomes true.
+    """
+    dest_dir = Path(dest_dir)
+    final = dest_dir / FILE_NAME
+    if final.is_file() and _sha256(final.read_bytes()) == sha256:
+        return final
+    data = _fetch(url, timeout, should_stop)
+    if data[:2] == MAGIC:
+        try:
+            data = uncompress(data, MAX_FILE_BYTES)
+        except NotCompressed as error:
+            raise DataError(f"{url} did not send a readable .Z file ({error}); try again "
+                            f"later, or copy {FILE_NAME} into {dest_dir} by hand.") from None
+    if _sha256(data) != sha256:
+        raise DataError(f"{url} sent a file that is not the published {FILE_NAME} (its SHA-256 "
+                        f"differs); nothing was saved. Try again later, or copy the file into "
+                        f"{dest_dir} by hand.")
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        part = final.with_name(final.name + ".part")
+        with open(part, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(part, final)
+    except OSError as error:
+        raise DataError(f"Cannot save {final}: {error.strerror or error}.") from None
+    return final
+
+
+def _fetch(url, timeout, should_stop):
+    """The body at ``url``, at most MAX_DOWNLOAD_BYTES; DataError otherwise."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            chunks, size = [], 0
+            while chunk := response.read(CHUNK_BYTES):
+                if should_stop is not None and should_stop():
+                    raise PendigitsCancelled("The download of the pen digits was cancelled.")
+                size += len(chunk)
+                if size > MAX_DOWNLOAD_BYTES:
+                    raise DataError(f"{url} sent more than {MAX_DOWNLOAD_BYTES >> 20} MB, far "
+                                    f"more than the pen digits; nothing was saved.")
+                chunks.append(chunk)
+    except urllib.error.HTTPError as error:
+        raise DataError(f"{url} answered HTTP {error.code} ({error.reason}); try again later, "
+                        f"or copy {FILE_NAME} by hand.") from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", None) or error
+        raise DataError(f"Cannot reach {url} ({reason}); check the connection, or copy "
+                        f"{FILE_NAME} by hand.") from None
+    return b"".join(chunks)
+
+
+def _sha256(data):
+    return hashlib.sha256(data).hexdigest()

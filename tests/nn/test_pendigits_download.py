@@ -1,0 +1,85 @@
+"""The pen digits download and the .Z unpacking it needs, against real local HTTP servers and
+files made by the real `compress` (tests/nn/files, from tests/nn/unipen_text.py's text)."""
+
+import functools
+import hashlib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nn.data.pendigits_download import PendigitsCancelled, download_pendigits
+from nn.data.unipen import FILE_NAME, read_unipen
+from nn.data.unix_compress import NotCompressed, uncompress
+from nn.network.errors import DataError
+from tests import local_http
+from tests.nn.unipen_text import unipen_text
+
+FILES = Path(__file__).parent / "files"
+TEXT = unipen_text().encode()
+
+
+@pytest.mark.parametrize("bits", [10, 12, 16])
+def test_files_made_by_compress_unpack_to_the_original(bits):
+    packed = (FILES / f"synthetic-b{bits}.tra.Z").read_bytes()
+    assert uncompress(packed, len(TEXT)) == TEXT
+
+
+def test_more_than_the_limit_is_refused():
+    with pytest.raises(NotCompressed, match="more than 1000 bytes"):
+        uncompress((FILES / "synthetic-b16.tra.Z").read_bytes(), 1000)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cut=st.integers(0, 100), flip=st.integers(0, 5000), bit=st.integers(0, 7))
+def test_damaged_streams_end_in_bytes_or_not_compressed(cut, flip, bit):
+    packed = bytearray((FILES / "synthetic-b16.tra.Z").read_bytes()[:3 + cut * 50])
+    if flip < len(packed):
+        packed[flip] ^= 1 << bit
+    try:
+        out = uncompress(bytes(packed), 10 * len(TEXT))
+    except NotCompressed:
+        return
+    assert len(out) <= 10 * len(TEXT)
+
+
+@pytest.fixture
+def server(tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / f"{FILE_NAME}.Z").write_bytes((FILES / "synthetic-b16.tra.Z").read_bytes())
+    (served / "huge.Z").write_bytes(b"\x1f\x9d\x90" + bytes(9 << 20))
+    handler = functools.partial(local_http.QuietHandler, directory=str(served))
+    http_server, base = local_http.serve(handler)
+    yield base
+    local_http.stop(http_server)
+
+
+def test_downloads_unpacks_verifies_and_saves_the_file(tmp_path, server):
+    path = download_pendigits(tmp_path / "dest", url=server + f"{FILE_NAME}.Z",
+                              sha256=hashlib.sha256(TEXT).hexdigest())
+    assert path == tmp_path / "dest" / FILE_NAME and path.read_bytes() == TEXT
+    assert len(read_unipen(path)) == 400
+    assert [p.name for p in path.parent.iterdir()] == [FILE_NAME]  # no .part left behind
+
+
+def test_a_file_that_is_not_the_published_one_is_not_saved(tmp_path, server):
+    with pytest.raises(DataError, match="not the published") as error:
+        download_pendigits(tmp_path / "dest", url=server + f"{FILE_NAME}.Z", sha256="0" * 64)
+    assert "\n" not in str(error.value) and not (tmp_path / "dest").exists()
+
+
+@pytest.mark.parametrize("name, words", [("huge.Z", "more than 8 MB"), ("missing.Z", "HTTP 404")])
+def test_bad_answers_give_one_line_and_save_nothing(tmp_path, server, name, words):
+    with pytest.raises(DataError, match=words):
+        download_pendigits(tmp_path / "dest", url=server + name)
+    assert not (tmp_path / "dest").exists()
+
+
+def test_no_server_and_cancel(tmp_path, server):
+    with pytest.raises(DataError, match="Cannot reach"):
+        download_pendigits(tmp_path, url=local_http.closed_port_url() + "x.Z", timeout=2)
+    with pytest.raises(PendigitsCancelled):
+        download_pendigits(tmp_path, url=server + f"{FILE_NAME}.Z", should_stop=lambda: True)
+    assert not (tmp_path / FILE_NAME).exists()
