@@ -16,6 +16,9 @@ reads handwriting: N held-out MNIST test digits (default 1,000, a seeded choice)
 strokes and replayed with real mouse events on the Draw tab's pad in each way people draw
 (`nn.ink.ways`), with the model the app starts with; it prints the accuracy of each way.
 
+``--writers [--model FOLD.npz] [--limit N]`` replays real people's pen digits, of the writers
+the model never saw, on the Draw tab (desktop/bench_writers.py).
+
 ``--numbers [--limit N]`` instead writes N held-out numbers (3-6 MNIST test digits, default
 1,000) on the Number tab's pad with real mouse events and reports how many it reads exactly
 (desktop/number/replay.py).
@@ -37,6 +40,7 @@ import time
 from desktop.bench_speed import (STROKES, TICK_MS, TRAIN_EPOCHS, TRAIN_LIMIT, TRAIN_SECONDS,
                                  measure_launch, measure_pen_up, measure_training, occlusion_ms)
 import numpy as np  # noqa: E402
+from desktop.bench_writers import report as writers_report  # noqa: E402
 from nn.training.presets import PRESETS  # noqa: E402
 # isort: on
 
@@ -97,6 +101,28 @@ def run_handwriting(data_dir, limit=HANDWRITING_DIGITS):
                "seed": HANDWRITING_SEED, "pad_side": min(pad.width(), pad.height()),
                "accuracy": replay(window.draw_tab, digits, labels)}
     results["seconds"] = round(time.perf_counter() - start, 1)
+    window.close()
+    shutil.rmtree(home, ignore_errors=True)
+    return results
+
+
+def run_writers_bench(model_path, limit):
+    """Real writers' pen digits on the Draw tab (desktop/bench_writers.py); figures as a dict."""
+    home = _private_home()
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.bench_writers import run_writers
+    from desktop.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(["digitlab-bench"])
+    window = MainWindow()
+    window.resize(window.minimumSizeHint())  # a pad of about 360 px: fewer mouse events
+    window.show()
+    app.processEvents()
+    start = time.perf_counter()
+    results = run_writers(window, model_path, limit)
+    results["seconds"] = round(time.perf_counter() - start, 1)
+    window.is_modified = False
     window.close()
     shutil.rmtree(home, ignore_errors=True)
     return results
@@ -198,11 +224,20 @@ def main(argv=None):
                         help="measure how well the Draw tab reads held-out handwriting instead")
     parser.add_argument("--numbers", action="store_true",
                         help="measure how well the Number tab reads written numbers instead")
+    parser.add_argument("--writers", action="store_true",
+                        help="measure how well the Draw tab reads real people's pen digits, "
+                             "by a model that never saw those writers")
+    parser.add_argument("--model", metavar="FILE",
+                        help="with --writers: the model to read with (default: the bundled one)")
     parser.add_argument("--limit", type=int, metavar="N",
                         help=f"with --handwriting: how many test digits to replay (default "
                              f"{HANDWRITING_DIGITS:,}); with --numbers: how many numbers to "
                              f"write (default {NUMBERS:,})")
     args = parser.parse_args(argv)
+    if args.writers:
+        results = run_writers_bench(args.model, args.limit)
+        print(json.dumps(results, indent=2) if args.json else writers_report(results))
+        return 0
     if args.handwriting:
         results = run_handwriting(args.data, args.limit or HANDWRITING_DIGITS)
         if args.json:
