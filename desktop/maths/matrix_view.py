@@ -27,6 +27,12 @@ def decimals_for(values):
     return int(np.clip(2 - np.floor(np.log10(peak)), 2, 5))
 
 
+def number_text(value, decimals):
+    """``value`` with ``decimals`` decimals; no "-0.00" for a tiny negative number."""
+    text = f"{float(value):.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
 class NumberGrid(QWidget):
     """``values`` (rows, cols) written out; ``mask`` (same shape, bool) greys the False cells."""
 
@@ -43,7 +49,7 @@ class NumberGrid(QWidget):
         self.mask = None if mask is None else np.asarray(mask, dtype=bool)
         self._row_names, self._col_names = list(row_names), list(col_names)
         decimals = decimals_for(self.values)
-        self._texts = [[f"{float(v) + 0.0:.{decimals}f}" for v in row] for row in self.values]
+        self._texts = [[number_text(v, decimals) for v in row] for row in self.values]
         light = diverging_rgb(self.values.astype(np.float32)).astype(np.float32)
         self._colours = (255 - TINT * (255 - light)).astype(np.uint8)
         self.updateGeometry()

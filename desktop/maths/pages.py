@@ -9,12 +9,13 @@ matrix here is the engine's array transposed (``.T``), the biases are columns (`
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop.maths.panels import (CLASSES, HIDDEN, BarsPanel, DigitsPanel, MatrixPanel,
                                   TextPanel, UnitPicturesPanel)
 
 EQUATION_FONT_SCALE = 1.6   # of the application font
+PANEL_SPACING = 24          # logical px between two quantities side by side
 
 
 def columns(name):
@@ -33,11 +34,10 @@ def mask(t):
 
 
 def losses_text(t):
-    rows = np.arange(len(t.y))
-    terms = -np.log(np.maximum(t.a2[rows, t.y], np.finfo(np.float32).tiny))
-    parts = " ".join(f"#{j + 1}: −log {t.a2[j, t.y[j]]:.4f} = {terms[j]:.4f}<br>"
-                     for j in rows)
-    return f"{parts}<b>L = {t.loss:.4f}</b> (their mean)"
+    parts = "".join(f"#{j + 1}: A2[{t.y[j]}, {j + 1}] = {t.a2[j, t.y[j]]:.4f}<br>"
+                    for j in range(len(t.y)))
+    return (f"The probability each example's true digit got:<br>{parts}"
+            f"<b>L = {t.loss:.4f}</b> (the mean of their −log)")
 
 
 def plural(n, word):
@@ -118,9 +118,12 @@ def say_dw1(t):
 
 
 def say_update(t):
+    d, i = np.unravel_index(np.argmax(np.abs(t.dw2.T)), t.dw2.T.shape)
     return (f"Gradient descent moves every weight a step of α = {t.learning_rate:g} against "
-            "its gradient. Shown: the weights after the step (W1 as pictures; compare them "
-            "with the forward pass's).")
+            f"its gradient. The largest move in W2, for example: W2[{d}, h{i}] = "
+            f"{t.w2[i, d]:.4f} − {t.learning_rate:g} × {t.dw2[i, d]:.4f} = "
+            f"{t.new_w2[i, d]:.4f}. W1's change is small beside W1 itself: it shows on its "
+            "own, where the examples had ink.")
 
 
 def say_after(t):
@@ -162,16 +165,17 @@ def backward_pages():
         ("Backward", "dZ2", "dZ2 = (A2 − Y) / m", say_dz2,
          lambda: [[MatrixPanel("mathsY", "Y (one-hot labels)", one_hot, CLASSES),
                    MatrixPanel("mathsDZ2", "dZ2", columns("dz2"), CLASSES)]]),
-        ("Backward", "dW2", "dW2 = dZ2 A1ᵀ&emsp;&emsp;db2 = Σ<sub>j</sub> dZ2", say_dw2,
+        ("Backward", "dW2", "dW2 = dZ2 A1ᵀ;&nbsp;&nbsp;&nbsp;db2 = Σ<sub>j</sub> dZ2", say_dw2,
          lambda: [[MatrixPanel("mathsDW2", "dW2", columns("dw2"), CLASSES, HIDDEN),
                    MatrixPanel("mathsDB2", "db2", columns("db2"), CLASSES, [""])]]),
         ("Backward", "dA1", "dA1 = W2ᵀ dZ2", say_da1,
          lambda: [[MatrixPanel("mathsDA1", "dA1", columns("da1"), HIDDEN)]]),
         ("Backward", "dZ1", "dZ1 = dA1 ⊙ [Z1 &gt; 0]", say_dz1,
-         lambda: [[MatrixPanel("mathsMask", "[Z1 &gt; 0]: the ReLU mask",
+         lambda: [[MatrixPanel("mathsDA1Again", "dA1", columns("da1"), HIDDEN),
+                   MatrixPanel("mathsMask", "[Z1 &gt; 0]: the ReLU mask",
                                lambda t: t.relu_mask.T.astype(np.int64), HIDDEN, mask=mask),
                    MatrixPanel("mathsDZ1", "dZ1", columns("dz1"), HIDDEN, mask=mask)]]),
-        ("Backward", "dW1", "dW1 = dZ1 Xᵀ&emsp;&emsp;db1 = Σ<sub>j</sub> dZ1", say_dw1,
+        ("Backward", "dW1", "dW1 = dZ1 Xᵀ;&nbsp;&nbsp;&nbsp;db1 = Σ<sub>j</sub> dZ1", say_dw1,
          lambda: [[UnitPicturesPanel("mathsDW1", "dW1: each row as a picture", columns("dw1")),
                    MatrixPanel("mathsDB1", "db1", columns("db1"), HIDDEN, [""])]]),
     ]
@@ -179,13 +183,17 @@ def backward_pages():
 
 def update_pages():
     return [
-        ("Update", "update", "W ← W − α dW&emsp;&emsp;b ← b − α db", say_update,
+        ("Update", "update", "W ← W − α dW;&nbsp;&nbsp;&nbsp;b ← b − α db", say_update,
          lambda: [[UnitPicturesPanel("mathsNewW1", "W1 after", columns("new_w1")),
+                   UnitPicturesPanel("mathsW1Change", "W1 after − W1 before = −α dW1",
+                                     lambda t: (t.new_w1 - t.w1).T),
                    MatrixPanel("mathsNewB1", "b1 after", columns("new_b1"), HIDDEN, [""])],
                   [MatrixPanel("mathsNewW2", "W2 after", columns("new_w2"), CLASSES, HIDDEN),
                    MatrixPanel("mathsNewB2", "b2 after", columns("new_b2"), CLASSES, [""])]]),
         ("Update", "after", "A2 again, with the new weights", say_after,
-         lambda: [[BarsPanel("mathsBarsAfter", "A2 of example #1 after the step",
+         lambda: [[BarsPanel("mathsBarsBefore", "A2 of example #1 before the step",
+                             lambda t: t.a2[0]),
+                   BarsPanel("mathsBarsAfter", "A2 of example #1 after the step",
                              lambda t: t.a2_after[0]),
                    MatrixPanel("mathsA2After", "A2 after", columns("a2_after"), CLASSES)]]),
     ]
@@ -207,16 +215,15 @@ class EquationPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.equation)
         layout.addWidget(self.sentence)
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(24)
-        grid.setVerticalSpacing(12)
         self.panels = []
-        for r, row in enumerate(make_panels()):
-            for c, panel in enumerate(row):
-                grid.addWidget(panel, r, c, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        for row in make_panels():
+            line = QHBoxLayout()
+            line.setSpacing(PANEL_SPACING)
+            for panel in row:
+                line.addWidget(panel, 0, Qt.AlignmentFlag.AlignTop)
                 self.panels.append(panel)
-        grid.setColumnStretch(grid.columnCount(), 1)   # the panels keep to the left
-        layout.addLayout(grid)
+            line.addStretch(1)   # the panels keep to the left
+            layout.addLayout(line)
         layout.addStretch(1)
 
     def show_trace(self, trace):

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QS
 
 from desktop.maths.controls import ACTIVE, FRESH, StepControls
 from desktop.maths.examples import MnistLoader, built_in_pool, mnist_folder
-from desktop.maths.pages import all_pages
+from desktop.maths.pages import all_pages, plural
 from desktop.maths.session import StepSession, fits, fresh_notebook_model
 from nn.network.model import describe
 
@@ -206,6 +206,6 @@ class MathsView(QWidget):
             button.setEnabled(has_trace)
         parts = [self._message, self._pool_message]
         if has_trace and s.first_loss is not None:
-            parts.append(f"{s.steps_taken} steps taken on this batch: its loss went from "
+            parts.append(f"{plural(s.steps_taken, 'step')} taken on this batch: its loss went from "
                          f"{s.first_loss:.4f} to {s.trace.loss:.4f}.")
         self.status.setText(" ".join(p for p in parts if p))
