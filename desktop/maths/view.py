@@ -133,7 +133,7 @@ class MathsView(QWidget):
 
     @Slot(str)
     def _pool_failed(self, message):
-        self._pool_message = (f"{message} Until then the examples are {len(self._pool)} "
+        self._pool_message = (f"{message} Meanwhile the examples are {len(self._pool)} "
                               "digits written here as pen strokes.")
         self._refresh_batch()
 
