@@ -121,7 +121,7 @@ def say_update(t):
     d, i = np.unravel_index(np.argmax(np.abs(t.dw2.T)), t.dw2.T.shape)
     return (f"Gradient descent moves every weight a step of α = {t.learning_rate:g} against "
             f"its gradient. The largest move in W2, for example: W2[{d}, h{i}] = "
-            f"{t.w2[i, d]:.4f} − {t.learning_rate:g} × {t.dw2[i, d]:.4f} = "
+            f"{t.w2[i, d]:.4f} − {t.learning_rate:g} × ({t.dw2[i, d]:.4f}) = "
             f"{t.new_w2[i, d]:.4f}. W1's change is small beside W1 itself: it shows on its "
             "own, where the examples had ink.")
 
@@ -153,7 +153,8 @@ def forward_pages():
                    MatrixPanel("mathsB2", "b2", columns("b2"), CLASSES, [""]),
                    MatrixPanel("mathsZ2", "Z2", columns("z2"), CLASSES)]]),
         ("Forward", "A2", "A2 = softmax(Z2) = e<sup>Z2</sup> / Σ e<sup>Z2</sup>", say_a2,
-         lambda: [[BarsPanel("mathsBars", "A2 of example #1 (its true digit outlined)", lambda t: t.a2[0]),
+         lambda: [[BarsPanel("mathsBars", "A2 of example #1 (its true digit outlined)",
+                             lambda t: t.a2[0]),
                    MatrixPanel("mathsA2", "A2", columns("a2"), CLASSES)]]),
         ("Forward", "L", "L = −1/m Σ<sub>j</sub> log A2[y<sub>j</sub>, j]", say_loss,
          lambda: [[TextPanel("mathsLoss", "the loss", losses_text)]]),
@@ -176,7 +177,8 @@ def backward_pages():
                                lambda t: t.relu_mask.T.astype(np.int64), HIDDEN, mask=mask),
                    MatrixPanel("mathsDZ1", "dZ1", columns("dz1"), HIDDEN, mask=mask)]]),
         ("Backward", "dW1", "dW1 = dZ1 Xᵀ;&nbsp;&nbsp;&nbsp;db1 = Σ<sub>j</sub> dZ1", say_dw1,
-         lambda: [[UnitPicturesPanel("mathsDW1", "dW1: each row as a picture", columns("dw1")),
+         lambda: [[MatrixPanel("mathsDZ1Again", "dZ1", columns("dz1"), HIDDEN, mask=mask),
+                   UnitPicturesPanel("mathsDW1", "dW1: each row as a picture", columns("dw1")),
                    MatrixPanel("mathsDB1", "db1", columns("db1"), HIDDEN, [""])]]),
     ]
 

@@ -43,19 +43,21 @@ class StepSession(QObject):
         self.learning_rate = DEFAULT_LEARNING_RATE
         self.x = self.y = None
         self.trace = None
-        self.steps_taken = 0
-        self.first_loss = None   # the batch loss before the first step taken since a reset
+        self.steps_taken = 0     # since the weights were chosen
+        self.batch_steps = 0     # since the batch was chosen
+        self.first_loss = None   # the batch's loss before the first of those
 
     def reset(self, model):
         """Start again from a copy of ``model``'s weights (a model that `fits`)."""
         self.model = model.weights_copy()
-        self.steps_taken, self.first_loss = 0, None
+        self.steps_taken = self.batch_steps = 0
+        self.first_loss = None
         self._retrace()
 
     def set_batch(self, x, y):
         """Images x (m, 784) and labels y (m,): the batch every step is taken on."""
         self.x, self.y = x, y
-        self.first_loss = None
+        self.batch_steps, self.first_loss = 0, None
         self._retrace()
 
     def set_learning_rate(self, rate):
@@ -71,6 +73,7 @@ class StepSession(QObject):
                 self.first_loss = self.trace.loss
             self.model = self._next_model
             self.steps_taken += 1
+            self.batch_steps += 1
             self._compute_trace()
         self.trace_changed.emit(self.trace)   # once: the pages show the last step only
 

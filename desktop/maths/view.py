@@ -206,6 +206,6 @@ class MathsView(QWidget):
             button.setEnabled(has_trace)
         parts = [self._message, self._pool_message]
         if has_trace and s.first_loss is not None:
-            parts.append(f"{plural(s.steps_taken, 'step')} taken on this batch: its loss went from "
-                         f"{s.first_loss:.4f} to {s.trace.loss:.4f}.")
+            parts.append(f"{plural(s.batch_steps, 'step')} taken on this batch: its loss went "
+                         f"from {s.first_loss:.4f} to {s.trace.loss:.4f}.")
         self.status.setText(" ".join(p for p in parts if p))

@@ -149,7 +149,8 @@ def test_dw_shown_agrees_with_finite_differences(qtbot, view, mnist_dir):
 
 def losses_in_status(view):
     text = view.findChild(QLabel, "mathsStatus").text()
-    steps, first, last = re.search(r"(\d+) steps? taken .* from (\d+\.\d+) to (\d+\.\d+)", text).groups()
+    found = re.search(r"(\d+) steps? taken .* from (\d+\.\d+) to (\d+\.\d+)", text)
+    steps, first, last = found.groups()
     return int(steps), float(first), float(last)
 
 
