@@ -4,7 +4,7 @@ what the user picked; the view decides what follows."""
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton,
-                               QSpinBox, QWidget)
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from desktop.maths.panels import MAX_DIGITS
 from desktop.maths.session import DEFAULT_LEARNING_RATE, FRESH_SEED
@@ -48,16 +48,19 @@ class StepControls(QWidget):
         self.restart.setToolTip("Back to the chosen weights: forget the steps taken here. "
                                 "(Nothing here changes the active model.)")
 
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
         self._image_label = QLabel("image")
         self._digit_label = QLabel("it is a")
-        for widget in (QLabel("Example:"), self.source, self._digit_label, self.drawing_label,
-                       self._image_label, self.image, QLabel("batch m ="), self.batch_size,
-                       QLabel("α ="), self.learning_rate, QLabel("Weights:"), self.weights,
-                       self.restart):
-            row.addWidget(widget)
-        row.addStretch(1)
+        rows = QVBoxLayout(self)   # two rows: the tab must not widen the window
+        rows.setContentsMargins(0, 0, 0, 0)
+        for widgets in ((QLabel("Example:"), self.source, self._digit_label, self.drawing_label,
+                         self._image_label, self.image, QLabel("batch m ="), self.batch_size),
+                        (QLabel("Learning rate α ="), self.learning_rate, QLabel("Weights:"),
+                         self.weights, self.restart)):
+            row = QHBoxLayout()
+            for widget in widgets:
+                row.addWidget(widget)
+            row.addStretch(1)
+            rows.addLayout(row)
 
         self.source.currentIndexChanged.connect(self._source_changed)
         self.drawing_label.currentIndexChanged.connect(self.batch_changed)

@@ -83,7 +83,7 @@ class MathsView(QWidget):
             self.pages.addWidget(page)
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(self.pages)
-        self.position = QLabel(objectName="mathsPosition")
+        self.position = QLabel(objectName="mathsPosition", wordWrap=True)
         self.previous_button = self._button("mathsPrevious", "◂ &Previous",
                                             "The equation before.", self._previous)
         self.next_button = self._button("mathsNext", "&Next equation ▸",
