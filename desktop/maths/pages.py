@@ -113,8 +113,9 @@ def say_dz1(t):
 
 def say_dw1(t):
     return ("dW1 = dZ1 Xᵀ: for each unit, every example's image scaled by that unit's dZ1 "
-            "for it, added up. The pictures show how each unit's 784 weights will move, "
-            "against the colour (the update subtracts). db1 is dZ1 summed over the batch.")
+            "for it, added up: each picture is a unit's 784 gradients. The update subtracts "
+            "them, so a red pixel's weight goes down and a blue one's up; a unit ReLU blocked "
+            "on every example has a blank picture. db1 is dZ1 summed over the batch.")
 
 
 def say_update(t):
