@@ -23,6 +23,7 @@ from desktop.draw.tab import DrawTab
 from desktop.handwriting.store import HandwritingStore
 from desktop.handwriting.tab import HandwritingTab
 from desktop.inspect.tab import InspectTab
+from desktop.maths.view import MathsView
 from desktop.menus import DATASET_ACTIONS, IDLE_ONLY, create_actions, fill_menu_bar
 from desktop.model_files import ModelFiles
 from desktop.number.tab import NumberTab
@@ -57,6 +58,7 @@ class MainWindow(ActiveModelMixin, QMainWindow):
         self.tabs.addTab(self.inspect_tab, "Inspect")
         self.handwriting_tab = HandwritingTab()
         self.tabs.addTab(self.handwriting_tab, "My Handwriting")
+        self._add_maths_tab()
         self.setCentralWidget(self.tabs)
         self.model_status = QLabel(NO_MODEL_TEXT, objectName="modelStatus")
         self.statusBar().addPermanentWidget(self.model_status, 1)
@@ -112,6 +114,14 @@ class MainWindow(ActiveModelMixin, QMainWindow):
         self.draw_tab.prediction_changed.connect(
             lambda _probs: self.inspect_tab.set_input(self.draw_tab.last_input))
         self.handwriting_tab.fine_tune_requested.connect(self._fine_tune)
+
+    def _add_maths_tab(self):
+        """One training step, equation by equation, on the current drawing. The tab steps its
+        own network; it reads the active model only when asked to start from its weights."""
+        self.maths_view = MathsView(active_model=lambda: self.active_model)
+        self.tabs.addTab(self.maths_view, "Maths")
+        self.draw_tab.prediction_changed.connect(
+            lambda probs: self.maths_view.set_drawing(self.draw_tab.last_input, probs))
 
     def _open_handwriting(self):
         """The user's labelled drawings; without them "Correct it" is off, the rest works.
