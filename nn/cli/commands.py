@@ -26,10 +26,10 @@ from nn.files.modelfile import check_can_save, load_model, save_model
 from nn.network.optim import OPTIMIZER_CHOICES
 from nn.training.presets import PRESETS, edited_network, parse_hidden_layers, preset_name
 from nn.cli.progress import ProgressBar
-from nn.cli.writers import DEFAULT_COPIES, add_writers_arguments, cmd_writers
+from nn.cli.writers import DEFAULT_COPIES, add_writers_arguments, cmd_writers, pen_info
 from nn.data.unipen import FOLDER_NAME as PENDIGITS
 from nn.data.unipen import load_pendigits
-from nn.training.writers import with_pen_digits
+from nn.training.writers import pen_training_set
 from nn.network.randomness import init_rng
 from nn.files.runinfo import training_info
 from nn.network.schedules import SCHEDULES
@@ -185,7 +185,7 @@ def cmd_train(args, out):
             raise SettingError("--pen-digits are digits: train them with MNIST, not "
                                f"{data.name}.")
         pen, _ = load_pendigits(args.pen_digits or None)
-        x, y = with_pen_digits(x, y, pen, args.pen_copies, np.random.default_rng(config.seed))
+        x, y, config = pen_training_set(x, y, pen, args.pen_copies, config)
     start = time.perf_counter()
     result = train(model, x, y, config, on_progress=ProgressBar().training, optimizer=optimizer)
     seconds = time.perf_counter() - start
@@ -195,8 +195,7 @@ def cmd_train(args, out):
                                test_accuracy, seconds)
     model.info["name"] = Path(path).stem
     if pen is not None:
-        model.info["pen_digits"] = {"writers": sorted(set(pen.writers.tolist())),
-                                    "copies": args.pen_copies}
+        model.info["pen_digits"] = pen_info(pen, args.pen_copies)
     save_model(path, model, result.optimizer)
     if args.json:
         emit_json(out, {"preset": args.preset, "dataset": data.name, "model": str(path),

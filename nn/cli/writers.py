@@ -24,7 +24,8 @@ from nn.files.modelfile import load_model, save_model
 from nn.ink.ways import WAYS, accuracy_by_way
 from nn.network.errors import SettingError
 from nn.training.train import TrainConfig, train
-from nn.training.writers import FOLDS, pen_images, scores, with_pen_digits, writer_folds
+from nn.training.writers import (FOLDS, pen_images, redrawn_once, scores, with_pen_digits,
+                                 writer_folds)
 
 DEFAULT_EPOCHS = 3
 DEFAULT_LR = 5e-4
@@ -47,6 +48,11 @@ def add_writers_arguments(parser):
     add("--json", action="store_true", help="print one JSON object on stdout")
 
 
+def pen_info(digits, copies):
+    """What a model's info says of the pen digits it trained on: whose, and how many copies."""
+    return {"writers": sorted(set(digits.writers.tolist())), "copies": copies}
+
+
 def recipe_config(base, epochs, lr):
     """The base model's own training settings, continued for ``epochs`` at rate ``lr``."""
     saved = base.info.get("config")
@@ -67,10 +73,13 @@ def cmd_writers(args, out, emit_json):
     out_dir = Path(args.out) if args.out else None
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
+    # MNIST's redrawn copies are the same in every fold: made once, as train --pen-digits makes
+    # them (nn.training.writers.pen_training_set), then each fold adds its writers' digits.
+    x_mnist, y_mnist, config = redrawn_once(data.x_train, data.y_train, config)
     for k, fold in enumerate(writer_folds(pen.writers, args.folds)):
         held = np.isin(pen.writers, fold)
         model = load_model(args.base)
-        x, y = with_pen_digits(data.x_train, data.y_train, pen.select(~held), args.pen_copies,
+        x, y = with_pen_digits(x_mnist, y_mnist, pen.select(~held), args.pen_copies,
                                np.random.default_rng(config.seed + k))
         start = time.perf_counter()
         train(model, x, y, dataclasses.replace(config, seed=config.seed + k),
@@ -84,8 +93,7 @@ def cmd_writers(args, out, emit_json):
         folds.append({"writers": fold.tolist(), "seconds": seconds,
                       "mnist_test_accuracy": model.accuracy(data.x_test, data.y_test)})
         if out_dir:
-            model.info["pen_digits"] = {"writers": sorted(set(pen.writers[~held].tolist())),
-                                        "copies": args.pen_copies}
+            model.info["pen_digits"] = pen_info(pen.select(~held), args.pen_copies)
             save_model(out_dir / f"fold{k}.npz", model)
     if out_dir:
         np.savez(out_dir / "oof.npz", log_probs=log_probs, labels=pen.labels, writers=pen.writers)

@@ -8,8 +8,11 @@ saw them. The digits are drawn for the network by `nn.ink.strokes.strokes_to_mni
 path the drawing pad takes.
 """
 
+import dataclasses
+
 import numpy as np
 
+from nn.ink.redraw import with_redrawn
 from nn.ink.stroke_augment import distort_strokes
 from nn.ink.strokes import strokes_to_mnist
 
@@ -51,6 +54,26 @@ def with_pen_digits(x, y, digits, copies, rng):
     appended; the order does not matter, as training shuffles."""
     px, py = pen_examples(digits, copies, rng)
     return np.concatenate([x.reshape(len(x), -1), px]), np.concatenate([y, py])
+
+
+def redrawn_once(x, y, config):
+    """MNIST images x ((n, 784) float32) and labels y with ``config.redraw`` of them redrawn
+    (`nn.ink.redraw`), and config asking ``train`` to redraw nothing more: (x, y, config).
+
+    Pen digits join after this: they are drawn by the pad's own renderer already, and redrawing
+    them again would only cost time.
+    """
+    if config.redraw:
+        x, y = with_redrawn(x, y, config.redraw, np.random.default_rng(config.seed))
+    return x, y, dataclasses.replace(config, redraw=0.0)
+
+
+def pen_training_set(x, y, digits, copies, config):
+    """The training set of a run on MNIST and pen digits: `redrawn_once`, then
+    `with_pen_digits`. Returns (x, y, config); the order does not matter, as training shuffles."""
+    x, y, config = redrawn_once(x, y, config)
+    x, y = with_pen_digits(x, y, digits, copies, np.random.default_rng(config.seed))
+    return x, y, config
 
 
 def scores(predicted, labels, writers):
