@@ -1,7 +1,8 @@
 """``python -m nn writers``: how well a training recipe reads the handwriting of people it never saw.
 
-The recipe is the bundled model's last step: continue a model trained on MNIST alone (``--base``)
-for a few epochs on MNIST plus real writers' pen digits (``train --resume BASE --pen-digits``).
+The recipe is the bundled model's last step: continue a model trained on MNIST alone (``--base``,
+with its optimizer state) for a few epochs on MNIST plus real writers' pen digits, exactly as
+``train --resume BASE --pen-digits`` does.
 Here it runs once per fold of writers (`nn.training.writers.writer_folds`): each fold's model
 trains without that fold's writers and reads only theirs, so every writer is read by a model
 that never saw them. Printed: accuracy overall, per digit, per writer and per way of drawing
@@ -23,7 +24,7 @@ from nn.data.unipen import load_pendigits
 from nn.files.modelfile import load_model, save_model
 from nn.ink.ways import WAYS, accuracy_by_way
 from nn.network.errors import SettingError
-from nn.training.train import TrainConfig, train
+from nn.training.train import TrainConfig, resume_optimizer, train
 from nn.training.writers import (FOLDS, pen_images, redrawn_once, scores, with_pen_digits,
                                  writer_folds)
 
@@ -82,7 +83,8 @@ def cmd_writers(args, out, emit_json):
         x, y = with_pen_digits(x_mnist, y_mnist, pen.select(~held), args.pen_copies,
                                np.random.default_rng(config.seed + k))
         start = time.perf_counter()
-        train(model, x, y, dataclasses.replace(config, seed=config.seed + k),
+        fold_config = dataclasses.replace(config, seed=config.seed + k)
+        train(model, x, y, fold_config, optimizer=resume_optimizer(model, fold_config),
               on_progress=None if args.json else ProgressBar().training)
         seconds = time.perf_counter() - start
         log_probs[held] = np.log(np.maximum(model.predict_proba(pen_images(pen.select(held))),
