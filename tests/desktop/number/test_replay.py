@@ -5,7 +5,6 @@ import numpy as np
 from desktop.number.replay import edit_distance, mouse_positions, write
 from desktop.number.tab import NumberTab
 from nn.ink.written_numbers import held_out_numbers
-from nn.ink.segment import split_digits
 from tests.desktop.drawing import ink_position_model, shown
 
 
@@ -31,7 +30,7 @@ def test_numbers_are_written_where_they_were_placed_and_split_back(qtbot):
         assert points[:, 1].min() >= area.top() and points[:, 1].max() <= area.bottom()
         reading = write(tab, number)
         assert len(tab.pad.strokes) == len(number.strokes)
-        groups = split_digits(tab.pad.strokes)
+        groups = tab._reader.read(tab.pad.strokes).groups
         assert [sorted(set(number.owner[g].tolist())) for g in groups] == [
             [d] for d in range(len(number.text))]
         assert len(reading) == len(number.text)
