@@ -28,12 +28,12 @@ def test_numbers_are_written_where_they_were_placed_and_split_back(qtbot):
         points = np.concatenate(positions)
         assert points[:, 0].min() >= area.left() and points[:, 0].max() <= area.right()
         assert points[:, 1].min() >= area.top() and points[:, 1].max() <= area.bottom()
-        reading = write(tab, number)
+        reading, pen_up = write(tab, number)
         assert len(tab.pad.strokes) == len(number.strokes)
         groups = tab._reader.read(tab.pad.strokes).groups
         assert [sorted(set(number.owner[g].tolist())) for g in groups] == [
             [d] for d in range(len(number.text))]
-        assert len(reading) == len(number.text)
+        assert len(reading) == len(number.text) and 0 < pen_up < 1
 
 
 def test_edit_distance_counts_each_digit_missed_added_or_misread():
