@@ -252,25 +252,32 @@ def _candidates(paths, atoms, line):
     low = np.array([p.min(axis=0) for p in paths])
     high = np.array([p.max(axis=0) for p in paths])
     ink = np.array([np.hypot(*np.diff(p, axis=0).T).sum() for p in paths])
+    # Each atom's box (left, top, right, bottom) and ink, as plain floats: a run's are a few
+    # mins, maxes and sums of them.
+    boxes = [(*low[a].min(axis=0), *high[a].max(axis=0), ink[a].sum()) for a in atoms]
     candidates = []
     for start in range(len(atoms)):
+        left, top, right, bottom = boxes[start][:4]
+        length, members, parts = 0.0, [], []
         for stop in range(start + 1, min(start + MAX_PARTS, len(atoms)) + 1):
-            members = sorted(i for atom in atoms[start:stop] for i in atom)
-            box_low, box_high = low[members].min(axis=0), high[members].max(axis=0)
-            width, height = (box_high - box_low) / line
-            if stop - start > 1 and width > MAX_WIDTH:
+            part_left, part_top, part_right, part_bottom, part_ink = boxes[stop - 1]
+            left, top = min(left, part_left), min(top, part_top)
+            right, bottom = max(right, part_right), max(bottom, part_bottom)
+            length += part_ink
+            if stop - start > 1 and (right - left) / line > MAX_WIDTH:
                 break   # a longer run is wider still
+            members += atoms[stop - 1]
+            parts.append((part_left, part_right))
             # Empty space between the parts, scanning them from left to right.
-            parts = sorted((low[a].min(axis=0)[0], high[a].max(axis=0)[0])
-                           for a in (atoms[k] for k in range(start, stop)))
-            reach, gap = parts[0][1], 0.0
-            for part_left, part_right in parts[1:]:
-                gap = max(gap, part_left - reach)
-                reach = max(reach, part_right)
+            ordered = sorted(parts)
+            reach, gap = ordered[0][1], 0.0
+            for next_left, next_right in ordered[1:]:
+                gap = max(gap, next_left - reach)
+                reach = max(reach, next_right)
+            width, height = (right - left) / line, (bottom - top) / line
             prior = -(GAP_COST * gap / line + WIDE_COST * max(0.0, width - WIDE_AT)
-                      + LOW_COST * max(0.0, LOW_AT - height)
-                      + SHORT_COST * (ink[members].sum() < SHORT * line))
-            candidates.append(_Candidate(start, stop, tuple(members), prior))
+                      + LOW_COST * max(0.0, LOW_AT - height) + SHORT_COST * (length < SHORT * line))
+            candidates.append(_Candidate(start, stop, tuple(sorted(members)), prior))
     return candidates
 
 

@@ -3,8 +3,9 @@
 A number is made of MNIST *test* digits (handwriting no model here trains on) turned into
 pen strokes by `nn.ink.skeleton`, or of one real writer's pen digits, written side by side on
 a line the way people write: the whole number at some height, each digit a little larger or
-smaller, a little above or below the line, with gaps that vary from generous to touching. Coordinates are in units of the
-pad's height (the pad is `[0, aspect] x [0, 1]`, y down), so any pad size can replay them.
+smaller, a little above or below the line, with gaps that vary from generous to touching.
+Coordinates are in units of the pad's height (the pad is `[0, aspect] x [0, 1]`, y down), so
+any pad size can replay them.
 """
 
 from dataclasses import dataclass
