@@ -39,7 +39,7 @@ import numpy as np
 from nn.ink.strokes import strokes_to_mnist
 
 JOIN_AT = 0.5      # overlap, as a share of the narrower one's width, that makes one atom
-NARROW = 0.15      # of H: a stroke narrower than this joins only with its centre...
+NARROW = 0.15      # of H: a piece narrower than this joins only with its centre...
 INSIDE = 0.08      # ...this far inside the other
 TOUCH = 0.01       # of H: a stroke's end this close to another stroke joins them
 MAX_PARTS = 4      # atoms one digit may be made of

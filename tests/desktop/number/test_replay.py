@@ -6,15 +6,7 @@ from desktop.number.replay import edit_distance, mouse_positions, write
 from desktop.number.tab import NumberTab
 from nn.ink.written_numbers import held_out_numbers
 from tests.desktop.drawing import ink_position_model, shown
-
-
-def bars_and_boxes(n):
-    """n 28x28 'digits': upright bars (odd) and hollow boxes (even), which never break."""
-    images = np.zeros((n, 28, 28), np.float32)
-    images[1::2, 4:24, 13:15] = 1
-    images[0::2, 4:24, 8:20] = 1
-    images[0::2, 7:21, 11:17] = 0
-    return images
+from tests.nn.test_segment import bars_and_boxes
 
 
 def test_numbers_are_written_where_they_were_placed_and_split_back(qtbot):
