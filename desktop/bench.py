@@ -141,14 +141,15 @@ def run_numbers(data_dir, limit, fold_models=None):
     except DataError as error:
         results["real_writers"] = f"skipped: {error}"
     else:
-        readers = []
+        readers, bundled = [], window.active_model
         folds = writer_folds(pen.writers)
         for k, fold in enumerate(folds):
             model = (load_model(os.path.join(fold_models, f"fold{k}.npz")) if fold_models
-                     else window.active_model)
+                     else bundled)
             count = limit // len(folds) + (k < limit % len(folds))
-            readers.append((model, writer_numbers(pen.select(np.isin(pen.writers, fold)),
-                                                  count, aspect, rng)))
+            if count:
+                readers.append((model, writer_numbers(pen.select(np.isin(pen.writers, fold)),
+                                                      count, aspect, rng)))
         results["real_writers"] = _numbers_figures(window, readers)
         results["real_writers"]["read_by"] = (
             f"{fold_models}/fold{{k}}.npz for the writers of fold k" if fold_models
@@ -179,7 +180,8 @@ def _numbers_figures(window, readers):
         results[name] = _figure(name, sum(n * p[name] for n, p in parts) / total)
     results["number_pen_up_p95_ms"] = _figure(
         "number_pen_up_p95_ms", float(np.percentile(pen_ups, 95)),
-        median_ms=round(float(np.median(pen_ups)), 2), numbers_of_6_digits=len(pen_ups))
+        median_ms=round(float(np.median(pen_ups)), 2), numbers_of_6_digits=len(pen_ups)
+    ) if pen_ups else "no number of 6 digits written: ask for more numbers"
     return results
 
 

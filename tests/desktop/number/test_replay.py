@@ -1,6 +1,9 @@
 """The bench's replay writes nn.ink.written_numbers' numbers on the real numberPad, where it says."""
 
+import json
+
 import numpy as np
+import pytest
 
 from desktop.number.replay import edit_distance, mouse_positions, write
 from desktop.number.tab import NumberTab
@@ -34,3 +37,27 @@ def test_edit_distance_counts_each_digit_missed_added_or_misread():
     assert edit_distance("4072", "472") == 1     # two digits read as one
     assert edit_distance("4072", "4172") == 1
     assert edit_distance("", "123") == 3
+
+
+def test_the_numbers_bench_reads_each_writer_fold_with_its_own_model(qtbot, tmp_path, capsys):
+    from desktop.bench import main
+    from nn.data.unipen import load_pendigits
+    from nn.files.modelfile import save_model
+    from nn.network.errors import DataError
+
+    try:
+        load_pendigits()
+    except DataError as error:
+        pytest.skip(str(error))
+    model = ink_position_model()
+    for k in range(5):
+        save_model(tmp_path / f"fold{k}.npz", model)
+    main(["--numbers", "--limit", "3", "--json", "--fold-models", str(tmp_path)])
+    results = json.loads(capsys.readouterr().out)
+    traced, writers = results["traced_mnist"], results["real_writers"]
+    assert traced["numbers"] == writers["numbers"] == 3
+    assert "Dense(10)" in traced["model"] and "Conv" in traced["model"]   # the bundled model
+    assert writers["model"] == model.summary() and str(tmp_path) in writers["read_by"]
+    for part in (traced, writers):
+        assert 0 <= part["numbers_read_exactly"]["value"] <= 1
+        assert 0 <= part["numbers_split_into_the_right_count"]["value"] <= 1
