@@ -20,8 +20,8 @@ strokes and replayed with real mouse events on the Draw tab's pad in each way pe
 real mouse events (desktop/number/replay.py) and reports how many it reads exactly, how many it
 splits into the right count of digits and the pen-up time of the 6-digit ones: N numbers of 3-6
 MNIST test digits traced into strokes (default 1,000), then N numbers each written by one of the
-30 real pen writers with their own digits (`nn.ink.written_numbers.writer_numbers`; when the pen
-data is found). A writer must never have been seen by the model that reads them: the writers
+30 real pen writers with their own digits (`nn.ink.written_numbers.writer_numbers`), when the pen
+data is found (as `nn.data.unipen.find_pendigits` looks for it). A writer must never have been seen by the model that reads them: the writers
 are split into `nn.training.writers.writer_folds` and, with ``--fold-models DIR``, fold k's
 numbers are read by ``DIR/fold{k}.npz`` (trained without fold k's writers); without it, by the
 app's model, which is right only for a model trained on none of them (the bundled MNIST one).
@@ -116,10 +116,19 @@ def run_numbers(data_dir, limit, fold_models=None):
     from nn.data.unipen import load_pendigits
     from nn.files.modelfile import load_model
     from nn.ink.written_numbers import held_out_numbers, writer_numbers
-    from nn.network.errors import DataError
-    from nn.training.writers import writer_folds
+    from nn.network.errors import DataError, DigitLabError
+    from nn.training.writers import FOLDS, writer_folds
 
     split = load_dataset("mnist", data_dir)
+    try:
+        pen, _ = load_pendigits()
+    except DataError as error:
+        pen, pen_error = None, str(error)
+    try:
+        models = [load_model(os.path.join(fold_models, f"fold{k}.npz")) if fold_models else None
+                  for k in range(FOLDS)]
+    except DigitLabError as error:
+        raise SystemExit(f"--fold-models: {error}") from None
     home = _private_home()
     from PySide6.QtWidgets import QApplication
 
@@ -136,20 +145,16 @@ def run_numbers(data_dir, limit, fold_models=None):
     aspect = window.number_tab.pad.aspect
     numbers = held_out_numbers(split.x_test, split.y_test, limit, aspect, rng)
     results = {"traced_mnist": _numbers_figures(window, [(window.active_model, numbers)])}
-    try:
-        pen, _ = load_pendigits(data_dir)
-    except DataError as error:
-        results["real_writers"] = f"skipped: {error}"
+    if pen is None:
+        results["real_writers"] = f"skipped: {pen_error}"
     else:
-        readers, bundled = [], window.active_model
-        folds = writer_folds(pen.writers)
-        for k, fold in enumerate(folds):
-            model = (load_model(os.path.join(fold_models, f"fold{k}.npz")) if fold_models
-                     else bundled)
-            count = limit // len(folds) + (k < limit % len(folds))
+        readers = []
+        for k, fold in enumerate(writer_folds(pen.writers, FOLDS)):
+            count = limit // FOLDS + (k < limit % FOLDS)
             if count:
-                readers.append((model, writer_numbers(pen.select(np.isin(pen.writers, fold)),
-                                                      count, aspect, rng)))
+                readers.append((models[k] if fold_models else window.active_model,
+                                writer_numbers(pen.select(np.isin(pen.writers, fold)), count,
+                                               aspect, rng)))
         results["real_writers"] = _numbers_figures(window, readers)
         results["real_writers"]["read_by"] = (
             f"{fold_models}/fold{{k}}.npz for the writers of fold k" if fold_models
@@ -254,8 +259,8 @@ def main(argv=None):
                              "DIR/fold{k}.npz, a model trained without them")
     parser.add_argument("--limit", type=int, metavar="N",
                         help=f"with --handwriting: how many test digits to replay (default "
-                             f"{HANDWRITING_DIGITS:,}); with --numbers: how many numbers to "
-                             f"write (default {NUMBERS:,})")
+                             f"{HANDWRITING_DIGITS:,}); with --numbers: how many numbers of "
+                             f"each kind to write (default {NUMBERS:,})")
     args = parser.parse_args(argv)
     if args.handwriting:
         results = run_handwriting(args.data, args.limit or HANDWRITING_DIGITS)
