@@ -21,10 +21,11 @@ real mouse events (desktop/number/replay.py) and reports how many it reads exact
 splits into the right count of digits and the pen-up time of the 6-digit ones: N numbers of 3-6
 MNIST test digits traced into strokes (default 1,000), then N numbers each written by one of the
 30 real pen writers with their own digits (`nn.ink.written_numbers.writer_numbers`), when the pen
-data is found (as `nn.data.unipen.find_pendigits` looks for it). A writer must never have been seen by the model that reads them: the writers
-are split into `nn.training.writers.writer_folds` and, with ``--fold-models DIR``, fold k's
-numbers are read by ``DIR/fold{k}.npz`` (trained without fold k's writers); without it, by the
-app's model, which is right only for a model trained on none of them (the bundled MNIST one).
+data is found (as `nn.data.unipen.find_pendigits` looks for it). A writer must never have been
+seen by the model that reads them: the writers are split into `nn.training.writers.writer_folds`
+and, with ``--fold-models DIR``, fold k's numbers are read by ``DIR/fold{k}.npz`` (trained
+without fold k's writers); without it, by the app's model, which is right only for a model
+trained on none of them (the bundled MNIST one).
 
 Runs offscreen when there is no display; it uses a private settings folder, never the user's.
 """
