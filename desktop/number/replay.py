@@ -1,10 +1,11 @@
 """Written numbers replayed through the real Number tab, the way a user writes them.
 
-Numbers of 3-6 MNIST test digits, written by `nn.ink.written_numbers` (centre-line strokes at varying
-heights, baselines and gaps), are drawn on the tab's numberPad with real mouse events (press,
-moves with the left button held, release, sent through `QApplication.sendEvent`), at the
-positions a mouse reports (`nn.ink.ways.Way.mouse_strokes`: a point every few pixels, rounded to
-whole pixels). The answer is what numberReading then shows.
+Numbers of 3-6 MNIST test digits or of one real writer's pen digits, written by
+`nn.ink.written_numbers` (at varying heights, baselines and gaps), are drawn on the tab's
+numberPad with real mouse events (press, moves with the left button held, release, sent
+through `QApplication.sendEvent`), at the positions a mouse reports
+(`nn.ink.ways.Way.mouse_strokes`: a point every few pixels, rounded to whole pixels). The answer is what numberReading then shows; the time from the last stroke's
+release to that answer is the number's pen-up time.
 
 A number is right when numberReading is exactly its digits. Digits are counted right by
 aligning the reading with the truth (edit distance), so a number split into one digit too many
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop.widgets.mouse import draw_stroke
 from nn.ink.ways import Way
+from nn.ink.written_numbers import MAX_DIGITS
 
 # Let queued events (repaints) run after this many numbers, so a long replay does not pile
 # them up.
@@ -39,12 +41,13 @@ def mouse_positions(pad, number):
 
 
 def write(tab, number):
-    """Clear the tab's pad, write `number` on it; returns what numberReading shows."""
+    """Clear the tab's pad, write `number` on it; returns what numberReading shows and the
+    seconds from the last stroke's release to the answer (the tab reads at pen-up)."""
     pad = tab.pad
     pad.clear()
     for positions in mouse_positions(pad, number):
-        draw_stroke(pad, positions)
-    return tab.findChild(QLabel, "numberReading").text()
+        pen_up = draw_stroke(pad, positions)
+    return tab.findChild(QLabel, "numberReading").text(), pen_up
 
 
 def edit_distance(a, b):
@@ -60,13 +63,16 @@ def edit_distance(a, b):
 def replay(tab, numbers):
     """Write each of numbers (WrittenNumber) on the tab; returns the figures as a dict.
 
-    The tab must be shown, with a model. Its pad is left empty.
+    The tab must be shown, with a model. Its pad is left empty. The pen-up times (ms) of the
+    numbers of MAX_DIGITS digits are given as a list.
     """
     right = digits_right = digits = found_all = 0
-    by_length = {}
+    by_length, pen_ups = {}, []
     try:
         for k, number in enumerate(numbers):
-            reading = write(tab, number)
+            reading, pen_up = write(tab, number)
+            if len(number.text) == MAX_DIGITS:
+                pen_ups.append(pen_up)
             exact = reading == number.text
             right += exact
             found_all += len(reading) == len(number.text)
@@ -83,5 +89,6 @@ def replay(tab, numbers):
             "digits_read_right": digits_right / digits,
             "numbers_split_into_the_right_count": found_all / n,
             "exact_by_length": {str(length): round(good / total, 4)
-                                for length, (total, good) in sorted(by_length.items())}}
+                                for length, (total, good) in sorted(by_length.items())},
+            "pen_up_ms_of_6_digits": [1000 * t for t in pen_ups]}
 

@@ -1,10 +1,11 @@
 """The Number tab: write a whole number on a wide pad and watch the active model read it.
 
-At every pen-up (and undo, and clear) the pad's strokes are split into digits
-(`nn.ink.segment.split_digits`), each digit's strokes become the network's 28x28 input exactly as
-on the Draw tab (`nn.ink.strokes.strokes_to_mnist`), and the model reads them all in one batch.
-The pad outlines each digit (dashed, in another colour, when the model is unsure of it);
-under it are each digit's input and the model's confidence, and above it the number.
+At every pen-up (and undo, and clear) the active model splits the pad's strokes into digits by
+reading them (`nn.ink.segment.NumberReader`: each way of grouping the strokes left to right is
+drawn as the network's 28x28 input, exactly as on the Draw tab, and the grouping the model
+reads best wins). The pad outlines each digit (dashed, in another colour, when the model is
+unsure of it); under it are each digit's input and the model's confidence, in a row that
+scrolls rather than widening the window, and above it the number.
 """
 
 import logging
@@ -12,14 +13,14 @@ import logging
 import numpy as np
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+                               QSizePolicy, QVBoxLayout, QWidget)
 
 from desktop.draw.tab import CONFIDENT_AT
-from desktop.number.pad import UNSURE_COLOUR, NumberPad
+from desktop.number.pad import MAX_STROKES, UNSURE_COLOUR, NumberPad
 from desktop.widgets.network_input import NetworkInputView
+from nn.ink.segment import NumberReader
 from nn.network.errors import DigitLabError
-from nn.ink.segment import split_digits
-from nn.ink.strokes import strokes_to_mnist
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ CELL_SIDE = 3 * 28         # logical px of each digit's input: 3 screen pixels p
 EMPTY_TEXT = "Write a number on the pad: digits side by side, from left to right."
 NO_MODEL_TEXT = "No model loaded"
 NOT_DIGITS_TEXT = "The active model reads {}, not digits: open or train a digit model."
+FULL_TEXT = (f"The pad holds at most {MAX_STROKES} strokes: Undo or Clear to write more "
+             f"(that stroke was not drawn).")
 DIGITS = tuple("0123456789")
 
 
@@ -63,6 +66,7 @@ class NumberTab(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._model = None
+        self._reader = None       # NumberReader of the model, if it reads digits
         self.inputs = []          # each digit's (28, 28) input, left to right
         self.probabilities = []   # each digit's (10,) probabilities
         self._pad = NumberPad()
@@ -70,6 +74,7 @@ class NumberTab(QWidget):
         self._build_ui()
         for signal in (self._pad.stroke_finished, self._pad.stroke_undone, self._pad.cleared):
             signal.connect(self.read)
+        self._pad.full.connect(self._say_full)
         self.read()
 
     @property
@@ -79,6 +84,9 @@ class NumberTab(QWidget):
     def set_model(self, model):
         """Use model (an nn Model, or None) and read the pad again with it."""
         self._model = model
+        self._reader = None
+        if model is not None and tuple(model.class_names) == DIGITS:
+            self._reader = NumberReader(model.predict_proba)
         self.read()
 
     def _build_ui(self):
@@ -100,9 +108,20 @@ class NumberTab(QWidget):
         controls.addWidget(undo)
         controls.addWidget(clear)
         controls.addWidget(self._status, 1)
-        self._cell_row = QHBoxLayout()
+        # The cells scroll sideways: however many digits are written, the window keeps its size.
+        row = QWidget()
+        self._cell_row = QHBoxLayout(row)
         self._cell_row.addStretch(1)
         self._cell_row.addStretch(1)
+        cells = QScrollArea(objectName="numberCells")
+        cells.setWidget(row)
+        cells.setWidgetResizable(True)
+        cells.setFrameShape(QFrame.Shape.NoFrame)
+        cells.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        cells.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        cells.setFixedHeight(row.sizeHint().height() + CELL_SIDE
+                             + self.fontMetrics().height() * 2
+                             + cells.horizontalScrollBar().sizeHint().height())
         caption = QLabel("What the network sees, digit by digit (28x28 each), and how sure it is")
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         for label in (self._reading, self._status, caption):
@@ -112,7 +131,7 @@ class NumberTab(QWidget):
         layout.addWidget(self._pad)
         layout.addLayout(controls)
         layout.addWidget(caption)
-        layout.addLayout(self._cell_row)
+        layout.addWidget(cells)
         layout.addStretch(1)
 
     def _update_font(self):
@@ -134,25 +153,30 @@ class NumberTab(QWidget):
     # --- reading --------------------------------------------------------------------------------
 
     def read(self):
-        """Split the pad's strokes into digits, read each with the model, show the number."""
+        """Split the pad's strokes into digits by reading them with the model; show the number."""
         strokes = self._pad.strokes
-        groups = split_digits(strokes)
-        self.inputs = [strokes_to_mnist([strokes[i] for i in group]) for group in groups]
-        self.probabilities = []
+        groups, self.inputs, self.probabilities = [], [], []
         message = ""
-        if not groups:
+        if not strokes:
             message = EMPTY_TEXT
         elif self._model is None:
             message = NO_MODEL_TEXT
-        elif tuple(self._model.class_names) != DIGITS:
+        elif self._reader is None:
             message = NOT_DIGITS_TEXT.format(", ".join(self._model.class_names[:3]) + "…")
         else:
             try:
-                self.probabilities = list(self._model.predict_proba(np.stack(self.inputs)))
+                reading = self._reader.read(strokes)
             except (DigitLabError, ValueError) as error:  # a model that takes other inputs
                 log.warning("reading the number failed: %s", error)
                 message = f"This model cannot read the digits: {error}"
+            else:
+                groups = reading.groups
+                self.inputs = list(reading.images)
+                self.probabilities = list(reading.probabilities)
         self._show(strokes, groups, message)
+
+    def _say_full(self):
+        self._status.setText(FULL_TEXT)
 
     def _show(self, strokes, groups, message):
         digits = [DIGITS[int(np.argmax(p))] for p in self.probabilities]
@@ -165,17 +189,14 @@ class NumberTab(QWidget):
         boxes = []
         for k, group in enumerate(groups):
             points = np.concatenate([np.asarray(strokes[i], float).reshape(-1, 2) for i in group])
-            sure = k >= len(confidences) or confidences[k] >= CONFIDENT_AT
-            boxes.append(((*points.min(axis=0), *points.max(axis=0)), sure))
+            boxes.append(((*points.min(axis=0), *points.max(axis=0)),
+                          confidences[k] >= CONFIDENT_AT))
         self._pad.set_boxes(boxes)
         while len(self._cells) < len(groups):
-            cell = DigitCell(self)
+            cell = DigitCell()
             self._cells.append(cell)
             self._cell_row.insertWidget(len(self._cells), cell)
         for k, cell in enumerate(self._cells):
-            if k < len(confidences):
+            if k < len(groups):
                 cell.show_digit(self.inputs[k], digits[k], confidences[k])
-            elif k < len(groups):
-                cell.preview.set_input(self.inputs[k])
-                cell.label.setText("")
             cell.setVisible(k < len(groups))

@@ -1,10 +1,11 @@
 """Whole numbers written by hand, for measuring how well a number pad reads them.
 
 A number is made of MNIST *test* digits (handwriting no model here trains on) turned into
-pen strokes by `nn.ink.skeleton`, written side by side on a line the way people write: the
-whole number at some height, each digit a little larger or smaller, a little above or below
-the line, with gaps that vary from generous to touching. Coordinates are in units of the
-pad's height (the pad is `[0, aspect] x [0, 1]`, y down), so any pad size can replay them.
+pen strokes by `nn.ink.skeleton`, or of one real writer's pen digits, written side by side on
+a line the way people write: the whole number at some height, each digit a little larger or
+smaller, a little above or below the line, with gaps that vary from generous to touching.
+Coordinates are in units of the pad's height (the pad is `[0, aspect] x [0, 1]`, y down), so
+any pad size can replay them.
 """
 
 from dataclasses import dataclass
@@ -55,6 +56,31 @@ def held_out_numbers(images, labels, count, aspect, rng):
         digits = [strokes[i] for i in picked]
         text = "".join(str(int(labels[chosen[i]])) for i in picked)
         numbers.append(write_number(text, digits, aspect, rng))
+    return numbers
+
+
+def writer_numbers(digits, count, aspect, rng):
+    """`count` numbers of MIN_DIGITS..MAX_DIGITS digits, each written by one person.
+
+    digits: pen digits with `strokes` (per digit, a sequence of (k, 2) point arrays, y down),
+    `labels` (n,) and `writers` (n,) (`nn.data.unipen.PenDigits`). Each number's writer is
+    drawn at random and its digits from that writer's, each digit used once. Returns a list of
+    WrittenNumber fitting a pad `aspect` times as wide as high.
+    """
+    writers = np.asarray(digits.writers)
+    unused = {int(w): list(rng.permutation(np.flatnonzero(writers == w)))
+              for w in np.unique(writers)}
+    numbers = []
+    for length in rng.integers(MIN_DIGITS, MAX_DIGITS + 1, count):
+        able = [w for w, left in unused.items() if len(left) >= length]
+        if not able:
+            raise DataError(f"{count:,} numbers need more digits than the {len(writers):,} "
+                            f"pen digits hold: ask for fewer numbers.")
+        writer = unused[able[rng.integers(len(able))]]
+        picked = [writer.pop() for _ in range(length)]
+        text = "".join(str(int(digits.labels[i])) for i in picked)
+        numbers.append(write_number(text, [list(digits.strokes[i]) for i in picked], aspect,
+                                    rng))
     return numbers
 
 

@@ -6,9 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QPushButton
 
 from desktop.draw.tab import CONFIDENT_AT
+from desktop.number.pad import MAX_STROKES
 from desktop.number.tab import NumberTab
 from desktop.widgets.drawing_pad import DrawingPad
 from nn.files.modelfile import load_model
@@ -92,3 +93,40 @@ def test_the_wide_pad_keeps_strokes_in_its_own_image_coordinates(qtbot):
     assert pad.to_array().shape == (280, 840)
     assert min(xs) == pytest.approx(0, abs=1) and max(xs) == pytest.approx(840, abs=3)
     assert pad.heightForWidth(900) == 300
+
+
+def test_a_four_in_two_strokes_and_a_crossed_seven_stay_one_digit_each(tab):
+    crossed_seven = [SEVEN, [(0.35, 0.5), (0.65, 0.5)]]
+    write(tab.pad, [FOUR, crossed_seven, [ONE], [ONE]])
+    assert tab.findChild(QLabel, "numberReading").text() == "4711"
+    assert len(tab.pad._boxes) == 4
+
+
+def test_writing_many_digits_never_widens_the_window(qtbot):
+    tab = shown(qtbot, NumberTab(), (700, 560))
+    tab.set_model(ink_position_model())
+    wanted = tab.minimumSizeHint().width()
+    for k in range(14):   # fourteen 1s, narrow, side by side
+        x = 0.03 + k * 0.07
+        draw_on_pad(tab.pad, [(x, 0.2), (x, 0.8)])
+    assert tab.findChild(QLabel, "numberReading").text() == "1" * 14
+    qtbot.wait(1)   # let the layout settle as the event loop would
+    assert tab.size().width() == 700 and tab.minimumSizeHint().width() <= wanted
+    tab.findChild(QPushButton, "numberClearButton").click()
+    assert tab.size().width() == 700 and tab.minimumSizeHint().width() <= wanted
+
+
+def test_a_full_pad_refuses_the_next_stroke_and_says_so(qtbot):
+    tab = shown(qtbot, NumberTab(), (1000, 560))
+    tab.set_model(ink_position_model())
+    status = tab.findChild(QLabel, "numberStatus")
+    for k in range(MAX_STROKES):   # short hatches, as a user scribbling would
+        x = 0.02 + 0.96 * k / MAX_STROKES
+        draw_on_pad(tab.pad, [(x, 0.3), (x + 0.01, 0.7)])
+    assert len(tab.pad.strokes) == MAX_STROKES and "at most" not in status.text()
+    draw_on_pad(tab.pad, [(0.5, 0.1), (0.6, 0.9)])
+    assert len(tab.pad.strokes) == MAX_STROKES
+    assert f"at most {MAX_STROKES} strokes" in status.text()
+    tab.pad.undo()
+    draw_on_pad(tab.pad, [(0.5, 0.1), (0.6, 0.9)])
+    assert len(tab.pad.strokes) == MAX_STROKES and "at most" not in status.text()

@@ -1,21 +1,15 @@
 """The bench's replay writes nn.ink.written_numbers' numbers on the real numberPad, where it says."""
 
+import json
+
 import numpy as np
+import pytest
 
 from desktop.number.replay import edit_distance, mouse_positions, write
 from desktop.number.tab import NumberTab
 from nn.ink.written_numbers import held_out_numbers
-from nn.ink.segment import split_digits
 from tests.desktop.drawing import ink_position_model, shown
-
-
-def bars_and_boxes(n):
-    """n 28x28 'digits': upright bars (odd) and hollow boxes (even), which never break."""
-    images = np.zeros((n, 28, 28), np.float32)
-    images[1::2, 4:24, 13:15] = 1
-    images[0::2, 4:24, 8:20] = 1
-    images[0::2, 7:21, 11:17] = 0
-    return images
+from tests.nn.test_segment import bars_and_boxes
 
 
 def test_numbers_are_written_where_they_were_placed_and_split_back(qtbot):
@@ -29,12 +23,12 @@ def test_numbers_are_written_where_they_were_placed_and_split_back(qtbot):
         points = np.concatenate(positions)
         assert points[:, 0].min() >= area.left() and points[:, 0].max() <= area.right()
         assert points[:, 1].min() >= area.top() and points[:, 1].max() <= area.bottom()
-        reading = write(tab, number)
+        reading, pen_up = write(tab, number)
         assert len(tab.pad.strokes) == len(number.strokes)
-        groups = split_digits(tab.pad.strokes)
+        groups = tab._reader.read(tab.pad.strokes).groups
         assert [sorted(set(number.owner[g].tolist())) for g in groups] == [
             [d] for d in range(len(number.text))]
-        assert len(reading) == len(number.text)
+        assert len(reading) == len(number.text) and 0 < pen_up < 1
 
 
 def test_edit_distance_counts_each_digit_missed_added_or_misread():
@@ -43,3 +37,27 @@ def test_edit_distance_counts_each_digit_missed_added_or_misread():
     assert edit_distance("4072", "472") == 1     # two digits read as one
     assert edit_distance("4072", "4172") == 1
     assert edit_distance("", "123") == 3
+
+
+def test_the_numbers_bench_reads_each_writer_fold_with_its_own_model(qtbot, tmp_path, capsys):
+    from desktop.bench import main
+    from nn.data.unipen import load_pendigits
+    from nn.files.modelfile import save_model
+    from nn.network.errors import DataError
+
+    try:
+        load_pendigits()
+    except DataError as error:
+        pytest.skip(str(error))
+    model = ink_position_model()
+    for k in range(5):
+        save_model(tmp_path / f"fold{k}.npz", model)
+    main(["--numbers", "--limit", "3", "--json", "--fold-models", str(tmp_path)])
+    results = json.loads(capsys.readouterr().out)
+    traced, writers = results["traced_mnist"], results["real_writers"]
+    assert traced["numbers"] == writers["numbers"] == 3
+    assert "Dense(10)" in traced["model"] and "Conv" in traced["model"]   # the bundled model
+    assert writers["model"] == model.summary() and str(tmp_path) in writers["read_by"]
+    for part in (traced, writers):
+        assert 0 <= part["numbers_read_exactly"]["value"] <= 1
+        assert 0 <= part["numbers_split_into_the_right_count"]["value"] <= 1
