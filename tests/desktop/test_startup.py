@@ -127,10 +127,10 @@ def test_open_of_a_bad_file_keeps_the_model_and_never_becomes_the_last_one(
 
 def test_open_of_a_model_a_tab_cannot_show_keeps_the_old_one(qtbot, dialogs, bundled, tmp_path,
                                                              monkeypatch):
+    refuse_24_unit_models(monkeypatch)   # before launch: the window follows the tabs' methods
     window = launch(qtbot)
     path = tmp_path / "strange.npz"
     save_model(path, tiny_model(LAST_HIDDEN))
-    refuse_24_unit_models(monkeypatch)
     dialogs.open_paths.append(path)
     window.named_actions["openAction"].trigger()
     assert len(dialogs.errors) == 1 and "cannot use this model" in dialogs.errors[0]
