@@ -182,7 +182,15 @@ def test_missing_data_error_lists_the_files_and_where_to_put_them(tmp_path):
         assert filename in message
     assert str(tmp_path / "home" / "datasets" / "fashion-mnist") in message
     assert "Data > Download" in message
-    assert "python -m nn download" in message
+    assert '"python -m nn download --dataset fashion-mnist"' in message
+
+
+def test_inside_the_bundle_the_missing_data_hint_names_no_python_command(monkeypatch):
+    monkeypatch.setattr(sys, "frozen", True, raising=False)   # what PyInstaller sets
+    with pytest.raises(DataError) as caught:
+        find_data_dir(MNIST)
+    message = str(caught.value)
+    assert "Data > Download" in message and "python -m" not in message
 
 
 # --- loading ---------------------------------------------------------------------------------
