@@ -99,8 +99,26 @@ def test_the_desktop_entry_runs_this_python_from_the_checkout(monkeypatch, tmp_p
     monkeypatch.setattr(sys, "executable", str(tmp_path / "venv" / "bin" / "python"))
     command = install.launch_command()
     assert command == [str(tmp_path / "venv" / "bin" / "python"), "-m", "desktop"]
-    text = install.desktop_entry(command, "/icons/digitlab.png", install.REPOSITORY)
+    text = install.desktop_entry(command, "/icons/digitlab.png", install.working_dir(command))
     assert f"Path={install.REPOSITORY}\n" in text
+
+
+def test_a_wheel_installed_entry_starts_the_script_and_has_no_path(monkeypatch, tmp_path):
+    """pip install digitlab: the ``digitlab`` script sits beside Python, the package in
+    site-packages (no pyproject.toml there); the entry must not start in site-packages."""
+    bin_dir, site_packages = tmp_path / "venv" / "bin", tmp_path / "venv" / "site-packages"
+    bin_dir.mkdir(parents=True)
+    site_packages.mkdir()
+    script = bin_dir / "digitlab"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(bin_dir / "python"))
+    monkeypatch.setattr(install, "REPOSITORY", site_packages)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    entry_path, _ = install.install()
+    entry = read_desktop_file(entry_path)
+    assert entry["Exec"] == str(script)
+    assert "Path" not in entry and "site-packages" not in entry_path.read_text(encoding="utf-8")
 
 
 def test_exec_arguments_are_quoted_as_the_spec_says():
