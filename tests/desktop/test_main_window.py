@@ -255,6 +255,7 @@ CLOSE_DURING_TRAINING = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_closing_in_the_middle_of_training_exits_cleanly(mnist_dir, private_home):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DIGITLAB_HOME=str(private_home))
     result = subprocess.run([sys.executable, "-c", CLOSE_DURING_TRAINING, str(mnist_dir)],

@@ -157,6 +157,7 @@ def test_low_confidence_is_shown_as_unsure(draw_tab):
     assert text == "unsure (10%)" and 0.10 < CONFIDENT_AT
 
 
+@pytest.mark.slow   # the first use of trained_model trains it
 def test_the_trained_model_reads_a_drawn_one_zero_and_seven(draw_tab, trained_model):
     draw_tab.set_model(trained_model)
     for shape, expected in ((ONE, "1"), (ZERO, "0"), (SEVEN, "7")):
@@ -389,6 +390,7 @@ def none_refs_per_send_event():
     return round((sys.getrefcount(None) - before) / 1000)
 
 
+@pytest.mark.slow
 def test_a_long_drawing_session_neither_crashes_nor_leaks(draw_tab):
     """PySide6 6.12 on Python 3.11 drops None's refcount on each QPainter void call and aborts
     after a few thousand strokes; and nothing but the strokes may grow."""

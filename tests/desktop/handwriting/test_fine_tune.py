@@ -19,6 +19,8 @@ from nn.network.model import Model
 from nn.training.presets import mlp_architecture
 from nn.training.train import TrainConfig, train
 
+pytestmark = pytest.mark.slow   # each test trains on thousands of MNIST images, twice
+
 TRAIN_LIMIT, TEST_LIMIT = 5000, 2000
 RUN_TIMEOUT_MS = 60_000
 SHIFT = 6  # pixels to the right: the drawings' "style"
