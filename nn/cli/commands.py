@@ -1,7 +1,8 @@
 """Train, evaluate, inspect and benchmark models from the command line.
 
-``python -m nn``, or ``digitlab-cli`` when installed. User errors (a bad file, missing data, a bad flag) print one line on stderr and exit with
-status 2; ``--json`` prints exactly one JSON object on stdout.
+``python -m nn``, or ``digitlab-cli`` when installed. User errors (a bad file, missing data, a
+bad flag) print one line on stderr and exit with status 2; ``--json`` prints exactly one JSON
+object on stdout.
 """
 
 import dataclasses
