@@ -12,7 +12,7 @@ from nn.files import bundled
 from nn.network.model import Model
 from nn.files.modelfile import save_model
 from nn.training.presets import mlp_architecture
-from tests.nn.test_datasets import write_tiny_dataset
+from tests.nn.makers import write_tiny_dataset
 
 
 def run(capsys, *argv):

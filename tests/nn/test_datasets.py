@@ -11,6 +11,7 @@ from nn.data import datasets
 from nn.data.datasets import DATASETS, FASHION_MNIST, MNIST, find_data_dir, load_dataset
 from nn.network.errors import DataError
 from nn.data.idx import write_idx
+from tests.nn.makers import write_tiny_dataset
 from tests.real_data import real_dataset_dir
 
 FILE_NAMES = [
@@ -19,19 +20,6 @@ FILE_NAMES = [
     "t10k-images-idx3-ubyte.gz",
     "t10k-labels-idx1-ubyte.gz",
 ]
-
-
-def write_tiny_dataset(folder, n_train=12, n_test=5, gz=True, seed=0):
-    """Four valid IDX files of random 28x28 images and labels 0-9 in ``folder``."""
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = ".gz" if gz else ""
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        write_idx(folder / f"{prefix}-images-idx3-ubyte{suffix}",
-                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte{suffix}",
-                  rng.integers(0, 10, n, dtype=np.uint8))
-    return folder
 
 
 @pytest.fixture(autouse=True)
