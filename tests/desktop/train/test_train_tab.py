@@ -163,6 +163,7 @@ def test_missing_data_asks_for_the_dataset_instead_of_failing(open_train_tab, qt
     tab.shutdown()
 
 
+@pytest.mark.slow
 def test_continue_starts_from_the_active_models_weights(qtbot, tab):
     configure(tab, epochs=1)
     first = train_once(qtbot, tab)
