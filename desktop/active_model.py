@@ -1,113 +1,122 @@
-"""The main window's active model (a mixin of MainWindow, desktop/main_window.py).
+"""The active model: the one model every part of the window uses.
 
-One model is active at a time. The Draw tab reads digits with it, Start continues training
-it, Save writes it. It comes from the bundled default, a file, or a training run (then it is
-"unsaved" until written). Opening and saving files is `desktop.model_files`. While a run
-trains, the Draw and Inspect tabs follow a copy of its weights.
+The Draw tab reads digits with it, Start continues training it, Save writes it. It comes from
+the bundled default, a file, or a training run (then it is "unsaved" until written). Opening
+and saving files is `desktop.model_files`; this object only holds which model is active, its
+file, whether it is saved, and tells whoever follows it when that changes. `ModelStatusLabel`
+shows it in the status bar.
 """
 
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QLabel
 
 from nn.network.errors import DigitLabError
 from nn.network.model import describe
 
-APP_TITLE = "DigitLab"
 NO_MODEL_TEXT = "No model: open one (File > Open Model…) or train one (Train > Start)"
 
 log = logging.getLogger(__name__)
 
 
-class ActiveModelMixin:
-    """set_active_model and what follows from it; the window provides the tabs, the
-    named actions and ``model_status``, and calls ``_update_actions`` and ``show_status``."""
+class ActiveModel(QObject):
+    """The model (an nn Model, or None), its ``path`` (None when no file holds it), whether it
+    is ``modified`` (holds something no file has) and whether it ``is_bundled`` (the
+    installation's model file ``bundled_path``, which Save never overwrites).
 
-    def set_active_model(self, model, path=None, modified=False):
-        """Make ``model`` the one every part of the window uses; ``path`` is its file (None if
-        it has none yet), ``modified`` whether it holds something no file has. When a tab
-        cannot use it, the previous model is made active again and DigitLabError raised."""
-        previous = self.active_model, self.active_path, self.is_modified
-        try:
-            self._use_model(model, path, modified)
-        except Exception as error:  # noqa: BLE001 - a strange model must not take the app down
-            log.exception("a tab cannot use the model")
-            self._use_model(*previous)
+    ``changed`` carries the new model each time another model becomes active; ``state_changed``
+    follows every change, of the model, its file or its saved state (the title, the status bar,
+    the actions). Parts of the window that must use the model `follow` it.
+    """
+
+    changed = Signal(object)   # the newly active Model, or None
+    state_changed = Signal()   # the model, its path or its saved state changed
+    saved = Signal(object, str)  # the active Model is now in this file
+
+    def __init__(self, bundled_path, parent=None):
+        super().__init__(parent)
+        self.bundled_path = Path(bundled_path)
+        self.model, self.path, self.modified = None, None, False
+        self._failures = []   # what followers raised while taking the model being set
+
+    def follow(self, use_model):
+        """Call ``use_model(model)`` with every model made active. When it raises, `set` puts
+        the previous model back: a model one part cannot use is used by none."""
+        self.changed.connect(lambda model: self._call(use_model, model))
+
+    def set(self, model, path=None, modified=False):
+        """Make ``model`` active; ``path`` is its file (None if it has none yet), ``modified``
+        whether it holds something no file has. When a follower cannot use it, the previous
+        model is made active again and DigitLabError raised."""
+        previous = self.model, self.path, self.modified
+        self._failures = []
+        self._assign(model, path, modified)
+        if self._failures:
+            error = self._failures[0]
+            self._assign(*previous)
             raise DigitLabError(f"DigitLab cannot use this model ({type(error).__name__}: "
                                 f"{error}); open or train another one.") from error
 
-    def _use_model(self, model, path, modified):
-        self.active_model, self._training_model = model, None
-        self.active_path = str(path) if path else None
-        self.is_modified = bool(modified and model is not None)
-        self.draw_tab.set_model(model)
-        self.number_tab.set_model(model)
-        self.train_tab.set_active_model(model)
-        self.inspect_tab.set_model(model)
-        self.handwriting_tab.set_model(model)
-        self._update_model_status()
-        self._update_actions()
-
     def mark_saved(self, path):
         """The active model, unchanged, is now in the file ``path``."""
-        self.active_path, self.is_modified = str(path), False
-        self.train_tab.model_saved(self.active_model, path)
-        self._update_model_status()
+        self.path, self.modified = str(path), False
+        self.saved.emit(self.model, self.path)
+        self.state_changed.emit()
 
-    def model_name(self):
-        if self.active_model is None:
+    def set_modified(self, modified):
+        self.modified = bool(modified and self.model is not None)
+        self.state_changed.emit()
+
+    @property
+    def is_bundled(self):
+        return self.path is not None and Path(self.path).resolve() == self.bundled_path.resolve()
+
+    @property
+    def name(self):
+        """What the title bar and dialogs call the model: its file's name, else its own."""
+        if self.model is None:
             return "no model"
-        if self.active_path:
-            return Path(self.active_path).stem
-        return self.active_model.info.get("name") or "untitled model"
+        if self.path:
+            return Path(self.path).stem
+        return self.model.info.get("name") or "untitled model"
 
-    def _update_model_status(self):
-        model = self.active_model
-        self.setWindowTitle(f"{APP_TITLE} — {self.model_name()}[*]")
-        self.setWindowModified(self.is_modified)
+    def _assign(self, model, path, modified):
+        self.model = model
+        self.path = str(path) if path else None
+        self.modified = bool(modified and model is not None)
+        self.changed.emit(model)
+        self.state_changed.emit()
+
+    def _call(self, use_model, model):
+        try:
+            use_model(model)
+        except Exception as error:  # noqa: BLE001 - a strange model must not take the app down
+            log.exception("a part of the window cannot use the model")
+            self._failures.append(error)
+
+
+class ModelStatusLabel(QLabel):
+    """The status bar's line about the active model: its name, layers, test accuracy, and
+    "unsaved" when no file has it; the tooltip is its file."""
+
+    def __init__(self, active, parent=None):
+        super().__init__(NO_MODEL_TEXT, parent, objectName="modelStatus")
+        self._active = active
+        active.state_changed.connect(self.refresh)
+
+    @Slot()
+    def refresh(self):
+        model = self._active.model
         if model is None:
-            self.model_status.setText(NO_MODEL_TEXT)
+            self.setText(NO_MODEL_TEXT)
             return
         accuracy = model.info.get("test_accuracy")
-        parts = [self.model_name(), describe(model.architecture()),
+        parts = [self._active.name, describe(model.architecture()),
                  f"test accuracy {accuracy:.1%}" if isinstance(accuracy, (int, float))
                  else "test accuracy unknown"]
-        if self.is_modified:
+        if self._active.modified:
             parts.append("unsaved")
-        self.model_status.setText(" · ".join(parts))
-        self.model_status.setToolTip(self.active_path or "Not saved to a file yet")
-
-    @Slot(object)
-    def _on_model_trained(self, model):
-        if self._closing:
-            return  # the run was stopped because the window closes; the user agreed to lose it
-        # No path: Save asks where, so a run never silently overwrites the file it started from.
-        try:
-            self.set_active_model(model, None, modified=True)
-        except DigitLabError as error:
-            QMessageBox.warning(self, "Training failed", str(error))
-            return
-        self.show_status(f"Training finished: {self.model_name()} is the active model, unsaved.")
-
-    @Slot(object)
-    def _show_training(self, model):
-        """While a run trains, the Draw tab reads with its weights and Inspect shows them; a
-        hidden Draw tab catches up when shown (reading with a CNN takes the event loop ms)."""
-        self._training_model = model
-        self.inspect_tab.show_training(model)
-        if self.tabs.currentWidget() is self.draw_tab:
-            self.draw_tab.set_model(model)
-
-    @Slot(int)
-    def _tab_shown(self, _index):
-        if self.tabs.currentWidget() is self.draw_tab and self._training_model is not None:
-            self.draw_tab.set_model(self._training_model)
-
-    @Slot(str)
-    def _on_training_failed(self, message):
-        self._training_model = None   # the Draw and Inspect tabs go back to the active model
-        self.draw_tab.set_model(self.active_model)
-        self.inspect_tab.set_model(self.active_model)
-        QMessageBox.warning(self, "Training failed", message)
+        self.setText(" · ".join(parts))
+        self.setToolTip(self._active.path or "Not saved to a file yet")

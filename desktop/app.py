@@ -1,10 +1,12 @@
-"""Start DigitLab: logging to a file, a last-resort error dialog, Qt checks, then the window.
+"""Start DigitLab: logging to a file, a last-resort error dialog, Qt checks, then the window
+(``--help`` and ``--version`` print and exit before any of that).
 
 A double-click launch has no console (and under ``pythonw`` no ``sys.stdout`` at all), so
 everything worth knowing goes to a rotating log file in the per-user folder, and an exception
 nobody caught shows a dialog that says where that log is instead of the window vanishing.
 """
 
+import argparse
 import ctypes
 import logging
 import logging.handlers
@@ -239,10 +241,29 @@ def _report_shown(launch_time, window):
     QApplication.instance().quit()
 
 
+def read_arguments(argv):
+    """``--help`` and ``--version`` print and exit (status 0) before a window, a log file or
+    the per-user folder is made; every other argument is left to Qt (``-platform offscreen``,
+    ``-style fusion``…). ``argv[0]`` names the command in the help, as it was invoked."""
+    program = Path(argv[0]).name if argv else DESKTOP_FILE_NAME
+    parser = argparse.ArgumentParser(
+        prog="python -m desktop" if program == "__main__.py" else program.split(".")[0],
+        allow_abbrev=False,
+        description="Open the DigitLab window: draw digits for a neural network trained in "
+                    "NumPy, and train, inspect and fine-tune it.",
+        epilog="Other options go to Qt, e.g. -platform offscreen. DIGITLAB_HOME sets the "
+               "per-user folder (settings, log, drawings, datasets), DIGITLAB_DATA a folder "
+               "with the datasets. The command line is digitlab-cli (python -m nn).")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.parse_known_args(argv[1:])
+
+
 def main(argv=None):
     """The `digitlab` GUI entry point and `python -m desktop`."""
     bench_launch = os.environ.get(BENCH_ENV)
     ensure_stdio()
+    argv = list(sys.argv if argv is None else argv)
+    read_arguments(argv)
     log_file = setup_logging()
     log.info("DigitLab %s starting (Python %s, %s)", __version__, platform.python_version(),
              sys.platform)
@@ -251,7 +272,6 @@ def main(argv=None):
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APP_NAME)
     QCoreApplication.setApplicationVersion(__version__)
-    argv = list(sys.argv if argv is None else argv)
     # argv[0] names the X11 window instance ("digitlab", not "python"); the class is APP_NAME,
     # which is what the .desktop file's StartupWMClass matches.
     app = QApplication([DESKTOP_FILE_NAME] + argv[1:])

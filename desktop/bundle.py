@@ -46,10 +46,11 @@ HIDDEN_IMPORTS = ["PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets"]
 # Files PyInstaller's Qt hooks collect that DigitLab never loads, as globs in the bundle's
 # _internal folder: Qt's own translations (DigitLab speaks English only), the software OpenGL
 # renderer (Windows), image formats other than SVG (PNG is built in), and the platforms for
-# embedded screens and remote desktops with what only they load (xcb, wayland, offscreen stay).
+# embedded screens and remote desktops with what only they load (xcb, wayland, offscreen stay):
+# libQt6EglFSDeviceIntegration and libQt6EglFsKmsSupport (Qt spells them both ways).
 PRUNED = [
     "PySide6/Qt/translations", "PySide6/opengl32sw.dll", "PySide6/Qt/plugins/generic",
-    "PySide6/Qt/plugins/egldeviceintegrations", "PySide6/Qt/lib/libQt6EglFs*",
+    "PySide6/Qt/plugins/egldeviceintegrations", "PySide6/Qt/lib/libQt6EglF[sS]*",
     *(f"PySide6/Qt/plugins/imageformats/*q{f}.*"
       for f in ("gif", "icns", "ico", "jpeg", "tga", "tiff", "wbmp", "webp", "pdf")),
     *(f"PySide6/Qt/plugins/platforms/*q{p}.*"
@@ -88,17 +89,29 @@ def build():
     PyInstaller.__main__.run(pyinstaller_arguments())
     folder = DIST / NAME
     internal = folder / "_internal"
-    for pattern in PRUNED:
-        for path in internal.glob(pattern):
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
+    prune(internal)
     if sys.platform.startswith("linux"):
         icon = internal / "desktop" / "assets" / "icons" / resources.DESKTOP_ICON.name
         (folder / f"{install.APP_ID}.desktop").write_text(
             install.desktop_entry([str(executable(folder))], icon, folder), encoding="utf-8")
     return folder
+
+
+def prune(internal, patterns=PRUNED):
+    """Remove what matches ``patterns`` (globs in the bundle's ``internal`` folder), then every
+    symbolic link left pointing at nothing: PyInstaller links some libraries from the top of
+    ``_internal`` to their place under PySide6, and a dangling link breaks copying the folder."""
+    for pattern in patterns:
+        for path in internal.glob(pattern):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    for folder, subfolders, files in os.walk(internal):
+        for name in subfolders + files:
+            path = Path(folder, name)
+            if path.is_symlink() and not path.exists():
+                path.unlink()
 
 
 def check(folder=DIST / NAME):

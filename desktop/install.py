@@ -3,7 +3,8 @@
 ``digitlab-install-desktop`` (or ``python -m desktop.install``) writes
 ``$XDG_DATA_HOME/applications/digitlab.desktop`` (default ``~/.local/share``) and copies the
 icon to ``$XDG_DATA_HOME/icons/hicolor/256x256/apps/digitlab.png``. ``Exec`` holds absolute
-paths to this very Python environment, so the entry works without activating a virtualenv.
+paths to this very Python environment, so the entry works without activating a virtualenv;
+``Path`` (the folder it starts in) is written only for a checkout run with ``python -m desktop``.
 ``--uninstall`` removes both files.
 """
 
@@ -40,11 +41,21 @@ def icon_path():
 def launch_command():
     """The command that starts DigitLab from this environment, as a list of arguments: the
     ``digitlab`` GUI script beside this Python when the package is installed, otherwise this
-    Python with ``-m desktop`` (run from the checkout, see ``Path=``)."""
+    Python with ``-m desktop`` (run from the checkout, see `working_dir`)."""
     script = Path(sys.executable).parent / APP_ID
     if script.is_file() and os.access(script, os.X_OK):
         return [str(script)]
     return [str(Path(sys.executable).absolute()), "-m", "desktop"]
+
+
+def working_dir(command):
+    """The ``Path=`` of the entry for ``command``: the checkout when the command is
+    ``python -m desktop`` and this is one (Python finds the package in the folder it starts
+    in), else None: an installed ``digitlab`` needs none, and its package folder
+    (site-packages) is no place to start a program in."""
+    if command[1:] == ["-m", "desktop"] and (REPOSITORY / "pyproject.toml").is_file():
+        return REPOSITORY
+    return None
 
 
 def quote_exec_argument(argument):
@@ -58,16 +69,16 @@ def quote_exec_argument(argument):
     return argument.replace("\\", "\\\\")
 
 
-def desktop_entry(command, icon, working_dir):
-    """The text of the .desktop file."""
-    return "\n".join([
+def desktop_entry(command, icon, folder=None):
+    """The text of the .desktop file; ``folder`` is the one it starts in (None: no Path=)."""
+    return "\n".join(line for line in [
         "[Desktop Entry]",
         "Type=Application",
         "Version=1.0",  # every key below is in 1.0, and every validator knows that version
         f"Name={APP_NAME}",
         f"Comment={COMMENT}",
         f"Exec={' '.join(quote_exec_argument(a) for a in command)}",
-        f"Path={working_dir}",
+        f"Path={folder}" if folder else None,
         f"Icon={icon}",
         "Terminal=false",
         f"Categories={CATEGORIES}",
@@ -75,7 +86,7 @@ def desktop_entry(command, icon, working_dir):
         f"StartupWMClass={WM_CLASS}",
         "StartupNotify=true",
         "",
-    ])
+    ] if line is not None)
 
 
 def install():
@@ -85,8 +96,8 @@ def install():
     shutil.copyfile(ICON_SOURCE, icon)
     entry.parent.mkdir(parents=True, exist_ok=True)
     tmp = entry.with_name(entry.name + ".tmp")
-    # Path= makes `python -m desktop` find the package when it is run from a checkout.
-    tmp.write_text(desktop_entry(launch_command(), icon, REPOSITORY), encoding="utf-8")
+    command = launch_command()
+    tmp.write_text(desktop_entry(command, icon, working_dir(command)), encoding="utf-8")
     tmp.chmod(0o755)  # some desktops only launch entries marked executable ("trusted")
     os.replace(tmp, entry)
     _refresh_menus(entry.parent)

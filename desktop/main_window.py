@@ -1,5 +1,5 @@
-"""The main window: Draw, Number, Train and Inspect tabs, the menus, and which model is active
-(`desktop.active_model`).
+"""The main window: Draw, Number, Train, Inspect and My Handwriting tabs, the menus, and the
+active model (`desktop.active_model.ActiveModel`) they all follow.
 
 When actions are enabled (``_update_actions``):
 - Save / Save As / Export as ONNX: a model is active (also while training: the run trains a
@@ -13,11 +13,11 @@ import logging
 
 from PySide6.QtCore import Slot
 from PySide6.QtGui import QActionGroup
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
 
 from desktop import resources, settings, startup
 from desktop.about import about_html
-from desktop.active_model import NO_MODEL_TEXT, ActiveModelMixin
+from desktop.active_model import ActiveModel, ModelStatusLabel
 from desktop.data_dialog import DataController
 from desktop.draw.tab import DrawTab
 from desktop.handwriting.store import HandwritingStore
@@ -32,21 +32,22 @@ from desktop.storage.recovery import open_database
 from desktop.train.runs_store import RunStore
 from desktop.train.tab import TrainTab
 from nn.data.datasets import DATASETS
+from nn.network.errors import DigitLabError
 
 BUNDLED_MODEL = resources.BUNDLED_MODEL  # a module attribute, so tests can swap it
 DEFAULT_SIZE = (1100, 760)
 STATUS_TIMEOUT_MS = 8000
+APP_TITLE = "DigitLab"
 
 log = logging.getLogger(__name__)
 
 
-class MainWindow(ActiveModelMixin, QMainWindow):
+class MainWindow(QMainWindow):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.settings = settings.open_settings()
-        self.active_model, self.active_path, self.is_modified = None, None, False
+        self.active = ActiveModel(BUNDLED_MODEL, self)
         self._training_model = None   # a copy of the weights of the run in progress
-        self._closing = False
         self._start_when_data_ready = False  # Start found no dataset and offered to get it
         self.draw_tab, self.train_tab = DrawTab(), TrainTab()
         self.tabs = QTabWidget(objectName="tabs")
@@ -60,10 +61,10 @@ class MainWindow(ActiveModelMixin, QMainWindow):
         self.tabs.addTab(self.handwriting_tab, "My Handwriting")
         self._add_maths_tab()
         self.setCentralWidget(self.tabs)
-        self.model_status = QLabel(NO_MODEL_TEXT, objectName="modelStatus")
+        self.model_status = ModelStatusLabel(self.active)
         self.statusBar().addPermanentWidget(self.model_status, 1)
         self.data = DataController(self)
-        self.files = ModelFiles(self, BUNDLED_MODEL)
+        self.files = ModelFiles(self)
         self.shortcuts_dialog = None
         self._create_actions()
         self._create_menus()
@@ -102,6 +103,14 @@ class MainWindow(ActiveModelMixin, QMainWindow):
         self.files.update_recent_menu()
 
     def _connect_tabs(self):
+        for use_model in (self.draw_tab.set_model, self.number_tab.set_model,
+                          self.train_tab.set_active_model, self.inspect_tab.set_model,
+                          self.handwriting_tab.set_model):
+            self.active.follow(use_model)
+        self.active.changed.connect(self._forget_training_copy)
+        self.active.state_changed.connect(self._show_model_state)
+        self.active.state_changed.connect(self._update_actions)
+        self.active.saved.connect(self.train_tab.model_saved)
         self.train_tab.state_changed.connect(self._update_actions)
         self.train_tab.model_trained.connect(self._on_model_trained)
         self.train_tab.weights_changed.connect(self._show_training)
@@ -147,7 +156,7 @@ class MainWindow(ActiveModelMixin, QMainWindow):
         for name in IDLE_ONLY:
             self.named_actions[name].setEnabled(not training)
         for name in ("saveAction", "saveAsAction", "exportOnnxAction"):
-            self.named_actions[name].setEnabled(self.active_model is not None)
+            self.named_actions[name].setEnabled(self.active.model is not None)
         for name in ("pauseAction", "stopAction"):
             self.named_actions[name].setEnabled(training)
         self.handwriting_tab.set_training(training)
@@ -158,6 +167,73 @@ class MainWindow(ActiveModelMixin, QMainWindow):
     @Slot(str)
     def show_status(self, message):
         self.statusBar().showMessage(message, STATUS_TIMEOUT_MS)
+
+    # --- the active model ---------------------------------------------------------------------
+    # The window's own names for ``self.active``, which the benchmarks, the smoke check and
+    # scripts driving the window use.
+
+    @property
+    def active_model(self):
+        return self.active.model
+
+    @property
+    def active_path(self):
+        return self.active.path
+
+    @property
+    def is_modified(self):
+        return self.active.modified
+
+    @is_modified.setter
+    def is_modified(self, modified):
+        self.active.set_modified(modified)
+
+    def set_active_model(self, model, path=None, modified=False):
+        """Make ``model`` active in every tab (see `ActiveModel.set`)."""
+        self.active.set(model, path, modified)
+
+    def model_name(self):
+        return self.active.name
+
+    @Slot()
+    def _show_model_state(self):
+        self.setWindowTitle(f"{APP_TITLE} — {self.active.name}[*]")
+        self.setWindowModified(self.active.modified)
+
+    @Slot(object)
+    def _on_model_trained(self, model):
+        # No path: Save asks where, so a run never silently overwrites the file it started from.
+        try:
+            self.active.set(model, None, modified=True)
+        except DigitLabError as error:
+            QMessageBox.warning(self, "Training failed", str(error))
+            return
+        self.show_status(f"Training finished: {self.active.name} is the active model, unsaved.")
+
+    @Slot(object)
+    def _forget_training_copy(self, _model):
+        self._training_model = None
+
+    @Slot(object)
+    def _show_training(self, model):
+        """While a run trains, the Draw tab reads with its weights and Inspect shows them; a
+        hidden Draw tab catches up when shown (reading with a CNN takes the event loop ms)."""
+        self._training_model = model
+        self.inspect_tab.show_training(model)
+        if self.tabs.currentWidget() is self.draw_tab:
+            self.draw_tab.set_model(model)
+
+    @Slot(int)
+    def _tab_shown(self, _index):
+        if self.tabs.currentWidget() is self.draw_tab and self._training_model is not None:
+            self.draw_tab.set_model(self._training_model)
+
+    @Slot(str)
+    def _on_training_failed(self, message):
+        self._training_model = None   # the Draw and Inspect tabs go back to the active model
+        self.draw_tab.set_model(self.active.model)
+        self.inspect_tab.set_model(self.active.model)
+        QMessageBox.warning(self, "Training failed", message)
 
     # --- training and data --------------------------------------------------------------------
 
@@ -255,8 +331,8 @@ class MainWindow(ActiveModelMixin, QMainWindow):
     def _write_settings(self):
         settings.save_window(self.saveGeometry(), self.saveState(), self.settings)
         settings.set_train_form_state(self.train_tab.form_state(), self.settings)
-        if self.active_path and not self.is_modified:
-            settings.set_last_model_path(self.active_path, self.settings)
+        if self.active.path and not self.active.modified:
+            settings.set_last_model_path(self.active.path, self.settings)
         self.settings.sync()
 
     def closeEvent(self, event):
@@ -270,7 +346,6 @@ class MainWindow(ActiveModelMixin, QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
-        self._closing = True
         self.train_tab.shutdown()   # stop, quit and wait: no "QThread: Destroyed" abort
         self.data.shutdown()
         self.inspect_tab.shutdown()    # cancels the confusion matrix job: no wait

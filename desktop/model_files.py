@@ -3,8 +3,8 @@ Export as ONNX, and the "save the unsaved model first?" prompt.
 
 `ModelFiles` works for one main window (its parent): it asks for paths, reads and writes the
 files, shows what fails in a dialog, and remembers the files used in the settings (last folder,
-recent files, the model to reopen at the next launch). The window keeps the active model:
-what is read becomes active through ``window.set_active_model``.
+recent files, the model to reopen at the next launch). What is read becomes the window's
+active model (``window.active``, a `desktop.active_model.ActiveModel`).
 """
 
 from pathlib import Path
@@ -24,13 +24,12 @@ MODEL_SUFFIX, ONNX_SUFFIX = ".npz", ".onnx"
 
 
 class ModelFiles(QObject):
-    """Opens and saves the active model of ``parent``, a MainWindow; ``bundled_model`` is the
-    installation's model file, which Save never overwrites."""
+    """Opens and saves the active model of ``parent``, a MainWindow."""
 
-    def __init__(self, parent, bundled_model):
+    def __init__(self, parent):
         super().__init__(parent)
         self.window = parent
-        self.bundled_model = Path(bundled_model)
+        self.active = parent.active
 
     @Slot()
     def open_model(self, path=None):
@@ -61,16 +60,16 @@ class ModelFiles(QObject):
     def save(self):
         """Save to the model's file; asks for one when it has none or it is the bundled model
         (that one belongs to the installation). Returns True once the model is on disk."""
-        window = self.window
-        if window.active_model is None:
+        active = self.active
+        if active.model is None:
             return False
-        if not window.active_path or self._is_bundled(window.active_path):
+        if not active.path or active.is_bundled:   # the bundled one belongs to the installation
             return self.save_as()
-        return self._write(window.active_path)
+        return self._write(active.path)
 
     @Slot()
     def save_as(self):
-        if self.window.active_model is None:
+        if self.active.model is None:
             return False
         path = self._path_to_write("Save Model As", MODEL_FILTER, MODEL_SUFFIX)
         return bool(path) and self._write(path)
@@ -79,14 +78,14 @@ class ModelFiles(QObject):
     def export_onnx(self):
         """Write the active model as an ONNX file the user names. Returns True once written."""
         window = self.window
-        if window.active_model is None:
+        if self.active.model is None:
             return False
         try:
             import_onnx()  # a missing package is reported before any file is asked for
             path = self._path_to_write("Export as ONNX", ONNX_FILTER, ONNX_SUFFIX)
             if not path:
                 return False
-            save_onnx(path, window.active_model)
+            save_onnx(path, self.active.model)
         except DigitLabError as error:  # what to install, or the file and what went wrong
             QMessageBox.critical(window, "Cannot export as ONNX", str(error))
             return False
@@ -95,13 +94,12 @@ class ModelFiles(QObject):
 
     def maybe_save(self):
         """Ask before an unsaved model is thrown away. True when it is fine to go on."""
-        window = self.window
-        if window.active_model is None or not window.is_modified:
+        if self.active.model is None or not self.active.modified:
             return True
         buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
-            window, "Unsaved model",
-            f"The model “{window.model_name()}” has not been saved. Save it first?",
+            self.window, "Unsaved model",
+            f"The model “{self.active.name}” has not been saved. Save it first?",
             buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
         if answer == buttons.Save:
             return self.save()
@@ -122,9 +120,6 @@ class ModelFiles(QObject):
         menu = self.window.recent_menu
         menu.setEnabled(enabled and bool(menu.actions()))
 
-    def _is_bundled(self, path):
-        return Path(path).resolve() == self.bundled_model.resolve()
-
     def _path_to_read(self, title, file_filter, path=None):
         """The file to make the next active model of: ``path``, else one the user picks in the
         last folder used. None while a run trains (its result would replace the model), and
@@ -140,7 +135,7 @@ class ModelFiles(QObject):
         """A file the user picks, suggested as the model's name in the last folder used, with
         ``suffix`` added when it lacks it; None when the dialog is cancelled."""
         window = self.window
-        suggestion = str(Path(settings.last_folder(window.settings)) / window.model_name())
+        suggestion = str(Path(settings.last_folder(window.settings)) / self.active.name)
         path, _ = QFileDialog.getSaveFileName(window, title, suggestion + suffix, file_filter)
         if path and Path(path).suffix.lower() != suffix:
             path += suffix
@@ -157,7 +152,7 @@ class ModelFiles(QObject):
     def _activate(self, model, path, modified, failure_title):
         """Make ``model`` active; False after a dialog says why the window cannot use it."""
         try:
-            self.window.set_active_model(model, path, modified)
+            self.active.set(model, path, modified)
         except DigitLabError as error:
             QMessageBox.critical(self.window, failure_title, str(error))
             return False
@@ -165,12 +160,12 @@ class ModelFiles(QObject):
 
     def _write(self, path):
         try:
-            save_model(path, self.window.active_model)
+            save_model(path, self.active.model)
         except DigitLabError as error:
             QMessageBox.critical(self.window, "Cannot save model", str(error))
             return False
         self._remember_file(path)
-        self.window.mark_saved(path)
+        self.active.mark_saved(path)
         self.window.show_status(f"Saved {path}.")
         return True
 

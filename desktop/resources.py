@@ -10,6 +10,8 @@ checkout's install) has no ``desktop.assets``; then its own ``resources/`` is us
 from importlib.resources import files
 from pathlib import Path
 
+from nn.files import bundled
+
 ASSETS_PACKAGE = "desktop.assets"
 
 
@@ -22,7 +24,7 @@ def _folder():
 
 
 FOLDER = _folder()
-BUNDLED_MODEL = FOLDER / "default-model.npz"
+BUNDLED_MODEL = FOLDER / bundled.FILE_NAME
 ICON_SVG = FOLDER / "icon.svg"
 ICON_PNGS = sorted((FOLDER / "icons").glob("digitlab-*.png"))  # when Qt lacks its SVG plugin
 DESKTOP_ICON = FOLDER / "icons" / "digitlab-256.png"  # the size a .desktop entry installs

@@ -113,10 +113,6 @@ class InspectTab(QWidget):
     def is_computing(self):
         return self._running is not None
 
-    def wait_for_jobs(self, msecs=-1):
-        """Block until the background job ends (tests)."""
-        return self._pool.waitForDone(msecs)
-
     def shutdown(self):
         """Cancel the background job and wait for it to stop (the window closes)."""
         if self._running_job is not None:

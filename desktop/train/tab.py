@@ -2,9 +2,9 @@
 and accuracy curves, the gradient plot (desktop.train.gradient_plot), and the history of
 past runs under them (`desktop.train.runs_view`), recorded as each run ends.
 
-Each run gets a fresh `TrainingWorker` in a fresh QThread. The worker's signals arrive
-queued on the GUI thread, where the slots of `CurrentRunMixin` (desktop.train.current_run)
-hand them to the `LiveView`, which only appends to NumPy buffers and redraws on a timer
+The current run is a `TrainingRun` (desktop.train.training_run), which owns the worker and its
+thread; its signals reach this tab's slots on the GUI thread, which hand the progress to the
+`LiveView`, which only appends to NumPy buffers and redraws on a timer
 (desktop.train.live_view).
 """
 
@@ -14,11 +14,12 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.train.augment_preview import AugmentPreview
-from desktop.train.current_run import CurrentRunMixin
 from desktop.train.experiments import ExperimentButtons, fill_form
 from desktop.train.form import TrainForm
 from desktop.train.live_view import LiveView
+from desktop.train.runs_store import run_of_training
 from desktop.train.runs_view import RunHistory
+from desktop.train.training_run import TrainingRun
 from desktop.train.worker import TrainingJob
 from nn.data.datasets import DATASETS, find_data_dir
 from nn.network.errors import DataError
@@ -27,7 +28,7 @@ FINE_TUNE_EPOCHS = 1          # a fine-tuning run goes once through MNIST plus t
 FORM_WIDTH = 330
 
 
-class TrainTab(CurrentRunMixin, QWidget):
+class TrainTab(QWidget):
     """Settings, Start/Pause/Stop and the curves of the current run.
 
     The tab never shows dialogs: it reports through its signals and the window decides.
@@ -45,9 +46,16 @@ class TrainTab(CurrentRunMixin, QWidget):
         self.train_limit = self.test_limit = None  # keep only the first N examples (tests)
         self._dataset, self._data_dir = "mnist", None
         self._active_model = None
-        self._thread = self._worker = None
-        self._paused, self._run_status = False, ""
-        self._run_form, self._run_seconds = {}, 0.0   # of the current run, for its record
+        self._run_form = {}   # the form as the current run started, for its record
+        self.run = TrainingRun(self)
+        self.run.status.connect(self._on_run_status)
+        self.run.batch_progress.connect(self._on_batch)
+        self.run.epoch_progress.connect(self._on_epoch)
+        self.run.weights_changed.connect(self.weights_changed)
+        self.run.paused_changed.connect(self._show_paused)
+        self.run.finished.connect(self._on_finished)
+        self.run.failed.connect(self._on_failed)
+        self.run.cancelled.connect(self._on_cancelled)
         self._build()
         self._set_training_ui(False)
 
@@ -104,11 +112,11 @@ class TrainTab(CurrentRunMixin, QWidget):
 
     @property
     def is_training(self):
-        return self._worker is not None
+        return self.run.is_running
 
     @property
     def is_paused(self):
-        return self._paused
+        return self.run.is_paused
 
     def set_active_model(self, model):
         """The model Start continues; a newly active model is what "Continue" means."""
@@ -155,8 +163,7 @@ class TrainTab(CurrentRunMixin, QWidget):
         if not self.is_training:
             self._start_new(paused=True)
             return
-        self._worker.step()
-        self._show_paused(True)
+        self.run.step()
 
     def _start_new(self, paused=False):
         if self.is_training:
@@ -205,39 +212,23 @@ class TrainTab(CurrentRunMixin, QWidget):
 
     @Slot()
     def toggle_pause(self):
-        if not self.is_training:
-            return
-        if self._paused:
-            self._worker.resume()
-        else:
-            self._worker.pause()
-        self._show_paused(not self._paused)
-
-    def _show_paused(self, paused):
-        self._paused = paused
-        self.pauseButton.setText("Resume" if paused else "Pause")
-        self._set_status("Paused: Step trains one batch, Resume goes on." if paused
-                         else self._run_status)
-        self.state_changed.emit()
+        self.run.toggle_pause()
 
     @Slot()
     def stop(self):
         """Stop within one batch; the model learnt so far still arrives as model_trained."""
         if not self.is_training:
             return
-        self._worker.stop()
-        self._paused = False
+        self.run.stop()
         self.pauseButton.setText("Pause")
         self._set_status("Stopping after this batch…")
         self.state_changed.emit()
 
     def shutdown(self):
         """Stop, quit and wait for the thread (the window is closing); delivers nothing."""
-        if not self.is_training:
-            return
-        self._worker.abandon()
-        self._end_run()
-        self.state_changed.emit()
+        if self.run.shutdown():
+            self._run_ended()
+            self.state_changed.emit()
 
     # --- the next run ---------------------------------------------------------------------------
 
@@ -250,6 +241,72 @@ class TrainTab(CurrentRunMixin, QWidget):
         specs, input_shape = self.form.architecture()
         return TrainingJob(config, preset.name, architecture=specs, input_shape=input_shape,
                            **common)
+
+    # --- the current run -----------------------------------------------------------------------
+
+    def _run(self, job, paused=False):
+        """Start ``job`` (after one batch paused, if ``paused``); its signals drive the curves."""
+        self.experiments.show_hint(None)
+        self.live.start(job.config.epochs)
+        self.run_history.overlays.set_live_epochs(job.config.epochs)
+        self._run_form = self.form_state()
+        self._set_training_ui(True)
+        self.run.start(job, paused)
+        self.state_changed.emit()
+
+    def _run_ended(self):
+        self.live.finish()
+        self._set_training_ui(False)
+
+    @Slot(str)
+    def _on_run_status(self, text):
+        if not self.run.is_paused:
+            self._set_status(text)
+
+    @Slot(object, float)
+    def _on_batch(self, record, smoothed_loss):
+        self.live.add_batch(record, smoothed_loss)
+
+    @Slot(object)
+    def _on_epoch(self, record):
+        self.live.add_epoch(record)
+
+    @Slot(bool)
+    def _show_paused(self, paused):
+        self.pauseButton.setText("Resume" if paused else "Pause")
+        self._set_status("Paused: Step trains one batch, Resume goes on." if paused
+                         else self.run.last_status)
+        self.state_changed.emit()
+
+    @Slot(object, object, object, float)
+    def _on_finished(self, job, model, result, seconds):
+        info = model.info
+        accuracy = info.get("test_accuracy")
+        self.live.show_result(accuracy, completed=not result.stopped)
+        self._run_ended()
+        self.run_history.record(run_of_training(job, model, result, self._run_form, seconds),
+                                self.live.training_curves.snapshot(), model)
+        how = "Stopped" if result.stopped else "Finished"
+        epochs = len(result.history)
+        score = "" if accuracy is None else f"; test accuracy {accuracy:.2%}"
+        self._set_status(f"{how} {info['name']} after {epochs} epoch{'s' * (epochs != 1)}{score}.")
+        self.state_changed.emit()
+        self.model_trained.emit(model)
+
+    @Slot(str)
+    def _on_failed(self, message):
+        self._run_ended()
+        self.trainingProgress.setFormat("Training failed at %p%")
+        self._set_status(f"Training failed: {message}")
+        self.state_changed.emit()
+        self.training_failed.emit(message)
+
+    @Slot()
+    def _on_cancelled(self):
+        self._run_ended()
+        self.trainingProgress.setFormat("Stopped before the first batch")
+        self._set_status("Stopped before the first batch; the active model is unchanged.")
+        self.state_changed.emit()
 
     # --- showing it -----------------------------------------------------------------------------
 

@@ -1,10 +1,10 @@
 """The training run that happens off the GUI thread.
 
-`TrainingWorker` is a QObject the Train tab moves to a QThread. Its `run` slot loads the
-dataset, trains a private model with `nn.training.train.train` and reports through Qt signals, which
-reach the GUI thread queued. It never touches a widget. Batch progress is throttled here, in the
-worker, so a fast run cannot flood the GUI's event loop; epoch records and the last
-batch record always get through.
+`TrainingWorker` is a QObject that `TrainingRun` (desktop.train.training_run) moves to a
+QThread. Its `run` slot loads the dataset, trains a private model with `nn.training.train.train`
+and reports through Qt signals, which reach the GUI thread queued. It never touches a widget.
+Batch progress is throttled here, in the worker, so a fast run cannot flood the GUI's event
+loop; epoch records and the last batch record always get through.
 
 Stop and pause are `threading.Event`s that `nn.training.train.train` checks every batch, and Step a
 semaphore whose each release lets one batch through a pause; `stop()`, `pause()`, `step()`,

@@ -1,11 +1,28 @@
 """What the command line accepts: an argument parser whose errors are one line, and the
-argument types that refuse a bad value before anything runs (``nn.cli.commands`` and ``nn.cli.bench``)."""
+argument types that refuse a bad value before anything runs (``nn.cli.commands`` and
+``nn.cli.bench``)."""
 
 import argparse
+import sys
+from pathlib import Path
 
+from nn.files.bundled import bundled_model_path
+from nn.network.errors import DigitLabError
+
+INSTALLED_NAME = "digitlab-cli"   # the console script pyproject.toml installs
+MODULE_NAME = "python -m nn"
+BUNDLED = "bundled"               # names the model DigitLab ships with, wherever a model is taken
 EXIT_USER_ERROR = 2
 MAX_EPOCHS = 10_000
 MAX_INT = 2**31 - 1  # what a model file's training settings may hold (nn.files.model_meta)
+
+
+def program_name(argv0=None):
+    """How the user started the command line (``argv0``, default ``sys.argv[0]``), so that
+    help and errors name a command that works: ``digitlab-cli`` when run as the installed
+    script (digitlab-cli.exe on Windows), else ``python -m nn``."""
+    name = Path(sys.argv[0] if argv0 is None else argv0).name
+    return INSTALLED_NAME if name.split(".")[0] == INSTALLED_NAME else MODULE_NAME
 
 
 class Parser(argparse.ArgumentParser):
@@ -53,3 +70,14 @@ def path_text(text):
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty name is not a file or folder")
     return text
+
+
+def model_file(text):
+    """An argument type: a model file, or the word ``bundled`` for the model DigitLab ships
+    with (a file named so is ./bundled)."""
+    if text != BUNDLED:
+        return path_text(text)
+    try:
+        return str(bundled_model_path())
+    except DigitLabError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

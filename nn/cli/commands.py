@@ -1,7 +1,8 @@
-"""``python -m nn``: train, evaluate, inspect and benchmark models from the command line.
+"""Train, evaluate, inspect and benchmark models from the command line.
 
-User errors (a bad file, missing data, a bad flag) print one line on stderr and exit with
-status 2; ``--json`` prints exactly one JSON object on stdout.
+``python -m nn``, or ``digitlab-cli`` when installed. User errors (a bad file, missing data, a
+bad flag) print one line on stderr and exit with status 2; ``--json`` prints exactly one JSON
+object on stdout.
 """
 
 import dataclasses
@@ -14,10 +15,21 @@ from pathlib import Path
 
 import numpy as np
 
+import nn
 from nn.network import metrics
 from nn.ink.augment import Augmentation
 from nn.cli.bench import add_bench_arguments, cmd_bench
-from nn.cli.args import EXIT_USER_ERROR, MAX_EPOCHS, Parser, path_text, real_number, whole_number
+from nn.cli.args import (
+    BUNDLED,
+    EXIT_USER_ERROR,
+    MAX_EPOCHS,
+    Parser,
+    model_file,
+    path_text,
+    program_name,
+    real_number,
+    whole_number,
+)
 from nn.data.datasets import DATASETS, IMAGE_SIDE, load_dataset, user_data_dir, user_dataset_dir
 from nn.network.errors import DataError, DigitLabError, SettingError
 from nn.network.layers import ACTIVATIONS
@@ -36,8 +48,13 @@ from nn.network.schedules import SCHEDULES
 from nn.training.train import TrainConfig, resume_optimizer, train
 
 
-def build_parser():
-    parser = Parser(prog="python -m nn", description=__doc__.splitlines()[0])
+MODEL_HELP = f'a model file, or "{BUNDLED}" for the model DigitLab ships with'
+
+
+def build_parser(prog=None):
+    """The parser; ``prog`` is the command's name in help and errors (default: as invoked)."""
+    parser = Parser(prog=prog or program_name(), description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {nn.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a preset on MNIST and save the model")
@@ -54,12 +71,12 @@ def build_parser():
     train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     evaluate = sub.add_parser("evaluate", help="test accuracy, per class, and confusion matrix")
-    evaluate.add_argument("model", type=path_text)
+    evaluate.add_argument("model", type=model_file, help=MODEL_HELP)
     add_data_arguments(evaluate, dataset_default=None)
     evaluate.add_argument("--json", action="store_true")
 
     info = sub.add_parser("info", help="architecture, parameters and training summary")
-    info.add_argument("model", type=path_text)
+    info.add_argument("model", type=model_file, help=MODEL_HELP)
     info.add_argument("--json", action="store_true")
 
     download = sub.add_parser("download", help="download a dataset into the per-user folder")
@@ -73,7 +90,7 @@ def build_parser():
         "writers", help="read real writers' digits, each by a model that never saw them"))
 
     export = sub.add_parser("export", help="write a model as an ONNX graph (needs the onnx extra)")
-    export.add_argument("model")
+    export.add_argument("model", type=model_file, help=MODEL_HELP)
     export.add_argument("out", help="ONNX file to write, e.g. model.onnx")
     export.add_argument("--json", action="store_true")
     return parser
@@ -114,8 +131,9 @@ def add_training_arguments(parser):
              "found like MNIST when no PATH is given)")
     add("--pen-copies", type=whole_number(0, 50), default=DEFAULT_COPIES, metavar="N",
         help="with --pen-digits: rewritten copies of each pen digit, besides the digit itself")
-    add("--resume", metavar="MODEL",
-        help="continue training this model file, with its optimizer state when it has one")
+    add("--resume", metavar="MODEL", type=model_file,
+        help=f'continue training this model file ("{BUNDLED}": the model DigitLab ships with), '
+             f'with its optimizer state when it has one')
 
 
 MAX_BATCH_SIZE = 60_000
@@ -204,8 +222,10 @@ def cmd_train(args, out):
                         "architecture": describe(model.architecture()),
                         "config": config.to_dict(), "resumed_from": args.resume})
     else:
-        print(f"{model.summary()}\ntest accuracy {test_accuracy:.2%} after {seconds:.1f} s; "
-              f"saved {path}", file=out)
+        tested_on = (f" on the first {len(data.y_test):,} test images only (--limit)"
+                     if args.limit else "")
+        print(f"{model.summary()}\ntest accuracy {test_accuracy:.2%}{tested_on} after "
+              f"{seconds:.1f} s; saved {path}", file=out)
 
 
 def cmd_evaluate(args, out):
@@ -219,12 +239,15 @@ def cmd_evaluate(args, out):
     confusion = metrics.confusion_matrix(data.y_test, predicted, len(data.class_names))
     per_class = metrics.per_class_accuracy(confusion)
     accuracy = metrics.accuracy(data.y_test, predicted)
-    if args.json:
+    if args.json:   # "test_images" says how many: all of the test set, or --limit's first N
         emit_json(out, {"model": args.model, "dataset": dataset, "test_accuracy": accuracy,
+                        "test_images": len(predicted), "limit": args.limit,
                         "per_class_accuracy": dict(zip(data.class_names, per_class.tolist())),
                         "confusion_matrix": confusion.tolist()})
         return
-    print(f"{args.model}: {accuracy:.2%} of {len(predicted):,} {dataset} test images", file=out)
+    measured_on = (f"the first {len(predicted):,} {dataset} test images only (--limit)"
+                   if args.limit else f"the {len(predicted):,} {dataset} test images")
+    print(f"{args.model}: {accuracy:.2%} correct on {measured_on}", file=out)
     width = max(len(c) for c in data.class_names)
     print("per class:", file=out)
     for name, acc in zip(data.class_names, per_class):
@@ -254,6 +277,27 @@ def cmd_info(args, out):
           f"  created       {summary['created'] or 'unknown'}\n"
           f"  can resume    {'yes' if summary['optimizer_state'] else 'no (no optimizer state)'}",
           file=out)
+    config = info.get("config")
+    print("  training settings" + ("" if config else "  unknown"), file=out)
+    for line in settings_lines(config or {}):
+        print(f"    {line}", file=out)
+
+
+def settings_lines(config):
+    """The training settings of a model file (``config`` as TrainConfig.to_dict wrote it),
+    one "name  value" line each, in the file's order."""
+    def text(value):
+        if isinstance(value, dict):   # the augmentation's distortions
+            return ", ".join(f"{k} {text(v)}" for k, v in value.items())
+        if value is None:
+            return "none"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    names = {key: key.replace("_", " ") for key in config}
+    width = max(map(len, names.values()), default=0)
+    return [f"{names[key]:<{width}}  {text(value)}" for key, value in config.items()]
 
 
 def cmd_download(args, out):

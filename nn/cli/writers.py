@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nn.cli.args import MAX_EPOCHS, path_text, real_number, whole_number
+from nn.cli.args import MAX_EPOCHS, model_file, path_text, real_number, whole_number
 from nn.cli.progress import ProgressBar
 from nn.data.datasets import load_dataset
 from nn.data.unipen import load_pendigits
@@ -35,7 +35,7 @@ DEFAULT_COPIES = 4
 
 def add_writers_arguments(parser):
     add = parser.add_argument
-    add("--base", type=path_text, required=True,
+    add("--base", type=model_file, required=True,
         help="model trained without pen digits, continued in each fold (e.g. the bundled "
              "model's first step)")
     add("--epochs", type=whole_number(1, MAX_EPOCHS), default=DEFAULT_EPOCHS)

@@ -199,9 +199,18 @@ def find_data_dir(info, explicit=None):
     raise DataError(
         f"The {info.title} files were not found in {', '.join(map(str, roots))} (nor in a "
         f"{info.name} folder inside or beside them): put {_list_files(info)} in "
-        f"{user_dataset_dir(info)} or point DIGITLAB_DATA to their folder, or fetch them with "
-        f"Data > Download or `python -m nn download`."
+        f"{user_dataset_dir(info)} or point DIGITLAB_DATA to their folder, or fetch them "
+        f"{_ways_to_download(info)}."
     )
+
+
+def _ways_to_download(info):
+    """The app's menu, and the command line where there is one: the double-click bundle
+    (PyInstaller sets ``sys.frozen``) has no Python to run ``python -m nn`` with."""
+    if getattr(sys, "frozen", False):
+        return "with Data > Download"
+    option = "" if info.name == MNIST.name else f" --dataset {info.name}"
+    return f'with Data > Download or the command "python -m nn download{option}"'
 
 
 def _search(info, root, root_is_dataset=False):

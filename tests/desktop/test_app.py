@@ -16,6 +16,7 @@ from PySide6.QtCore import QtMsgType
 from PySide6.QtWidgets import QMessageBox
 
 from desktop import app, install, settings
+from nn import __version__
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 VALIDATOR = shutil.which("desktop-file-validate")
@@ -98,8 +99,26 @@ def test_the_desktop_entry_runs_this_python_from_the_checkout(monkeypatch, tmp_p
     monkeypatch.setattr(sys, "executable", str(tmp_path / "venv" / "bin" / "python"))
     command = install.launch_command()
     assert command == [str(tmp_path / "venv" / "bin" / "python"), "-m", "desktop"]
-    text = install.desktop_entry(command, "/icons/digitlab.png", install.REPOSITORY)
+    text = install.desktop_entry(command, "/icons/digitlab.png", install.working_dir(command))
     assert f"Path={install.REPOSITORY}\n" in text
+
+
+def test_a_wheel_installed_entry_starts_the_script_and_has_no_path(monkeypatch, tmp_path):
+    """pip install digitlab: the ``digitlab`` script sits beside Python, the package in
+    site-packages (no pyproject.toml there); the entry must not start in site-packages."""
+    bin_dir, site_packages = tmp_path / "venv" / "bin", tmp_path / "venv" / "site-packages"
+    bin_dir.mkdir(parents=True)
+    site_packages.mkdir()
+    script = bin_dir / "digitlab"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(bin_dir / "python"))
+    monkeypatch.setattr(install, "REPOSITORY", site_packages)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    entry_path, _ = install.install()
+    entry = read_desktop_file(entry_path)
+    assert entry["Exec"] == str(script)
+    assert "Path" not in entry and "site-packages" not in entry_path.read_text(encoding="utf-8")
 
 
 def test_exec_arguments_are_quoted_as_the_spec_says():
@@ -209,3 +228,26 @@ def test_python_m_desktop_shows_the_window_and_logs(private_home):
     line = next(x for x in result.stdout.splitlines() if x.startswith(app.BENCH_PREFIX))
     assert "visible=True" in line
     assert "DigitLab" in (private_home / "logs" / "digitlab.log").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("option, expected", [
+    ("--help", ["usage: python -m desktop [-h] [--version]", "digitlab-cli", "DIGITLAB_HOME"]),
+    ("--version", [f"DigitLab {__version__}\n"]),
+])
+def test_help_and_version_print_and_exit_without_a_window(private_home, option, expected):
+    # A window would keep the process running until the timeout; a log would mean a launch.
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DIGITLAB_HOME=str(private_home))
+    result = subprocess.run([sys.executable, "-m", "desktop", option], cwd=REPOSITORY, env=env,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(expected[0])
+    assert all(text in result.stdout for text in expected)
+    assert not private_home.exists()
+
+
+def test_the_installed_command_names_itself_in_its_help(capsys):
+    with pytest.raises(SystemExit) as exited:
+        app.read_arguments(["/home/me/.local/bin/digitlab", "--help", "-platform", "offscreen"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: digitlab [-h] [--version]")
+    app.read_arguments(["digitlab", "-platform", "offscreen", "-style", "fusion"])  # Qt's

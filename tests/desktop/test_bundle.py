@@ -49,3 +49,40 @@ def test_the_bundle_is_an_optional_extra():
     project = tomllib.loads((REPOSITORY / "pyproject.toml").read_text(encoding="utf-8"))
     extras = project["project"]["optional-dependencies"]
     assert any(r.startswith("pyinstaller") for r in extras["bundle"])
+
+
+# What PyInstaller 6 collects from PySide6 on Linux, in small: libraries under PySide6/Qt/lib
+# and symbolic links to some of them at the top of _internal.
+FAKE_BUNDLE = {
+    "PySide6/Qt/lib/libQt6Core.so.6": "kept", "PySide6/Qt/lib/libQt6XcbQpa.so.6": "kept",
+    "PySide6/Qt/lib/libQt6EglFSDeviceIntegration.so.6": "pruned",
+    "PySide6/Qt/lib/libQt6EglFsKmsSupport.so.6": "pruned",
+    "PySide6/Qt/plugins/platforms/libqxcb.so": "kept",
+    "PySide6/Qt/plugins/platforms/libqoffscreen.so": "kept",
+    "PySide6/Qt/plugins/platforms/libqwayland-egl.so": "kept",
+    "PySide6/Qt/plugins/platforms/libqeglfs.so": "pruned",
+    "PySide6/Qt/plugins/platforms/libqvnc.so": "pruned",
+    "PySide6/Qt/plugins/egldeviceintegrations/libqeglfs-kms-integration.so": "pruned",
+    "PySide6/Qt/plugins/imageformats/libqsvg.so": "kept",
+    "PySide6/Qt/plugins/imageformats/libqjpeg.so": "pruned",
+    "PySide6/Qt/translations/qt_de.qm": "pruned",
+}
+FAKE_LINKS = {"libQt6Core.so.6": "kept", "libQt6EglFSDeviceIntegration.so.6": "pruned"}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the bundle's links are made on Linux")
+def test_pruning_removes_the_eglfs_libraries_and_leaves_no_broken_link(tmp_path):
+    internal = tmp_path / "_internal"
+    for name in FAKE_BUNDLE:
+        (internal / name).parent.mkdir(parents=True, exist_ok=True)
+        (internal / name).write_bytes(b"\x7fELF")
+    for name in FAKE_LINKS:
+        (internal / name).symlink_to(Path("PySide6/Qt/lib", name))
+
+    bundle.prune(internal)
+
+    left = {p.relative_to(internal).as_posix() for p in internal.rglob("*")
+            if p.is_file() or p.is_symlink()}
+    kept = {name for name, fate in {**FAKE_BUNDLE, **FAKE_LINKS}.items() if fate == "kept"}
+    assert left == kept
+    assert all((internal / name).exists() for name in left), "a link points at nothing"

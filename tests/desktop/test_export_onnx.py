@@ -10,11 +10,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from desktop import main_window
-from desktop.main_window import MainWindow
 from nn.network.model import Model
-from nn.files.modelfile import save_model
 from nn.training.presets import cnn_architecture
+from tests.desktop.stand_ins import use_as_bundled
 
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (test extra)")
 pytest.importorskip("onnx", reason="the onnx extra is missing: pip install -e '.[onnx]'")
@@ -34,26 +32,13 @@ class SaveDialog:
         return str(self.path), file_filter
 
 
-def make_window(qtbot, monkeypatch, bundled):
-    monkeypatch.setattr(main_window, "BUNDLED_MODEL", bundled)
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
 @pytest.fixture
-def window(qtbot, monkeypatch, tmp_path):
+def window(open_window, tmp_path, monkeypatch):
     """The window with a small CNN as its active model, read from "little-cnn.npz"."""
     model = Model.from_architecture(cnn_architecture((4,), kernel=3, dense=(16,)), (1, 28, 28),
                                     rng=np.random.default_rng(0))
-    path = tmp_path / "models" / "little-cnn.npz"
-    path.parent.mkdir()
-    save_model(path, model)
-    win = make_window(qtbot, monkeypatch, path)
-    yield win
-    win.train_tab.shutdown()
+    use_as_bundled(tmp_path / "models" / "little-cnn.npz", monkeypatch, model)
+    return open_window()
 
 
 def export_action(window):
@@ -80,13 +65,12 @@ def trigger_and_read_error_box(qtbot, action):
     return seen[0]
 
 
-def test_export_is_off_without_a_model(qtbot, monkeypatch, tmp_path):
-    window = make_window(qtbot, monkeypatch, tmp_path / "missing.npz")
+def test_export_is_off_without_a_model(open_window, no_bundled_model):
+    window = open_window()
 
     assert window.active_model is None
     assert not export_action(window).isEnabled()
     assert export_action(window) in window.menuBar().actions()[0].menu().actions()  # File menu
-    window.train_tab.shutdown()
 
 
 def test_export_writes_a_file_onnxruntime_runs_with_the_apps_answers(qtbot, window, monkeypatch,

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 
 import nn.data.datasets
 from desktop import main_window
-from desktop.main_window import MainWindow
 from nn.data.datasets import DATASETS, MNIST, user_dataset_dir
 from tests import local_http
 
@@ -40,27 +39,16 @@ def server(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def errors(monkeypatch):
-    shown = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda p, t, msg, *a: shown.append(msg))
-    monkeypatch.setattr(QMessageBox, "warning", lambda p, t, msg, *a: shown.append(msg))
-    # Closing the window after a run: throw the unsaved model away.
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Discard)
-    return shown
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch, no_dataset, errors):
-    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")  # quick: no model
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
+def window(open_window, no_bundled_model, no_dataset, dialogs):
+    """The window of a first launch: no model, no dataset, dialogs answered by ``dialogs``."""
+    win = open_window()
     win.train_tab.form.epochsSpin.setValue(1)
-    yield win
-    win.train_tab.shutdown()
-    win.data.shutdown()
+    return win
+
+
+def shown_messages(dialogs):
+    """The errors and warnings shown in dialogs, in one list."""
+    return dialogs.errors + dialogs.warnings
 
 
 def press_start(qtbot, win):
@@ -76,7 +64,7 @@ def progress_text(win):
     return win.train_tab.trainingProgress.format()
 
 
-def test_download_now_fetches_the_dataset_then_trains(qtbot, window, server, errors):
+def test_download_now_fetches_the_dataset_then_trains(qtbot, window, server, dialogs):
     window.data.mirrors = [server]
     box = press_start(qtbot, window)
     assert not window.train_tab.is_training and progress_text(window) == NOT_FOUND
@@ -87,29 +75,29 @@ def test_download_now_fetches_the_dataset_then_trains(qtbot, window, server, err
     assert sorted(p.name for p in folder.iterdir()) == sorted(MNIST.files.values())
     assert window.active_model is not None and window.is_modified
     assert window.train_tab.trainingProgress.value() == window.train_tab.trainingProgress.maximum()
-    assert errors == []
+    assert shown_messages(dialogs) == []
 
 
-def test_a_failed_download_says_so_in_the_progress_bar(qtbot, window, closed_port_url, errors):
+def test_a_failed_download_says_so_in_the_progress_bar(qtbot, window, closed_port_url, dialogs):
     window.data.mirrors = [closed_port_url]
     box = press_start(qtbot, window)
     qtbot.mouseClick(box.findChild(QPushButton, "downloadNowButton"), LEFT)
     qtbot.waitUntil(lambda: not window.data.is_busy, timeout=10000)
     assert progress_text(window) == "Download failed: training did not start"
-    assert len(errors) == 1 and "offline" in errors[0]
+    assert len(shown_messages(dialogs)) == 1 and "offline" in shown_messages(dialogs)[0]
     assert not window.train_tab.is_training and window.active_model is None
 
 
-def test_cancelling_the_offer_says_what_is_missing(qtbot, window, errors):
+def test_cancelling_the_offer_says_what_is_missing(qtbot, window, dialogs):
     box = press_start(qtbot, window)
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), LEFT)
     assert progress_text(window) == NOT_FOUND
     assert not window.data.is_busy and not window.train_tab.is_training
     window.data.dataset_ready.emit("mnist", None)  # a later download does not start a run
-    assert not window.train_tab.is_training and errors == []
+    assert not window.train_tab.is_training and shown_messages(dialogs) == []
 
 
-def test_choose_folder_offers_the_folder_dialog(qtbot, window, monkeypatch, errors):
+def test_choose_folder_offers_the_folder_dialog(qtbot, window, monkeypatch, dialogs):
     from PySide6.QtWidgets import QFileDialog
 
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: "")
@@ -118,7 +106,7 @@ def test_choose_folder_offers_the_folder_dialog(qtbot, window, monkeypatch, erro
     assert progress_text(window) == "No folder chosen: training did not start"
 
 
-def test_unreadable_data_ends_with_failed_not_loading(qtbot, window, tmp_path, errors):
+def test_unreadable_data_ends_with_failed_not_loading(qtbot, window, tmp_path, dialogs):
     folder = tmp_path / "broken"
     folder.mkdir()
     for name in MNIST.files.values():
@@ -129,4 +117,4 @@ def test_unreadable_data_ends_with_failed_not_loading(qtbot, window, tmp_path, e
     qtbot.waitUntil(lambda: not window.train_tab.is_training)
     assert progress_text(window) == "Training failed at %p%"
     assert window.train_tab.trainingProgress.text() == "Training failed at 0%"
-    assert len(errors) == 1
+    assert len(shown_messages(dialogs)) == 1

@@ -10,10 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QAction, QMouseEvent
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QApplication,
     QFileDialog,
     QLabel,
     QMessageBox,
@@ -21,76 +19,14 @@ from PySide6.QtWidgets import (
     QTableWidget,
 )
 
-from desktop import main_window, settings
-from desktop.main_window import MainWindow
+from desktop import settings
 from nn.data.datasets import DATASETS, user_dataset_dir
-from nn.network.model import Model
 from nn.files.modelfile import load_model, save_model
-from nn.training.presets import mlp_architecture
+from tests.desktop.drawing import SEVEN, draw_on_pad
+from tests.desktop.stand_ins import tiny_model
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 Button = QMessageBox.StandardButton
-LEFT, NO_BUTTON = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
-
-
-def tiny_model(hidden=16, accuracy=0.5, seed=0):
-    model = Model.from_architecture(mlp_architecture((hidden,)), rng=np.random.default_rng(seed))
-    model.info = {"name": f"tiny{hidden}", "test_accuracy": accuracy}
-    return model
-
-
-class Dialogs:
-    """Stands in for every modal dialog: records what was asked and answers as told."""
-
-    def __init__(self, monkeypatch):
-        self.questions, self.errors, self.warnings, self.abouts = [], [], [], []
-        self.answer = None          # None: Discard when offered, else Yes
-        self.open_paths, self.save_paths = [], []
-        self.open_calls = 0
-        monkeypatch.setattr(QMessageBox, "question", self.question)
-        monkeypatch.setattr(QMessageBox, "critical", lambda p, t, msg, *a: self.errors.append(msg))
-        monkeypatch.setattr(QMessageBox, "warning", lambda p, t, msg, *a: self.warnings.append(msg))
-        monkeypatch.setattr(QMessageBox, "about", lambda p, t, text: self.abouts.append(text))
-        monkeypatch.setattr(QFileDialog, "getOpenFileName", self.get_open)
-        monkeypatch.setattr(QFileDialog, "getSaveFileName", self.get_save)
-
-    def question(self, parent, title, text, buttons=Button.Yes | Button.No, default=None):
-        self.questions.append(title)
-        if self.answer is not None:
-            return self.answer
-        return Button.Discard if buttons & Button.Discard else Button.Yes
-
-    def get_open(self, *args, **kwargs):
-        self.open_calls += 1
-        return (str(self.open_paths.pop(0)) if self.open_paths else "", "")
-
-    def get_save(self, *args, **kwargs):
-        return (str(self.save_paths.pop(0)) if self.save_paths else "", "")
-
-
-@pytest.fixture
-def dialogs(monkeypatch):
-    return Dialogs(monkeypatch)
-
-
-@pytest.fixture
-def bundled(tmp_path, monkeypatch):
-    """A small stand-in for resources/default-model.npz, so tests are quick and hermetic."""
-    path = tmp_path / "bundled" / "default-model.npz"
-    path.parent.mkdir()
-    save_model(path, tiny_model(16, accuracy=0.5))
-    monkeypatch.setattr(main_window, "BUNDLED_MODEL", path)
-    return path
-
-
-@pytest.fixture
-def window(qtbot, dialogs, bundled):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.train_tab.shutdown()
 
 
 def status(win):
@@ -99,23 +35,6 @@ def status(win):
 
 def action(win, name):
     return win.findChild(QAction, name)
-
-
-def draw_stroke(pad, points):
-    """Press, move with the button held, release: fractions of the pad's size."""
-    def send(kind, fx, fy, button, buttons):
-        pos = QPointF(fx * pad.width(), fy * pad.height())
-        QApplication.sendEvent(pad, QMouseEvent(kind, pos, pad.mapToGlobal(pos), button, buttons,
-                                                Qt.KeyboardModifier.NoModifier))
-    send(QEvent.Type.MouseButtonPress, *points[0], LEFT, LEFT)
-    for a, b in zip(points, points[1:]):
-        for t in np.linspace(0, 1, 12)[1:]:
-            send(QEvent.Type.MouseMove, a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t,
-                 NO_BUTTON, LEFT)
-    send(QEvent.Type.MouseButtonRelease, *points[-1], LEFT, NO_BUTTON)
-
-
-SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.8)]
 
 
 # --- the active model -------------------------------------------------------------------------
@@ -127,7 +46,7 @@ def test_window_opens_with_the_bundled_model(window, bundled):
     assert "unsaved" not in text
     assert window.windowTitle() == "DigitLab — default-model[*]"
     assert [window.tabs.tabText(i) for i in range(3)] == ["Draw", "Number", "Train"]
-    draw_stroke(window.draw_tab.pad, SEVEN)
+    draw_on_pad(window.draw_tab.pad, SEVEN)
     assert window.draw_tab.findChild(QLabel, "predictedDigit").text() != ""
 
 
@@ -138,11 +57,9 @@ def test_the_real_bundled_model_loads_when_present():
     assert load_model(path).predict_proba(np.zeros((1, 784), np.float32)).shape == (1, 10)
 
 
-def test_without_any_model_the_status_says_so_and_save_is_off(qtbot, dialogs, monkeypatch,
-                                                               tmp_path):
-    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "missing.npz")
-    win = MainWindow()
-    qtbot.addWidget(win)
+def test_without_any_model_the_status_says_so_and_save_is_off(open_window, dialogs,
+                                                               no_bundled_model):
+    win = open_window(show=False)
     assert win.active_model is None and "No model" in status(win)
     assert not action(win, "saveAction").isEnabled() and not action(win, "saveAsAction").isEnabled()
     assert action(win, "startAction").isEnabled() and action(win, "openAction").isEnabled()
@@ -174,7 +91,7 @@ def test_open_makes_the_model_active_everywhere(window, dialogs, tmp_path):
     action(window, "openAction").trigger()
     text = status(window)
     assert "other" in text and "784-32-10 ReLU" in text and "90.0%" in text
-    draw_stroke(window.draw_tab.pad, SEVEN)
+    draw_on_pad(window.draw_tab.pad, SEVEN)
     expected = other.predict_proba(window.draw_tab.last_input[None])[0]
     digit = window.draw_tab.findChild(QLabel, "predictedDigit").text()
     assert digit == other.class_names[int(np.argmax(expected))]
@@ -255,29 +172,27 @@ def test_recent_files_list_saved_models_and_reopen_them(window, dialogs, tmp_pat
     assert window.active_path == str(tmp_path / "first.npz")
 
 
-def test_the_last_model_is_reopened_at_the_next_launch(qtbot, window, dialogs, bundled, tmp_path):
+def test_the_last_model_is_reopened_at_the_next_launch(open_window, window, dialogs, bundled,
+                                                       tmp_path):
     save_model(tmp_path / "last.npz", tiny_model(32))
     dialogs.open_paths.append(tmp_path / "last.npz")
     action(window, "openAction").trigger()
     window.close()
-    again = MainWindow()
-    qtbot.addWidget(again)
+    again = open_window(show=False)
     assert again.active_path == str(tmp_path / "last.npz")
     again.close()
 
     (tmp_path / "last.npz").write_bytes(b"broken")
-    third = MainWindow()
-    qtbot.addWidget(third)
+    third = open_window(show=False)
     assert third.active_path == str(bundled)
     assert "could not be reopened" in third.statusBar().currentMessage()
 
 
-def test_window_state_and_dataset_are_kept(qtbot, window):
+def test_window_state_and_dataset_are_kept(open_window, window):
     window.resize(640, 480)  # inside the offscreen screen, which clamps restored geometry
     window.choose_dataset("fashion-mnist")
     window.close()
-    again = MainWindow()
-    qtbot.addWidget(again)
+    again = open_window(show=False)
     assert again.size().width() == 640 and action(again, "fashionAction").isChecked()
     assert settings.dataset_choice() == ("fashion-mnist", None)
 
@@ -340,6 +255,7 @@ CLOSE_DURING_TRAINING = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_closing_in_the_middle_of_training_exits_cleanly(mnist_dir, private_home):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DIGITLAB_HOME=str(private_home))
     result = subprocess.run([sys.executable, "-c", CLOSE_DURING_TRAINING, str(mnist_dir)],

@@ -11,28 +11,13 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QLabel
 
-from desktop import main_window, settings
+from desktop import settings
 from desktop.inspect.tab import InspectTab
-from desktop.main_window import MainWindow
 from nn.files.atomic import PARTIAL_SUFFIX
 from nn.files.modelfile import save_model
-from tests.desktop.test_main_window import Dialogs, tiny_model
+from tests.desktop.stand_ins import BUNDLED_HIDDEN, tiny_model
 
-BUNDLED_HIDDEN, LAST_HIDDEN = 16, 24   # the two models told apart by their hidden layer
-
-
-@pytest.fixture
-def dialogs(monkeypatch):
-    return Dialogs(monkeypatch)
-
-
-@pytest.fixture
-def bundled(tmp_path, monkeypatch):
-    path = tmp_path / "bundled" / "default-model.npz"
-    path.parent.mkdir()
-    save_model(path, tiny_model(BUNDLED_HIDDEN))
-    monkeypatch.setattr(main_window, "BUNDLED_MODEL", path)
-    return path
+LAST_HIDDEN = 24   # the last model used, told apart from the bundled one by its hidden layer
 
 
 def hostile_meta(path):
@@ -56,31 +41,24 @@ BAD_LAST_MODELS = {
 }
 
 
-def launch(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    return window
-
-
 def hidden_width(window):
     return window.active_model.layers[0].W.shape[1]
 
 
 @pytest.mark.parametrize("kind", BAD_LAST_MODELS)
 def test_a_bad_last_model_starts_the_bundled_one_says_why_and_is_forgotten(
-        qtbot, dialogs, bundled, tmp_path, kind):
+        open_window, dialogs, bundled, tmp_path, kind):
     last = Path("/dev/zero") if kind == "a device" else tmp_path / "last.npz"
     if BAD_LAST_MODELS[kind] is not None:
         BAD_LAST_MODELS[kind](last)
     settings.set_last_model_path(last, settings.open_settings())
-    window = launch(qtbot)
+    window = open_window(show=False)
     assert window.active_path == str(bundled) and hidden_width(window) == BUNDLED_HIDDEN
     message = window.statusBar().currentMessage()
     assert "last model could not be reopened" in message and "bundled" in message
     assert "\n" not in message and "Traceback" not in message
     assert settings.last_model_path(settings.open_settings()) is None
     assert not dialogs.errors, "at launch the status bar says it, no dialog blocks the start"
-    window.train_tab.shutdown()
 
 
 def refuse_24_unit_models(monkeypatch):
@@ -95,24 +73,23 @@ def refuse_24_unit_models(monkeypatch):
     monkeypatch.setattr(InspectTab, "set_model", picky)
 
 
-def test_a_last_model_a_tab_cannot_show_does_not_stop_the_start(qtbot, dialogs, bundled,
+def test_a_last_model_a_tab_cannot_show_does_not_stop_the_start(open_window, dialogs, bundled,
                                                                  tmp_path, monkeypatch):
     last = tmp_path / "last.npz"
     save_model(last, tiny_model(LAST_HIDDEN))
     settings.set_last_model_path(last, settings.open_settings())
     refuse_24_unit_models(monkeypatch)
-    window = launch(qtbot)
+    window = open_window(show=False)
     assert window.active_path == str(bundled) and hidden_width(window) == BUNDLED_HIDDEN
     assert window.inspect_tab._model is window.active_model, "every tab has the bundled model"
     assert "IndexError" in window.statusBar().currentMessage()
     assert settings.last_model_path(settings.open_settings()) is None
-    window.train_tab.shutdown()
 
 
 @pytest.mark.parametrize("kind", ["damaged", "hostile meta", "empty"])
 def test_open_of_a_bad_file_keeps_the_model_and_never_becomes_the_last_one(
-        qtbot, dialogs, bundled, tmp_path, kind):
-    window = launch(qtbot)
+        open_window, dialogs, bundled, tmp_path, kind):
+    window = open_window(show=False)
     bad = tmp_path / "bad.npz"
     BAD_LAST_MODELS[kind](bad)
     dialogs.open_paths.append(bad)
@@ -125,12 +102,12 @@ def test_open_of_a_bad_file_keeps_the_model_and_never_becomes_the_last_one(
     assert settings.last_model_path(settings.open_settings()) == str(bundled.resolve())
 
 
-def test_open_of_a_model_a_tab_cannot_show_keeps_the_old_one(qtbot, dialogs, bundled, tmp_path,
-                                                             monkeypatch):
-    window = launch(qtbot)
+def test_open_of_a_model_a_tab_cannot_show_keeps_the_old_one(open_window, dialogs, bundled,
+                                                             tmp_path, monkeypatch):
+    refuse_24_unit_models(monkeypatch)   # before launch: the window follows the tabs' methods
+    window = open_window(show=False)
     path = tmp_path / "strange.npz"
     save_model(path, tiny_model(LAST_HIDDEN))
-    refuse_24_unit_models(monkeypatch)
     dialogs.open_paths.append(path)
     window.named_actions["openAction"].trigger()
     assert len(dialogs.errors) == 1 and "cannot use this model" in dialogs.errors[0]
@@ -150,7 +127,7 @@ def dead_pid():
     return child.pid
 
 
-def test_launch_removes_the_temporary_files_of_killed_saves(qtbot, dialogs, bundled, tmp_path,
+def test_launch_removes_the_temporary_files_of_killed_saves(open_window, dialogs, bundled, tmp_path,
                                                             private_home):
     models = tmp_path / "models"
     models.mkdir()
@@ -165,7 +142,6 @@ def test_launch_removes_the_temporary_files_of_killed_saves(qtbot, dialogs, bund
     for path in stale + [live, lookalike]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"half a file")
-    window = launch(qtbot)
+    window = open_window(show=False)
     assert not any(path.exists() for path in stale)
     assert live.exists() and lookalike.exists() and recent.exists()
-    window.train_tab.shutdown()

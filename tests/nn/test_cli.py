@@ -4,10 +4,14 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import nn
 from nn.cli.commands import build_parser
+from nn.files.bundled import bundled_model_path
+from nn.files.modelfile import load_model
 
 
 def run(*args, cwd=None):
@@ -53,6 +57,7 @@ def test_missing_data_names_the_files(tmp_path):
                       "train-images-idx3-ubyte")
 
 
+@pytest.mark.slow
 def test_train_evaluate_info_with_json(tmp_path, mnist_dir):
     model = tmp_path / "small.npz"
     result = run("train", "--preset", "mlp", "--epochs", "1", "--limit", "3000",
@@ -124,3 +129,73 @@ def test_bench_vs_torch_compares_the_same_network(mnist_dir):
         numpy_side["seconds_per_epoch"] / torch_side["seconds_per_epoch"])
     # After one epoch on a few thousand images, both sides have learnt the same network.
     assert numpy_side["final_test_accuracy"] > 0.7 and torch_side["final_test_accuracy"] > 0.7
+
+
+# --- how the command names itself, and the bundled model -----------------------------------
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+SUBCOMMANDS = ["train", "evaluate", "info", "download", "bench", "export"]
+
+
+def test_help_and_version_name_python_m_nn_and_show_no_markdown(capsys):
+    result = run("--help")
+    assert result.returncode == 0 and result.stdout.startswith("usage: python -m nn [-h]")
+    assert "`" not in result.stdout
+    version = run("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"python -m nn {nn.__version__}"
+    for command in SUBCOMMANDS:   # in this process, whose argv[0] is not digitlab-cli either
+        with pytest.raises(SystemExit) as exited:
+            build_parser().parse_args([command, "--help"])
+        text = capsys.readouterr().out
+        assert exited.value.code == 0 and text.startswith(f"usage: python -m nn {command}")
+        assert "`" not in text, command
+
+
+def test_the_installed_script_calls_itself_digitlab_cli(tmp_path):
+    # What pip writes for the console script of pyproject.toml: digitlab-cli = "nn.cli:main".
+    script = tmp_path / "bin" / "digitlab-cli"
+    script.parent.mkdir()
+    script.write_text(f"#!{sys.executable}\nimport sys\nfrom nn.cli import main\n"
+                      "sys.exit(main())\n")
+    script.chmod(0o755)
+    env = os.environ | {"PYTHONPATH": str(REPOSITORY)}
+    for args, expected in ([["--help"], "usage: digitlab-cli [-h]"],
+                           [["--version"], f"digitlab-cli {nn.__version__}"],
+                           [["info", "--help"], "usage: digitlab-cli info"]):
+        result = subprocess.run([script, *args], capture_output=True, text=True, env=env,
+                                timeout=60)
+        assert result.returncode == 0 and result.stdout.startswith(expected), result.stderr
+    wrong = subprocess.run([script, "info"], capture_output=True, text=True, env=env, timeout=60)
+    assert wrong.returncode == 2 and "see digitlab-cli info --help" in wrong.stderr
+
+
+def test_info_of_the_bundled_model_shows_its_training_settings():
+    result = run("info", "bundled")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert Path(lines[0]) == bundled_model_path()
+    settings = lines[lines.index("  training settings") + 1:]
+    saved = load_model(bundled_model_path()).info["config"]
+    assert len(settings) == len(saved)
+    assert f"    learning rate            {saved['learning_rate']:g}" in settings
+    assert any(line.split()[:2] == ["batch", "size"] and line.split()[2] == str(
+        saved["batch_size"]) for line in settings)
+
+
+def test_every_command_that_takes_a_model_takes_the_word_bundled():
+    parser = build_parser()
+    path = str(bundled_model_path())
+    assert parser.parse_args(["info", "bundled"]).model == path
+    assert parser.parse_args(["evaluate", "bundled"]).model == path
+    assert parser.parse_args(["export", "bundled", "out.onnx"]).model == path
+    assert parser.parse_args(["train", "--resume", "bundled"]).resume == path
+    assert parser.parse_args(["info", "./bundled"]).model == "./bundled"   # a file so named
+
+
+def test_a_limited_evaluation_says_how_many_test_images_it_measured(mnist_dir):
+    text = run("evaluate", "bundled", "--data", mnist_dir, "--limit", "200")
+    assert text.returncode == 0, text.stderr
+    assert "on the first 200 mnist test images only (--limit)" in text.stdout.splitlines()[0]
+    report = json.loads(run("evaluate", "bundled", "--data", mnist_dir, "--limit", "200",
+                            "--json").stdout)
+    assert report["test_images"] == 200 and report["limit"] == 200

@@ -8,10 +8,11 @@ import pytest
 
 from nn.cli.commands import main
 from nn.data.datasets import MNIST
+from nn.files import bundled
 from nn.network.model import Model
 from nn.files.modelfile import save_model
 from nn.training.presets import mlp_architecture
-from tests.nn.test_datasets import write_tiny_dataset
+from tests.nn.makers import write_tiny_dataset
 
 
 def run(capsys, *argv):
@@ -108,3 +109,11 @@ def test_the_command_line_imports_without_the_resource_module(monkeypatch):
     import nn.cli.commands
 
     assert nn.cli.bench.peak_memory_mb() is None and nn.cli.commands.main is not None
+
+
+def test_bundled_in_an_installation_without_the_bundled_model_is_one_line(capsys, tmp_path,
+                                                                        monkeypatch):
+    monkeypatch.setattr(bundled, "PLACES", (tmp_path / "desktop" / "assets",))
+    status, out, err = run(capsys, "info", "bundled")
+    assert_one_line_error(status, err, "no bundled model", "name a model file instead")
+    assert out == ""

@@ -16,13 +16,8 @@ from nn.data import datasets
 from nn.data.datasets import DATASETS, load_dataset
 from nn.network.errors import DataError
 from nn.data.idx import read_idx, write_idx
-from tests.nn.test_datasets import (
-    FILE_NAMES,
-    REAL_FASHION,
-    REAL_MNIST,
-    real_dir,
-    write_tiny_dataset,
-)
+from tests.nn.makers import write_tiny_dataset
+from tests.real_data import FILE_NAMES, real_dataset_dir
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +81,7 @@ def linked_copy(source, folder, names=FILE_NAMES):
 
 
 def test_mnist_files_are_not_taken_for_fashion_mnist(tmp_path):
-    mnist = real_dir(REAL_MNIST, "MNIST")
+    mnist = real_dataset_dir("mnist")
     folder = linked_copy(mnist, tmp_path / "fashion-mnist")
 
     with pytest.raises(DataError, match="holds the MNIST .* not the Fashion-MNIST"):
@@ -95,7 +90,7 @@ def test_mnist_files_are_not_taken_for_fashion_mnist(tmp_path):
 
 
 def test_one_file_of_another_role_is_refused(tmp_path):
-    mnist = real_dir(REAL_MNIST, "MNIST")
+    mnist = real_dataset_dir("mnist")
     folder = linked_copy(mnist, tmp_path / "mixed", FILE_NAMES[1:])
     # the test images posing as the training images: counts that even agree with nothing
     (folder / FILE_NAMES[0]).symlink_to(mnist / "t10k-images-idx3-ubyte.gz")
@@ -105,7 +100,7 @@ def test_one_file_of_another_role_is_refused(tmp_path):
 
 
 def test_unpacked_files_are_recognised_by_their_content(tmp_path):
-    fashion = real_dir(REAL_FASHION, "Fashion-MNIST")
+    fashion = real_dataset_dir("fashion-mnist")
     folder = tmp_path / "mnist"
     folder.mkdir()
     for name in FILE_NAMES:
@@ -118,7 +113,7 @@ def test_unpacked_files_are_recognised_by_their_content(tmp_path):
 
 @pytest.mark.parametrize("name", list(DATASETS))
 def test_content_sums_match_the_real_files(name):
-    folder = real_dir({"mnist": REAL_MNIST, "fashion-mnist": REAL_FASHION}[name], name)
+    folder = real_dataset_dir(name)
     info = DATASETS[name]
     for role, filename in info.files.items():
         assert hashlib.sha256(read_idx(folder / filename)).hexdigest() == \

@@ -1,7 +1,6 @@
 """Dataset constants, where the files are found, and loading (tiny synthetic and real MNIST)."""
 
 import hashlib
-import os
 import sys
 from pathlib import Path
 
@@ -12,6 +11,8 @@ from nn.data import datasets
 from nn.data.datasets import DATASETS, FASHION_MNIST, MNIST, find_data_dir, load_dataset
 from nn.network.errors import DataError
 from nn.data.idx import write_idx
+from tests.nn.makers import write_tiny_dataset
+from tests.real_data import real_dataset_dir
 
 FILE_NAMES = [
     "train-images-idx3-ubyte.gz",
@@ -19,44 +20,6 @@ FILE_NAMES = [
     "t10k-images-idx3-ubyte.gz",
     "t10k-labels-idx1-ubyte.gz",
 ]
-
-
-def _real_dataset_dir(name):
-    """The folder with the real files of ``name``, read before any test changes the env."""
-    candidates = []
-    if os.environ.get("DIGITLAB_DATA"):
-        env = Path(os.environ["DIGITLAB_DATA"])
-        candidates += [env / name, env.parent / name]
-        if env.name == name:
-            candidates.insert(0, env)
-    candidates.append(Path(__file__).resolve().parents[3] / "shared" / name)
-    for folder in candidates:
-        if all((folder / filename).is_file() for filename in FILE_NAMES):
-            return folder
-    return None
-
-
-REAL_MNIST = _real_dataset_dir("mnist")
-REAL_FASHION = _real_dataset_dir("fashion-mnist")
-
-
-def real_dir(folder, name):
-    if folder is None:
-        pytest.skip(f"real {name} not found: set DIGITLAB_DATA to the folder with the four IDX files")
-    return folder
-
-
-def write_tiny_dataset(folder, n_train=12, n_test=5, gz=True, seed=0):
-    """Four valid IDX files of random 28x28 images and labels 0-9 in ``folder``."""
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = ".gz" if gz else ""
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        write_idx(folder / f"{prefix}-images-idx3-ubyte{suffix}",
-                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte{suffix}",
-                  rng.integers(0, 10, n, dtype=np.uint8))
-    return folder
 
 
 @pytest.fixture(autouse=True)
@@ -81,9 +44,9 @@ def test_dataset_constants():
     assert FASHION_MNIST.class_names[-1] == "Ankle boot"
 
 
-@pytest.mark.parametrize("info, folder", [(MNIST, REAL_MNIST), (FASHION_MNIST, REAL_FASHION)])
+@pytest.mark.parametrize("info, folder", [(MNIST, "mnist"), (FASHION_MNIST, "fashion-mnist")])
 def test_sha256_constants_match_the_real_files(info, folder):
-    folder = real_dir(folder, info.name)
+    folder = real_dataset_dir(folder)
     for filename, expected in info.sha256.items():
         assert hashlib.sha256((folder / filename).read_bytes()).hexdigest() == expected, filename
 
@@ -182,7 +145,15 @@ def test_missing_data_error_lists_the_files_and_where_to_put_them(tmp_path):
         assert filename in message
     assert str(tmp_path / "home" / "datasets" / "fashion-mnist") in message
     assert "Data > Download" in message
-    assert "python -m nn download" in message
+    assert '"python -m nn download --dataset fashion-mnist"' in message
+
+
+def test_inside_the_bundle_the_missing_data_hint_names_no_python_command(monkeypatch):
+    monkeypatch.setattr(sys, "frozen", True, raising=False)   # what PyInstaller sets
+    with pytest.raises(DataError) as caught:
+        find_data_dir(MNIST)
+    message = str(caught.value)
+    assert "Data > Download" in message and "python -m" not in message
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -245,7 +216,7 @@ def test_labels_out_of_range_are_rejected(tmp_path):
 # --- real data -------------------------------------------------------------------------------
 
 def test_real_mnist_loads_with_the_published_shapes_and_histogram():
-    split = load_dataset("mnist", real_dir(REAL_MNIST, "MNIST"))
+    split = load_dataset("mnist", real_dataset_dir("mnist"))
 
     assert split.x_train.shape == (60000, 784) and split.x_test.shape == (10000, 784)
     assert split.x_train.dtype == split.x_test.dtype == np.float32
@@ -256,8 +227,8 @@ def test_real_mnist_loads_with_the_published_shapes_and_histogram():
 
 
 def test_real_fashion_mnist_is_found_beside_mnist_and_balanced(monkeypatch):
-    monkeypatch.setenv("DIGITLAB_DATA", str(real_dir(REAL_MNIST, "MNIST")))
-    real_dir(REAL_FASHION, "Fashion-MNIST")
+    monkeypatch.setenv("DIGITLAB_DATA", str(real_dataset_dir("mnist")))
+    real_dataset_dir("fashion-mnist")
 
     split = load_dataset("fashion-mnist", limit=None)
 

@@ -46,6 +46,7 @@ def test_bundled_model_is_small_and_describes_itself(model):
     assert model.optimizer_state is not None  # Train > Start can continue it
 
 
+@pytest.mark.slow
 def test_bundled_model_reads_the_mnist_test_set_as_well_as_it_says(model, mnist_dir):
     data = load_dataset(data_dir=mnist_dir)
     measured = model.accuracy(data.x_test, data.y_test)

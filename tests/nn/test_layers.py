@@ -13,6 +13,7 @@ from nn.network.losses import softmax_cross_entropy
 from nn.network.model import LAYER_TYPES, Model, build_layer
 from nn.training.presets import mlp_architecture
 from tests.nn.gradcheck import EPS, numerical_grad
+from tests.nn.makers import NETWORKS_WITH
 
 # --- helpers ------------------------------------------------------------------------------------
 
@@ -307,27 +308,7 @@ def test_unknown_layer_type_raises_value_error(spec):
 
 
 # --- inference leaves training state alone -----------------------------------------------------
-
-def dense(n_in, n_out):
-    return {"type": "Dense", "in": n_in, "out": n_out}
-
-
-CONV = {"type": "Conv2D", "in_channels": 1, "out_channels": 2, "kernel_size": 3}
-# For each layer type, a small network in which a layer of that type feeds a layer whose
-# gradient depends on what the first one saved for its backward pass.
-NETWORKS_WITH = {
-    "Dense": ((6,), [dense(6, 5), {"type": "ReLU"}, dense(5, 4)]),
-    "ReLU": ((6,), [dense(6, 5), {"type": "ReLU"}, dense(5, 4)]),
-    "LeakyReLU": ((6,), [dense(6, 5), {"type": "LeakyReLU"}, dense(5, 4)]),
-    "Sigmoid": ((6,), [dense(6, 5), {"type": "Sigmoid"}, dense(5, 4)]),
-    "Tanh": ((6,), [dense(6, 5), {"type": "Tanh"}, dense(5, 4)]),
-    "Dropout": ((6,), [dense(6, 5), {"type": "Dropout", "rate": 0.5}, dense(5, 4)]),
-    "Flatten": ((6,), [dense(6, 5), {"type": "Flatten"}, dense(5, 4)]),
-    "Conv2D": ((1, 6, 6), [CONV, {"type": "Flatten"}, dense(32, 4)]),
-    "MaxPool2D": ((1, 6, 6), [CONV, {"type": "MaxPool2D", "size": 2}, {"type": "Flatten"},
-                              dense(8, 4)]),
-}
-
+# (tests/nn/makers.py has, for each layer type, a small network that holds one)
 
 def test_every_layer_type_is_checked_below():
     assert set(NETWORKS_WITH) == set(LAYER_TYPES)

@@ -13,49 +13,15 @@ import pytest
 import nn.network.model
 import nn.files.modelfile
 from nn.network.errors import ModelFileError
-from nn.network.model import Model
 from nn.files.modelfile import import_notebook_weights, load_model, save_model
 from nn.training.presets import mlp_architecture
 from nn.training.train import TrainConfig, resume_optimizer, train
-
-N_IN = 30
-CLASS_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-INFO = {"dataset": "mnist", "test_accuracy": 0.9312,
-        "history": [{"epoch": 1, "val_accuracy": 0.5}, {"epoch": 2, "val_accuracy": 0.75}],
-        "config": {"optimizer": "adam", "learning_rate": 0.001}}
-
-
-def make_model(seed=0, dropout=0.1, activation="leaky_relu"):
-    """A 30-12-8-10 network; its Dense layers are layers 0, 3 and 6."""
-    model = Model.from_architecture(
-        mlp_architecture((12, 8), activation=activation, dropout=dropout, n_in=N_IN),
-        (N_IN,), CLASS_NAMES, rng=np.random.default_rng(seed))
-    # Non-zero biases, so that a bias lost on the way shows.
-    for p in model.params:
-        if p.ndim == 1:
-            p[:] = np.random.default_rng(seed + 1).normal(size=p.shape)
-    model.info = json.loads(json.dumps(INFO))
-    return model
+from tests.nn.makers import CLASS_NAMES, INFO, N_IN, make_model, npz_entries, write_npz
 
 
 def random_problem(n, seed):
     rng = np.random.default_rng(seed)
     return rng.random((n, N_IN), dtype=np.float32), rng.integers(0, 10, n)
-
-
-def npz_entries(path):
-    """A saved file's entries, meta decoded: (arrays without meta, meta dict)."""
-    with np.load(path, allow_pickle=False) as f:
-        arrays = {k: f[k] for k in f.files}
-    return arrays, json.loads(str(arrays.pop("meta")))
-
-
-def write_npz(path, arrays, meta=None):
-    entries = dict(arrays)
-    if meta is not None:
-        entries["meta"] = np.array(json.dumps(meta))
-    np.savez(path, **entries)
-    return path
 
 
 def npy_bytes(array):

@@ -20,7 +20,7 @@ from nn.network.model import Model
 from nn.files.model_meta import check_meta
 from nn.files.modelfile import load_model, save_model
 from nn.training.presets import cnn_architecture, mlp_architecture
-from tests.nn.test_modelfile import make_model, npz_entries, write_npz
+from tests.nn.makers import make_model, npz_entries, write_npz
 
 MEMORY_BOUND = 200 * 2**20
 

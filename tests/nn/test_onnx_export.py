@@ -202,6 +202,7 @@ def bundled_cnn(data):
     return load_model(BUNDLED)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make", [notebook_network, small_mlp, bundled_cnn])
 def test_real_networks_agree_on_a_thousand_mnist_test_images(make, mnist_dir, tmp_path):
     data = load_dataset(data_dir=mnist_dir, limit=2000)

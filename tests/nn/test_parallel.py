@@ -111,6 +111,7 @@ def train_split(augmentation, x, y):
     return model, train(model, x, y, config)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cores", [1, 2])
 def test_split_training_learns_and_is_reproducible_with_augmentation(monkeypatch, cores):
     monkeypatch.setattr(nn.network.parallel, "available_cores", lambda: cores)

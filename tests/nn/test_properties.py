@@ -21,8 +21,7 @@ from nn.network.errors import DigitLabError
 from nn.data.idx import read_idx
 from nn.files.modelfile import load_model, save_model
 from nn.training.train import TrainConfig, make_optimizer
-from tests.nn.test_datasets import write_tiny_dataset
-from tests.nn.test_modelfile import make_model
+from tests.nn.makers import make_model, write_tiny_dataset
 
 MEMORY_BOUND = 200 * 2**20
 FAST = settings(max_examples=60, deadline=None,
@@ -274,6 +273,7 @@ def run_cli(argv):
     return status, out.getvalue(), err.getvalue()
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())

@@ -10,7 +10,7 @@ from nn.network.model import Model
 from nn.training.presets import cnn_architecture, mlp_architecture
 from nn.network.saliency import input_gradient, occlusion
 from tests.nn.gradcheck import EPS, numerical_grad
-from tests.nn.test_layers import NETWORKS_WITH
+from tests.nn.makers import NETWORKS_WITH
 
 
 def in_float64(model):

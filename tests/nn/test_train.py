@@ -463,6 +463,7 @@ def test_train_config_round_trips_through_a_dict_and_ignores_unknown_keys():
 
 # --- the notebook preset on real MNIST ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_notebook_preset_reaches_85_percent_on_real_mnist(mnist_dir):
     from nn.data.datasets import load_dataset
 

@@ -24,7 +24,6 @@ from desktop.draw.tab import (
     EMPTY_TEXT,
     NO_MODEL_TEXT,
     PREDICT_INTERVAL_MS,
-    DrawTab,
 )
 from desktop.theme import ThemedPlot
 from desktop.widgets.drawing_pad import (
@@ -79,98 +78,92 @@ def trained_model(mnist_dir):
 
 # --- the tab and what a user sees of it ---------------------------------------------------------
 
-@pytest.fixture
-def tab(qtbot):
-    widget = shown(qtbot, DrawTab(), (900, 560))
-    widget.set_model(ink_position_model())
-    return widget
-
-
-def child(tab, cls, name):
-    found = tab.findChild(cls, name)
+def child(draw_tab, cls, name):
+    found = draw_tab.findChild(cls, name)
     assert found is not None, f"no {cls.__name__} named {name}"
     return found
 
 
-def bars(tab):
-    chart = child(tab, ThemedPlot, "probabilityChart")
+def bars(draw_tab):
+    chart = child(draw_tab, ThemedPlot, "probabilityChart")
     items = [i for i in chart.getPlotItem().items if isinstance(i, pg.BarGraphItem)]
     assert len(items) == 1, "the bar chart must hold exactly one BarGraphItem, created once"
     return items[0]
 
 
-def bar_heights(tab):
-    return np.asarray(bars(tab).opts["height"], dtype=float)
+def bar_heights(draw_tab):
+    return np.asarray(bars(draw_tab).opts["height"], dtype=float)
 
 
-def preview_pixels(tab):
+def preview_pixels(draw_tab):
     """The preview as shown on screen: a (h, w) array of grey levels."""
-    image = child(tab, QWidget, "networkInputPreview").grab().toImage()
+    image = child(draw_tab, QWidget, "networkInputPreview").grab().toImage()
     image = image.convertToFormat(image.Format.Format_Grayscale8)
     rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
     return rows[:, :image.width()].copy()
 
 
-def assert_empty(tab):
-    assert child(tab, QLabel, "predictedDigit").text() == ""
-    assert np.all(bar_heights(tab) == 0)
-    assert tab.last_input is None
-    assert tab.pad.is_empty() and not tab.pad.to_array().any()
-    assert preview_pixels(tab)[10:-10, 10:-10].max() == 0, "the preview should be blank"
+def assert_empty(draw_tab):
+    assert child(draw_tab, QLabel, "predictedDigit").text() == ""
+    assert np.all(bar_heights(draw_tab) == 0)
+    assert draw_tab.last_input is None
+    assert draw_tab.pad.is_empty() and not draw_tab.pad.to_array().any()
+    assert preview_pixels(draw_tab)[10:-10, 10:-10].max() == 0, "the preview should be blank"
 
 
 # --- tests --------------------------------------------------------------------------------------
 
-def test_an_empty_pad_asks_for_a_digit(tab):
-    assert child(tab, QLabel, "confidenceLabel").text() == EMPTY_TEXT
-    assert_empty(tab)
+def test_an_empty_pad_asks_for_a_digit(draw_tab):
+    assert child(draw_tab, QLabel, "confidenceLabel").text() == EMPTY_TEXT
+    assert_empty(draw_tab)
 
 
-def test_drawing_a_digit_shows_a_prediction_bars_and_the_network_input(tab, qtbot):
-    item = bars(tab)
-    with qtbot.waitSignal(tab.prediction_changed) as signal:
-        draw(tab.pad, on_pad(tab.pad, ONE))
+def test_drawing_a_digit_shows_a_prediction_bars_and_the_network_input(draw_tab, qtbot):
+    item = bars(draw_tab)
+    with qtbot.waitSignal(draw_tab.prediction_changed) as signal:
+        draw(draw_tab.pad, on_pad(draw_tab.pad, ONE))
     probs = signal.args[0]
     assert probs.shape == (10,) and probs.sum() == pytest.approx(1, abs=1e-5)
-    assert child(tab, QLabel, "predictedDigit").text() == "1"
-    assert child(tab, QLabel, "confidenceLabel").text().endswith("sure")
-    heights = bar_heights(tab)
+    assert child(draw_tab, QLabel, "predictedDigit").text() == "1"
+    assert child(draw_tab, QLabel, "confidenceLabel").text().endswith("sure")
+    heights = bar_heights(draw_tab)
     assert heights.sum() == pytest.approx(1, abs=1e-5) and heights.argmax() == 1
-    brushes = bars(tab).opts["brushes"]
+    brushes = bars(draw_tab).opts["brushes"]
     assert brushes[1].color() != brushes[0].color(), "the predicted bar is highlighted"
-    assert bars(tab) is item, "bars are updated in place, not re-created"
-    assert tab.last_input.shape == (28, 28) and tab.last_input.sum() > 10
-    assert preview_pixels(tab).max() > 200, "the preview shows the white digit"
+    assert bars(draw_tab) is item, "bars are updated in place, not re-created"
+    assert draw_tab.last_input.shape == (28, 28) and draw_tab.last_input.sum() > 10
+    assert preview_pixels(draw_tab).max() > 200, "the preview shows the white digit"
 
 
-def test_predictions_come_live_while_drawing_throttled_and_at_once_on_pen_up(tab, qtbot):
+def test_predictions_come_live_while_drawing_throttled_and_at_once_on_pen_up(draw_tab, qtbot):
     count = []
-    tab.prediction_changed.connect(count.append)
-    points = on_pad(tab.pad, ONE)
-    press_and_move(tab.pad, points[:1] + [(points[0][0], (points[0][1] + points[1][1]) / 2)])
+    draw_tab.prediction_changed.connect(count.append)
+    points = on_pad(draw_tab.pad, ONE)
+    press_and_move(draw_tab.pad, points[:1] + [(points[0][0], (points[0][1] + points[1][1]) / 2)])
     assert count == [], "many moves at once give no prediction until the throttle fires"
     qtbot.waitUntil(lambda: len(count) == 1, timeout=1000)
     qtbot.wait(3 * PREDICT_INTERVAL_MS)
     assert len(count) == 1, "one prediction per burst of moves"
-    assert child(tab, QLabel, "predictedDigit").text() != "", "shown while the button is held"
-    release(tab.pad, points[0])
+    assert child(draw_tab, QLabel, "predictedDigit").text() != "", "shown while the button is held"
+    release(draw_tab.pad, points[0])
     assert len(count) == 2, "pen-up predicts at once"
 
 
-def test_low_confidence_is_shown_as_unsure(tab):
-    tab.set_model(ink_position_model(strength=0.0))  # every class 10%
-    draw(tab.pad, on_pad(tab.pad, SEVEN))
-    assert child(tab, QLabel, "predictedDigit").text() != ""
-    text = child(tab, QLabel, "confidenceLabel").text()
+def test_low_confidence_is_shown_as_unsure(draw_tab):
+    draw_tab.set_model(ink_position_model(strength=0.0))  # every class 10%
+    draw(draw_tab.pad, on_pad(draw_tab.pad, SEVEN))
+    assert child(draw_tab, QLabel, "predictedDigit").text() != ""
+    text = child(draw_tab, QLabel, "confidenceLabel").text()
     assert text == "unsure (10%)" and 0.10 < CONFIDENT_AT
 
 
-def test_the_trained_model_reads_a_drawn_one_zero_and_seven(tab, trained_model):
-    tab.set_model(trained_model)
+@pytest.mark.slow   # the first use of trained_model trains it
+def test_the_trained_model_reads_a_drawn_one_zero_and_seven(draw_tab, trained_model):
+    draw_tab.set_model(trained_model)
     for shape, expected in ((ONE, "1"), (ZERO, "0"), (SEVEN, "7")):
-        tab.pad.clear()
-        draw(tab.pad, on_pad(tab.pad, shape))
-        assert child(tab, QLabel, "predictedDigit").text() == expected
+        draw_tab.pad.clear()
+        draw(draw_tab.pad, on_pad(draw_tab.pad, shape))
+        assert child(draw_tab, QLabel, "predictedDigit").text() == expected
 
 
 @pytest.mark.parametrize("shape, digit", [(ONE, 1), (SEVEN, 7), (ZERO, 0)])
@@ -195,15 +188,15 @@ class RecordingModel(Model):
         return super().predict_proba(x)
 
 
-def test_the_preview_shows_exactly_what_the_network_gets(tab):
+def test_the_preview_shows_exactly_what_the_network_gets(draw_tab):
     model = ink_position_model()
     model.__class__, model.inputs = RecordingModel, []
-    tab.set_model(model)
-    draw(tab.pad, on_pad(tab.pad, ZERO))
+    draw_tab.set_model(model)
+    draw(draw_tab.pad, on_pad(draw_tab.pad, ZERO))
     network_input = model.inputs[-1]
     assert network_input.shape == (1, 28, 28)
-    assert np.array_equal(network_input[0], tab.last_input)
-    shown = preview_pixels(tab)
+    assert np.array_equal(network_input[0], draw_tab.last_input)
+    shown = preview_pixels(draw_tab)
     cell = min(shown.shape) // 28
     top, left = (shown.shape[0] - 28 * cell) // 2, (shown.shape[1] - 28 * cell) // 2
     centres = shown[top + cell // 2:top + 28 * cell:cell, left + cell // 2:left + 28 * cell:cell]
@@ -211,113 +204,116 @@ def test_the_preview_shows_exactly_what_the_network_gets(tab):
     assert np.abs(centres.astype(int) - expected).max() <= 1
 
 
-def test_the_pen_width_does_not_change_what_the_network_gets(tab):
-    slider = child(tab, QSlider, "penWidthSlider")
+def test_the_pen_width_does_not_change_what_the_network_gets(draw_tab):
+    slider = child(draw_tab, QSlider, "penWidthSlider")
     inputs = []
     for width in (MIN_PEN_WIDTH, MAX_PEN_WIDTH):
         slider.setValue(width)
-        tab.pad.clear()
-        draw(tab.pad, on_pad(tab.pad, SEVEN))
-        inputs.append(tab.last_input)
+        draw_tab.pad.clear()
+        draw(draw_tab.pad, on_pad(draw_tab.pad, SEVEN))
+        inputs.append(draw_tab.last_input)
     assert np.array_equal(inputs[0], inputs[1]) and inputs[0].sum() > 20
 
 
-def test_clear_button_empties_everything(tab, qtbot):
-    draw(tab.pad, on_pad(tab.pad, SEVEN))
-    with qtbot.waitSignal(tab.prediction_changed) as signal:
-        qtbot.mouseClick(child(tab, QPushButton, "clearButton"), LEFT)
+def test_clear_button_empties_everything(draw_tab, qtbot):
+    draw(draw_tab.pad, on_pad(draw_tab.pad, SEVEN))
+    with qtbot.waitSignal(draw_tab.prediction_changed) as signal:
+        qtbot.mouseClick(child(draw_tab, QPushButton, "clearButton"), LEFT)
     assert signal.args == [None]
-    assert child(tab, QLabel, "confidenceLabel").text() == EMPTY_TEXT
-    assert_empty(tab)
+    assert child(draw_tab, QLabel, "confidenceLabel").text() == EMPTY_TEXT
+    assert_empty(draw_tab)
 
 
 @pytest.mark.parametrize("key", [Qt.Key.Key_Escape, Qt.Key.Key_Delete])
-def test_escape_or_delete_on_the_pad_clears_it(tab, qtbot, key):
-    draw(tab.pad, on_pad(tab.pad, SEVEN))
-    qtbot.keyClick(tab.pad, key)
-    assert_empty(tab)
+def test_escape_or_delete_on_the_pad_clears_it(draw_tab, qtbot, key):
+    draw(draw_tab.pad, on_pad(draw_tab.pad, SEVEN))
+    qtbot.keyClick(draw_tab.pad, key)
+    assert_empty(draw_tab)
 
 
-def test_ctrl_z_undoes_the_last_stroke_and_repredicts(tab, qtbot):
-    draw(tab.pad, on_pad(tab.pad, ONE))
-    one_stroke_image, one_stroke_input = tab.pad.to_array(), tab.last_input
-    draw(tab.pad, on_pad(tab.pad, DASH))
-    assert len(tab.pad.strokes) == 2
-    assert not np.array_equal(tab.last_input, one_stroke_input)
-    with qtbot.waitSignal(tab.prediction_changed):
-        qtbot.keyClick(tab.pad, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert len(tab.pad.strokes) == 1
-    assert np.array_equal(tab.pad.to_array(), one_stroke_image), "exactly the first stroke again"
-    assert np.array_equal(tab.last_input, one_stroke_input)
-    qtbot.mouseClick(child(tab, QPushButton, "undoButton"), LEFT)
-    assert_empty(tab)
+def test_ctrl_z_undoes_the_last_stroke_and_repredicts(draw_tab, qtbot):
+    draw(draw_tab.pad, on_pad(draw_tab.pad, ONE))
+    one_stroke_image, one_stroke_input = draw_tab.pad.to_array(), draw_tab.last_input
+    draw(draw_tab.pad, on_pad(draw_tab.pad, DASH))
+    assert len(draw_tab.pad.strokes) == 2
+    assert not np.array_equal(draw_tab.last_input, one_stroke_input)
+    with qtbot.waitSignal(draw_tab.prediction_changed):
+        qtbot.keyClick(draw_tab.pad, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(draw_tab.pad.strokes) == 1
+    assert np.array_equal(draw_tab.pad.to_array(), one_stroke_image), \
+        "exactly the first stroke again"
+    assert np.array_equal(draw_tab.last_input, one_stroke_input)
+    qtbot.mouseClick(child(draw_tab, QPushButton, "undoButton"), LEFT)
+    assert_empty(draw_tab)
 
 
-def test_the_pad_keeps_its_keys_from_window_shortcuts(tab, qtbot):
+def test_the_pad_keeps_its_keys_from_window_shortcuts(draw_tab, qtbot):
     triggered = []
-    action = QAction("Undo something else", tab)
+    action = QAction("Undo something else", draw_tab)
     action.setShortcut(QKeySequence.StandardKey.Undo)
     action.triggered.connect(lambda: triggered.append(True))
-    tab.addAction(action)
-    tab.activateWindow()
-    tab.pad.setFocus()
-    qtbot.waitUntil(tab.pad.hasFocus, timeout=1000)
-    draw(tab.pad, on_pad(tab.pad, ONE))
-    qtbot.keyClick(tab.pad, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert tab.pad.is_empty() and triggered == []
+    draw_tab.addAction(action)
+    draw_tab.activateWindow()
+    draw_tab.pad.setFocus()
+    qtbot.waitUntil(draw_tab.pad.hasFocus, timeout=1000)
+    draw(draw_tab.pad, on_pad(draw_tab.pad, ONE))
+    qtbot.keyClick(draw_tab.pad, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert draw_tab.pad.is_empty() and triggered == []
 
 
-def test_pen_width_slider_changes_the_pen(tab):
-    slider = child(tab, QSlider, "penWidthSlider")
-    assert slider.value() == DEFAULT_PEN_WIDTH == tab.pad.pen_width
+def test_pen_width_slider_changes_the_pen(draw_tab):
+    slider = child(draw_tab, QSlider, "penWidthSlider")
+    assert slider.value() == DEFAULT_PEN_WIDTH == draw_tab.pad.pen_width
     ink = {}
     for width in (MIN_PEN_WIDTH, MAX_PEN_WIDTH):
         slider.setValue(width)
-        assert tab.pad.pen_width == width
-        tab.pad.clear()
-        draw(tab.pad, on_pad(tab.pad, DASH))
-        ink[width] = int((tab.pad.to_array() > 127).sum())
+        assert draw_tab.pad.pen_width == width
+        draw_tab.pad.clear()
+        draw(draw_tab.pad, on_pad(draw_tab.pad, DASH))
+        ink[width] = int((draw_tab.pad.to_array() > 127).sum())
     assert ink[MAX_PEN_WIDTH] > 5 * ink[MIN_PEN_WIDTH]
 
 
-def test_without_a_model_it_says_so_and_predicts_again_when_one_comes(tab, qtbot):
-    draw(tab.pad, on_pad(tab.pad, ONE))
-    with qtbot.waitSignal(tab.prediction_changed) as signal:
-        tab.set_model(None)
+def test_without_a_model_it_says_so_and_predicts_again_when_one_comes(draw_tab, qtbot):
+    draw(draw_tab.pad, on_pad(draw_tab.pad, ONE))
+    with qtbot.waitSignal(draw_tab.prediction_changed) as signal:
+        draw_tab.set_model(None)
     assert signal.args == [None]
-    assert child(tab, QLabel, "confidenceLabel").text() == NO_MODEL_TEXT
-    assert child(tab, QLabel, "predictedDigit").text() == ""
-    assert np.all(bar_heights(tab) == 0)
-    assert tab.last_input is not None, "the preview still shows what the network would get"
-    tab.set_model(ink_position_model())
-    assert child(tab, QLabel, "predictedDigit").text() == "1", "re-read at once"
-    tab.set_model(None)
-    tab.pad.clear()
-    assert child(tab, QLabel, "confidenceLabel").text() == NO_MODEL_TEXT
+    assert child(draw_tab, QLabel, "confidenceLabel").text() == NO_MODEL_TEXT
+    assert child(draw_tab, QLabel, "predictedDigit").text() == ""
+    assert np.all(bar_heights(draw_tab) == 0)
+    assert draw_tab.last_input is not None, "the preview still shows what the network would get"
+    draw_tab.set_model(ink_position_model())
+    assert child(draw_tab, QLabel, "predictedDigit").text() == "1", "re-read at once"
+    draw_tab.set_model(None)
+    draw_tab.pad.clear()
+    assert child(draw_tab, QLabel, "confidenceLabel").text() == NO_MODEL_TEXT
 
 
-def test_class_names_come_from_the_model(tab):
+def test_class_names_come_from_the_model(draw_tab):
     model = ink_position_model()
     model.class_names = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
                          "Shirt", "Sneaker", "Bag", "Ankle boot")
-    tab.set_model(model)
-    draw(tab.pad, on_pad(tab.pad, ONE))
-    assert child(tab, QLabel, "predictedDigit").text() == "Trouser"
-    ticks = child(tab, ThemedPlot, "probabilityChart").getPlotItem().getAxis("bottom")._tickLevels
+    draw_tab.set_model(model)
+    draw(draw_tab.pad, on_pad(draw_tab.pad, ONE))
+    assert child(draw_tab, QLabel, "predictedDigit").text() == "Trouser"
+    chart = child(draw_tab, ThemedPlot, "probabilityChart")
+    ticks = chart.getPlotItem().getAxis("bottom")._tickLevels
     assert [name for _, name in ticks[0]] == list(model.class_names)
 
 
-def test_the_digit_is_large_relative_to_the_default_font(tab):
-    label = child(tab, QLabel, "predictedDigit")
-    assert label.font().pointSizeF() == pytest.approx(DIGIT_FONT_SCALE * tab.font().pointSizeF())
+def test_the_digit_is_large_relative_to_the_default_font(draw_tab):
+    label = child(draw_tab, QLabel, "predictedDigit")
+    assert label.font().pointSizeF() == pytest.approx(
+        DIGIT_FONT_SCALE * draw_tab.font().pointSizeF())
 
 
-def test_every_control_explains_itself(tab):
+def test_every_control_explains_itself(draw_tab):
     for cls, name in ((QPushButton, "clearButton"), (QPushButton, "undoButton"),
                       (QSlider, "penWidthSlider"), (DrawingPad, "drawingPad"),
                       (QLabel, "confidenceLabel"), (ThemedPlot, "probabilityChart"),
                       (QWidget, "networkInputPreview")):
-        assert child(tab, cls, name).toolTip().endswith(".")
+        assert child(draw_tab, cls, name).toolTip().endswith(".")
 
 
 def test_the_drawing_does_not_depend_on_the_window_size(qtbot):
@@ -394,10 +390,11 @@ def none_refs_per_send_event():
     return round((sys.getrefcount(None) - before) / 1000)
 
 
-def test_a_long_drawing_session_neither_crashes_nor_leaks(tab):
+@pytest.mark.slow
+def test_a_long_drawing_session_neither_crashes_nor_leaks(draw_tab):
     """PySide6 6.12 on Python 3.11 drops None's refcount on each QPainter void call and aborts
     after a few thousand strokes; and nothing but the strokes may grow."""
-    pad = tab.pad
+    pad = draw_tab.pad
     side = min(pad.width(), pad.height())
     moves = 100
     strokes = 200

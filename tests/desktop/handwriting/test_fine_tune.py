@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop import main_window
 from desktop.handwriting.tab import MIN_FINE_TUNE_DRAWINGS
 from desktop.train.tab import TrainTab
 from nn.data.datasets import load_dataset
 from nn.network.model import Model
 from nn.training.presets import mlp_architecture
 from nn.training.train import TrainConfig, train
+
+pytestmark = pytest.mark.slow   # each test trains on thousands of MNIST images, twice
 
 TRAIN_LIMIT, TEST_LIMIT = 5000, 2000
 RUN_TIMEOUT_MS = 60_000
@@ -123,19 +124,11 @@ def test_a_later_run_does_not_inherit_the_fine_tune_figures(qtbot, mnist_dir, mn
 
 
 @pytest.fixture
-def window(qtbot, monkeypatch, tmp_path, mnist_dir):
-    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")  # quick: no model
-    # Closing with the new unsaved model asks to save it: answer Discard, never block.
-    monkeypatch.setattr(main_window.QMessageBox, "question",
-                        lambda *args: main_window.QMessageBox.StandardButton.Discard)
-    win = main_window.MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    win.train_tab.set_dataset("mnist", str(mnist_dir))
-    win.train_tab.train_limit, win.train_tab.test_limit = TRAIN_LIMIT, TEST_LIMIT
-    yield win
-    win.train_tab.shutdown()
+def window(window, mnist_dir):
+    """The main window (tests/desktop/conftest.py) training on the first MNIST images."""
+    window.train_tab.set_dataset("mnist", str(mnist_dir))
+    window.train_tab.train_limit, window.train_tab.test_limit = TRAIN_LIMIT, TEST_LIMIT
+    return window
 
 
 def test_the_button_fine_tunes_and_shows_before_and_after(window, qtbot, mnist, base_model):

@@ -9,8 +9,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
 import desktop.handwriting.tab as handwriting_tab_module
-from desktop import main_window
-from desktop.draw.tab import DrawTab
 from desktop.handwriting.store import DB_NAME, IMAGES_FILE, LABELS_FILE, HandwritingStore, to_uint8
 from desktop.handwriting.tab import MAX_TILES_PER_DIGIT, HandwritingTab
 from nn.network.errors import DataError
@@ -35,11 +33,10 @@ def store(tmp_path):
 
 
 @pytest.fixture
-def draw_tab(qtbot, store):
-    tab = shown(qtbot, DrawTab(), (900, 560))
-    tab.set_model(ink_position_model())
-    tab.set_store(store)
-    return tab
+def draw_tab(draw_tab, store):
+    """The Draw tab (tests/desktop/conftest.py), keeping labelled drawings in ``store``."""
+    draw_tab.set_store(store)
+    return draw_tab
 
 
 # --- labelling on the Draw tab ------------------------------------------------------------------
@@ -230,17 +227,6 @@ def test_killing_the_writer_loses_no_committed_drawing(tmp_path):
 
 # --- in the window ------------------------------------------------------------------------------
 
-@pytest.fixture
-def window(qtbot, monkeypatch, tmp_path):
-    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")  # quick: no model
-    win = main_window.MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.train_tab.shutdown()
-
-
 def test_the_window_keeps_labelled_drawings_in_the_user_folder(window, qtbot, private_home):
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     assert tabs.index("My Handwriting") == tabs.index("Inspect") + 1
@@ -255,9 +241,8 @@ def test_the_window_keeps_labelled_drawings_in_the_user_folder(window, qtbot, pr
     assert window.handwriting_tab.accuracy[0] is None
 
 
-def test_a_newer_collection_is_left_alone_and_the_window_runs_without_it(qtbot, monkeypatch,
-                                                                        tmp_path, private_home):
-    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")
+def test_a_newer_collection_is_left_alone_and_the_window_runs_without_it(
+        open_window, no_bundled_model, private_home):
     store = HandwritingStore(private_home / DB_NAME)
     store.add_many([3], random_images(1))
     store.close()
@@ -265,11 +250,9 @@ def test_a_newer_collection_is_left_alone_and_the_window_runs_without_it(qtbot, 
     db.execute("PRAGMA user_version=7")
     db.close()
     before = (private_home / DB_NAME).read_bytes()
-    win = main_window.MainWindow()
-    qtbot.addWidget(win)
+    win = open_window(show=False)
     assert win.handwriting is None
     message = win.statusBar().currentMessage()
     assert "newer DigitLab" in message and "update DigitLab" in message and "\n" not in message
     assert not win.draw_tab.findChild(QPushButton, "correctButton0").isEnabled()
-    win.train_tab.shutdown()
     assert (private_home / DB_NAME).read_bytes() == before, "the newer DigitLab's file is intact"

@@ -17,7 +17,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop import main_window
 from desktop.handwriting.store import DB_NAME, HandwritingStore
 from desktop.storage import database as database_module
 from desktop.storage.recovery import open_database
@@ -214,25 +213,14 @@ DAMAGE = {
 }
 
 
-@pytest.fixture
-def window_at_launch(qtbot, monkeypatch, tmp_path):
-    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")  # quick: no model
-
-    def launch():
-        window = main_window.MainWindow()
-        qtbot.addWidget(window)
-        return window
-    return launch
-
-
 @pytest.mark.parametrize("kind", DAMAGE)
 def test_launch_keeps_a_bad_collection_aside_recovers_its_rows_and_goes_on(
-        window_at_launch, private_home, kind):
+        open_window, no_bundled_model, private_home, kind):
     private_home.mkdir(parents=True, exist_ok=True)
     path = private_home / DB_NAME
     DAMAGE[kind](path)
     damaged_bytes = path.read_bytes()
-    window = window_at_launch()
+    window = open_window(show=False)
     store = window.handwriting
     assert store is not None and store.path == path
     kept = [p for p in private_home.iterdir() if p.name.startswith("handwriting-damaged-")
@@ -251,11 +239,9 @@ def test_launch_keeps_a_bad_collection_aside_recovers_its_rows_and_goes_on(
         assert len(ids) == 0 and "0 drawings" in message
     store.add(4, np.ones((28, 28)))   # and the new collection takes drawings
     assert store.counts()[4] == sum(labels == 4) + 1
-    window.train_tab.shutdown()
     window.handwriting.close()
-    second = window_at_launch()       # the next launch starts quietly
+    second = open_window(show=False)       # the next launch starts quietly
     assert second.statusBar().currentMessage() == ""
-    second.train_tab.shutdown()
     second.handwriting.close()
 
 

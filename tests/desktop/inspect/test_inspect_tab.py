@@ -14,6 +14,8 @@ from desktop.inspect.views import HeatImage
 from nn.network.model import Model
 from nn.files.modelfile import load_model
 from nn.training.presets import PRESETS, mlp_architecture
+from tests.desktop.drawing import ONE, draw, on_pad
+from tests.desktop.stand_ins import use_as_bundled
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "resources" / "default-model.npz"
 TEST_LIMIT = 500
@@ -71,7 +73,7 @@ def tab(qtbot):
     widget.show()   # as the user sees it: a hidden tab leaves its pictures for later
     qtbot.waitExposed(widget)
     yield widget
-    widget.wait_for_jobs()
+    widget.shutdown()   # cancels a test pass still running, as closing the window does
 
 
 @pytest.mark.parametrize("kind, grid, tiles", [("notebook", "unitWeights", 10),
@@ -249,18 +251,9 @@ def test_a_model_change_and_closing_do_not_wait_for_a_whole_test_pass(tab, qtbot
     assert time.monotonic() - started < 2 and not tab._pool.activeThreadCount()
 
 
-def test_window_inspect_tab_follows_the_drawing(qtbot, monkeypatch, tmp_path):
-    # Helpers that draw with real mouse events; test files share a folder on sys.path.
-    from desktop import main_window
-    from nn.files.modelfile import save_model
-    from tests.desktop.drawing import ONE, draw, on_pad
-    model_path = tmp_path / "notebook.npz"
-    save_model(model_path, make_model("notebook"))
-    monkeypatch.setattr(main_window, "BUNDLED_MODEL", model_path)
-    window = main_window.MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+def test_window_inspect_tab_follows_the_drawing(open_window, monkeypatch, tmp_path):
+    use_as_bundled(tmp_path / "notebook.npz", monkeypatch, make_model("notebook"))
+    window = open_window()
     tabs = window.tabs
     assert [tabs.tabText(i) for i in range(tabs.count())][:4] == ["Draw", "Number", "Train", "Inspect"]
     inspect = window.inspect_tab

@@ -8,16 +8,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyle, QStyleOptionButton
 
 from desktop.train.augment_preview import AugmentPreview, sample_digits
-from desktop.train.tab import TrainTab
 from nn.files.modelfile import load_model
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "resources" / "default-model.npz"
 
 
 @pytest.fixture
-def tab(qtbot):
-    tab = TrainTab()
-    qtbot.addWidget(tab)
+def tab(open_train_tab, qtbot):
+    tab = open_train_tab()
     tab.show()
     qtbot.waitExposed(tab)
     return tab

@@ -13,10 +13,8 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QPushButton, QStyle, QStyleOptionViewItem, QTableView
 
-from desktop import main_window
 from desktop.train.runs_model import ACCURACY, CHECK, DIFFERS, EPOCHS, NETWORK
 from desktop.train.runs_store import DB_NAME, RunStore
-from desktop.train.tab import TrainTab
 from nn.data.idx import write_idx
 from tests.desktop.drawing import shown
 
@@ -46,19 +44,10 @@ def synthetic_dir(tmp_path):
 
 
 @pytest.fixture
-def store(tmp_path):
-    opened = RunStore(tmp_path / DB_NAME)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def tab(qtbot, store, synthetic_dir):
-    tab = shown(qtbot, TrainTab(), (1100, 700))
-    tab.set_run_store(store)
-    tab.set_dataset("mnist", str(synthetic_dir))
-    yield tab
-    tab.shutdown()
+def tab(open_train_tab, qtbot, run_store, synthetic_dir):
+    tab = shown(qtbot, open_train_tab(synthetic_dir), (1100, 700))
+    tab.set_run_store(run_store)
+    return tab
 
 
 def configure(tab, learning_rate, epochs=2, batch_size=32):
@@ -113,17 +102,17 @@ def legend_texts(plot):
     return [label.text for _sample, label in plot.getPlotItem().legend.items]
 
 
-def test_two_runs_are_listed_sorted_overlaid_and_one_deleted(qtbot, tab, store):
+def test_two_runs_are_listed_sorted_overlaid_and_one_deleted(qtbot, tab, run_store):
     table = table_of(tab)
     configure(tab, learning_rate=0.1)
     train(qtbot, tab)
     configure(tab, learning_rate=0.001)
     train(qtbot, tab)
-    assert table.model().rowCount() == 2 and len(store) == 2
+    assert table.model().rowCount() == 2 and len(run_store) == 2
     assert cell(table, 0, NETWORK).startswith("784-16-10") and cell(table, 0, EPOCHS) == "2"
 
     click_header(qtbot, table, ACCURACY)
-    first = [store.runs()[i].accuracy for i in range(2)]
+    first = [run_store.runs()[i].accuracy for i in range(2)]
     ascending = [cell(table, row, ACCURACY) for row in range(2)]
     assert ascending == [f"{a:.2%}" for a in sorted(first)]
     click_header(qtbot, table, ACCURACY)
@@ -152,14 +141,14 @@ def test_two_runs_are_listed_sorted_overlaid_and_one_deleted(qtbot, tab, store):
     click_row(qtbot, table, 0)
     deleted = table.model().run_at(0).id
     qtbot.keyClick(table, Qt.Key.Key_Delete)
-    kept = [run.id for run in store.runs()]
+    kept = [run.id for run in run_store.runs()]
     assert len(kept) == 1 and deleted not in kept and table.model().rowCount() == 1
     assert len(tab.lossPlot.getPlotItem().listDataItems()) == loss_before + 1
     assert f"run {kept[0]}: 784-16-10 ReLU" in legend_texts(tab.lossPlot), \
         "one run left: nothing differs, so it is named by its number and network"
 
 
-def test_a_stopped_run_and_a_fine_tuning_are_marked(qtbot, tab, store):
+def test_a_stopped_run_and_a_fine_tuning_are_marked(qtbot, tab, run_store):
     table = table_of(tab)
     configure(tab, learning_rate=0.001, epochs=500, batch_size=8)
     click(qtbot, tab.startButton)
@@ -167,16 +156,16 @@ def test_a_stopped_run_and_a_fine_tuning_are_marked(qtbot, tab, store):
                     timeout=RUN_TIMEOUT_MS)
     with qtbot.waitSignal(tab.model_trained, timeout=RUN_TIMEOUT_MS) as blocker:
         click(qtbot, tab.stopButton)
-    assert store.runs()[0].status == "stopped" and "(stopped)" in cell(table, 0, EPOCHS)
+    assert run_store.runs()[0].status == "stopped" and "(stopped)" in cell(table, 0, EPOCHS)
     tab.set_active_model(blocker.args[0])
     x = np.zeros((10, 784), np.float32)
     with qtbot.waitSignal(tab.model_trained, timeout=RUN_TIMEOUT_MS):
         assert tab.fine_tune(x, np.arange(10), weight=2)
-    kinds = [run.kind for run in store.runs()]
+    kinds = [run.kind for run in run_store.runs()]
     assert kinds == ["new", "fine-tune"] and "(fine-tune)" in cell(table, 0, NETWORK)
 
 
-def test_rerun_fills_the_form_and_trains_the_same_settings_again(qtbot, tab, store):
+def test_rerun_fills_the_form_and_trains_the_same_settings_again(qtbot, tab, run_store):
     table = table_of(tab)
     configure(tab, learning_rate=0.05, epochs=1)
     train(qtbot, tab)
@@ -188,12 +177,13 @@ def test_rerun_fills_the_form_and_trains_the_same_settings_again(qtbot, tab, sto
         assert not rerun.isEnabled(), "no second run while one trains"
     assert tab.form.learningRateSpin.value() == pytest.approx(0.05)
     assert blocker.args[0].info["config"]["learning_rate"] == pytest.approx(0.05)
-    first, second = store.runs()
+    first, second = run_store.runs()
     assert second.settings["config"] == first.settings["config"]
     assert second.kind == "new"
 
 
-def test_a_thousand_runs_load_fast_and_curves_are_read_only_for_ticked_runs(qtbot, tmp_path):
+def test_a_thousand_runs_load_fast_and_curves_are_read_only_for_ticked_runs(qtbot, tmp_path,
+                                                                          open_train_tab):
     store = RunStore(tmp_path / DB_NAME)
     runs = [(i + 1, f"2026-11-{1 + i % 28:02d}T10:00:00+00:00", "new", "finished", f"mlp-{i}",
              "784-32-10 ReLU", "mnist", 1 + i % 20, (i * 7919 % 1000) / 1000, 1.0 + i,
@@ -204,7 +194,7 @@ def test_a_thousand_runs_load_fast_and_curves_are_read_only_for_ticked_runs(qtbo
     store.restore({"runs": runs, "curves": curves})
     statements = []
     store._db.set_trace_callback(statements.append)
-    tab = shown(qtbot, TrainTab(), (1100, 700))
+    tab = shown(qtbot, open_train_tab(), (1100, 700))
     started = time.perf_counter()
     tab.set_run_store(store)
     table = table_of(tab)
@@ -222,11 +212,9 @@ def test_a_thousand_runs_load_fast_and_curves_are_read_only_for_ticked_runs(qtbo
     store.close()
 
 
-def test_runs_survive_a_restart_and_a_saved_model_opens_from_its_run(qtbot, monkeypatch,
-                                                                   tmp_path, synthetic_dir,
-                                                                   private_home):
-    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")   # quick: no model
-    window = shown(qtbot, main_window.MainWindow(), (1100, 760))
+def test_runs_survive_a_restart_and_a_saved_model_opens_from_its_run(
+        qtbot, open_window, no_bundled_model, tmp_path, synthetic_dir, private_home):
+    window = open_window()
     window.choose_dataset("mnist", synthetic_dir)
     configure(window.train_tab, learning_rate=0.01, epochs=1)
     train(qtbot, window.train_tab)
@@ -236,7 +224,7 @@ def test_runs_survive_a_restart_and_a_saved_model_opens_from_its_run(qtbot, monk
     window.close()
     assert window.runs is not None and (private_home / DB_NAME).exists()
 
-    again = shown(qtbot, main_window.MainWindow(), (1100, 760))
+    again = open_window()
     table = table_of(again)
     assert table.model().rowCount() == 1
     assert table.model().run_at(0).model_path == str(saved)
@@ -247,14 +235,13 @@ def test_runs_survive_a_restart_and_a_saved_model_opens_from_its_run(qtbot, monk
     again.close()
 
 
-def test_a_newer_run_history_is_left_alone_and_the_window_works(qtbot, monkeypatch, tmp_path,
+def test_a_newer_run_history_is_left_alone_and_the_window_works(open_window, no_bundled_model,
                                                                 private_home):
-    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")
     private_home.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(private_home / DB_NAME)
     db.execute("PRAGMA user_version=9")
     db.close()
-    window = shown(qtbot, main_window.MainWindow(), (1100, 760))
+    window = open_window()
     assert window.runs is None and not table_of(window).isEnabled()
     message = window.statusBar().currentMessage()
     assert "newer DigitLab" in message and "run history" in message and "\n" not in message
@@ -262,11 +249,10 @@ def test_a_newer_run_history_is_left_alone_and_the_window_works(qtbot, monkeypat
 
 
 def test_a_damaged_run_history_at_launch_is_kept_aside_and_a_new_one_records(
-        qtbot, monkeypatch, tmp_path, private_home, synthetic_dir):
-    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")
+        qtbot, open_window, no_bundled_model, private_home, synthetic_dir):
     private_home.mkdir(parents=True, exist_ok=True)
     (private_home / DB_NAME).write_bytes(b"not a database" * 500)
-    window = shown(qtbot, main_window.MainWindow(), (1100, 760))
+    window = open_window()
     message = window.statusBar().currentMessage()
     assert "run history" in message and "runs-damaged-" in message and "\n" not in message
     window.choose_dataset("mnist", synthetic_dir)

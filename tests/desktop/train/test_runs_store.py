@@ -32,18 +32,11 @@ def some_curves(n=1000, seed=0):
                                                               np.array([91.5, 95.25]))}
 
 
-@pytest.fixture
-def store(tmp_path):
-    opened = RunStore(tmp_path / DB_NAME)
-    yield opened
-    opened.close()
-
-
-def test_a_run_and_its_curves_come_back_as_they_were_stored(store, tmp_path):
+def test_a_run_and_its_curves_come_back_as_they_were_stored(run_store, tmp_path):
     curves = some_curves()
-    stored = store.add(a_run(), curves)
+    stored = run_store.add(a_run(), curves)
     assert stored.id == 1 and stored == a_run(id=1)
-    store.close()
+    run_store.close()
     reopened = RunStore(tmp_path / DB_NAME)
     try:
         assert reopened.runs() == [a_run(id=1)]
@@ -59,8 +52,8 @@ def test_a_run_and_its_curves_come_back_as_they_were_stored(store, tmp_path):
         reopened.close()
 
 
-def test_curves_are_float32_blobs_of_8_bytes_a_point(store, tmp_path):
-    store.add(a_run(), some_curves(n=1000))
+def test_curves_are_float32_blobs_of_8_bytes_a_point(run_store, tmp_path):
+    run_store.add(a_run(), some_curves(n=1000))
     db = sqlite3.connect(tmp_path / DB_NAME)
     try:
         sizes = dict(db.execute("SELECT name, length(points) FROM curves"))
@@ -70,11 +63,11 @@ def test_curves_are_float32_blobs_of_8_bytes_a_point(store, tmp_path):
     assert sizes == {"batch_loss": 8000, "val_accuracy": 16} and kinds == {"blob"}
 
 
-def test_delete_forgets_the_run_and_its_curves(store, tmp_path):
-    first, second = store.add(a_run(), some_curves()), store.add(a_run(0.5), some_curves())
-    store.delete(first.id)
-    assert [run.id for run in store.runs()] == [second.id] and len(store) == 1
-    assert store.curves(first.id) == {}
+def test_delete_forgets_the_run_and_its_curves(run_store, tmp_path):
+    first, second = run_store.add(a_run(), some_curves()), run_store.add(a_run(0.5), some_curves())
+    run_store.delete(first.id)
+    assert [run.id for run in run_store.runs()] == [second.id] and len(run_store) == 1
+    assert run_store.curves(first.id) == {}
     db = sqlite3.connect(tmp_path / DB_NAME)
     try:
         assert db.execute("SELECT DISTINCT run_id FROM curves").fetchall() == [(second.id,)]
@@ -83,41 +76,41 @@ def test_delete_forgets_the_run_and_its_curves(store, tmp_path):
 
 
 def test_the_database_is_its_own_wal_file_in_the_user_folder(private_home):
-    store = RunStore()
+    run_store = RunStore()
     try:
-        assert store.path == private_home / "runs.sqlite3"
-        assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2   # FULL
+        assert run_store.path == private_home / "runs.sqlite3"
+        assert run_store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert run_store._db.execute("PRAGMA synchronous").fetchone()[0] == 2   # FULL
     finally:
-        store.close()
+        run_store.close()
     assert not (private_home / "handwriting.sqlite3").exists()
 
 
-def test_a_locked_run_history_is_one_line_that_says_so(store, tmp_path, monkeypatch):
+def test_a_locked_run_history_is_one_line_that_says_so(run_store, tmp_path, monkeypatch):
     monkeypatch.setattr(database_module, "BUSY_TIMEOUT_S", 0.2)
     other = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(DataError) as error:
-            store.add(a_run(), some_curves())
+            run_store.add(a_run(), some_curves())
     finally:
         other.execute("ROLLBACK")
         other.close()
     message = str(error.value)
     assert "record the training run" in message and "locked" in message and "\n" not in message
-    assert store.runs() == [], "nothing half-written"
+    assert run_store.runs() == [], "nothing half-written"
 
 
-def test_a_full_disk_is_one_line_and_keeps_the_runs_before(store, tmp_path):
-    store.add(a_run(), some_curves())
+def test_a_full_disk_is_one_line_and_keeps_the_runs_before(run_store, tmp_path):
+    run_store.add(a_run(), some_curves())
     # Not a byte more than the file has now: the next run's curves do not fit.
-    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
-    store._db.execute(f"PRAGMA max_page_count={pages}")
+    pages = run_store._db.execute("PRAGMA page_count").fetchone()[0]
+    run_store._db.execute(f"PRAGMA max_page_count={pages}")
     with pytest.raises(DataError) as error:
-        store.add(a_run(), some_curves(n=20_000))
+        run_store.add(a_run(), some_curves(n=20_000))
     message = str(error.value)
     assert "disk is full" in message and "runs saved before are kept" in message
-    assert [run.id for run in store.runs()] == [1]
+    assert [run.id for run in run_store.runs()] == [1]
 
 
 @pytest.mark.parametrize("content", [b"not SQLite at all" * 300, None])
@@ -131,42 +124,42 @@ def test_a_damaged_or_foreign_run_history_is_kept_aside_at_launch(tmp_path, cont
     else:
         path.write_bytes(content)
     before = path.read_bytes()
-    store, message = open_database(RunStore, path)
+    run_store, message = open_database(RunStore, path)
     try:
         kept = list(tmp_path.glob("runs-damaged-*.sqlite3"))
         assert len(kept) == 1 and kept[0].read_bytes() == before
         assert "run history" in message and "0 runs" in message and "\n" not in message
-        assert store.add(a_run(), some_curves()).id == 1
+        assert run_store.add(a_run(), some_curves()).id == 1
     finally:
-        store.close()
+        run_store.close()
 
 
 def test_a_damaged_page_loses_only_its_runs_and_their_curves(tmp_path):
     path = tmp_path / DB_NAME
-    store = RunStore(path)
+    run_store = RunStore(path)
     for i in range(60):
-        store.add(a_run(accuracy=i / 100, name="x" * 300), some_curves(n=50, seed=i))
-    store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
+        run_store.add(a_run(accuracy=i / 100, name="x" * 300), some_curves(n=50, seed=i))
+    run_store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    run_store.close()
     page_size = 4096
     data = bytearray(path.read_bytes())
     middle = len(data) // page_size // 2
     data[middle * page_size:(middle + 1) * page_size] = b"\xff" * page_size
     path.write_bytes(bytes(data))
-    store, message = open_database(RunStore, path)
+    run_store, message = open_database(RunStore, path)
     try:
-        runs = store.runs()
+        runs = run_store.runs()
         assert 0 < len(runs) < 60 and f"{len(runs)} runs" in message
         for run in runs:   # bit-exact, and the curves of each recovered run
             assert run.accuracy == pytest.approx((run.id - 1) / 100)
-        with_curves = [run.id for run in runs if store.curves(run.id)]
+        with_curves = [run.id for run in runs if run_store.curves(run.id)]
         assert with_curves, "curves come back with their runs"
         for run_id in with_curves:
-            np.testing.assert_array_equal(store.curves(run_id)["batch_loss"][1],
+            np.testing.assert_array_equal(run_store.curves(run_id)["batch_loss"][1],
                                           some_curves(50, run_id - 1)["batch_loss"][1]
                                           .astype(np.float32))
     finally:
-        store.close()
+        run_store.close()
 
 
 def test_pack_curve_is_little_endian_float32_pairs():

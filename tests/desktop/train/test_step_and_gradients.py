@@ -6,9 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop.inspect.views import HeatImage
-from desktop.main_window import MainWindow
 from desktop.train.experiments import EXPERIMENTS
-from desktop.train.tab import TrainTab
 from nn.data.idx import write_idx
 from tests.desktop.drawing import draw_on_pad
 
@@ -29,17 +27,14 @@ def tiny_data(tmp_path):
 
 
 @pytest.fixture
-def tab(qtbot, tiny_data):
-    tab = TrainTab()
-    qtbot.addWidget(tab)
-    tab.set_dataset("mnist", str(tiny_data))
+def tab(open_train_tab, tiny_data):
+    tab = open_train_tab(tiny_data)
     form = tab.form
     form.presetCombo.setCurrentIndex(form.presetCombo.findData("mlp"))
     form.hiddenLayersEdit.setText("8, 6")
     form.batchSizeSpin.setValue(32)
     form.choose_new_model()
-    yield tab
-    tab.shutdown()
+    return tab
 
 
 def click(qtbot, button):
@@ -130,10 +125,7 @@ def test_vanishing_gradients_show_in_the_plot(qtbot, tab):
     assert np.median(norms[0]) < np.median(norms[-1]) / 100
 
 
-def test_the_inspect_tab_shows_the_notebook_units_while_they_train(qtbot, tiny_data):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
+def test_the_inspect_tab_shows_the_notebook_units_while_they_train(window, qtbot, tiny_data):
     window.choose_dataset("mnist", str(tiny_data))
     window.tabs.setCurrentWidget(window.draw_tab)
     draw_on_pad(window.draw_tab.pad, [(0.5, 0.2), (0.5, 0.8)])
@@ -160,5 +152,3 @@ def test_the_inspect_tab_shows_the_notebook_units_while_they_train(qtbot, tiny_d
     np.testing.assert_allclose(
         readings[-1], snapshots[-1].predict_proba(window.draw_tab.last_input[None])[0])
     assert window.active_model is not snapshots[-1]
-    tab.shutdown()
-    window.is_modified = False

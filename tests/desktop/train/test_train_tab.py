@@ -14,9 +14,9 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import QObject, Qt, QThread, Slot
+from PySide6.QtWidgets import QApplication
 
 from desktop.train.form_widgets import LogSpinBox
-from desktop.train.tab import TrainTab
 from desktop.train.worker import (
     MIN_SECONDS_BETWEEN_BATCH_SIGNALS,
     TRAINING_NICENESS,
@@ -33,13 +33,10 @@ QUICK_MS = 5_000         # what "promptly" means for Stop and shutdown
 
 
 @pytest.fixture
-def tab(qtbot, mnist_dir):
-    tab = TrainTab()
-    qtbot.addWidget(tab)
-    tab.set_dataset("mnist", str(mnist_dir))
+def tab(open_train_tab, mnist_dir):
+    tab = open_train_tab(mnist_dir)
     tab.train_limit = tab.test_limit = LIMIT
-    yield tab
-    tab.shutdown()
+    return tab
 
 
 def configure(tab, preset="mlp", hidden="32", epochs=2, batch_size=64, dropout=0.0, **more):
@@ -149,13 +146,12 @@ def test_a_diverging_run_fails_and_names_the_learning_rate(qtbot, tab):
     with qtbot.waitSignal(tab.training_failed, timeout=RUN_TIMEOUT_MS) as blocker:
         press(qtbot, tab.startButton)
     assert "learning rate" in blocker.args[0]
-    qtbot.wait(100)
+    QApplication.processEvents()   # the thread has ended: all it sent is queued; deliver it
     assert trained == [] and not tab.is_training and tab.form.isEnabled()
 
 
-def test_missing_data_asks_for_the_dataset_instead_of_failing(qtbot, tmp_path):
-    tab = TrainTab()  # no MNIST needed: the point is that there is none
-    qtbot.addWidget(tab)
+def test_missing_data_asks_for_the_dataset_instead_of_failing(open_train_tab, qtbot, tmp_path):
+    tab = open_train_tab()  # no MNIST needed: the point is that there is none
     tab.set_dataset("mnist", str(tmp_path))
     configure(tab)
     failed = []
@@ -167,6 +163,7 @@ def test_missing_data_asks_for_the_dataset_instead_of_failing(qtbot, tmp_path):
     tab.shutdown()
 
 
+@pytest.mark.slow
 def test_continue_starts_from_the_active_models_weights(qtbot, tab):
     configure(tab, epochs=1)
     first = train_once(qtbot, tab)
@@ -199,7 +196,7 @@ def test_shutdown_during_training_returns_promptly(qtbot, tab):
     tab.shutdown()
     assert time.perf_counter() - started < QUICK_MS / 1000
     assert threads[0].isFinished() and not tab.is_training
-    qtbot.wait(200)
+    QApplication.processEvents()   # the thread has ended: all it sent is queued; deliver it
     assert trained == []
 
 
@@ -242,9 +239,8 @@ def test_a_preset_whose_network_the_form_cannot_edit(qtbot, tab, monkeypatch):
     assert model.architecture() == specs and model.input_shape == (1, 28, 28)
 
 
-def test_every_preset_fills_the_form_with_its_settings(qtbot):
-    tab = TrainTab()
-    qtbot.addWidget(tab)
+def test_every_preset_fills_the_form_with_its_settings(open_train_tab):
+    tab = open_train_tab()
     for preset in PRESETS.values():
         tab.form.presetCombo.setCurrentIndex(tab.form.presetCombo.findData(preset.name))
         assert tab.form.config() == preset.config
@@ -257,9 +253,8 @@ def test_every_preset_fills_the_form_with_its_settings(qtbot):
     assert not tab.form.dropoutSpin.isEnabled()
 
 
-def test_start_from_follows_the_active_model_and_the_network_fields(qtbot):
-    tab = TrainTab()
-    qtbot.addWidget(tab)
+def test_start_from_follows_the_active_model_and_the_network_fields(open_train_tab, qtbot):
+    tab = open_train_tab()
     combo = tab.form.startFromCombo
     assert combo.currentData() == "new" and "none loaded" in combo.itemText(0)
     assert not combo.model().item(0).isEnabled()
@@ -279,9 +274,8 @@ def test_start_from_follows_the_active_model_and_the_network_fields(qtbot):
     assert "Fashion-MNIST" in combo.itemText(0)
 
 
-def test_invalid_hidden_layers_fail_with_a_sentence(qtbot):
-    tab = TrainTab()
-    qtbot.addWidget(tab)
+def test_invalid_hidden_layers_fail_with_a_sentence(open_train_tab, qtbot):
+    tab = open_train_tab()
     tab.form.presetCombo.setCurrentIndex(tab.form.presetCombo.findData("mlp"))
     tab.form.hiddenLayersEdit.setText("512, 99999")
     with qtbot.waitSignal(tab.training_failed, timeout=1000) as blocker:
@@ -289,9 +283,8 @@ def test_invalid_hidden_layers_fail_with_a_sentence(qtbot):
     assert "hidden layers" in blocker.args[0] and not tab.is_training
 
 
-def test_form_state_round_trip_and_bad_values(qtbot):
-    tab = TrainTab()
-    qtbot.addWidget(tab)
+def test_form_state_round_trip_and_bad_values(open_train_tab):
+    tab = open_train_tab()
     form = tab.form
     form.presetCombo.setCurrentIndex(form.presetCombo.findData("mlp"))
     form.hiddenLayersEdit.setText("64, 32")
@@ -310,8 +303,7 @@ def test_form_state_round_trip_and_bad_values(qtbot):
     state = json.loads(json.dumps(tab.form_state()))
     assert state["augment"] is True
 
-    other = TrainTab()
-    qtbot.addWidget(other)
+    other = open_train_tab()
     other.set_form_state(state)
     assert other.form_state() == state
     assert other.form.config() == form.config()
@@ -323,25 +315,23 @@ def test_form_state_round_trip_and_bad_values(qtbot):
     assert other.form_state() == state
 
 
-def test_settings_saved_with_the_former_preset_name_select_the_notebook_preset(qtbot):
-    tab = TrainTab()
-    qtbot.addWidget(tab)
+def test_settings_saved_with_the_former_preset_name_select_the_notebook_preset(open_train_tab):
+    tab = open_train_tab()
     tab.set_form_state({"preset": "mlp"})
     tab.set_form_state({"preset": "seed"})  # what settings written before the rename hold
     assert tab.form_state()["preset"] == "notebook"
 
 
-def test_redrawn_digits_typed_in_the_form_reach_the_run_and_the_saved_settings(qtbot):
-    tab = TrainTab()
-    qtbot.addWidget(tab)
+def test_redrawn_digits_typed_in_the_form_reach_the_run_and_the_saved_settings(open_train_tab,
+                                                                               qtbot):
+    tab = open_train_tab()
     spin = tab.form.redrawSpin
     spin.selectAll()
     qtbot.keyClicks(spin, "0.5")
     qtbot.keyClick(spin, Qt.Key.Key_Return)
     assert tab.form.config().redraw == 0.5
 
-    other = TrainTab()
-    qtbot.addWidget(other)
+    other = open_train_tab()
     other.set_form_state(json.loads(json.dumps(tab.form_state())))
     assert other.form.config().redraw == 0.5
 
@@ -401,9 +391,8 @@ def test_the_worker_throttles_batch_progress(qapp, mnist_dir):
     assert counter.batches[-1].epoch == epochs  # the final record always gets through
 
 
-def test_an_active_preset_network_shows_its_preset_and_training_settings(qtbot):
-    tab = TrainTab()
-    qtbot.addWidget(tab)
+def test_an_active_preset_network_shows_its_preset_and_training_settings(open_train_tab):
+    tab = open_train_tab()
     form = tab.form
     form.presetCombo.setCurrentIndex(form.presetCombo.findData("notebook"))
     cnn = PRESETS["cnn"]
@@ -448,11 +437,10 @@ def test_training_threads_give_way_to_the_gui_thread(qapp, mnist_dir):
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == gui_niceness
 
 
-def test_every_engine_setting_is_a_form_field(qtbot):
+def test_every_engine_setting_is_a_form_field(open_train_tab, qtbot):
     """Momentum, Nesterov, warm-up, the step schedule and early stopping, typed and clicked
     like a user, reach the TrainConfig; settings of another optimizer or schedule are greyed."""
-    tab = TrainTab()
-    qtbot.addWidget(tab)
+    tab = open_train_tab()
     tab.show()
     form = tab.form
     configure(tab, optimizer="adam")
@@ -474,9 +462,8 @@ def test_every_engine_setting_is_a_form_field(qtbot):
     assert form.earlyStoppingSpin.text() == "off" and form.config().early_stopping_patience == 0
 
 
-def test_a_model_trained_with_nesterov_shows_it(qtbot):
-    tab = TrainTab()
-    qtbot.addWidget(tab)
+def test_a_model_trained_with_nesterov_shows_it(open_train_tab):
+    tab = open_train_tab()
     preset = PRESETS["mlp"]
     model = Model.from_architecture(preset.architecture, rng=np.random.default_rng(0))
     model.info = {"config": dataclasses.replace(preset.config, optimizer="sgd", nesterov=True,
