@@ -6,8 +6,8 @@ convolutional network that rest is about half the work, so the other cores mostl
 
 Here each core takes a part of the batch instead, in its own thread, through augmentation and
 the forward and backward passes, and BLAS keeps to one thread per call. NumPy releases Python's
-global lock while it works on arrays, so the threads really do run at the same time (the
-README's "Measured" has the figures). A dense network gains nothing: nearly all its work is
+global lock while it works on arrays, so the threads really do run at the same time
+(docs/measurements.md has the figures). A dense network gains nothing: nearly all its work is
 matrix products, which BLAS already shares out, so it keeps to one part.
 
 Each thread has its own *replica* of the model: the same weight arrays (one optimizer step
