@@ -17,6 +17,7 @@ import numpy as np
 
 from desktop.storage.database import Database
 from desktop.storage.errors import Kind
+from nn.files.json_text import read_json
 from nn.network.errors import DataError
 from nn.data.idx import read_idx, write_idx
 
@@ -57,8 +58,8 @@ def to_uint8(image):
 def strokes_of(text):
     """The pad strokes stored as JSON text, or [] when they are not a list (another program's)."""
     try:
-        strokes = json.loads(text)
-    except (TypeError, ValueError):
+        strokes = read_json(text)
+    except ValueError:
         return []
     return strokes if isinstance(strokes, list) else []
 
@@ -78,8 +79,8 @@ class HandwritingStore(Database):
         """Whether a row read from a damaged file is a drawing the app can use."""
         _, label, image, strokes, created, predicted, confidence = row
         try:
-            json.loads(strokes)
-        except (TypeError, ValueError):
+            read_json(strokes)
+        except ValueError:
             return False
         return (isinstance(label, int) and 0 <= label < N_CLASSES
                 and isinstance(image, bytes) and len(image) == SIDE * SIDE

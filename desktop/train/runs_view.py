@@ -1,6 +1,6 @@
 """The run history under the Train tab's curves: a table of past runs to compare and reuse.
 
-Every finished or stopped run is recorded (`desktop.train.runs_store`) and listed in the
+Every finished or stopped run is recorded (`desktop.storage.runs`) and listed in the
 ``runHistory`` table (a QTableView over `desktop.train.runs_model.RunsModel`), sortable by
 clicking a column's header. Ticking runs overlays their curves on the plots
 (`desktop.train.runs_overlay`), reading them from the database only then. Under the table,

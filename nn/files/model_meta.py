@@ -12,6 +12,7 @@ import dataclasses
 import json
 import math
 
+from nn.files.json_text import read_json
 from nn.ink.augment import Augmentation
 from nn.network.conv import PADDINGS
 from nn.data.datasets import DATASETS, NUM_CLASSES
@@ -32,6 +33,7 @@ MAX_ACTIVATIONS = 1_000_000
 MAX_SETTING = 2**31 - 1        # integer settings must fit the app's spin boxes
 MAX_POOL = 15                  # nn.network.conv numbers a pooling window's offsets in a uint8
 INITS = ("he", "glorot", "uniform")
+AT_LEAST_ONE = {"epochs": 1, "step_every": 1}   # integer training settings 0 would break
 
 
 class _Invalid(Exception):
@@ -45,10 +47,10 @@ def check_meta(filename, text):
     ``[("layer0.W", (784, 128)), ...]``. Raises ModelFileError naming ``filename``.
     """
     try:
-        meta = json.loads(text, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as e:
-        raise ModelFileError(f"{filename} is not a DigitLab model: its 'meta' entry is not "
-                             "JSON.") from e
+        meta = read_json(text)
+    except ValueError as e:
+        raise ModelFileError(f"{filename} is not a DigitLab model: its 'meta' entry {e}.") \
+            from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{filename} is not a DigitLab model (format is not {FORMAT!r}).")
     version = meta.get("format_version")
@@ -70,10 +72,6 @@ def check_meta(filename, text):
         raise ModelFileError(f"{filename} cannot be used: {e}; open another model file or "
                              "train a new one.") from None
     return meta
-
-
-def _refuse_constant(name):
-    raise ValueError(f"{name} is not a number")
 
 
 def _is_int(v):
@@ -232,9 +230,20 @@ def _text(where, v):
     _need(isinstance(v, str) and len(v) <= 1000, where, v, "a short text")
 
 
+def config_problem(config):
+    """What is wrong with a training configuration read from elsewhere (the run history), in
+    a few words, or None when ``TrainConfig.from_dict`` can use it."""
+    try:
+        check_config("the config", config)
+    except _Invalid as e:
+        return str(e)
+    return None
+
+
 def check_config(where, config):
     """A training configuration as ``TrainConfig.to_dict`` writes it: known settings only,
-    each of its field's type and in range, so ``TrainConfig.from_dict`` cannot fail."""
+    each of its field's type and in range, so ``TrainConfig.from_dict`` cannot fail and
+    training cannot divide by it (``step_every``) or run no epoch."""
     _need(isinstance(config, dict), where, config, "an object of training settings")
     kinds = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
     for key, v in config.items():
@@ -249,7 +258,7 @@ def check_config(where, config):
         elif kinds[key] is bool:
             _need(isinstance(v, bool), at, v, "true or false")
         elif kinds[key] is int:
-            _count(at, v, low=0)
+            _count(at, v, low=AT_LEAST_ONE.get(key, 0))
         else:
             _non_negative(at, v)
 

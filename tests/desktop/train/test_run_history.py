@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QPushButton, QStyle, QStyleOptionViewItem, QTableV
 
 from desktop import main_window
 from desktop.train.runs_model import ACCURACY, CHECK, DIFFERS, EPOCHS, NETWORK
-from desktop.train.runs_store import DB_NAME, RunStore
+from desktop.storage.runs import DB_NAME, RunStore
 from desktop.train.tab import TrainTab
 from nn.data.idx import write_idx
 from tests.desktop.drawing import shown
