@@ -12,7 +12,7 @@ import math
 from datetime import datetime
 
 from nn.data.datasets import DATASETS
-from nn.files.json_text import read_json
+from nn.files.json_text import is_flat_object, read_json
 from nn.files.model_meta import MAX_PARAMS, config_problem
 
 KINDS = ("new", "continue", "fine-tune")
@@ -106,8 +106,7 @@ def settings_of(text):
         if problem:
             raise ValueError(f"are not valid: {problem}")
     form = settings.get("form")
-    if form is not None and not (isinstance(form, dict) and all(
-            isinstance(v, (str, int, float, bool)) or v is None for v in form.values())):
+    if form is not None and not is_flat_object(form):
         raise ValueError("hold a Train form that is not an object of plain values")
     return settings
 

@@ -30,6 +30,13 @@ def read_json(text, max_depth=MAX_DEPTH):
     return value
 
 
+def is_flat_object(value):
+    """Whether ``value`` is a JSON object of plain values (text, numbers, true/false, null),
+    such as the Train form's state."""
+    return isinstance(value, dict) and all(
+        v is None or isinstance(v, (str, int, float, bool)) for v in value.values())
+
+
 class _NotANumber(ValueError):
     """NaN, Infinity or -Infinity met while parsing."""
 
