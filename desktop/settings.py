@@ -1,11 +1,13 @@
 """Everything DigitLab keeps between sessions, and every QSettings key, in one place.
 
-Every setting is read through one checked reader (`_read`): a value of the wrong type, JSON
-holding NaN or Infinity, nested too deep or too long falls back to its default with one line
-in the log, and is removed. Settings live where Qt keeps an application's settings (``~/.config/DigitLab/DigitLab.conf``
+Settings live where Qt keeps an application's settings (``~/.config/DigitLab/DigitLab.conf``
 on Linux, the registry on Windows, a plist on macOS), except when ``DIGITLAB_HOME`` is set:
 then they go to ``$DIGITLAB_HOME/settings.ini`` beside the data and the logs, so a portable
 install or a test never reads or writes the user's real settings.
+
+Every setting is read through one checked reader (`_read`): a value of the wrong type, too
+long, or JSON holding NaN or Infinity or nested too deep falls back to its default with one
+line in the log, and is removed.
 """
 
 import json
