@@ -3,9 +3,9 @@ argument types that refuse a bad value before anything runs (``nn.cli.commands``
 
 import argparse
 
+from nn.training.train import MAX_COUNT, MAX_EPOCHS
+
 EXIT_USER_ERROR = 2
-MAX_EPOCHS = 10_000
-MAX_INT = 2**31 - 1  # what a model file's training settings may hold (nn.files.model_meta)
 
 
 class Parser(argparse.ArgumentParser):
@@ -17,7 +17,7 @@ class Parser(argparse.ArgumentParser):
                                    f"(see {self.prog} --help)\n")
 
 
-def whole_number(low, high=MAX_INT):
+def whole_number(low, high=MAX_COUNT):
     """An argument type: a whole number from ``low`` to ``high``."""
     def parse(text):
         try:

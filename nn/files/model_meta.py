@@ -19,7 +19,7 @@ from nn.data.datasets import DATASETS, NUM_CLASSES
 from nn.network.errors import ModelFileError
 from nn.network.optim import OPTIMIZERS
 from nn.network.schedules import SCHEDULES
-from nn.training.train import TrainConfig
+from nn.training.train import LIMITS, TrainConfig
 
 FORMAT = "digitlab-model"
 FORMAT_VERSION = 1
@@ -33,7 +33,6 @@ MAX_ACTIVATIONS = 1_000_000
 MAX_SETTING = 2**31 - 1        # integer settings must fit the app's spin boxes
 MAX_POOL = 15                  # nn.network.conv numbers a pooling window's offsets in a uint8
 INITS = ("he", "glorot", "uniform")
-AT_LEAST_ONE = {"epochs": 1, "step_every": 1}   # integer training settings 0 would break
 
 
 class _Invalid(Exception):
@@ -242,8 +241,8 @@ def config_problem(config):
 
 def check_config(where, config):
     """A training configuration as ``TrainConfig.to_dict`` writes it: known settings only,
-    each of its field's type and in range, so ``TrainConfig.from_dict`` cannot fail and
-    training cannot divide by it (``step_every``) or run no epoch."""
+    each of its field's type and in its range (``nn.training.train.LIMITS``), so
+    ``TrainConfig.from_dict`` cannot fail and a resumed run cannot break on it."""
     _need(isinstance(config, dict), where, config, "an object of training settings")
     kinds = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
     for key, v in config.items():
@@ -258,9 +257,10 @@ def check_config(where, config):
         elif kinds[key] is bool:
             _need(isinstance(v, bool), at, v, "true or false")
         elif kinds[key] is int:
-            _count(at, v, low=AT_LEAST_ONE.get(key, 0))
+            _count(at, v, *LIMITS[key])
         else:
-            _non_negative(at, v)
+            low, high = LIMITS[key]
+            _need(_is_number(v) and low <= v <= high, at, v, f"a number from {low:g} to {high:g}")
 
 
 def _check_augmentation(where, v):
