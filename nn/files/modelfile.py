@@ -37,6 +37,7 @@ PREPROCESSING = "mnist: ink bounding box scaled to 20x20 (area average), centre 
 MAX_META_BYTES = 16 * 2**20  # the meta of a model trained for thousands of epochs fits easily
 NPY_HEADER_BYTES = 2**16     # the most a .npy header may take besides its array's data
 ZIP_MAGIC = b"PK\x03\x04"
+MAX_STEPS = 2**53 - 1        # an optimizer's step count: exact in a float64 (JSON's numbers)
 NOTEBOOK_SHAPES = {"W1": (10, 784), "b1": (10, 1), "W2": (10, 10), "b2": (10, 1)}
 
 
@@ -168,10 +169,12 @@ def _check_optimizer(path, settings, sizes, param_shapes):
     if settings is None and not keys:
         return {}
     name, t = (settings.get("name"), settings.get("t")) if isinstance(settings, dict) else (None, None)
-    if not (isinstance(name, str) and name in OPTIMIZERS and isinstance(t, int)
-            and not isinstance(t, bool) and 0 <= t < 2**53):
+    if not (isinstance(name, str) and name in OPTIMIZERS):
         raise ModelFileError(f"{path.name} is damaged: its optimizer settings "
                              f"{_shorten(repr(settings))} are not valid.")
+    if not (isinstance(t, int) and not isinstance(t, bool) and 0 <= t <= MAX_STEPS):
+        raise ModelFileError(f"{path.name} is damaged: its optimizer's step count "
+                             f"{_shorten(repr(t))} is not a whole number from 0 to {MAX_STEPS:,}.")
     shapes = {}
     for key in keys:
         state, _, index = key.rpartition(".")

@@ -21,6 +21,8 @@ def name_problem(path):
         return "the name is empty; give a file name"
     if "\0" in text:
         return "the name holds a NUL character, which no file name can"
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return "the name holds a control character (a line break, a tab...); choose another"
     longest = max((len(os.fsencode(part)) for part in Path(text).parts), default=0)
     if longest > NAME_MAX:
         return (f"the name is {longest:,} bytes long, more than the {NAME_MAX} a file or "
