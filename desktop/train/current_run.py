@@ -108,15 +108,19 @@ class CurrentRunMixin:
         self.live.show_result(accuracy, completed=not result.stopped)
         job = self._worker.job
         self._end_run()
-        self.run_history.record(run_of_training(job, model, result, self._run_form,
-                                                self._run_seconds),
-                                self.live.training_curves.snapshot(), model)
         how = "Stopped" if result.stopped else "Finished"
         epochs = len(result.history)
         score = "" if accuracy is None else f"; test accuracy {accuracy:.2%}"
         self._set_status(f"{how} {info['name']} after {epochs} epoch{'s' * (epochs != 1)}{score}.")
         self.state_changed.emit()
         self.model_trained.emit(model)
+        # Recorded last: when the run history refuses the run (locked, disk full), its message
+        # is the one left in the status bar, not the window's "Training finished".
+        if not self.run_history.record(
+                run_of_training(job, model, result, self._run_form, self._run_seconds),
+                self.live.training_curves.snapshot(), model):
+            self.statusLabel.setText(f"{self.statusLabel.text()} This run could not be "
+                                     "recorded in the run history (see the status bar).")
 
     @Slot(str)
     def _on_failed(self, message):

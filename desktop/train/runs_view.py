@@ -104,13 +104,17 @@ class RunHistory(QWidget):
 
     def record(self, run, curves, model):
         """Keep ``run`` (a Run without id) with its ``curves`` ({name: (x, y)}); ``model`` is
-        the Model it trained, whose file is noted when it is saved (`model_saved`)."""
+        the Model it trained, whose file is noted when it is saved (`model_saved`). False
+        once ``problem`` has said why the store refused it; True when recorded, or when there
+        is no store (the launch said why)."""
         if self._store is None:
-            return
+            return True
         stored = self._ask(lambda: self._store.add(run, curves), None)
-        if stored is not None:
-            self.model.add_run(stored)
-            self._runs_of_models[model] = stored.id
+        if stored is None:
+            return False
+        self.model.add_run(stored)
+        self._runs_of_models[model] = stored.id
+        return True
 
     def model_saved(self, model, path):
         """``model`` is now in the file ``path``: note it in the run that trained it."""
