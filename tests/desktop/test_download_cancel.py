@@ -1,0 +1,67 @@
+"""The download dialog against a real local server that trickles one byte every half second:
+its Cancel button and closing the window each act within a second."""
+
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton
+
+import nn.data.datasets
+from desktop import main_window
+from nn.data.datasets import DATASETS
+from tests import local_http
+
+WITHIN_MS = 1000
+FIRST_FILE = "train-images-idx3-ubyte.gz"
+
+
+@pytest.fixture
+def trickling(tmp_path, monkeypatch):
+    """A server that trickles MNIST's first file, which the window's DATASETS describe."""
+    monkeypatch.delenv("DIGITLAB_DATA", raising=False)
+    monkeypatch.setattr(nn.data.datasets, "_CHECKOUT_DATA_DIR", tmp_path / "checkout-data")
+    local_http.no_proxy(monkeypatch)
+    info = local_http.tiny_mnist(tmp_path / "served", seed=5)
+    monkeypatch.setattr(main_window, "DATASETS", {**DATASETS, "mnist": info})
+    server, url = local_http.serve(local_http.trickle_handler(info.sizes[FIRST_FILE]))
+    yield url
+    local_http.stop(server)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch, trickling):
+    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a: pytest.fail(f"dialog: {a[2]}"))
+    win = main_window.MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.data.mirrors = [trickling]
+    yield win
+    win.data.shutdown()
+
+
+def start_download(qtbot, win):
+    win.named_actions["downloadAction"].trigger()   # Data > Download
+    dialog = win.findChild(QProgressDialog, "downloadProgress")
+    qtbot.waitUntil(lambda: "Downloading" in dialog.labelText(), timeout=5000)
+    return dialog
+
+
+def test_cancel_in_the_dialog_acts_within_a_second(qtbot, window, private_home):
+    dialog = start_download(qtbot, window)
+    started = time.monotonic()
+    qtbot.mouseClick(dialog.findChild(QPushButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.data.is_busy, timeout=WITHIN_MS)
+    assert time.monotonic() - started < WITHIN_MS / 1000
+    assert "cancelled" in window.statusBar().currentMessage()
+    assert not list(private_home.rglob("*.part")), "no partial file is kept"
+
+
+def test_closing_the_window_during_a_download_takes_under_a_second(qtbot, window):
+    start_download(qtbot, window)
+    started = time.monotonic()
+    assert window.close()
+    assert time.monotonic() - started < WITHIN_MS / 1000
+    assert not window.data.is_busy
