@@ -17,6 +17,7 @@ from nn.ink.augment import Augmentation
 from nn.network.conv import PADDINGS
 from nn.data.datasets import DATASETS, NUM_CLASSES
 from nn.network.errors import ModelFileError
+from nn.network.model import layer_output
 from nn.network.optim import OPTIMIZERS
 from nn.network.schedules import SCHEDULES
 from nn.training.train import LIMITS, TrainConfig
@@ -160,11 +161,11 @@ def _walk(specs, input_shape, n_classes):
     for i, spec in enumerate(specs):
         _check_layer(i, spec)
         kind = spec["type"]
+        shapes = {}
         if kind == "Dense":
             _need(shape == (spec["in"],), f"the input of layer {i} (Dense, {spec['in']} inputs)",
                   list(shape), "what the previous layer gives")
-            shape = (spec["out"],)
-            shapes = {"W": (spec["in"], spec["out"]), "b": shape}
+            shapes = {"W": (spec["in"], spec["out"]), "b": (spec["out"],)}
         elif kind in ("Conv2D", "MaxPool2D"):
             _need(len(shape) == 3, f"the input of layer {i} ({kind})", list(shape),
                   "an image shape (channels, height, width)")
@@ -173,20 +174,15 @@ def _walk(specs, input_shape, n_classes):
                 k = spec["kernel_size"]
                 _need(c == spec["in_channels"], f"the input of layer {i} (Conv2D)", list(shape),
                       f"{spec['in_channels']} channels")
-                fit = 1 - k + (k - 1 if spec.get("padding", "valid") == "same" else 0)
-                _need(h + fit >= 1 and w + fit >= 1, f"the input of layer {i} (a {k}x{k} "
-                      "kernel)", list(shape), "large enough for the kernel")
-                shape = (spec["out_channels"], h + fit, w + fit)
-                activations += c * k * k * (h + fit) * (w + fit)  # the patch matrix (im2col)
+                _need(min(layer_output(spec, shape)[0][1:]) >= 1, f"the input of layer {i} "
+                      f"(a {k}x{k} kernel)", list(shape), "large enough for the kernel")
                 shapes = {"W": (spec["out_channels"], c, k, k), "b": (spec["out_channels"],)}
             else:
                 s = spec.get("size", 2)
                 _need(h >= s and w >= s, f"the input of layer {i} (MaxPool {s})", list(shape),
                       "at least one window")
-                shape, shapes = (c, h // s, w // s), {}
-        else:
-            shape = (math.prod(shape),) if kind == "Flatten" else shape
-            shapes = {}
+        shape, patches = layer_output(spec, shape)   # the same count as Model.batch_limit's
+        activations += patches
         params += [(f"layer{i}.{name}", s) for name, s in shapes.items()]
         n_params += sum(math.prod(s) for s in shapes.values())
         activations += math.prod(shape)

@@ -22,6 +22,7 @@ from nn.network.diagnostics import LayerStats, LayerWatch
 from nn.network.errors import TrainingError
 from nn.network.layers import Dropout
 from nn.network.losses import softmax_cross_entropy
+from nn.network.model import INFERENCE_BATCH
 from nn.network.optim import OPTIMIZERS
 from nn.network.parallel import DataParallel, parts_for
 from nn.network.randomness import RandomStreams
@@ -246,15 +247,18 @@ def augmented_gradient(augmentation, model, x, y, rng):
         return batch_gradient(model, x, y)
 
 
-def batch_gradient(model, x, y, chunk=GRADIENT_CHUNK):
+def batch_gradient(model, x, y, chunk=None):
     """Forward and backward passes over a batch; leaves the batch's mean gradient in
     ``model.grads`` and returns (mean loss, number of correct predictions).
 
     A batch larger than ``chunk`` is processed in chunks. The gradient of a mean loss is the
     mean of the per-example gradients, so the batch's gradient is the size-weighted average of
     its chunks' gradients: the result is the same, but only one chunk's activations are held
-    at a time (a full batch of MNIST through a CNN would otherwise need gigabytes).
+    at a time (a full batch of MNIST through a CNN would otherwise need gigabytes). The
+    chunk is at most GRADIENT_CHUNK examples, fewer for a network with wide activations
+    (``model.batch_limit``).
     """
+    chunk = chunk or model.batch_limit(GRADIENT_CHUNK)
     if len(x) <= chunk:
         loss, probs, grad = softmax_cross_entropy(model.forward(x, training=True), y)
         model.backward(grad)
@@ -273,8 +277,10 @@ def batch_gradient(model, x, y, chunk=GRADIENT_CHUNK):
     return loss_sum, correct
 
 
-def evaluate(model, x, y, batch_size=1000):
-    """Mean loss and accuracy of ``model`` on (x, y), computed batch by batch."""
+def evaluate(model, x, y, batch_size=None):
+    """Mean loss and accuracy of ``model`` on (x, y), computed batch by batch (of
+    ``model.batch_limit`` examples unless ``batch_size`` is given)."""
+    batch_size = batch_size or model.batch_limit(INFERENCE_BATCH)
     loss_sum = correct = 0.0
     for start in range(0, len(x), batch_size):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size]
