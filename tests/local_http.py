@@ -45,6 +45,16 @@ def closed_port_url():
     return f"http://127.0.0.1:{port}/"
 
 
+def no_dataset(monkeypatch, tmp_path):
+    """Nowhere to find MNIST, and no proxy: no DIGITLAB_DATA, an empty checkout data/ (the
+    per-user folder is the test's own, see tests/conftest.py)."""
+    import nn.data.datasets
+
+    monkeypatch.delenv("DIGITLAB_DATA", raising=False)
+    monkeypatch.setattr(nn.data.datasets, "_CHECKOUT_DATA_DIR", tmp_path / "checkout-data")
+    no_proxy(monkeypatch)
+
+
 def no_proxy(monkeypatch):
     """A proxy from the environment must not intercept requests to 127.0.0.1."""
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")

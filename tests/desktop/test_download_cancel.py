@@ -7,7 +7,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton
 
-import nn.data.datasets
 from desktop import main_window
 from nn.data.datasets import DATASETS
 from tests import local_http
@@ -19,9 +18,7 @@ FIRST_FILE = "train-images-idx3-ubyte.gz"
 @pytest.fixture
 def trickling(tmp_path, monkeypatch):
     """A server that trickles MNIST's first file, which the window's DATASETS describe."""
-    monkeypatch.delenv("DIGITLAB_DATA", raising=False)
-    monkeypatch.setattr(nn.data.datasets, "_CHECKOUT_DATA_DIR", tmp_path / "checkout-data")
-    local_http.no_proxy(monkeypatch)
+    local_http.no_dataset(monkeypatch, tmp_path)
     info = local_http.tiny_mnist(tmp_path / "served", seed=5)
     monkeypatch.setattr(main_window, "DATASETS", {**DATASETS, "mnist": info})
     server, url = local_http.serve(local_http.trickle_handler(info.sizes[FIRST_FILE]))

@@ -18,20 +18,6 @@ CANCEL_WITHIN_S = 1.0
 FIRST_FILE = "train-images-idx3-ubyte.gz"
 
 
-@pytest.fixture
-def server_of():
-    servers = []
-
-    def start(handler):
-        server, url = serve(handler)
-        servers.append(server)
-        return url
-
-    yield start
-    for server in servers:
-        stop(server)
-
-
 class Download(threading.Thread):
     """download_dataset on its own thread, as the app runs it; ``cancel()`` then says how
     long it took to return."""
