@@ -24,9 +24,9 @@ import numpy as np
 
 from desktop.storage.database import Database
 from desktop.storage.errors import Kind
-from nn.network.errors import DataError
-from desktop.storage.run_rows import (KINDS, MAX_EPOCHS, STATUSES, curve_problem,
+from desktop.storage.run_rows import (KINDS, MAX_EPOCHS, POINT_BYTES, STATUSES, curve_problem,
                                       max_curve_bytes, run_problem, settings_of)
+from nn.network.errors import DataError
 
 DB_NAME = "runs.sqlite3"
 
@@ -78,8 +78,12 @@ class Run:
     id: int | None = None  # set once stored
 
 
-def pack_curve(x, y):
-    """(n,) x and (n,) y as 8n bytes: float32 little-endian x0, y0, x1, y1..."""
+def pack_curve(x, y, most=None):
+    """(n,) x and (n,) y as 8n bytes: float32 little-endian x0, y0, x1, y1...; thinned evenly
+    to ``most`` points (first and last kept) when it has more."""
+    if most is not None and len(x) > most:
+        keep = np.linspace(0, len(x) - 1, most).round().astype(np.int64)
+        x, y = np.asarray(x)[keep], np.asarray(y)[keep]
     return np.column_stack([x, y]).astype("<f4").tobytes()
 
 
@@ -142,8 +146,9 @@ class RunStore(Database):
             cursor = self._db.execute(f"INSERT INTO runs ({', '.join(RUN_COLUMNS[1:])}) "
                                       f"VALUES ({', '.join('?' * len(values))})", values)
             run_id = cursor.lastrowid
+            most = max_curve_bytes(run.epochs) // POINT_BYTES   # what reading accepts
             self._db.executemany("INSERT INTO curves (run_id, name, points) VALUES (?, ?, ?)",
-                                 [(run_id, name, pack_curve(x, y))
+                                 [(run_id, name, pack_curve(x, y, most))
                                   for name, (x, y) in curves.items()])
         return dataclasses.replace(run, id=run_id)
 

@@ -197,3 +197,20 @@ def test_random_rows_open_as_good_runs_or_set_aside(tmp_path_factory, runs, curv
             assert message == "" or "curve" in message
     finally:
         store.close()
+
+
+def test_a_curve_longer_than_its_epochs_allow_is_thinned_when_recorded(tmp_path):
+    from desktop.storage.runs import Run
+
+    store = RunStore(tmp_path / DB_NAME)
+    try:
+        n = max_curve_bytes(0) // 8 + 1000   # a long first epoch, stopped before its end
+        x, y = np.linspace(0, 0.9, n), np.linspace(2.0, 0.5, n)
+        values = {k: v for k, v in GOOD.items() if k != "settings"}
+        run = store.add(Run(**values | {"epochs": 0, "status": "stopped"}), {"loss": (x, y)})
+        got_x, got_y = store.curves(run.id)["loss"]
+        assert len(got_x) == max_curve_bytes(0) // 8
+        assert (got_x[0], got_x[-1], got_y[-1]) == (0.0, np.float32(0.9), np.float32(0.5))
+        assert store.bad_rows() == []
+    finally:
+        store.close()
