@@ -21,6 +21,9 @@ def name_problem(path):
         return "the name is empty; give a file name"
     if "\0" in text:
         return "the name holds a NUL character, which no file name can"
+    if text.endswith(tuple(filter(None, (os.sep, os.altsep)))):
+        # Path() would drop the slash and write the file it names; the system says "a folder"
+        return "the name ends with a slash, so it names a folder; give a file name"
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
         return "the name holds a control character (a line break, a tab...); choose another"
     longest = max((len(os.fsencode(part)) for part in Path(text).parts), default=0)
@@ -36,6 +39,6 @@ def same_file(first, second):
     """Whether the names ``first`` and ``second`` lead to one file (the same inode, through
     links of any kind); False when either does not exist or cannot be looked at."""
     try:
-        return os.path.samefile(first, second)
+        return os.path.samefile(Path(first), Path(second))   # Path drops a trailing slash
     except (OSError, ValueError):
         return False

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nn.files.modelfile import load_model, save_model
@@ -132,6 +132,7 @@ def test_export_refuses_to_write_over_its_model_under_any_name(capsys, tmp_path)
     (["train", "--resume", LONG], ["304 bytes long"]),
     (["export", "{model}", LONG], ["304 bytes long"]),
     (["info", "a\0b.npz"], ["NUL"]),
+    (["export", "{model}", "{model}/"], ["ends with a slash"]),   # would write over m.npz
 ])
 def test_names_that_cannot_be_files_are_one_line(capsys, tmp_path, monkeypatch, argv, words):
     monkeypatch.chdir(tmp_path)
@@ -184,6 +185,7 @@ PATH_PART = st.one_of(st.text(st.characters(blacklist_categories=["Cs"],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(parts=st.lists(PATH_PART, min_size=1, max_size=3), command=st.sampled_from(
     ["save", "export"]))
+@example(parts=["m.npz", ""], command="export")   # "m.npz/": once wrote ONNX over m.npz
 def test_any_output_path_is_written_and_opens_or_is_one_line(tmp_path_factory, parts, command):
     folder = tmp_path_factory.mktemp("out")
     source = folder / "m.npz"
