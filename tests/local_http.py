@@ -117,3 +117,27 @@ class RedirectLoopHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         pass
+
+
+def scripted_handler(script):
+    """A handler that plays ``script``: ("send", bytes), ("wait", seconds), ("close", None),
+    whatever HTTP says; a hostile server's answer, for the property tests."""
+    class Scripted(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            try:
+                for action, value in script:
+                    if action == "wait":
+                        time.sleep(value)
+                    elif action == "close":
+                        break
+                    else:
+                        self.wfile.write(value)
+                        self.wfile.flush()
+            except OSError:
+                pass
+            self.close_connection = True
+
+        def log_message(self, format, *args):
+            pass
+
+    return Scripted

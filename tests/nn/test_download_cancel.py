@@ -2,7 +2,6 @@
 real HTTP servers on 127.0.0.1 that trickle one byte every half second (never long enough
 for a timeout), loop on redirects, or follow a random hostile script."""
 
-import http.server
 import threading
 import time
 
@@ -12,7 +11,8 @@ from hypothesis import strategies as st
 
 from nn.data.download import DownloadCancelled, download_dataset
 from nn.network.errors import DataError
-from tests.local_http import RedirectLoopHandler, serve, stop, trickle_handler
+from tests.local_http import (RedirectLoopHandler, scripted_handler, serve, stop,
+                              trickle_handler)
 
 CANCEL_WITHIN_S = 1.0
 FIRST_FILE = "train-images-idx3-ubyte.gz"
@@ -79,28 +79,6 @@ STEP = st.one_of(st.tuples(st.just("send"), st.binary(min_size=1, max_size=64)),
                       b"Content-Length: -1\r\n", b"Transfer-Encoding: chunked\r\n", b"\r\n",
                       b"HTTP/1.0 200\r\n\r\n", b"\xff\xfe garbage\r\n"])),
                  st.just(("close", None)))
-
-
-def scripted_handler(script):
-    class Scripted(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            try:
-                for action, value in script:
-                    if action == "wait":
-                        time.sleep(value)
-                    elif action == "close":
-                        break
-                    else:
-                        self.wfile.write(value)
-                        self.wfile.flush()
-            except OSError:
-                pass
-            self.close_connection = True
-
-        def log_message(self, format, *args):
-            pass
-
-    return Scripted
 
 
 @settings(max_examples=25, deadline=None,
