@@ -5,8 +5,9 @@ names) is never deleted: it is renamed aside with the time in its name, together
 ``-wal`` and ``-shm`` companions (the WAL holds the last commits), a new database takes its
 place, and every row that can still be read is copied into it one by one, skipping the rows
 on damaged pages. A readable file with rows the store cannot use (`Database.bad_rows`) is
-copied aside the same way before those rows are removed. Any other failure (a newer schema, a locked or read-only file) leaves the
-file alone: the app runs without that database and says why.
+copied aside the same way before those rows are removed. Any other failure (a newer schema,
+a locked or read-only file) leaves the file alone: the app runs without that database and
+says why.
 """
 
 import itertools

@@ -14,8 +14,8 @@ from nn.network.model import describe
 
 def run_of_training(job, model, result, form, seconds):
     """The Run of a finished or stopped training: ``job`` the TrainingJob it ran, ``model`` the
-    trained Model (info filled), ``result`` nn.training.train's TrainResult, ``form`` the Train form's
-    state when it started, ``seconds`` of training."""
+    trained Model (info filled), ``result`` nn.training.train's TrainResult, ``form`` the Train
+    form's state when it started, ``seconds`` of training."""
     kind = ("fine-tune" if job.extra_x is not None else
             "continue" if job.base_model is not None else "new")
     return Run(

@@ -174,7 +174,8 @@ def _check_optimizer(path, settings, sizes, param_shapes):
                              f"{_shorten(repr(settings))} are not valid.")
     if not (isinstance(t, int) and not isinstance(t, bool) and 0 <= t <= MAX_STEPS):
         raise ModelFileError(f"{path.name} is damaged: its optimizer's step count "
-                             f"{_shorten(repr(t))} is not a whole number from 0 to {MAX_STEPS:,}.")
+                             f"{_shorten(repr(t))} is not a whole number from 0 to "
+                             f"{MAX_STEPS:,}.")
     shapes = {}
     for key in keys:
         state, _, index = key.rpartition(".")

@@ -77,8 +77,8 @@ JSON_TEXT = st.recursive(
                                                                 max_size=3),
     max_leaves=10).map(lambda v: json.dumps(v))   # NaN and Infinity included
 NESTED = st.integers(1, 200_000).map(lambda n: "[" * n + "]" * n)
-STORED = JSON_TEXT | NESTED | st.text(max_size=40) | st.integers(-2**63, 2**63 - 1) | st.binary(max_size=20) \
-    | st.lists(st.text(max_size=5), max_size=3)
+STORED = (JSON_TEXT | NESTED | st.text(max_size=40) | st.integers(-2**63, 2**63 - 1)
+          | st.binary(max_size=20) | st.lists(st.text(max_size=5), max_size=3))
 READERS = {settings.KEY_TRAIN_FORM: (settings.train_form_state, (dict, type(None))),
            settings.KEY_RECENT_FILES: (settings.recent_files, list),
            settings.KEY_LAST_FOLDER: (settings.last_folder, str),
