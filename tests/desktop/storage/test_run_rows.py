@@ -88,6 +88,22 @@ def test_a_launch_with_a_bad_stored_value_opens_and_says_what_was_set_aside(
     window.close()
 
 
+def test_a_launch_with_an_oversized_curve_opens_and_never_reads_it(
+        qtbot, monkeypatch, tmp_path, private_home):
+    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")
+    private_home.mkdir(parents=True, exist_ok=True)
+    oversize = b"\x00" * (max_curve_bytes(2) + 8)   # the audit's took 200-350 MB; same rule
+    write_foreign_file(private_home / DB_NAME, [GOOD],
+                       [(1, "batch_loss", CURVE), (1, "val_loss", oversize)])
+    window = shown(qtbot, main_window.MainWindow(), (1100, 760))
+    message = window.statusBar().currentMessage()
+    assert "curve 2" in message and "far more than a run of 2 epochs" in message
+    window.train_tab.run_history.table.model().set_checked(1, True)
+    assert window.train_tab.run_history.overlays.run_ids() == [1]
+    assert set(window.runs.curves(1)) == {"batch_loss"}
+    window.close()
+
+
 @pytest.mark.parametrize("bad", BAD_VALUES, ids=list(BAD_VALUES))
 def test_each_bad_value_is_set_aside_with_a_copy_of_the_file_as_it_was(tmp_path, bad):
     column, value = BAD_VALUES[bad]
