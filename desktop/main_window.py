@@ -29,7 +29,7 @@ from desktop.model_files import ModelFiles
 from desktop.number.tab import NumberTab
 from desktop.shortcuts_dialog import ShortcutsDialog
 from desktop.storage.recovery import open_database
-from desktop.train.runs_store import RunStore
+from desktop.storage.runs import RunStore
 from desktop.train.tab import TrainTab
 from nn.data.datasets import DATASETS
 from nn.network.errors import DigitLabError

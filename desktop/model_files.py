@@ -85,7 +85,7 @@ class ModelFiles(QObject):
             path = self._path_to_write("Export as ONNX", ONNX_FILTER, ONNX_SUFFIX)
             if not path:
                 return False
-            save_onnx(path, self.active.model)
+            save_onnx(path, self.active.model, source=self.active.path)
         except DigitLabError as error:  # what to install, or the file and what went wrong
             QMessageBox.critical(window, "Cannot export as ONNX", str(error))
             return False

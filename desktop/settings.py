@@ -4,17 +4,25 @@ Settings live where Qt keeps an application's settings (``~/.config/DigitLab/Dig
 on Linux, the registry on Windows, a plist on macOS), except when ``DIGITLAB_HOME`` is set:
 then they go to ``$DIGITLAB_HOME/settings.ini`` beside the data and the logs, so a portable
 install or a test never reads or writes the user's real settings.
+
+Every setting is read through one checked reader (`_read`): a value of the wrong type, too
+long, or JSON holding NaN or Infinity or nested too deep falls back to its default with one
+line in the log, and is removed.
 """
 
 import json
+import logging
 import os
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from nn.files.json_text import is_flat_object, read_json
+
 ORGANIZATION = "DigitLab"
 APPLICATION = "DigitLab"
 MAX_RECENT_FILES = 8
+MAX_TEXT = 2**16   # a path, a name, or JSON of a few hundred bytes
 
 KEY_GEOMETRY = "window/geometry"
 KEY_WINDOW_STATE = "window/state"
@@ -26,6 +34,8 @@ KEY_DATASET_NAME = "data/dataset"
 KEY_DATASET_FOLDER = "data/folder"
 
 DEFAULT_DATASET = "mnist"
+
+log = logging.getLogger(__name__)
 
 
 def open_settings():
@@ -42,27 +52,58 @@ def settings_location():
     return open_settings().fileName()
 
 
-def _text(settings, key, default=""):
-    value = settings.value(key, default)
-    return value if isinstance(value, str) else default
-
-
-def _json(settings, key, default):
-    try:
-        return json.loads(_text(settings, key, ""))
-    except ValueError:  # missing or hand-edited into garbage: start afresh
+def _read(settings, key, parse, default):
+    """The one way a setting is read: ``parse(stored value)``, or ``default`` when the key is
+    absent or ``parse`` refuses the value (ValueError); a refused value is logged in one line
+    and removed. A setting written by another version, a hand edit or a damaged file never
+    stops a launch."""
+    value = settings.value(key)
+    if value is None:
         return default
+    try:
+        return parse(value)
+    except ValueError as error:
+        log.warning("ignoring the setting %s: it %s", key, error)
+        settings.remove(key)   # said once: the next read finds the default
+        return default
+
+
+def _text(value):
+    if not isinstance(value, str):
+        raise ValueError(f"is {type(value).__name__}, not text")
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"is {len(value):,} characters long")
+    return value
+
+
+def _json(check, what):
+    """A parser of JSON text whose value ``check`` accepts (it is ``what``)."""
+    def parse(value):
+        parsed = read_json(_text(value))
+        if not check(parsed):
+            raise ValueError(f"is not {what}")
+        return parsed
+    return parse
+
+
+_paths = _json(lambda v: isinstance(v, list) and all(isinstance(p, str) for p in v),
+               "a list of file names")
+_form = _json(is_flat_object, "an object of plain values")
 
 
 # --- files --------------------------------------------------------------------------------------
 
 def recent_files(settings=None):
     """The recently opened or saved model files that still exist, newest first."""
-    settings = settings or open_settings()
-    paths = _json(settings, KEY_RECENT_FILES, [])
-    if not isinstance(paths, list):
-        return []
-    return [p for p in paths if isinstance(p, str) and Path(p).is_file()][:MAX_RECENT_FILES]
+    paths = _read(settings or open_settings(), KEY_RECENT_FILES, _paths, [])
+    return [p for p in paths[:MAX_RECENT_FILES] if _is_file(p)]
+
+
+def _is_file(path):
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):   # a name too long for the system, or with a NUL in it
+        return False
 
 
 def add_recent_file(path, settings=None):
@@ -77,8 +118,11 @@ def add_recent_file(path, settings=None):
 
 def last_folder(settings=None):
     """The folder of the last file dialog, or the home folder."""
-    folder = _text(settings or open_settings(), KEY_LAST_FOLDER)
-    return folder if folder and Path(folder).is_dir() else str(Path.home())
+    folder = _read(settings or open_settings(), KEY_LAST_FOLDER, _text, "")
+    try:
+        return folder if folder and Path(folder).is_dir() else str(Path.home())
+    except (OSError, ValueError):   # see _is_file
+        return str(Path.home())
 
 
 def set_last_folder(path, settings=None):
@@ -88,7 +132,7 @@ def set_last_folder(path, settings=None):
 
 def last_model_path(settings=None):
     """The model file that was active when DigitLab last saved or opened one, or None."""
-    return _text(settings or open_settings(), KEY_LAST_MODEL) or None
+    return _read(settings or open_settings(), KEY_LAST_MODEL, _text, "") or None
 
 
 def set_last_model_path(path, settings=None):
@@ -104,8 +148,13 @@ def set_last_model_path(path, settings=None):
 def window_geometry(settings=None):
     """(geometry, state) QByteArrays saved by `save_window`, each None when absent."""
     settings = settings or open_settings()
-    values = [settings.value(key) for key in (KEY_GEOMETRY, KEY_WINDOW_STATE)]
-    return tuple(v if isinstance(v, QByteArray) and not v.isEmpty() else None for v in values)
+    return tuple(_read(settings, key, _bytes, None) for key in (KEY_GEOMETRY, KEY_WINDOW_STATE))
+
+
+def _bytes(value):
+    if not isinstance(value, QByteArray) or value.isEmpty():
+        raise ValueError(f"is {type(value).__name__}, not what Qt saved")
+    return value
 
 
 def save_window(geometry, state, settings=None):
@@ -118,8 +167,7 @@ def save_window(geometry, state, settings=None):
 
 def train_form_state(settings=None):
     """The Train tab's form as the dict `TrainTab.form_state()` returned, or None."""
-    state = _json(settings or open_settings(), KEY_TRAIN_FORM, None)
-    return state if isinstance(state, dict) else None
+    return _read(settings or open_settings(), KEY_TRAIN_FORM, _form, None)
 
 
 def set_train_form_state(state, settings=None):
@@ -129,8 +177,8 @@ def set_train_form_state(state, settings=None):
 def dataset_choice(settings=None):
     """(dataset name, folder or None) chosen in the Data menu."""
     settings = settings or open_settings()
-    return (_text(settings, KEY_DATASET_NAME, DEFAULT_DATASET) or DEFAULT_DATASET,
-            _text(settings, KEY_DATASET_FOLDER) or None)
+    return (_read(settings, KEY_DATASET_NAME, _text, DEFAULT_DATASET) or DEFAULT_DATASET,
+            _read(settings, KEY_DATASET_FOLDER, _text, "") or None)
 
 
 def set_dataset_choice(name, folder, settings=None):

@@ -5,6 +5,7 @@ import hashlib
 import http.server
 import socket
 import threading
+import time
 
 import numpy as np
 
@@ -44,6 +45,16 @@ def closed_port_url():
     return f"http://127.0.0.1:{port}/"
 
 
+def no_dataset(monkeypatch, tmp_path):
+    """Nowhere to find MNIST, and no proxy: no DIGITLAB_DATA, an empty checkout data/ (the
+    per-user folder is the test's own, see tests/conftest.py)."""
+    import nn.data.datasets
+
+    monkeypatch.delenv("DIGITLAB_DATA", raising=False)
+    monkeypatch.setattr(nn.data.datasets, "_CHECKOUT_DATA_DIR", tmp_path / "checkout-data")
+    no_proxy(monkeypatch)
+
+
 def no_proxy(monkeypatch):
     """A proxy from the environment must not intercept requests to 127.0.0.1."""
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
@@ -63,3 +74,70 @@ def tiny_mnist(folder, seed):
               for name in MNIST.files.values()}
     sizes = {name: (folder / name).stat().st_size for name in MNIST.files.values()}
     return dataclasses.replace(MNIST, sha256=sha256, sizes=sizes)
+
+
+TRICKLE_INTERVAL_S = 0.5    # one byte each half second: never long enough for a timeout
+TRICKLE_LIMIT_S = 30        # a trickling handler gives up after this, if the client has not
+
+
+def trickle_handler(size, in_headers=False):
+    """A handler that trickles one byte every TRICKLE_INTERVAL_S: of its status line when
+    ``in_headers``, else of a body announced as ``size`` bytes; it stops when the client
+    hangs up."""
+
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            head = (f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n").encode()
+            if not in_headers:
+                self.wfile.write(head)
+                head = b""
+            try:
+                for i in range(int(TRICKLE_LIMIT_S / TRICKLE_INTERVAL_S)):
+                    self.wfile.write(head[i:i + 1] if i < len(head) else b"\0")
+                    self.wfile.flush()
+                    time.sleep(TRICKLE_INTERVAL_S)
+            except OSError:   # the client hung up, as a cancelled download does
+                pass
+            self.close_connection = True
+
+        def log_message(self, format, *args):
+            pass
+
+    return Trickle
+
+
+class RedirectLoopHandler(http.server.BaseHTTPRequestHandler):
+    """Answers every request with a redirect to another path of itself, for ever."""
+
+    def do_GET(self):
+        self.send_response(302)
+        self.send_header("Location", f"/hop{len(self.path)}{self.path}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format, *args):
+        pass
+
+
+def scripted_handler(script):
+    """A handler that plays ``script``: ("send", bytes), ("wait", seconds), ("close", None),
+    whatever HTTP says; a hostile server's answer, for the property tests."""
+    class Scripted(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            try:
+                for action, value in script:
+                    if action == "wait":
+                        time.sleep(value)
+                    elif action == "close":
+                        break
+                    else:
+                        self.wfile.write(value)
+                        self.wfile.flush()
+            except OSError:
+                pass
+            self.close_connection = True
+
+        def log_message(self, format, *args):
+            pass
+
+    return Scripted

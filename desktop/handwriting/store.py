@@ -17,8 +17,10 @@ import numpy as np
 
 from desktop.storage.database import Database
 from desktop.storage.errors import Kind
+from nn.files.atomic import write_atomically
+from nn.files.json_text import read_json
 from nn.network.errors import DataError
-from nn.data.idx import read_idx, write_idx
+from nn.data.idx import idx_bytes, read_idx
 
 DB_NAME = "handwriting.sqlite3"
 SIDE = 28
@@ -57,8 +59,8 @@ def to_uint8(image):
 def strokes_of(text):
     """The pad strokes stored as JSON text, or [] when they are not a list (another program's)."""
     try:
-        strokes = json.loads(text)
-    except (TypeError, ValueError):
+        strokes = read_json(text)
+    except ValueError:
         return []
     return strokes if isinstance(strokes, list) else []
 
@@ -78,8 +80,8 @@ class HandwritingStore(Database):
         """Whether a row read from a damaged file is a drawing the app can use."""
         _, label, image, strokes, created, predicted, confidence = row
         try:
-            json.loads(strokes)
-        except (TypeError, ValueError):
+            read_json(strokes)
+        except ValueError:
             return False
         return (isinstance(label, int) and 0 <= label < N_CLASSES
                 and isinstance(image, bytes) and len(image) == SIDE * SIDE
@@ -161,9 +163,9 @@ class HandwritingStore(Database):
         folder = Path(folder)
         _, images, labels = self.arrays()
         images_path, labels_path = folder / IMAGES_FILE, folder / LABELS_FILE
-        try:
-            write_idx(images_path, images)
-            write_idx(labels_path, labels)
+        try:   # each file whole or not at all: a full disk never truncates an earlier export
+            write_atomically(images_path, lambda f: f.write(idx_bytes(images)))
+            write_atomically(labels_path, lambda f: f.write(idx_bytes(labels)))
         except OSError as error:
             raise DataError(f"Cannot write to {folder}: {error.strerror}.") from None
         return images_path, labels_path

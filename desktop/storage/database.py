@@ -139,6 +139,25 @@ class Database:
         except FAILURES as error:
             raise explain(error, self.KIND, self.path, f"read {self.KIND.title}") from None
 
+    def bad_rows(self):
+        """[(table, row id, what is wrong)] of rows the reading methods leave out; a subclass
+        whose rows need more than SQLite's CHECKs lists them, for recovery to set aside."""
+        return []
+
+    def remove_rows(self, rows):
+        """Delete ``rows`` ([(table, row id, ...)], as `bad_rows` gives) in one transaction."""
+        with self._transaction(f"remove unreadable {self.KIND.items} from"):
+            for table, row_id, *_ in rows:
+                self._db.execute(f"DELETE FROM {table} WHERE rowid = ?", (row_id,))
+
+    def copy_to(self, path):
+        """Write a copy of the whole database, as it is now, to the new file ``path``."""
+        try:
+            self._db.execute("VACUUM INTO ?", (str(path),))
+        except FAILURES as error:
+            raise explain(error, self.KIND, path, f"keep a copy of {self.KIND.title} as") \
+                from None
+
     def restore(self, rows):
         """Store rows of another file as they were, in one transaction: ``rows`` maps each
         table to its rows (tuples of all its columns). Returns how many of the first table's."""

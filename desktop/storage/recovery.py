@@ -4,8 +4,10 @@ A damaged file (or one that is not SQLite, or holds another program's tables of 
 names) is never deleted: it is renamed aside with the time in its name, together with its
 ``-wal`` and ``-shm`` companions (the WAL holds the last commits), a new database takes its
 place, and every row that can still be read is copied into it one by one, skipping the rows
-on damaged pages. Any other failure (a newer schema, a locked or read-only file) leaves the
-file alone: the app runs without that database and says why.
+on damaged pages. A readable file with rows the store cannot use (`Database.bad_rows`) is
+copied aside the same way before those rows are removed. Any other failure (a newer schema,
+a locked or read-only file) leaves the file alone: the app runs without that database and
+says why.
 """
 
 import itertools
@@ -33,12 +35,14 @@ def open_database(store_class, path=None):
     path = Path(path) if path else store_class.default_path()
     kind = store_class.KIND
     try:
-        return store_class(path), ""
+        store = store_class(path)
     except DamagedDatabase as error:
         log.error("%s", error)
     except DigitLabError as error:
         log.error("cannot open %s: %s", kind.title, error)
         return None, str(error)
+    else:
+        return store, set_aside_bad_rows(store)
     try:
         aside = move_aside(path)
     except OSError as error:
@@ -62,14 +66,40 @@ def open_database(store_class, path=None):
                    f"is kept as {aside}.")
 
 
-def move_aside(path):
-    """Rename the database ``path`` and its companions to a free name with the current time
-    (handwriting.sqlite3 -> handwriting-damaged-20260131-142501.sqlite3); returns the new path."""
+def set_aside_bad_rows(store):
+    """Remove the rows ``store`` cannot use (`Database.bad_rows`) once a copy of the file as it
+    was is kept aside; returns one line for the status bar, "" when every row is good. When
+    no copy can be made the rows stay in the file, left out by the reading methods."""
+    bad = store.bad_rows()
+    if not bad:
+        return ""
+    kind = store.KIND
+    what = (f"{kind.sentence_title} holds {len(bad)} entr{'y' if len(bad) == 1 else 'ies'} "
+            f"DigitLab cannot use ({bad[0][2]}{'; ...' if len(bad) > 1 else ''})")
+    log.warning("%s: %s", store.path, "; ".join(row[2] for row in bad[:20]))
+    try:
+        aside = aside_name(store.path)
+        store.copy_to(aside)
+        store.remove_rows(bad)
+    except DigitLabError as error:
+        return f"{what}; they are left out, but could not be set aside: {error}"
+    return f"{what}; they were set aside, and the file as it was is kept as {aside}."
+
+
+def aside_name(path):
+    """A free name beside the database ``path`` with the current time in it
+    (handwriting.sqlite3 -> handwriting-damaged-20260131-142501.sqlite3)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     for n in itertools.count():
         aside = path.with_name(f"{path.stem}-damaged-{stamp}{f'-{n}' if n else ''}{path.suffix}")
         if not any(Path(f"{aside}{c}").exists() for c in COMPANIONS):
-            break
+            return aside
+
+
+def move_aside(path):
+    """Rename the database ``path`` and its companions to a free name (`aside_name`); returns
+    the new path."""
+    aside = aside_name(path)
     for companion in COMPANIONS:
         source = Path(f"{path}{companion}")
         if companion == "" or source.exists():

@@ -84,9 +84,9 @@ def select_key(combo, key):
 
 def set_number(spin, value):
     """Set ``value`` if it is a number the spin box can hold exactly (no silent clamping)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return   # int() of an infinity raises
     if isinstance(spin, QSpinBox) and value != int(value):
         return
-    if math.isfinite(value) and spin.minimum() <= value <= spin.maximum():
+    if spin.minimum() <= value <= spin.maximum():
         spin.setValue(int(value) if isinstance(spin, QSpinBox) else float(value))

@@ -90,7 +90,7 @@ def _sort_key(run, column):
 
 
 class RunsModel(QAbstractTableModel):
-    """Rows of `desktop.train.runs_store.Run`, a checkbox in column 0."""
+    """Rows of `desktop.storage.runs.Run`, a checkbox in column 0."""
 
     checked_changed = Signal()   # a run was ticked or unticked (or a ticked one removed)
 

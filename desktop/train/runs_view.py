@@ -1,6 +1,6 @@
 """The run history under the Train tab's curves: a table of past runs to compare and reuse.
 
-Every finished or stopped run is recorded (`desktop.train.runs_store`) and listed in the
+Every finished or stopped run is recorded (`desktop.storage.runs`) and listed in the
 ``runHistory`` table (a QTableView over `desktop.train.runs_model.RunsModel`), sortable by
 clicking a column's header. Ticking runs overlays their curves on the plots
 (`desktop.train.runs_overlay`), reading them from the database only then. Under the table,
@@ -104,13 +104,17 @@ class RunHistory(QWidget):
 
     def record(self, run, curves, model):
         """Keep ``run`` (a Run without id) with its ``curves`` ({name: (x, y)}); ``model`` is
-        the Model it trained, whose file is noted when it is saved (`model_saved`)."""
+        the Model it trained, whose file is noted when it is saved (`model_saved`). False
+        once ``problem`` has said why the store refused it; True when recorded, or when there
+        is no store (the launch said why)."""
         if self._store is None:
-            return
+            return True
         stored = self._ask(lambda: self._store.add(run, curves), None)
-        if stored is not None:
-            self.model.add_run(stored)
-            self._runs_of_models[model] = stored.id
+        if stored is None:
+            return False
+        self.model.add_run(stored)
+        self._runs_of_models[model] = stored.id
+        return True
 
     def model_saved(self, model, path):
         """``model`` is now in the file ``path``: note it in the run that trained it."""

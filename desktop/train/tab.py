@@ -17,7 +17,7 @@ from desktop.train.augment_preview import AugmentPreview
 from desktop.train.experiments import ExperimentButtons, fill_form
 from desktop.train.form import TrainForm
 from desktop.train.live_view import LiveView
-from desktop.train.runs_store import run_of_training
+from desktop.train.run_record import run_of_training
 from desktop.train.runs_view import RunHistory
 from desktop.train.training_run import TrainingRun
 from desktop.train.worker import TrainingJob
@@ -284,14 +284,19 @@ class TrainTab(QWidget):
         accuracy = info.get("test_accuracy")
         self.live.show_result(accuracy, completed=not result.stopped)
         self._run_ended()
-        self.run_history.record(run_of_training(job, model, result, self._run_form, seconds),
-                                self.live.training_curves.snapshot(), model)
         how = "Stopped" if result.stopped else "Finished"
         epochs = len(result.history)
         score = "" if accuracy is None else f"; test accuracy {accuracy:.2%}"
         self._set_status(f"{how} {info['name']} after {epochs} epoch{'s' * (epochs != 1)}{score}.")
         self.state_changed.emit()
         self.model_trained.emit(model)
+        # Recorded last: when the run history refuses the run (locked, disk full), its message
+        # is the one left in the status bar, not the window's "Training finished".
+        if not self.run_history.record(run_of_training(job, model, result, self._run_form,
+                                                       seconds),
+                                       self.live.training_curves.snapshot(), model):
+            self.statusLabel.setText(f"{self.statusLabel.text()} This run could not be "
+                                     "recorded in the run history (see the status bar).")
 
     @Slot(str)
     def _on_failed(self, message):

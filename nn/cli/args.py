@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from nn.training.train import MAX_COUNT, MAX_EPOCHS
+
 from nn.files.bundled import bundled_model_path
 from nn.network.errors import DigitLabError
 
@@ -13,8 +15,6 @@ INSTALLED_NAME = "digitlab-cli"   # the console script pyproject.toml installs
 MODULE_NAME = "python -m nn"
 BUNDLED = "bundled"               # names the model DigitLab ships with, wherever a model is taken
 EXIT_USER_ERROR = 2
-MAX_EPOCHS = 10_000
-MAX_INT = 2**31 - 1  # what a model file's training settings may hold (nn.files.model_meta)
 
 
 def program_name(argv0=None):
@@ -34,7 +34,7 @@ class Parser(argparse.ArgumentParser):
                                    f"(see {self.prog} --help)\n")
 
 
-def whole_number(low, high=MAX_INT):
+def whole_number(low, high=MAX_COUNT):
     """An argument type: a whole number from ``low`` to ``high``."""
     def parse(text):
         try:

@@ -45,7 +45,7 @@ from nn.training.writers import pen_training_set
 from nn.network.randomness import init_rng
 from nn.files.runinfo import training_info
 from nn.network.schedules import SCHEDULES
-from nn.training.train import TrainConfig, resume_optimizer, train
+from nn.training.train import LIMITS, TrainConfig, resume_optimizer, train
 
 
 MODEL_HELP = f'a model file, or "{BUNDLED}" for the model DigitLab ships with'
@@ -91,7 +91,7 @@ def build_parser(prog=None):
 
     export = sub.add_parser("export", help="write a model as an ONNX graph (needs the onnx extra)")
     export.add_argument("model", type=model_file, help=MODEL_HELP)
-    export.add_argument("out", help="ONNX file to write, e.g. model.onnx")
+    export.add_argument("out", type=path_text, help="ONNX file to write, e.g. model.onnx")
     export.add_argument("--json", action="store_true")
     return parser
 
@@ -106,24 +106,24 @@ def add_training_arguments(parser):
     add("--dropout", type=real_number(0.0, 0.9), metavar="RATE",
         help="dropout after each hidden layer, 0-0.9")
     add("--optimizer", choices=OPTIMIZER_CHOICES, help="the update rule")
-    add("--lr", type=real_number(1e-9, 1e9), metavar="RATE", help="learning rate")
-    add("--momentum", type=real_number(0.0, 0.999),
+    add("--lr", type=real_number(*LIMITS["learning_rate"]), metavar="RATE", help="learning rate")
+    add("--momentum", type=real_number(*LIMITS["momentum"]),
         help="momentum of the momentum and nesterov optimizers")
     add("--schedule", choices=SCHEDULES, help="how the learning rate changes over the run")
-    add("--warmup", type=real_number(0.0, MAX_EPOCHS), metavar="EPOCHS",
+    add("--warmup", type=real_number(*LIMITS["warmup_epochs"]), metavar="EPOCHS",
         help="epochs over which the learning rate first rises from 0")
-    add("--step-every", type=whole_number(1, MAX_EPOCHS), metavar="EPOCHS",
+    add("--step-every", type=whole_number(*LIMITS["step_every"]), metavar="EPOCHS",
         help="step schedule: decay every N epochs")
-    add("--step-gamma", type=real_number(1e-6, 1.0), metavar="FACTOR",
+    add("--step-gamma", type=real_number(*LIMITS["step_gamma"]), metavar="FACTOR",
         help="step schedule: by this factor")
     add("--batch-size", type=batch_size, metavar="N|full",
         help='examples per step; "full" for the whole training set (as in the notebook)')
-    add("--weight-decay", type=real_number(0.0, 10.0),
+    add("--weight-decay", type=real_number(*LIMITS["weight_decay"]),
         help="pull weights towards zero (L2; decoupled for adamw)")
     add("--early-stopping", type=whole_number(1, MAX_EPOCHS), metavar="PATIENCE",
         help="stop after PATIENCE epochs without a better validation accuracy and keep the "
              "best weights")
-    add("--redraw", type=real_number(0.0, 1.0), metavar="SHARE",
+    add("--redraw", type=real_number(*LIMITS["redraw"]), metavar="SHARE",
         help="also train on this share (0-1) of the training digits redrawn from their centre "
              "lines the way the app redraws your strokes")
     add("--pen-digits", nargs="?", const="", type=path_text, metavar="PATH",
@@ -136,12 +136,9 @@ def add_training_arguments(parser):
              f'with its optimizer state when it has one')
 
 
-MAX_BATCH_SIZE = 60_000
-
-
 def batch_size(text):
     """--batch-size: a number of examples, or "full" (TrainConfig's 0)."""
-    return 0 if text == "full" else whole_number(1, MAX_BATCH_SIZE)(text)
+    return 0 if text == "full" else whole_number(1, LIMITS["batch_size"][1])(text)
 
 
 # --flag -> TrainConfig field, for the settings that map one to one.
@@ -176,7 +173,7 @@ def cmd_train(args, out):
     preset = PRESETS[args.preset]
     hidden = None if args.hidden is None else parse_hidden_layers(args.hidden)
     network = {"hidden": hidden, "activation": args.activation, "dropout": args.dropout}
-    if args.resume:
+    if args.resume is not None:
         if any(v is not None for v in network.values()):
             raise SettingError("--resume continues a model's own network: leave out --hidden, "
                                "--activation and --dropout.")
@@ -326,7 +323,7 @@ def cmd_export(args, out):
     from nn.files.onnx_export import OPSET, save_onnx
 
     model = load_model(args.model)
-    save_onnx(args.out, model)
+    save_onnx(args.out, model, source=args.model)
     if args.json:
         emit_json(out, {"model": args.model, "onnx": args.out, "opset": OPSET,
                         "input_shape": ["N", *model.input_shape]})

@@ -4,6 +4,8 @@ Each file is streamed to ``<name>.part`` and renamed to its real name only once 
 verified, so an interrupted or corrupted download never looks like a usable file. A mirror
 that fails (HTTP error, dropped connection, wrong size or checksum) is skipped for the next
 one. No more than the file's published size is ever received, whatever the server says.
+Cancel acts within `POLL_SECONDS` whatever the server does: the wait for its answer runs on a
+helper thread, and a watchdog shuts the connection down under a read that waits for data.
 """
 
 import contextlib
@@ -11,6 +13,8 @@ import errno
 import hashlib
 import http.client
 import os
+import socket
+import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from pathlib import Path
 from nn.network.errors import DataError
 
 CHUNK_SIZE = 64 * 1024
+POLL_SECONDS = 0.1   # how often a waiting download looks at should_stop: Cancel acts this fast
 
 
 @dataclass(frozen=True)
@@ -125,13 +130,18 @@ def _fetch(url, final, expected, size, on_progress, should_stop, timeout):
     """
     part = final.with_name(final.name + ".part")
     try:
-        response = urllib.request.urlopen(url, timeout=timeout)
+        response = _open(url, timeout, should_stop, final.name)
     except urllib.error.HTTPError as error:
         error.close()  # an HTTPError holds the open connection of its error page
+        if 300 <= error.code < 400:   # urllib follows 10 redirects, then gives up
+            raise _MirrorFailed(
+                f"Download of {final.name} from {url} failed: the server sent the request on "
+                f"through redirect after redirect (HTTP {error.code}) without ever answering "
+                "with the file; try again later or copy the file by hand.") from None
         raise _MirrorFailed(
             f"Download of {final.name} from {url} failed: the server answered HTTP "
-            f"{error.code} {error.reason}; try again later or copy the file by hand."
-        ) from None
+            f"{error.code} {' '.join(str(error.reason).split())[:80]}; try again later or "
+            "copy the file by hand.") from None
     except http.client.HTTPException as error:  # an answer that is not HTTP at all
         raise _MirrorFailed(f"Download of {final.name} from {url} failed: the server's answer "
                             f"is not valid HTTP ({type(error).__name__}); try again later.") from None
@@ -142,7 +152,7 @@ def _fetch(url, final, expected, size, on_progress, should_stop, timeout):
                                 timed_out=True) from None
         raise _MirrorFailed(f"{url}: {reason}", unreachable=True) from None
     try:
-        with response, open(part, "wb") as out:
+        with response, _cancellable(response, should_stop), open(part, "wb") as out:
             digest = _stream(response, out, final.name, url, size, timeout, on_progress,
                              should_stop)
             out.flush()
@@ -182,17 +192,19 @@ def _stream(response, out, filename, url, size, timeout, on_progress, should_sto
     digest = hashlib.sha256()
     done = 0
     while True:
-        if should_stop is not None and should_stop():
-            raise DownloadCancelled(f"Download of {filename} was cancelled before it was complete.")
+        _check_stop(should_stop, filename)
         try:
-            chunk = response.read(min(CHUNK_SIZE, size + 1 - done))
+            # read1: what has arrived, up to a chunk, so a slow server still shows progress
+            chunk = response.read1(min(CHUNK_SIZE, size + 1 - done))
         except TimeoutError:
+            _check_stop(should_stop, filename)
             raise _MirrorFailed(f"Download of {filename} from {url} stopped after {done} bytes: "
                                 f"the server sent nothing for {timeout:g} s; try again later.",
                                 timed_out=True) from None
         except (OSError, http.client.HTTPException):  # reset, broken chunking
             chunk = None
         if not chunk:
+            _check_stop(should_stop, filename)   # the watchdog's shutdown ends a read too
             break
         done += len(chunk)
         if done > size:
@@ -209,6 +221,86 @@ def _stream(response, out, filename, url, size, timeout, on_progress, should_sto
             f"check your connection and try again."
         )
     return digest.hexdigest()
+
+
+def _check_stop(should_stop, filename):
+    if should_stop is not None and should_stop():
+        raise DownloadCancelled(f"Download of {filename} was cancelled before it was complete.")
+
+
+def _open(url, timeout, should_stop, filename):
+    """``urllib.request.urlopen(url)``, cancellable: the request and the wait for the answer's
+    headers run on a helper thread, and ``should_stop`` is polled meanwhile, so a server that
+    accepts the connection and then delays (or trickles) its answer cannot hold up Cancel.
+    An abandoned helper closes whatever it receives and ends within ``timeout``."""
+    if should_stop is None:
+        return urllib.request.urlopen(url, timeout=timeout)
+    outcome, lock, finished = {}, threading.Lock(), threading.Event()
+
+    def request():
+        try:
+            response = urllib.request.urlopen(url, timeout=timeout)
+        except BaseException as error:   # handed to the waiting thread below
+            outcome["error"] = error
+        else:
+            with lock:
+                if outcome.get("abandoned"):
+                    response.close()
+                else:
+                    outcome["response"] = response
+        finished.set()
+
+    threading.Thread(target=request, name="download-request", daemon=True).start()
+    while not finished.wait(POLL_SECONDS):
+        if should_stop():
+            with lock:
+                outcome["abandoned"] = True
+                late = outcome.pop("response", None)
+            if late is not None:
+                late.close()
+            _check_stop(should_stop, filename)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["response"]
+
+
+@contextlib.contextmanager
+def _cancellable(response, should_stop):
+    """While the body of ``response`` is read: a watchdog thread that shuts its connection
+    down as soon as ``should_stop()`` is true, so a read blocked on a slow server (one byte
+    every half second never reaches the timeout) returns at once."""
+    if should_stop is None:
+        yield
+        return
+    try:   # a second handle on the connection's socket, for the watchdog's shutdown
+        fd = os.dup(response.fileno())
+    except (OSError, ValueError):
+        fd = None
+    try:
+        sock = socket.socket(fileno=fd) if fd is not None else None
+    except OSError:   # not a socket: a file: URL, nothing to wait for
+        os.close(fd)
+        sock = None
+    if sock is None:
+        yield
+        return
+    finished = threading.Event()
+
+    def watch():
+        while not finished.wait(POLL_SECONDS):
+            if should_stop():
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                return
+
+    watchdog = threading.Thread(target=watch, name="download-watchdog", daemon=True)
+    watchdog.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        watchdog.join()
+        sock.close()
 
 
 def _content_length(response):

@@ -154,9 +154,17 @@ def write_idx(path, array):
     array : np.ndarray
         uint8 array of any shape with 1 to 255 dimensions, e.g. ``(n, 28, 28)`` images.
 
+    The file is not written atomically: an interrupted write leaves a file that `read_idx`
+    rejects as truncated. The app writes `idx_bytes` through ``nn.files.atomic`` instead.
+    """
+    Path(path).write_bytes(idx_bytes(array, gz=Path(path).name.endswith(".gz")))
+
+
+def idx_bytes(array, gz=False):
+    """The bytes of the IDX file of a uint8 ``array`` (see `write_idx`), gzipped when ``gz``.
+
     The gzip header's timestamp is fixed at 0, so the same array always gives the same bytes
-    (and the same SHA-256). The file is not written atomically: an interrupted write leaves a
-    file that `read_idx` rejects as truncated.
+    (and the same SHA-256).
     """
     array = np.asarray(array)
     if array.dtype != np.uint8:
@@ -165,7 +173,4 @@ def write_idx(path, array):
         raise ValueError(f"write_idx needs 1 to 255 dimensions, got {array.ndim}")
     header = bytes([0, 0, _UBYTE, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     content = header + array.tobytes(order="C")
-    path = Path(path)
-    if path.name.endswith(".gz"):
-        content = gzip.compress(content, mtime=0)
-    path.write_bytes(content)
+    return gzip.compress(content, mtime=0) if gz else content

@@ -12,13 +12,15 @@ import dataclasses
 import json
 import math
 
+from nn.files.json_text import read_json
 from nn.ink.augment import Augmentation
 from nn.network.conv import PADDINGS
 from nn.data.datasets import DATASETS, NUM_CLASSES
 from nn.network.errors import ModelFileError
+from nn.network.model import layer_output
 from nn.network.optim import OPTIMIZERS
 from nn.network.schedules import SCHEDULES
-from nn.training.train import TrainConfig
+from nn.training.train import LIMITS, TrainConfig
 
 FORMAT = "digitlab-model"
 FORMAT_VERSION = 1
@@ -45,10 +47,10 @@ def check_meta(filename, text):
     ``[("layer0.W", (784, 128)), ...]``. Raises ModelFileError naming ``filename``.
     """
     try:
-        meta = json.loads(text, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as e:
-        raise ModelFileError(f"{filename} is not a DigitLab model: its 'meta' entry is not "
-                             "JSON.") from e
+        meta = read_json(text)
+    except ValueError as e:
+        raise ModelFileError(f"{filename} is not a DigitLab model: its 'meta' entry {e}.") \
+            from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{filename} is not a DigitLab model (format is not {FORMAT!r}).")
     version = meta.get("format_version")
@@ -70,10 +72,6 @@ def check_meta(filename, text):
         raise ModelFileError(f"{filename} cannot be used: {e}; open another model file or "
                              "train a new one.") from None
     return meta
-
-
-def _refuse_constant(name):
-    raise ValueError(f"{name} is not a number")
 
 
 def _is_int(v):
@@ -163,11 +161,11 @@ def _walk(specs, input_shape, n_classes):
     for i, spec in enumerate(specs):
         _check_layer(i, spec)
         kind = spec["type"]
+        shapes = {}
         if kind == "Dense":
             _need(shape == (spec["in"],), f"the input of layer {i} (Dense, {spec['in']} inputs)",
                   list(shape), "what the previous layer gives")
-            shape = (spec["out"],)
-            shapes = {"W": (spec["in"], spec["out"]), "b": shape}
+            shapes = {"W": (spec["in"], spec["out"]), "b": (spec["out"],)}
         elif kind in ("Conv2D", "MaxPool2D"):
             _need(len(shape) == 3, f"the input of layer {i} ({kind})", list(shape),
                   "an image shape (channels, height, width)")
@@ -176,20 +174,15 @@ def _walk(specs, input_shape, n_classes):
                 k = spec["kernel_size"]
                 _need(c == spec["in_channels"], f"the input of layer {i} (Conv2D)", list(shape),
                       f"{spec['in_channels']} channels")
-                fit = 1 - k + (k - 1 if spec.get("padding", "valid") == "same" else 0)
-                _need(h + fit >= 1 and w + fit >= 1, f"the input of layer {i} (a {k}x{k} "
-                      "kernel)", list(shape), "large enough for the kernel")
-                shape = (spec["out_channels"], h + fit, w + fit)
-                activations += c * k * k * (h + fit) * (w + fit)  # the patch matrix (im2col)
+                _need(min(layer_output(spec, shape)[0][1:]) >= 1, f"the input of layer {i} "
+                      f"(a {k}x{k} kernel)", list(shape), "large enough for the kernel")
                 shapes = {"W": (spec["out_channels"], c, k, k), "b": (spec["out_channels"],)}
             else:
                 s = spec.get("size", 2)
                 _need(h >= s and w >= s, f"the input of layer {i} (MaxPool {s})", list(shape),
                       "at least one window")
-                shape, shapes = (c, h // s, w // s), {}
-        else:
-            shape = (math.prod(shape),) if kind == "Flatten" else shape
-            shapes = {}
+        shape, patches = layer_output(spec, shape)   # the same count as Model.batch_limit's
+        activations += patches
         params += [(f"layer{i}.{name}", s) for name, s in shapes.items()]
         n_params += sum(math.prod(s) for s in shapes.values())
         activations += math.prod(shape)
@@ -232,9 +225,20 @@ def _text(where, v):
     _need(isinstance(v, str) and len(v) <= 1000, where, v, "a short text")
 
 
+def config_problem(config):
+    """What is wrong with a training configuration read from elsewhere (the run history), in
+    a few words, or None when ``TrainConfig.from_dict`` can use it."""
+    try:
+        check_config("the config", config)
+    except _Invalid as e:
+        return str(e)
+    return None
+
+
 def check_config(where, config):
     """A training configuration as ``TrainConfig.to_dict`` writes it: known settings only,
-    each of its field's type and in range, so ``TrainConfig.from_dict`` cannot fail."""
+    each of its field's type and in its range (``nn.training.train.LIMITS``), so
+    ``TrainConfig.from_dict`` cannot fail and a resumed run cannot break on it."""
     _need(isinstance(config, dict), where, config, "an object of training settings")
     kinds = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
     for key, v in config.items():
@@ -249,9 +253,10 @@ def check_config(where, config):
         elif kinds[key] is bool:
             _need(isinstance(v, bool), at, v, "true or false")
         elif kinds[key] is int:
-            _count(at, v, low=0)
+            _count(at, v, *LIMITS[key])
         else:
-            _non_negative(at, v)
+            low, high = LIMITS[key]
+            _need(_is_number(v) and low <= v <= high, at, v, f"a number from {low:g} to {high:g}")
 
 
 def _check_augmentation(where, v):

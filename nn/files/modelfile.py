@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from nn.files.atomic import write_atomically
+from nn.files.paths import name_problem
 from nn.network.errors import ModelFileError
 from nn.network.layers import DTYPE
 from nn.network.model import Model
@@ -36,6 +37,7 @@ PREPROCESSING = "mnist: ink bounding box scaled to 20x20 (area average), centre 
 MAX_META_BYTES = 16 * 2**20  # the meta of a model trained for thousands of epochs fits easily
 NPY_HEADER_BYTES = 2**16     # the most a .npy header may take besides its array's data
 ZIP_MAGIC = b"PK\x03\x04"
+MAX_STEPS = 2**53 - 1        # an optimizer's step count: exact in a float64 (JSON's numbers)
 NOTEBOOK_SHAPES = {"W1": (10, 784), "b1": (10, 1), "W2": (10, 10), "b2": (10, 1)}
 
 
@@ -46,7 +48,7 @@ def save_model(path, model, optimizer=None):
     A crash, a kill or a full disk leaves the old file or the new one, never half of one
     (``nn.files.atomic``); a link at ``path`` stays a link, and a file keeps its permissions.
     """
-    path = Path(path)
+    path = _named(path, "save")
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "architecture": model.architecture(), "input_shape": list(model.input_shape),
@@ -60,8 +62,14 @@ def save_model(path, model, optimizer=None):
         arrays |= {f"optimizer.{k}": a for k, a in state_arrays.items()}
     if model.random_state is not None:
         meta["random_state"] = model.random_state
-    arrays["meta"] = np.array(json.dumps(meta))
+    try:
+        text = json.dumps(meta, allow_nan=False)
+    except ValueError:
+        raise ModelFileError(f"Cannot save {path}: its info holds NaN or infinite numbers, "
+                             "which DigitLab would refuse to open.") from None
     check_can_save(path)
+    _check_before_saving(path, text, arrays)
+    arrays["meta"] = np.array(text)
     try:
         write_atomically(path, lambda f: np.savez(f, **arrays))
     except OSError as e:
@@ -69,13 +77,31 @@ def save_model(path, model, optimizer=None):
                              "choose another folder.") from e
 
 
+def _check_before_saving(path, text, arrays):
+    """Make on what is about to be written the checks `load_model` makes on what it reads, so
+    DigitLab never writes a file it would refuse to open (say an optimizer step count past
+    2**53, or a training config with ``step_every`` 0)."""
+    try:
+        meta = check_meta(path.name, text)
+        params = dict(meta.pop("params"))
+        optimizer_shapes = _check_optimizer(path, meta.get("optimizer"), arrays,
+                                            list(params.values()))
+        shapes = params | {f"optimizer.{k}": s for k, s in optimizer_shapes.items()}
+        for name, shape in shapes.items():
+            _check_array(path, name, arrays[name], shape)
+        if "random_state" in meta and not is_valid_state(meta["random_state"]):
+            raise ModelFileError(f"{path.name}: its random_state is not valid.")
+    except ModelFileError as e:
+        raise ModelFileError(f"Cannot save {path}, as DigitLab would refuse to open the "
+                             f"file: {e}") from None
+
+
 def check_can_save(path):
     """Raise ModelFileError unless a model file can be written at ``path``: not a folder, in
     a folder that exists and can be written. Call it before long work that ends in a save."""
-    path = Path(path)
+    path = _named(path, "save")
     if path.is_dir() or not path.name:
-        raise ModelFileError(f"Cannot save to {str(path) or 'an empty name'}: it is a folder; "
-                             "give a file name.")
+        raise ModelFileError(f"Cannot save to {path}: it is a folder; give a file name.")
     folder = Path(os.path.realpath(path)).parent
     if not folder.is_dir():
         raise ModelFileError(f"Cannot save {path}: the folder {folder} does not exist; create "
@@ -91,7 +117,7 @@ def load_model(path):
 
     Nothing is allocated before the meta is checked (``nn.files.model_meta``) and every entry's size
     is known to fit the architecture it describes."""
-    path = Path(path)
+    path = _named(path, "read")
     sizes = _entry_sizes(path)
     if "meta" not in sizes:
         hint = (" It looks like the notebook's weights: use Import Notebook Weights instead."
@@ -143,10 +169,13 @@ def _check_optimizer(path, settings, sizes, param_shapes):
     if settings is None and not keys:
         return {}
     name, t = (settings.get("name"), settings.get("t")) if isinstance(settings, dict) else (None, None)
-    if not (isinstance(name, str) and name in OPTIMIZERS and isinstance(t, int)
-            and not isinstance(t, bool) and 0 <= t < 2**53):
+    if not (isinstance(name, str) and name in OPTIMIZERS):
         raise ModelFileError(f"{path.name} is damaged: its optimizer settings "
                              f"{_shorten(repr(settings))} are not valid.")
+    if not (isinstance(t, int) and not isinstance(t, bool) and 0 <= t <= MAX_STEPS):
+        raise ModelFileError(f"{path.name} is damaged: its optimizer's step count "
+                             f"{_shorten(repr(t))} is not a whole number from 0 to "
+                             f"{MAX_STEPS:,}.")
     shapes = {}
     for key in keys:
         state, _, index = key.rpartition(".")
@@ -167,7 +196,7 @@ def import_notebook_weights(path):
     """
     from nn.training.presets import mlp_architecture
 
-    path = Path(path)
+    path = _named(path, "read")
     sizes = _entry_sizes(path)
     missing = [k for k in NOTEBOOK_SHAPES if k not in sizes]
     if missing:
@@ -184,6 +213,14 @@ def import_notebook_weights(path):
     np.copyto(dense2.b, arrays["b2"][:, 0])
     model.info = {"name": path.stem, "source": "notebook weights"}
     return model
+
+
+def _named(path, verb):
+    """``path`` as a Path, once `nn.files.paths.name_problem` has nothing against it."""
+    problem = name_problem(path)
+    if problem:
+        raise ModelFileError(f"Cannot {verb} {_shorten(os.fspath(path))!r}: {problem}.")
+    return Path(path)
 
 
 def _entry_sizes(path):

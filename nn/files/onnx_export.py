@@ -22,7 +22,8 @@ import json
 import nn
 from nn.files.atomic import write_atomically
 from nn.network.errors import DigitLabError, ModelFileError
-from nn.files.modelfile import PREPROCESSING
+from nn.files.modelfile import PREPROCESSING, check_can_save
+from nn.files.paths import same_file
 
 # Opset 17 and IR version 8 are ONNX 1.12's: what onnxruntime 1.12 and every later one runs.
 OPSET = 17
@@ -41,8 +42,13 @@ def import_onnx():
     return onnx
 
 
-def save_onnx(path, model):
-    """Write ``model`` to ``path`` as an ONNX file, atomically (as model files are)."""
+def save_onnx(path, model, source=None):
+    """Write ``model`` to ``path`` as an ONNX file, atomically (as model files are); refused
+    when ``path`` is ``source``, the model file it was read from, under any name."""
+    check_can_save(path)
+    if source is not None and same_file(path, source):
+        raise ModelFileError(f"Cannot save {path}: it is the model file {source} being "
+                             "exported, which ONNX bytes would replace; choose another name.")
     proto = to_onnx(model)
     try:
         write_atomically(path, lambda f: f.write(proto.SerializeToString()))

@@ -1,5 +1,7 @@
 """A model: an ordered list of layers, plus what a trained network needs to be used."""
 
+import math
+
 import numpy as np
 
 from nn.network import metrics
@@ -8,6 +10,10 @@ from nn.network.layers import ACTIVATIONS, BASIC_LAYERS, DTYPE
 from nn.network.losses import softmax
 
 INFERENCE_BATCH = 1000
+# Numbers (float32) the activations of one batch may take: 128 MB. A forward pass holds a few
+# arrays of that size at once (a layer's output, its patch matrix, a transposed copy), so a
+# batch sized by it stays well under 1 GB whatever the network.
+ACTIVATION_BUDGET = 2**25
 LAYER_TYPES = {cls.__name__: cls for cls in BASIC_LAYERS + CONV_LAYERS}
 ACTIVATION_TYPES = {cls.__name__ for cls in ACTIVATIONS.values()}
 
@@ -79,19 +85,27 @@ class Model:
 
     # --- inference ------------------------------------------------------------------------------
 
-    def predict_proba(self, x, batch_size=INFERENCE_BATCH):
+    def batch_limit(self, most):
+        """How many examples to put through at once: ``most``, or fewer when their
+        activations would pass ACTIVATION_BUDGET (a wide convolution takes a million numbers
+        per example: 1,000 of them would take 4 GB)."""
+        per_example = activations_per_example(self.architecture(), self.input_shape)
+        return max(1, min(most, ACTIVATION_BUDGET // per_example))
+
+    def predict_proba(self, x, batch_size=None):
         """Class probabilities (n, classes) for images x, (n, 784) or (n, 1, 28, 28).
 
-        Works through x in batches, so evaluating 10,000 images never holds more than one
-        batch of activations.
+        Works through x in batches (of `batch_limit` examples unless ``batch_size`` is
+        given), so evaluating 10,000 images never holds more than one batch of activations.
         """
+        batch_size = batch_size or self.batch_limit(INFERENCE_BATCH)
         x = np.asarray(x, dtype=DTYPE).reshape((-1,) + self.input_shape)
         out = np.empty((len(x), len(self.class_names)), dtype=DTYPE)
         for start in range(0, len(x), batch_size):
             out[start:start + batch_size] = softmax(self.forward(x[start:start + batch_size]))
         return out
 
-    def predict(self, x, batch_size=INFERENCE_BATCH):
+    def predict(self, x, batch_size=None):
         """Predicted class index (n,) for images x."""
         return self.predict_proba(x, batch_size).argmax(axis=1)
 
@@ -113,6 +127,35 @@ class Model:
     def summary(self):
         """A short human description, e.g. "784-128-10 (ReLU), 101,770 parameters"."""
         return f"{describe(self.architecture())}, {self.n_params:,} parameters"
+
+
+def layer_output(spec, shape):
+    """(output shape, numbers of its patch matrix) of the layer ``spec`` for one example of
+    ``shape``: the patch matrix (im2col) is what a convolution holds besides its output. The
+    spec is assumed to fit the shape (``nn.files.model_meta`` checks that first)."""
+    kind = spec["type"]
+    if kind == "Dense":
+        return (spec["out"],), 0
+    if kind == "Flatten":
+        return (math.prod(shape),), 0
+    if kind == "MaxPool2D":
+        size, (c, h, w) = spec.get("size", 2), shape
+        return (c, h // size, w // size), 0
+    if kind == "Conv2D":
+        k, (c, h, w) = spec["kernel_size"], shape
+        fit = 1 - k + (k - 1 if spec.get("padding", "valid") == "same" else 0)
+        return (spec["out_channels"], h + fit, w + fit), c * k * k * (h + fit) * (w + fit)
+    return tuple(shape), 0   # activations and dropout keep the shape
+
+
+def activations_per_example(specs, input_shape):
+    """Numbers one example takes on its way through the layers ``specs``: its input, every
+    layer's output and every patch matrix."""
+    shape, total = tuple(input_shape), math.prod(input_shape)
+    for spec in specs:
+        shape, patches = layer_output(spec, shape)
+        total += patches + math.prod(shape)
+    return total
 
 
 def build_layer(spec, rng):

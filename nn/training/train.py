@@ -9,6 +9,7 @@ objects so another thread (a GUI) can use them safely.
 """
 
 import dataclasses
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from nn.network.diagnostics import LayerStats, LayerWatch
 from nn.network.errors import TrainingError
 from nn.network.layers import Dropout
 from nn.network.losses import softmax_cross_entropy
+from nn.network.model import INFERENCE_BATCH
 from nn.network.optim import OPTIMIZERS
 from nn.network.parallel import DataParallel, parts_for
 from nn.network.randomness import RandomStreams
@@ -33,6 +35,21 @@ PAUSE_POLL_SECONDS = 0.02
 DIVERGED_LOSS = 1e3
 # Larger batches (full batch, as in the notebook) are computed this many examples at a time.
 GRADIENT_CHUNK = 4096
+
+
+MAX_EPOCHS = 10_000
+MAX_BATCH_SIZE = 60_000
+MAX_COUNT = 2**31 - 1
+# The range of each number of a TrainConfig: what the command line accepts and what a model
+# file or the run history may hold, so no saved setting can break a resumed run (a step
+# every 0 epochs divides by zero, a redraw share of 1e9 asks for a billion copies).
+LIMITS = {
+    "epochs": (1, MAX_EPOCHS), "batch_size": (0, MAX_BATCH_SIZE),
+    "learning_rate": (1e-9, 1e9), "momentum": (0.0, 0.999), "weight_decay": (0.0, 10.0),
+    "warmup_epochs": (0.0, MAX_EPOCHS), "step_every": (1, MAX_EPOCHS),
+    "step_gamma": (1e-6, 1.0), "train_size": (0, MAX_COUNT), "validation_size": (0, MAX_COUNT),
+    "early_stopping_patience": (0, MAX_EPOCHS), "redraw": (0.0, 1.0), "seed": (0, MAX_COUNT),
+}
 
 
 @dataclass(frozen=True)
@@ -143,6 +160,17 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
     """
     if config.train_size < 0 or config.epochs < 0:
         raise TrainingError("The number of epochs and of training examples cannot be negative.")
+    if len(x) and math.prod(model.input_shape) != math.prod(np.shape(x)[1:]):
+        raise TrainingError(f"The model takes inputs of shape {model.input_shape}, not the "
+                            f"{'x'.join(map(str, np.shape(x)[1:]))} examples of this dataset; "
+                            "train a model made for them.")
+    # Overflow and invalid values are found below and reported as divergence (one error that
+    # says what to change), not printed as NumPy warnings along the way.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _train(model, x, y, config, on_progress, stop, pause, optimizer, step)
+
+
+def _train(model, x, y, config, on_progress, stop, pause, optimizer, step):
     streams = RandomStreams.resume(config.seed, model.random_state)
     stop = stop or threading.Event()
     examples = Examples(x, y, model.input_shape, config, streams.split, stop)
@@ -179,6 +207,7 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
                                     watch.after_step() if watch else None)
         val_loss, val_acc = (evaluate(model, examples.x_val, examples.y_val)
                              if examples.n_val else (None, None))
+        _check_weights(model, epoch, config)
         progress.epoch_done(epoch, val_loss, val_acc)
         if best.update(epoch + 1, val_acc):
             break
@@ -188,15 +217,23 @@ def train(model, x, y, config, on_progress=None, stop=None, pause=None, optimize
 def _gradient(parallel, work, xb, yb, config, epoch, b):
     """The batch's mean loss and number correct, its gradient left in the model; raises
     TrainingError when the loss has diverged."""
-    # Overflow is detected below and reported as divergence, not printed as a warning.
-    with np.errstate(over="ignore", invalid="ignore"):
-        loss, correct = parallel.gradient(work, xb, yb)
+    loss, correct = parallel.gradient(work, xb, yb)   # under train()'s np.errstate
     if not np.isfinite(loss) or loss > DIVERGED_LOSS:
         raise TrainingError(
             f"Training diverged: the loss became {loss:.3g} in epoch {epoch + 1}, batch {b + 1}. "
             f"Lower the learning rate (now {config.learning_rate:g}), for example to "
             f"{config.learning_rate / 10:g}, and start again.")
     return loss, correct
+
+
+def _check_weights(model, epoch, config):
+    """Raise TrainingError when a step has made a weight infinite or NaN: the batch losses
+    only show it from the next batch on, and the last step of a run has none."""
+    if not all(np.isfinite(p).all() for p in model.params):
+        raise TrainingError(
+            f"Training diverged: the weights became infinite or NaN in epoch {epoch + 1}. "
+            f"Lower the learning rate (now {config.learning_rate:g}), for example to "
+            f"{config.learning_rate / 10:g}, and start again.")
 
 
 def augmented_gradient(augmentation, model, x, y, rng):
@@ -210,15 +247,18 @@ def augmented_gradient(augmentation, model, x, y, rng):
         return batch_gradient(model, x, y)
 
 
-def batch_gradient(model, x, y, chunk=GRADIENT_CHUNK):
+def batch_gradient(model, x, y, chunk=None):
     """Forward and backward passes over a batch; leaves the batch's mean gradient in
     ``model.grads`` and returns (mean loss, number of correct predictions).
 
     A batch larger than ``chunk`` is processed in chunks. The gradient of a mean loss is the
     mean of the per-example gradients, so the batch's gradient is the size-weighted average of
     its chunks' gradients: the result is the same, but only one chunk's activations are held
-    at a time (a full batch of MNIST through a CNN would otherwise need gigabytes).
+    at a time (a full batch of MNIST through a CNN would otherwise need gigabytes). The
+    chunk is at most GRADIENT_CHUNK examples, fewer for a network with wide activations
+    (``model.batch_limit``).
     """
+    chunk = chunk or model.batch_limit(GRADIENT_CHUNK)
     if len(x) <= chunk:
         loss, probs, grad = softmax_cross_entropy(model.forward(x, training=True), y)
         model.backward(grad)
@@ -237,8 +277,10 @@ def batch_gradient(model, x, y, chunk=GRADIENT_CHUNK):
     return loss_sum, correct
 
 
-def evaluate(model, x, y, batch_size=1000):
-    """Mean loss and accuracy of ``model`` on (x, y), computed batch by batch."""
+def evaluate(model, x, y, batch_size=None):
+    """Mean loss and accuracy of ``model`` on (x, y), computed batch by batch (of
+    ``model.batch_limit`` examples unless ``batch_size`` is given)."""
+    batch_size = batch_size or model.batch_limit(INFERENCE_BATCH)
     loss_sum = correct = 0.0
     for start in range(0, len(x), batch_size):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size]

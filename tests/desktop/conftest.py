@@ -6,7 +6,7 @@ import pytest
 
 from desktop.draw.tab import DrawTab
 from desktop.main_window import MainWindow
-from desktop.train.runs_store import DB_NAME, RunStore
+from desktop.storage.runs import DB_NAME, RunStore
 from desktop.train.tab import TrainTab
 from tests.desktop.drawing import ink_position_model, shown
 from tests.desktop.stand_ins import BUNDLED_HIDDEN, Dialogs, tiny_model, use_as_bundled

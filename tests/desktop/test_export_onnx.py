@@ -98,7 +98,7 @@ def test_a_failed_export_shows_the_file_and_the_reason(qtbot, window, monkeypatc
     title, text = trigger_and_read_error_box(qtbot, export_action(window))
 
     assert "ONNX" in title
-    assert "m.onnx" in text and "No such file or directory" in text
+    assert "m.onnx" in text and "does not exist" in text
     assert not (tmp_path / "no-such-folder").exists()
 
 

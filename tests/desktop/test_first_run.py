@@ -8,7 +8,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-import nn.data.datasets
 from desktop import main_window
 from nn.data.datasets import DATASETS, MNIST, user_dataset_dir
 from tests import local_http
@@ -20,9 +19,7 @@ NOT_FOUND = "No MNIST handwritten digits: training did not start"
 @pytest.fixture
 def no_dataset(tmp_path, monkeypatch):
     """Nowhere to find MNIST: no DIGITLAB_DATA, an empty checkout data/, an empty home."""
-    monkeypatch.delenv("DIGITLAB_DATA", raising=False)
-    monkeypatch.setattr(nn.data.datasets, "_CHECKOUT_DATA_DIR", tmp_path / "checkout-data")
-    local_http.no_proxy(monkeypatch)
+    local_http.no_dataset(monkeypatch, tmp_path)
 
 
 @pytest.fixture

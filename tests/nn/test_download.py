@@ -61,8 +61,10 @@ def test_download_succeeds_with_verified_files_and_progress(served, good_server,
         assert (dest / name).read_bytes() == (folder / name).read_bytes()
     images = [r for r in reports if r.file == "train-images-idx3-ubyte.gz"]
     size = (folder / "train-images-idx3-ubyte.gz").stat().st_size
-    assert len(images) == -(-size // CHUNK_SIZE) >= 3  # one report per chunk, no more
-    assert [r.bytes_done for r in images] == sorted({r.bytes_done for r in images})
+    # One report per read: what has arrived, never more than a chunk at a time.
+    done = [0] + [r.bytes_done for r in images]
+    assert len(images) >= -(-size // CHUNK_SIZE) >= 3
+    assert all(0 < b - a <= CHUNK_SIZE for a, b in zip(done, done[1:]))
     assert images[-1].bytes_done == images[-1].bytes_total == size
     assert load_dataset("mnist", dest).x_train.shape == (N_TRAIN, 784)
 

@@ -8,7 +8,6 @@ import pytest
 
 from nn.data.download import download_dataset
 from nn.network.errors import DataError
-from tests.local_http import serve, stop
 
 TIMEOUT = 0.5
 
@@ -70,20 +69,6 @@ class GarbageHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         pass
-
-
-@pytest.fixture
-def server_of(request):
-    servers = []
-
-    def start(handler):
-        server, url = serve(handler)
-        servers.append(server)
-        return url
-
-    yield start
-    for server in servers:
-        stop(server)
 
 
 def one_line(error):

@@ -171,11 +171,13 @@ def test_saving_over_a_link_writes_through_it(tmp_path):
     np.testing.assert_array_equal(load_model(real).params[0], second.params[0])
 
 
-@pytest.mark.parametrize("target", ["", "."])
-def test_saving_to_a_folder_is_refused(tmp_path, monkeypatch, target):
+@pytest.mark.parametrize("target, words", [("", "the name is empty"), (".", "folder"),
+                                           ("m" * 300 + ".npz", "304 bytes long")])
+def test_saving_to_a_folder_or_a_bad_name_is_refused(tmp_path, monkeypatch, target, words):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ModelFileError, match="folder"):
+    with pytest.raises(ModelFileError, match=words) as error:
         save_model(target, make_model())
+    assert "\n" not in str(error.value) and len(str(error.value)) < 200
 
 
 # The child saves the same 20 MB model again and again; the parent kills it at random moments,

@@ -142,7 +142,7 @@ def test_a_missing_onnx_package_is_one_line_that_says_what_to_install(monkeypatc
 def test_writing_into_a_missing_folder_names_the_file(tmp_path):
     path = tmp_path / "no" / "such" / "model.onnx"
 
-    with pytest.raises(ModelFileError, match="Cannot save .*model.onnx.*No such file"):
+    with pytest.raises(ModelFileError, match="Cannot save .*model.onnx.*does not exist"):
         save_onnx(path, random_model(ARCHITECTURES["Dense"]))
 
 

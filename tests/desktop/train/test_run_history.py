@@ -14,7 +14,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QPushButton, QStyle, QStyleOptionViewItem, QTableView
 
 from desktop.train.runs_model import ACCURACY, CHECK, DIFFERS, EPOCHS, NETWORK
-from desktop.train.runs_store import DB_NAME, RunStore
+from desktop.storage.runs import DB_NAME, RunStore
+from desktop.train.tab import TrainTab
 from nn.data.idx import write_idx
 from tests.desktop.drawing import shown
 
@@ -262,3 +263,27 @@ def test_a_damaged_run_history_at_launch_is_kept_aside_and_a_new_one_records(
     window.is_modified = False   # the trained model is not wanted: closing asks nothing
     window.close()
 
+
+
+def test_a_run_the_locked_history_cannot_record_says_so_after_training_finished(
+        qtbot, monkeypatch, tmp_path, private_home, synthetic_dir):
+    from desktop.storage import database
+
+    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 0.2)
+    window = shown(qtbot, main_window.MainWindow(), (1100, 760))
+    window.choose_dataset("mnist", synthetic_dir)
+    configure(window.train_tab, learning_rate=0.01, epochs=1)
+    other = sqlite3.connect(private_home / DB_NAME, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")   # another program holds the run history
+    try:
+        train(qtbot, window.train_tab)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    message = window.statusBar().currentMessage()
+    assert "record the training run" in message and "locked" in message
+    assert "could not be recorded" in window.train_tab.statusLabel.text()
+    assert table_of(window).model().rowCount() == 0
+    window.is_modified = False
+    window.close()

@@ -8,7 +8,7 @@ import pytest
 
 from desktop.storage import database as database_module
 from desktop.storage.recovery import open_database
-from desktop.train.runs_store import DB_NAME, Run, RunStore, pack_curve
+from desktop.storage.runs import DB_NAME, Run, RunStore, pack_curve
 from nn.network.errors import DataError
 from tests.sigkill import ids_reported_until_killed
 
@@ -170,7 +170,7 @@ def test_pack_curve_is_little_endian_float32_pairs():
 WRITER = textwrap.dedent("""
     import sys
     import numpy as np
-    from desktop.train.runs_store import Run, RunStore
+    from desktop.storage.runs import Run, RunStore
     store = RunStore(sys.argv[1])
     x = np.linspace(0, 5, 2000)
     while True:

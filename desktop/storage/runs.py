@@ -18,18 +18,17 @@ and `desktop.storage.recovery` at launch. No Qt here.
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import ClassVar
 
 import numpy as np
 
 from desktop.storage.database import Database
 from desktop.storage.errors import Kind
-from nn.network.model import describe
+from desktop.storage.run_rows import (KINDS, MAX_EPOCHS, POINT_BYTES, STATUSES, curve_problem,
+                                      max_curve_bytes, run_problem, settings_of)
+from nn.network.errors import DataError
 
 DB_NAME = "runs.sqlite3"
-KINDS = ("new", "continue", "fine-tune")
-STATUSES = ("finished", "stopped")
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS runs (
@@ -58,9 +57,6 @@ CREATE TABLE IF NOT EXISTS curves (
 RUN_COLUMNS = ("id", "created", "kind", "status", "name", "network", "dataset", "epochs",
                "accuracy", "seconds", "parameters", "settings", "model_path")
 CURVE_COLUMNS = ("id", "run_id", "name", "points")
-# Rows the reading methods use: a file written by another program may break the CHECKs.
-VALID_RUN = (f"kind IN {KINDS} AND status IN {STATUSES} AND typeof(epochs) = 'integer' "
-             f"AND typeof(parameters) = 'integer'")
 
 
 @dataclass(frozen=True)
@@ -82,45 +78,31 @@ class Run:
     id: int | None = None  # set once stored
 
 
-def run_of_training(job, model, result, form, seconds):
-    """The Run of a finished or stopped training: ``job`` the TrainingJob it ran, ``model`` the
-    trained Model (info filled), ``result`` nn.training.train's TrainResult, ``form`` the Train form's
-    state when it started, ``seconds`` of training."""
-    kind = ("fine-tune" if job.extra_x is not None else
-            "continue" if job.base_model is not None else "new")
-    return Run(
-        created=datetime.now().astimezone().isoformat(timespec="seconds"), kind=kind,
-        status="stopped" if result.stopped else "finished", name=str(model.info.get("name", "")),
-        network=describe(model.architecture()), dataset=job.dataset,
-        epochs=len(result.history), accuracy=model.info.get("test_accuracy"),
-        seconds=float(seconds), parameters=int(model.n_params),
-        settings={"config": job.config.to_dict(), "architecture": model.architecture(),
-                  "form": form})
-
-
-def pack_curve(x, y):
-    """(n,) x and (n,) y as 8n bytes: float32 little-endian x0, y0, x1, y1..."""
+def pack_curve(x, y, most=None):
+    """(n,) x and (n,) y as 8n bytes: float32 little-endian x0, y0, x1, y1...; thinned evenly
+    to ``most`` points (first and last kept) when it has more."""
+    if most is not None and len(x) > most:
+        keep = np.linspace(0, len(x) - 1, most).round().astype(np.int64)
+        x, y = np.asarray(x)[keep], np.asarray(y)[keep]
     return np.column_stack([x, y]).astype("<f4").tobytes()
 
 
 def unpack_curve(blob):
-    """The (x, y) float32 (n,) arrays `pack_curve` made; empty ones for a blob of another length."""
+    """The (x, y) float32 (n,) arrays `pack_curve` made, without points that are not finite
+    (a plot cannot place them); empty ones for a blob of another length."""
     if len(blob) % 8:
         blob = b""
     points = np.frombuffer(blob, "<f4").reshape(-1, 2)
+    points = points[np.isfinite(points).all(axis=1)]
     return points[:, 0].copy(), points[:, 1].copy()
 
 
-def _settings_of(text):
-    try:
-        settings = json.loads(text)
-    except (TypeError, ValueError):
-        return {}
-    return settings if isinstance(settings, dict) else {}
-
-
 class RunStore(Database):
-    """The recorded training runs in one SQLite file (created on first use)."""
+    """The recorded training runs in one SQLite file (created on first use).
+
+    Every row is checked when read (`desktop.storage.run_rows`): a run or curve that fails is
+    left out, and `bad_rows` lists them for `desktop.storage.recovery` to set aside at launch.
+    """
 
     KIND = Kind("your run history", "runs")
     FILE_NAME = DB_NAME
@@ -131,23 +113,21 @@ class RunStore(Database):
 
     @staticmethod
     def sensible(table, row):
-        """Whether a row read from a damaged file is a run (or curve) the app can use."""
-        if table == "curves":
-            _, run_id, name, points = row
-            return isinstance(run_id, int) and isinstance(name, str) and isinstance(points, bytes)
-        (_, created, kind, status, name, network, dataset, epochs, accuracy, seconds,
-         parameters, settings, model_path) = row
-        return (kind in KINDS and status in STATUSES
-                and isinstance(epochs, int) and isinstance(parameters, int)
-                and isinstance(seconds, (int, float))
-                and (accuracy is None or isinstance(accuracy, (int, float)))
-                and all(isinstance(t, str) for t in (created, name, network, dataset, settings))
-                and (model_path is None or isinstance(model_path, str)))
+        """Whether a row read from a damaged file is a run (or curve) the app can use; a
+        curve's size is held against its run's epochs in `restore`."""
+        if table == "runs":
+            return run_problem(dict(zip(RUN_COLUMNS, row))) is None
+        _, run_id, name, points = row
+        return isinstance(points, bytes) and curve_problem(
+            {"run_id": run_id, "name": name, "points_type": "blob", "points_bytes": len(points)},
+            MAX_EPOCHS) is None
 
     def restore(self, rows):
-        """As Database.restore, leaving out curves whose run was not recovered."""
-        runs = {row[0] for row in rows.get("runs", ())}
-        curves = [row for row in rows.get("curves", ()) if row[1] in runs]
+        """As Database.restore, leaving out curves whose run was not recovered or that are
+        larger than their run's epochs allow."""
+        epochs = {row[0]: row[7] for row in rows.get("runs", ())}
+        curves = [row for row in rows.get("curves", ())
+                  if row[1] in epochs and len(row[3]) <= max_curve_bytes(epochs[row[1]])]
         return super().restore({"runs": rows.get("runs", []), "curves": curves})
 
     # --- writing --------------------------------------------------------------------------------
@@ -159,12 +139,16 @@ class RunStore(Database):
                   int(run.epochs), None if run.accuracy is None else float(run.accuracy),
                   float(run.seconds), int(run.parameters), json.dumps(run.settings),
                   run.model_path)
+        problem = run_problem(dict(zip(RUN_COLUMNS, (1, *values))))
+        if problem:   # the same checks as on reading: nothing is recorded that reads back bad
+            raise DataError(f"Cannot record the training run in {self.path}: {problem}.")
         with self._transaction("record the training run in"):
             cursor = self._db.execute(f"INSERT INTO runs ({', '.join(RUN_COLUMNS[1:])}) "
                                       f"VALUES ({', '.join('?' * len(values))})", values)
             run_id = cursor.lastrowid
+            most = max_curve_bytes(run.epochs) // POINT_BYTES   # what reading accepts
             self._db.executemany("INSERT INTO curves (run_id, name, points) VALUES (?, ?, ?)",
-                                 [(run_id, name, pack_curve(x, y))
+                                 [(run_id, name, pack_curve(x, y, most))
                                   for name, (x, y) in curves.items()])
         return dataclasses.replace(run, id=run_id)
 
@@ -181,20 +165,51 @@ class RunStore(Database):
     # --- reading --------------------------------------------------------------------------------
 
     def runs(self):
-        """Every run as a Run (no curves), oldest first."""
-        with self._reading():
-            rows = self._db.execute(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs "
-                                    f"WHERE {VALID_RUN} ORDER BY id").fetchall()
-        return [Run(**dict(zip(RUN_COLUMNS, row), settings=_settings_of(row[11])))
-                for row in rows]
+        """Every run that passes its checks as a Run (no curves), oldest first."""
+        return [Run(**values | {"settings": settings_of(values["settings"])})
+                for values, problem in self._checked_runs() if problem is None]
 
     def curves(self, run_id):
-        """{name: (x (n,) float32, y (n,) float32)} of the run ``run_id``."""
+        """{name: (x (n,) float32, y (n,) float32)} of the run ``run_id``; a curve larger than
+        the run's epochs allow is left unread."""
+        checked = self._checked_runs("WHERE id = ?", (run_id,))
+        if not checked or checked[0][1] is not None:
+            return {}
+        epochs = checked[0][0]["epochs"]
         with self._reading():
-            rows = self._db.execute("SELECT name, points FROM curves WHERE run_id = ? "
-                                    "AND typeof(points) = 'blob'", (run_id,)).fetchall()
+            rows = self._db.execute(
+                "SELECT name, points FROM curves WHERE run_id = ? AND typeof(name) = 'text' "
+                "AND typeof(points) = 'blob' AND length(points) <= ?",
+                (run_id, max_curve_bytes(epochs))).fetchall()
         return {name: unpack_curve(points) for name, points in rows}
 
-    def __len__(self):
+    def bad_rows(self):
+        """[(table, row id, what is wrong)] of the rows the reading methods leave out."""
+        bad, epochs = [], {}
+        for values, problem in self._checked_runs():
+            if problem is None:
+                epochs[values["id"]] = values["epochs"]
+            else:
+                bad.append(("runs", values["id"], f"run {values['id']}: {problem}"))
         with self._reading():
-            return self._db.execute(f"SELECT COUNT(*) FROM runs WHERE {VALID_RUN}").fetchone()[0]
+            curves = self._db.execute("SELECT id, run_id, name, typeof(points), length(points) "
+                                      "FROM curves ORDER BY id").fetchall()
+        for curve_id, run_id, name, kind, size in curves:
+            values = {"run_id": run_id, "name": name, "points_type": kind, "points_bytes": size}
+            problem = ("its run is left out" if run_id not in epochs
+                       else curve_problem(values, epochs[run_id]))
+            if problem:
+                bad.append(("curves", curve_id, f"curve {curve_id}: {problem}"))
+        return bad
+
+    def __len__(self):
+        return len(self.runs())
+
+    def _checked_runs(self, where="", parameters=()):
+        """[({column: value}, problem or None)] of the rows of ``runs`` (those ``where``
+        selects), oldest first."""
+        with self._reading():
+            rows = self._db.execute(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs {where} "
+                                    f"ORDER BY id", parameters).fetchall()
+        return [(values, run_problem(values))
+                for values in (dict(zip(RUN_COLUMNS, row)) for row in rows)]

@@ -1,0 +1,53 @@
+"""Exporting the drawings to IDX when the disk fills up: the previous export stays whole.
+
+The full disk is real: a child process exports under a file-size limit (RLIMIT_FSIZE), so
+the operating system refuses the write part-way, as a full disk does (EFBIG for ENOSPC).
+"""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from desktop.handwriting.store import IMAGES_FILE, LABELS_FILE, HandwritingStore
+from nn.data.idx import read_idx
+
+resource = pytest.importorskip("resource")   # POSIX only
+
+LIMIT_BYTES = 20_000    # room for the first export (5 drawings), not the second (100)
+EXPORTER = textwrap.dedent("""
+    import resource, signal, sys
+    from desktop.handwriting.store import HandwritingStore
+    from nn.network.errors import DataError
+    store = HandwritingStore(sys.argv[1])
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a failed write, not a killed process
+    resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[3]), int(sys.argv[3])))
+    try:
+        store.export_idx(sys.argv[2])
+    except DataError as error:
+        print(error)
+""")
+
+
+def test_a_full_disk_leaves_the_previous_export_whole(tmp_path):
+    rng = np.random.default_rng(0)
+    db, folder = tmp_path / "handwriting.sqlite3", tmp_path / "export"
+    folder.mkdir()
+    store = HandwritingStore(db)
+    store.add_many(rng.integers(0, 10, 5), rng.integers(0, 256, (5, 28, 28), dtype=np.uint8))
+    store.export_idx(folder)
+    before = {name: (folder / name).read_bytes() for name in (IMAGES_FILE, LABELS_FILE)}
+    store.add_many(rng.integers(0, 10, 100), rng.integers(0, 256, (100, 28, 28),
+                                                           dtype=np.uint8))
+    store.close()
+    done = subprocess.run([sys.executable, "-c", EXPORTER, str(db), str(folder),
+                           str(LIMIT_BYTES)], capture_output=True, text=True, timeout=60)
+    message = done.stdout.strip()
+    assert done.returncode == 0 and "Cannot write to" in message and "\n" not in message, \
+        done.stderr
+    assert {p.name for p in folder.iterdir()} == {IMAGES_FILE, LABELS_FILE}, "no partial file"
+    for name, content in before.items():
+        assert (folder / name).read_bytes() == content
+    assert len(read_idx(folder / IMAGES_FILE)) == len(read_idx(folder / LABELS_FILE)) == 5
