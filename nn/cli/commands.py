@@ -126,7 +126,7 @@ def add_training_arguments(parser):
     add("--redraw", type=real_number(*LIMITS["redraw"]), metavar="SHARE",
         help="also train on this share (0-1) of the training digits redrawn from their centre "
              "lines the way the app redraws your strokes")
-    add("--pen-digits", nargs="?", const="", type=path_text, metavar="PATH",
+    add("--pen-digits", nargs="?", const=True, type=path_text, metavar="PATH",
         help="also train on real people's pen digits (pendigits-orig.tra, or its folder; "
              "found like MNIST when no PATH is given)")
     add("--pen-copies", type=whole_number(0, 50), default=DEFAULT_COPIES, metavar="N",
@@ -199,7 +199,7 @@ def cmd_train(args, out):
         if data.name != "mnist":
             raise SettingError("--pen-digits are digits: train them with MNIST, not "
                                f"{data.name}.")
-        pen, _ = load_pendigits(args.pen_digits or None)
+        pen, _ = load_pendigits(None if args.pen_digits is True else args.pen_digits)
         x, y, config = pen_training_set(x, y, pen, args.pen_copies, config)
     start = time.perf_counter()
     result = train(model, x, y, config, on_progress=ProgressBar().training, optimizer=optimizer)

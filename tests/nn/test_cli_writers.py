@@ -78,11 +78,13 @@ def test_every_writer_is_read_once_by_a_fold_that_never_saw_them(capsys, data, b
     assert right == pytest.approx(report["overall"])
 
 
-def test_a_base_that_saw_pen_digits_is_refused_for_the_folds(capsys, data, tmp_path):
+def test_a_base_that_saw_pen_digits_is_refused_for_the_folds(capsys, data, tmp_path,
+                                                             monkeypatch):
     folder, pen = data
     seen = tmp_path / "seen.npz"
+    monkeypatch.setenv("DIGITLAB_DATA", str(folder))  # a bare --pen-digits finds the file there
     status, report = run(capsys, "train", "--preset", "mlp", "--hidden", "8", "--epochs", 1,
-                         "--data", folder, "--pen-digits", pen, "--pen-copies", 2, "--out", seen,
+                         "--data", folder, "--pen-digits", "--pen-copies", 2, "--out", seen,
                          "--json")
     assert status == 0, report
     info = load_model(seen).info
