@@ -19,7 +19,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QSlider, QWidget
 
 from desktop.draw.tab import (
-    CONFIDENT_AT,
     DIGIT_FONT_SCALE,
     EMPTY_TEXT,
     NO_MODEL_TEXT,
@@ -157,12 +156,17 @@ def test_predictions_come_live_while_drawing_throttled_and_at_once_on_pen_up(tab
     assert len(count) == 2, "pen-up predicts at once"
 
 
-def test_low_confidence_is_shown_as_unsure(tab):
-    tab.set_model(ink_position_model(strength=0.0))  # every class 10%
+def test_low_confidence_is_shown_as_unsure_below_the_model_s_own_threshold(tab):
+    model = ink_position_model(strength=0.0)  # every class 10%
+    tab.set_model(model)
     draw(tab.pad, on_pad(tab.pad, SEVEN))
     assert child(tab, QLabel, "predictedDigit").text() != ""
-    text = child(tab, QLabel, "confidenceLabel").text()
-    assert text == "unsure (10%)" and 0.10 < CONFIDENT_AT
+    label = child(tab, QLabel, "confidenceLabel")
+    assert label.text() == "unsure (10%)" and "below 60%" in label.toolTip()
+
+    model.set_calibration(1.0, 0.05)   # a model calibrated to be unsure only below 5%
+    tab.set_model(model)
+    assert label.text() == "10% sure" and "below 5%" in label.toolTip()
 
 
 def test_the_trained_model_reads_a_drawn_one_zero_and_seven(tab, trained_model):
