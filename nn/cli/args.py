@@ -1,7 +1,9 @@
 """What the command line accepts: an argument parser whose errors are one line, and the
-argument types that refuse a bad value before anything runs (``nn.cli.commands`` and ``nn.cli.bench``)."""
+argument types that refuse a bad value before anything runs (``nn.cli.commands`` and ``nn.cli.bench``);
+and how a command answers ``--json``."""
 
 import argparse
+import json
 
 EXIT_USER_ERROR = 2
 MAX_EPOCHS = 10_000
@@ -53,3 +55,9 @@ def path_text(text):
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty name is not a file or folder")
     return text
+
+
+def emit_json(out, obj):
+    """Write ``obj`` to ``out`` as one line of strict JSON (no NaN: a missing figure is null)."""
+    json.dump(obj, out, allow_nan=False, default=float)
+    out.write("\n")

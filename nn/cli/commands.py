@@ -5,7 +5,6 @@ status 2; ``--json`` prints exactly one JSON object on stdout.
 """
 
 import dataclasses
-import json
 import math
 import sys
 import time
@@ -14,7 +13,9 @@ from pathlib import Path
 from nn.network import metrics
 from nn.ink.augment import Augmentation
 from nn.cli.bench import add_bench_arguments, cmd_bench
-from nn.cli.args import EXIT_USER_ERROR, MAX_EPOCHS, Parser, path_text, real_number, whole_number
+from nn.cli.args import (EXIT_USER_ERROR, MAX_EPOCHS, Parser, emit_json, path_text, real_number,
+                         whole_number)
+from nn.cli.calibrate import add_calibrate_arguments, cmd_calibrate
 from nn.data.datasets import DATASETS, IMAGE_SIDE, load_dataset, user_dataset_dir
 from nn.network.errors import DataError, DigitLabError, SettingError
 from nn.network.layers import ACTIVATIONS
@@ -61,6 +62,8 @@ def build_parser():
     download.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     add_bench_arguments(sub.add_parser("bench", help="measure training speed and accuracy"))
+    add_calibrate_arguments(sub.add_parser(
+        "calibrate", help="fit how sure the model should be on held-out predictions, and store it"))
 
     export = sub.add_parser("export", help="write a model as an ONNX graph (needs the onnx extra)")
     export.add_argument("model")
@@ -259,15 +262,11 @@ def cmd_export(args, out):
               f"{' x '.join(map(str, ('N',) + model.input_shape))} float32 in [0, 1])", file=out)
 
 
-def emit_json(out, obj):
-    json.dump(obj, out, allow_nan=False, default=float)
-    out.write("\n")
-
-
 def main(argv=None):
     args = build_parser().parse_args(argv)
     commands = {"train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info,
-                "download": cmd_download, "bench": cmd_bench, "export": cmd_export}
+                "download": cmd_download, "bench": cmd_bench, "export": cmd_export,
+                "calibrate": cmd_calibrate}
     try:
         commands[args.command](args, sys.stdout)
     except DigitLabError as e:

@@ -35,7 +35,7 @@ import numpy as np
 
 from nn.network.losses import softmax
 from nn.network.model import MAX_TEMPERATURE, MIN_TEMPERATURE, shown_unsure
-from nn.training.writers import writer_folds
+from nn.training.writers import FOLDS, writer_folds
 
 BINS = 15                 # equal-width confidence bins of the ECE, as in Guo et al.
 CORRECT_UNSURE_BUDGET = 0.02  # at most this share of right answers may be shown "unsure"
@@ -154,7 +154,7 @@ class Calibration:
     ``before`` and ``after`` are the reliability at temperature 1 and at ``temperature``;
     ``misreads_unsure`` and ``correct_unsure`` the shares of misreads and right answers shown
     unsure at ``unsure_below``. ``cross_checked`` says how these were measured: when the
-    examples' writers are known, each fold of writers is measured with a temperature and a
+    examples' writers are known (at least ``FOLDS`` of them), each fold of writers is measured with a temperature and a
     threshold fitted on the other folds' writers only (so nobody is scored by a calibration
     fitted on their own digits); otherwise on the very examples they were fitted on.
     """
@@ -178,7 +178,8 @@ def calibrate(scores, labels, writers=None, budget=CORRECT_UNSURE_BUDGET):
     correct = scores.argmax(axis=1) == labels
     temperature, unsure_below = _fit(scores, labels, correct, budget)
     after, thresholds = calibrated_probabilities(scores, temperature).max(axis=1), unsure_below
-    if writers is not None:
+    cross_checked = writers is not None and len(np.unique(writers)) >= FOLDS
+    if cross_checked:
         writers = np.asarray(writers)
         thresholds = np.empty(len(labels))
         for fold in writer_folds(writers):
@@ -189,7 +190,7 @@ def calibrate(scores, labels, writers=None, budget=CORRECT_UNSURE_BUDGET):
     before = calibrated_probabilities(scores, 1.0).max(axis=1)
     return Calibration(temperature, unsure_below, len(labels), float(correct.mean()),
                        reliability(before, correct), reliability(after, correct),
-                       *unsure_rates(after, correct, thresholds), writers is not None)
+                       *unsure_rates(after, correct, thresholds), cross_checked)
 
 
 def _fit(scores, labels, correct, budget):
