@@ -5,6 +5,9 @@ of the current drawing through its layers.
   does it on a thread pool, on a copy of the model, and only when the tab is shown or Compute
   is pressed. Results are cached per model object; a job for a model or dataset no longer
   shown is cancelled. A ConfusionView (confusion_view.py) draws the result shown.
+- Under it a ReliabilityPanel (reliability_panel.py) draws how sure the model is against how
+  often it is right: on the test set from the same pass, on real writers' pen digits from a
+  pass of its own.
 - The learned weights and the activation path are cheap (one image): the GUI thread does them,
   inspect_pictures takes the arrays out of the model and inspect_views draws them.
 """
@@ -19,6 +22,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVB
 from desktop.inspect.confusion_job import ConfusionJob
 from desktop.inspect.confusion_view import ConfusionView
 from desktop.inspect.pictures import activation_path, first_layer_picture
+from desktop.inspect.reliability_panel import ReliabilityPanel
 from desktop.inspect.views import ActivationPath, LearnedWeights
 from nn.network.errors import DigitLabError
 
@@ -58,6 +62,7 @@ class InspectTab(QWidget):
         A job still testing the previous model is cancelled."""
         self._model, self._training = model, False
         self._cancel_outdated_job()
+        self.reliability.set_model(model)
         self._show_model()
         if self.isVisible():
             self.compute()
@@ -66,6 +71,7 @@ class InspectTab(QWidget):
         """A copy of the model being trained: the learned weights and the drawing's path follow
         it live; the confusion matrix (a test-set pass) waits for `set_model` after the run."""
         self._model, self._training = model, True
+        self.reliability.set_model(None)
         if self.isVisible():
             self._show_model()
         else:
@@ -114,13 +120,14 @@ class InspectTab(QWidget):
         return self._running is not None
 
     def wait_for_jobs(self, msecs=-1):
-        """Block until the background job ends (tests)."""
-        return self._pool.waitForDone(msecs)
+        """Block until the background jobs end (tests)."""
+        return self._pool.waitForDone(msecs) and self.reliability.wait_for_jobs(msecs)
 
     def shutdown(self):
-        """Cancel the background job and wait for it to stop (the window closes)."""
+        """Cancel the background jobs and wait for them to stop (the window closes)."""
         if self._running_job is not None:
             self._running_job.cancel()
+        self.reliability.shutdown()
         self._pool.waitForDone()
 
     # --- building the UI ------------------------------------------------------------------------
@@ -135,12 +142,14 @@ class InspectTab(QWidget):
         header.addWidget(self._status, 1)
 
         self._confusion = ConfusionView()
+        self.reliability = ReliabilityPanel()
 
         left_widget = QWidget()
         left = QVBoxLayout(left_widget)
         left.setContentsMargins(0, 0, 0, 0)
         left.addLayout(header)
         left.addWidget(self._confusion, 1)
+        left.addWidget(self.reliability)
 
         self._learned = LearnedWeights()
         self._path = ActivationPath()
@@ -211,6 +220,8 @@ class InspectTab(QWidget):
         result = self._cached(self._key())
         names = list(self._model.class_names) if self._model is not None else list("0123456789")
         self._confusion.show_result(result, names)
+        if not self._training:
+            self.reliability.show_mnist(result)
         if result is None:
             self._status.setText(message or (NO_MODEL_TEXT if self._model is None else
                                              TRAINING_TEXT if self._training else IDLE_TEXT))
