@@ -1,7 +1,7 @@
 """A reliability diagram: how sure the model is against how often it is right.
 
 The answers are sorted into equal-width bins of confidence (``nn.training.calibration``). For
-each bin a bar rises to the share of right answers, and a lighter band fills the gap up (or
+each bin a bar rises to the share of right answers, and a hatched band fills the gap up (or
 down) to the bin's mean confidence; a calibrated model's bars end on the dashed diagonal. Each
 bin's number of answers is written at its foot, and the title gives the expected calibration
 error (ECE): the gaps averaged over all answers.
@@ -10,13 +10,12 @@ error (ECE): the gaps averaged over all answers.
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QBrush, QColor, QFont, QPalette
 
 from desktop.theme import SERIES_COLOURS, ThemedPlot
 
 ACCURACY_COLOUR = SERIES_COLOURS[0]     # blue: how often right
 GAP_COLOUR = SERIES_COLOURS[3]          # vermilion: how far from it the confidence is
-GAP_ALPHA = 110
 COUNT_POINT_SIZE = 7
 MIN_SIDE = 240                          # logical px: the square stays readable
 
@@ -42,7 +41,7 @@ class ReliabilityDiagram(ThemedPlot):
         self._bars = pg.BarGraphItem(x0=[], width=[], height=[], brush=ACCURACY_COLOUR,
                                      pen=pg.mkPen(None))
         self._gaps = pg.BarGraphItem(x0=[], width=[], y0=[], height=[],
-                                     brush=QColor(*QColor(GAP_COLOUR).getRgb()[:3], GAP_ALPHA),
+                                     brush=QBrush(QColor(GAP_COLOUR), Qt.BrushStyle.BDiagPattern),
                                      pen=pg.mkPen(GAP_COLOUR, width=1))
         self.addItem(self._bars)
         self.addItem(self._gaps)
@@ -74,7 +73,7 @@ class ReliabilityDiagram(ThemedPlot):
             self._counts.append(text)
         self.setTitle(f"{title}: ECE {reliability.ece:.2%}")
         self.setToolTip("Bars: share right among the answers in each bin of confidence; "
-                        "light bands: the gap to the bin's mean confidence; dashed: perfectly "
+                        "hatched: the gap to the bin's mean confidence; dashed: perfectly "
                         "calibrated. The numbers are each bin's answers.")
 
     def title(self):

@@ -22,8 +22,8 @@ from desktop.inspect.pen_job import PenJob
 from desktop.inspect.reliability_diagram import ReliabilityDiagram
 from nn.training.calibration import reliability, unsure_rates
 
-MNIST_TITLE = "MNIST test ({:,})"
-PEN_TITLE = "Real writers' pen digits ({:,})"
+MNIST_TITLE = "MNIST test"
+PEN_TITLE = "Real writers"
 PEN_IDLE_TEXT = "Press Test on real writers to read the 30 writers' pen digits."
 PEN_RUNNING_TEXT = "Reading the real writers' pen digits…"
 
@@ -77,12 +77,12 @@ class ReliabilityPanel(QWidget):
     def show_mnist(self, result):
         """Draw a ConfusionJob's result for the active model (None: clear it)."""
         if result is None:
-            self.mnist_diagram.show_reliability(None, "MNIST test")
+            self.mnist_diagram.show_reliability(None, MNIST_TITLE)
             self._mnist_note.setText("")
             return
         correct = result["pred"] == result["y"]
         self.mnist_diagram.show_reliability(reliability(result["confidence"], correct),
-                                            MNIST_TITLE.format(len(correct)))
+                                            MNIST_TITLE)
         self._mnist_note.setText(self._unsure_text(result["confidence"], correct))
 
     # --- the pen digits -------------------------------------------------------------------------
@@ -140,20 +140,20 @@ class ReliabilityPanel(QWidget):
     def _show_pen(self, message=""):
         result = self._results.get(self._model) if self._model is not None else None
         if result is None:
-            self.pen_diagram.show_reliability(None, "Real writers' pen digits")
+            self.pen_diagram.show_reliability(None, PEN_TITLE)
             self._pen_note.setText(message or (PEN_RUNNING_TEXT if self._job is not None
                                                else "" if self._model is None else PEN_IDLE_TEXT))
             return
         confidence, correct = result["confidence"], result["correct"]
         self.pen_diagram.show_reliability(reliability(confidence, correct),
-                                          PEN_TITLE.format(len(correct)))
+                                          PEN_TITLE)
         self._pen_note.setText(self._unsure_text(confidence, correct) + " "
                                + self._writers_text(result["writers"]))
 
     def _unsure_text(self, confidence, correct):
         misreads, right = unsure_rates(confidence, correct, self._model.unsure_below)
         misread_text = "no misreads" if misreads != misreads else f"{misreads:.0%} of misreads"
-        return (f"{correct.mean():.1%} right. Unsure below {self._model.unsure_below:.0%}: "
+        return (f"{len(correct):,} digits, {correct.mean():.1%} right. Unsure below {self._model.unsure_below:.0%}: "
                 f"{misread_text}, {right:.1%} of right answers.")
 
     def _writers_text(self, writers):

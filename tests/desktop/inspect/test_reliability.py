@@ -79,7 +79,8 @@ def test_the_mnist_diagram_comes_with_the_confusion_matrix(tab, qtbot):
     expected = reliability(probs.max(axis=1), probs.argmax(axis=1) == y)
     np.testing.assert_array_equal(diagram.reliability.count, expected.count)
     assert diagram.reliability.count.sum() == 300
-    assert diagram.title() == f"MNIST test (300): ECE {expected.ece:.2%}"
+    assert diagram.title() == f"MNIST test: ECE {expected.ece:.2%}"
+    assert "300 digits" in note(tab, "mnistReliabilityNote")
     assert "Unsure below 30%" in note(tab, "mnistReliabilityNote")
 
 
@@ -103,9 +104,9 @@ def test_clicking_test_on_real_writers_draws_their_diagram(tab, qtbot, pen_folde
     probs = model.predict_proba(pen_images(digits))
     expected = reliability(probs.max(axis=1), probs.argmax(axis=1) == digits.labels)
     np.testing.assert_array_equal(diagram.reliability.count, expected.count)
-    assert diagram.title() == f"Real writers' pen digits (12): ECE {expected.ece:.2%}"
+    assert diagram.title() == f"Real writers: ECE {expected.ece:.2%}"
     text = note(tab, "penReliabilityNote")
-    assert "2 writers" in text and "each is new to it" in text
+    assert "12 digits" in text and "2 writers" in text and "each is new to it" in text
     assert button.isEnabled()
 
     # Another model clears it; the first one's figure comes back without another pass.
