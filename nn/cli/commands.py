@@ -222,7 +222,8 @@ def cmd_info(args, out):
                "input_shape": list(model.input_shape), "class_names": list(model.class_names),
                "dataset": info.get("dataset"), "epochs": len(info.get("history", [])),
                "test_accuracy": info.get("test_accuracy"), "created": info.get("created"),
-               "optimizer_state": model.optimizer_state is not None}
+               "optimizer_state": model.optimizer_state is not None,
+               "temperature": model.temperature, "unsure_below": model.unsure_below}
     if args.json:
         emit_json(out, summary | {"info": info})
         return
@@ -232,6 +233,8 @@ def cmd_info(args, out):
           f"  trained on    {summary['dataset'] or 'unknown'}, {summary['epochs']} epochs\n"
           f"  test accuracy {'unknown' if acc is None else f'{acc:.2%}'}\n"
           f"  created       {summary['created'] or 'unknown'}\n"
+          f"  calibration   temperature {model.temperature:.3g}, unsure below "
+          f"{model.unsure_below:.0%}\n"
           f"  can resume    {'yes' if summary['optimizer_state'] else 'no (no optimizer state)'}",
           file=out)
 

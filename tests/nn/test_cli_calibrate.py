@@ -45,6 +45,11 @@ def test_calibrate_stores_the_temperature_and_threshold_it_prints(files, tmp_pat
     assert calibrated.unsure_below == figures["unsure_below"]
     assert load_model(model).temperature == 1.0   # the original is left as it was
 
+    _, out, _ = run(capsys, "info", tmp_path / "calibrated.npz", "--json")
+    assert json.loads(out)["temperature"] == figures["temperature"]
+    _, out, _ = run(capsys, "info", tmp_path / "calibrated.npz")
+    assert f"unsure below {figures['unsure_below']:.0%}" in out
+
 
 def test_calibrate_prints_its_figures_and_writes_nothing_without_out(files, capsys):
     model, oof = files
