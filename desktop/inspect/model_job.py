@@ -1,14 +1,14 @@
 """What the Inspect tab's background jobs share: a pass of a model over many images on a
 QThreadPool thread, on a private copy of the model, that reports through signals and stops
 within one chunk of images when cancelled, so closing the window or changing the model never
-waits for a whole pass.
+waits for a whole pass; and the JobRunner that runs them one at a time.
 """
 
 import logging
 import threading
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from nn.network.errors import DigitLabError
 
@@ -68,3 +68,56 @@ class ModelJob(QRunnable):
                 return None
             parts.append(self.model.predict_proba(x[start:start + CHUNK]))
         return np.concatenate(parts) if parts else np.zeros((0, len(self.model.class_names)))
+
+
+class JobRunner(QObject):
+    """Runs one ModelJob at a time on a thread pool of its own and reports how it ended in one
+    signal, on the GUI thread: ``ended(key, result, message)``, with result None when the job
+    was cancelled or failed and message the failure's one line ("" otherwise)."""
+
+    ended = Signal(object, object, str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self.job = None                 # the job in flight
+        self._signals = set()           # keep jobs' signal objects alive until they report
+
+    def start(self, job):
+        job.signals.finished.connect(self._finished)
+        job.signals.failed.connect(self._failed)
+        job.signals.cancelled.connect(self._cancelled)
+        self._signals.add(job.signals)
+        self.job = job
+        self.pool.start(job)
+
+    def cancel(self):
+        if self.job is not None:
+            self.job.cancel()
+
+    def wait(self, msecs=-1):
+        """Block until the job ends (tests, closing)."""
+        return self.pool.waitForDone(msecs)
+
+    def shutdown(self):
+        """Cancel the job and wait for it to stop (the window closes)."""
+        self.cancel()
+        self.pool.waitForDone()
+
+    @Slot(object, object)
+    def _finished(self, key, result):
+        self._end(key, result, "")
+
+    @Slot(object, str)
+    def _failed(self, key, message):
+        self._end(key, None, message)
+
+    @Slot(object)
+    def _cancelled(self, key):
+        self._end(key, None, "")
+
+    def _end(self, key, result, message):
+        self._signals = {s for s in self._signals if s is not self.sender()}
+        self.job = None
+        self.ended.emit(key, result, message)

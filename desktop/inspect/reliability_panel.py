@@ -15,9 +15,10 @@ file names them (``info["pen_digits"]["writers"]``, written by ``python -m nn tr
 import copy
 import weakref
 
-from PySide6.QtCore import QThreadPool, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QWidget
 
+from desktop.inspect.model_job import JobRunner
 from desktop.inspect.pen_job import PenJob
 from desktop.inspect.reliability_diagram import ReliabilityDiagram
 from nn.training.calibration import reliability, unsure_rates
@@ -37,10 +38,9 @@ class ReliabilityPanel(QWidget):
         self._model = None
         self._pen_set = None            # the pen digits drawn for the network, once
         self._results = weakref.WeakKeyDictionary()   # model -> its pen result
-        self._job, self._job_model = None, None
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._signals = set()           # keep jobs' signal objects alive until they report
+        self._job_model = None          # weakref to the model the pen job reads with
+        self._runner = JobRunner(self)
+        self._runner.ended.connect(self._pen_ended)
         self._build_ui()
         self.set_model(None)
 
@@ -68,9 +68,9 @@ class ReliabilityPanel(QWidget):
     def set_model(self, model):
         """Show ``model``'s diagrams (None: none); a pen job for another model is cancelled."""
         self._model = model
-        if self._job is not None and self._job_model() is not model:
-            self._job.cancel()
-        self._pen_button.setEnabled(model is not None and self._job is None)
+        if self.is_computing and self._job_model() is not model:
+            self._runner.cancel()
+        self._pen_button.setEnabled(model is not None and not self.is_computing)
         self.show_mnist(None)
         self._show_pen()
 
@@ -90,50 +90,32 @@ class ReliabilityPanel(QWidget):
     @Slot()
     def compute_pen(self):
         """Read the pen digits with the active model in the background (unless known)."""
-        if self._model is None or self._model in self._results or self._job is not None:
+        if self._model is None or self._model in self._results or self.is_computing:
             return
-        job = PenJob(None, copy.deepcopy(self._model), self.pen_limit, self._pen_set)
-        job.signals.finished.connect(self._pen_finished)
-        job.signals.failed.connect(self._pen_failed)
-        job.signals.cancelled.connect(self._pen_cancelled)
-        self._signals.add(job.signals)
-        self._job, self._job_model = job, weakref.ref(self._model)
+        self._job_model = weakref.ref(self._model)
         self._pen_button.setEnabled(False)
         self._pen_note.setText(PEN_RUNNING_TEXT)
-        self._pool.start(job)
+        self._runner.start(PenJob(None, copy.deepcopy(self._model), self.pen_limit,
+                                  self._pen_set))
 
     @property
     def is_computing(self):
-        return self._job is not None
+        return self._runner.job is not None
 
     def wait_for_jobs(self, msecs=-1):
-        return self._pool.waitForDone(msecs)
+        return self._runner.wait(msecs)
 
     def shutdown(self):
         """Cancel the pen job and wait for it to stop (the window closes)."""
-        if self._job is not None:
-            self._job.cancel()
-        self._pool.waitForDone()
+        self._runner.shutdown()
 
-    @Slot(object, object)
-    def _pen_finished(self, key, result):
-        self._pen_set = result.pop("pen_set")
-        model = self._job_model()
-        if model is not None:
-            self._results[model] = result
-        self._pen_done()
-
-    @Slot(object, str)
-    def _pen_failed(self, key, message):
-        self._pen_done(message)
-
-    @Slot(object)
-    def _pen_cancelled(self, key):
-        self._pen_done()
-
-    def _pen_done(self, message=""):
-        self._signals = {s for s in self._signals if s is not self.sender()}
-        self._job, self._job_model = None, None
+    @Slot(object, object, str)
+    def _pen_ended(self, key, result, message):
+        if result is not None:
+            self._pen_set = result.pop("pen_set")
+            if self._job_model() is not None:
+                self._results[self._job_model()] = result
+        self._job_model = None
         self._pen_button.setEnabled(self._model is not None)
         self._show_pen(message)
 
@@ -141,7 +123,7 @@ class ReliabilityPanel(QWidget):
         result = self._results.get(self._model) if self._model is not None else None
         if result is None:
             self.pen_diagram.show_reliability(None, PEN_TITLE)
-            self._pen_note.setText(message or (PEN_RUNNING_TEXT if self._job is not None
+            self._pen_note.setText(message or (PEN_RUNNING_TEXT if self.is_computing
                                                else "" if self._model is None else PEN_IDLE_TEXT))
             return
         confidence, correct = result["confidence"], result["correct"]
