@@ -3,7 +3,8 @@
 A network trained to minimise cross-entropy ends up *overconfident*: its probability for the
 answer is, on average, higher than how often that answer is right, most of all on inputs
 unlike its training set (Guo, Pleiss, Sun and Weinberger, "On calibration of modern neural
-networks", 2017). Among the answers it gives "99% sure", one in ten may be wrong.
+networks", 2017): of the answers it gives as "99% sure", far more than one in a hundred can
+be wrong.
 
 **Reliability** (`reliability`). Sort the answers into ``BINS`` equal-width bins of confidence
 (the top probability): bin m holds the answers with confidence in ((m-1)/M, m/M]. A model is
