@@ -28,13 +28,14 @@ from desktop.draw.saliency_view import MAP_MIN_SIDE, SaliencyPanel
 from desktop.widgets.drawing_pad import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawingPad
 from desktop.widgets.network_input import NetworkInputView
 from nn.network.errors import DigitLabError
+from nn.network.model import UNSURE_BELOW
 from nn.ink.strokes import strokes_to_mnist
 
 log = logging.getLogger(__name__)
 
 # While a stroke is drawn, predict at most this often (ms); pen-up always predicts at once.
 PREDICT_INTERVAL_MS = 40
-CONFIDENT_AT = 0.60        # below this top probability the digit is shown as "unsure"
+CONFIDENCE_TIP = "The model's probability for its answer; below {:.0%} it is marked unsure."
 DIGIT_FONT_SCALE = 5.0     # the predicted digit, relative to the default font's size...
 NAME_FONT_SCALE = 2.0      # ...and a longer class name (Fashion-MNIST's "Ankle boot")
 EMPTY_TEXT = "Draw a digit"
@@ -126,8 +127,7 @@ class DrawTab(QWidget):
         self._digit.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._confidence = QLabel()
         self._confidence.setObjectName("confidenceLabel")
-        self._confidence.setToolTip(f"The model's probability for its answer; below "
-                                    f"{CONFIDENT_AT:.0%} it is marked unsure.")
+        self._confidence.setToolTip(CONFIDENCE_TIP.format(UNSURE_BELOW))
         self._confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._confidence.setWordWrap(True)  # an error message must not widen the window
         self._update_fonts()
@@ -287,4 +287,6 @@ class DrawTab(QWidget):
         self._digit.setFont(self._fonts["digit" if len(name) <= 2 else "name"])
         self._digit.setText(name)
         p = float(probs[best])
-        self._confidence.setText(f"{p:.0%} sure" if p >= CONFIDENT_AT else f"unsure ({p:.0%})")
+        self._confidence.setText(f"unsure ({p:.0%})" if self._model.is_unsure(probs)
+                                 else f"{p:.0%} sure")
+        self._confidence.setToolTip(CONFIDENCE_TIP.format(self._model.unsure_below))

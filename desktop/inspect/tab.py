@@ -2,9 +2,12 @@
 of the current drawing through its layers.
 
 - The confusion matrix needs a pass over the test set (seconds for a CNN), so a ConfusionJob
-  does it on a thread pool, on a copy of the model, and only when the tab is shown or Compute
+  does it on a JobRunner's thread pool, on a copy of the model, and only when the tab is shown or Compute
   is pressed. Results are cached per model object; a job for a model or dataset no longer
   shown is cancelled. A ConfusionView (confusion_view.py) draws the result shown.
+- Under it a ReliabilityPanel (reliability_panel.py) draws how sure the model is against how
+  often it is right: on the test set from the same pass, on real writers' pen digits from a
+  pass of its own.
 - The learned weights and the activation path are cheap (one image): the GUI thread does them,
   inspect_pictures takes the arrays out of the model and inspect_views draws them.
 """
@@ -13,12 +16,14 @@ import copy
 import weakref
 
 import numpy as np
-from PySide6.QtCore import QThreadPool, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.inspect.confusion_job import ConfusionJob
+from desktop.inspect.model_job import JobRunner
 from desktop.inspect.confusion_view import ConfusionView
 from desktop.inspect.pictures import activation_path, first_layer_picture
+from desktop.inspect.reliability_panel import ReliabilityPanel
 from desktop.inspect.views import ActivationPath, LearnedWeights
 from nn.network.errors import DigitLabError
 
@@ -44,10 +49,8 @@ class InspectTab(QWidget):
         self._cache = {}                # key -> (weakref to the model, result)
         self._test_set = None           # (data key, (x, y)): loaded once per dataset
         self._running = None            # key of the job in flight
-        self._running_job = None        # the job itself, to cancel it
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._jobs = set()              # keep jobs' signal objects alive until they report
+        self._runner = JobRunner(self)
+        self._runner.ended.connect(self._job_ended)
         self._build_ui()
         self._show_model()
 
@@ -58,6 +61,7 @@ class InspectTab(QWidget):
         A job still testing the previous model is cancelled."""
         self._model, self._training = model, False
         self._cancel_outdated_job()
+        self.reliability.set_model(model)
         self._show_model()
         if self.isVisible():
             self.compute()
@@ -66,6 +70,7 @@ class InspectTab(QWidget):
         """A copy of the model being trained: the learned weights and the drawing's path follow
         it live; the confusion matrix (a test-set pass) waits for `set_model` after the run."""
         self._model, self._training = model, True
+        self.reliability.set_model(None)
         if self.isVisible():
             self._show_model()
         else:
@@ -95,29 +100,29 @@ class InspectTab(QWidget):
             self._show_confusion()
             return
         if self._running is not None:
-            return   # one at a time; _job_done starts the next for the model shown then
+            return   # one at a time; _job_ended starts the next for the model shown then
         test_set = self._test_set[1] if self._test_set and self._test_set[0] == key[1:] else None
         job = ConfusionJob(key, copy.deepcopy(self._model), self._dataset, self._data_dir,
                            self.test_limit, test_set)
-        job.signals.finished.connect(self._job_finished)
-        job.signals.failed.connect(self._job_failed)
-        job.signals.cancelled.connect(self._job_cancelled)
-        self._jobs.add(job.signals)
-        self._running, self._running_job = key, job
+        self._running = key
         self._running_model = weakref.ref(self._model)   # cached even if replaced meanwhile
         self._status.setText("Testing the model on the test set…")
         self._compute_button.setEnabled(False)
-        self._pool.start(job)
+        self._runner.start(job)
 
     @property
     def is_computing(self):
         return self._running is not None
 
+    def wait_for_jobs(self, msecs=-1):
+        """Block until the background jobs end (tests)."""
+        return self._runner.wait(msecs) and self.reliability.wait_for_jobs(msecs)
+
     def shutdown(self):
-        """Cancel the background job and wait for it to stop (the window closes)."""
-        if self._running_job is not None:
-            self._running_job.cancel()
-        self._pool.waitForDone()
+        """Cancel the background jobs and wait for them to stop (the window closes)."""
+        self._runner.cancel()
+        self.reliability.shutdown()
+        self._runner.wait()
 
     # --- building the UI ------------------------------------------------------------------------
 
@@ -131,12 +136,14 @@ class InspectTab(QWidget):
         header.addWidget(self._status, 1)
 
         self._confusion = ConfusionView()
+        self.reliability = ReliabilityPanel()
 
         left_widget = QWidget()
         left = QVBoxLayout(left_widget)
         left.setContentsMargins(0, 0, 0, 0)
         left.addLayout(header)
         left.addWidget(self._confusion, 1)
+        left.addWidget(self.reliability)
 
         self._learned = LearnedWeights()
         self._path = ActivationPath()
@@ -165,9 +172,9 @@ class InspectTab(QWidget):
         return (id(self._model), self._dataset, self._data_dir, self.test_limit)
 
     def _cancel_outdated_job(self):
-        """Stop testing a model or dataset no longer shown; `_job_done` starts the next job."""
-        if self._running_job is not None and self._running != self._key():
-            self._running_job.cancel()
+        """Stop testing a model or dataset no longer shown; `_job_ended` starts the next job."""
+        if self._running is not None and self._running != self._key():
+            self._runner.cancel()
 
     def _cached(self, key):
         entry = self._cache.get(key)
@@ -176,27 +183,16 @@ class InspectTab(QWidget):
             return None
         return entry[1]
 
-    @Slot(object, object)
-    def _job_finished(self, key, result):
-        self._test_set = (key[1:], (result["x"], result["y"]))
-        self._cache = {k: v for k, v in self._cache.items() if v[0]() is not None}
-        while len(self._cache) >= CACHE_SIZE:
-            self._cache.pop(next(iter(self._cache)))
-        if self._running_model() is not None:
-            self._cache[key] = (self._running_model, result)
-        self._job_done()
-
-    @Slot(object, str)
-    def _job_failed(self, key, message):
-        self._job_done(message)
-
-    @Slot(object)
-    def _job_cancelled(self, key):
-        self._job_done()
-
-    def _job_done(self, message=""):
-        self._jobs = {s for s in self._jobs if s is not self.sender()}
-        self._running, self._running_job = None, None
+    @Slot(object, object, str)
+    def _job_ended(self, key, result, message):
+        if result is not None:
+            self._test_set = (key[1:], (result["x"], result["y"]))
+            self._cache = {k: v for k, v in self._cache.items() if v[0]() is not None}
+            while len(self._cache) >= CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+            if self._running_model() is not None:
+                self._cache[key] = (self._running_model, result)
+        self._running = None
         self._compute_button.setEnabled(self._model is not None)
         self._show_confusion(message)
         if not message and self._model is not None and self.isVisible() \
@@ -207,6 +203,8 @@ class InspectTab(QWidget):
         result = self._cached(self._key())
         names = list(self._model.class_names) if self._model is not None else list("0123456789")
         self._confusion.show_result(result, names)
+        if not self._training:
+            self.reliability.show_mnist(result)
         if result is None:
             self._status.setText(message or (NO_MODEL_TEXT if self._model is None else
                                              TRAINING_TEXT if self._training else IDLE_TEXT))

@@ -16,11 +16,11 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                                QSizePolicy, QVBoxLayout, QWidget)
 
-from desktop.draw.tab import CONFIDENT_AT
 from desktop.number.pad import MAX_STROKES, UNSURE_COLOUR, NumberPad
 from desktop.widgets.network_input import NetworkInputView
 from nn.ink.segment import NumberReader
 from nn.network.errors import DigitLabError
+from nn.network.model import shown_unsure
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +49,15 @@ class DigitCell(QWidget):
         layout.addWidget(self.preview)
         layout.addWidget(self.label)
 
-    def show_digit(self, x, digit, probability):
+    def show_digit(self, x, digit, probability, unsure_below):
         self.preview.set_input(x)
-        sure = probability >= CONFIDENT_AT
+        sure = not shown_unsure(probability, unsure_below)
         self.label.setText(f"{digit} · {probability:.0%}" if sure
                            else f"{digit}? · {probability:.0%}")
         self.label.setStyleSheet("" if sure else f"color: {UNSURE_COLOUR}")
         self.label.setToolTip(f"The model reads {digit}, {probability:.0%} sure" if sure else
                               f"Unsure: the model reads {digit} but gives it only "
-                              f"{probability:.0%} (below {CONFIDENT_AT:.0%})")
+                              f"{probability:.0%} (below {unsure_below:.0%})")
 
 
 class NumberTab(QWidget):
@@ -183,14 +183,15 @@ class NumberTab(QWidget):
         text = "".join(digits)
         self._reading.setText(text)
         confidences = [float(np.max(p)) for p in self.probabilities]
-        unsure = sum(c < CONFIDENT_AT for c in confidences)
+        unsure_below = self._model.unsure_below if self._model is not None else 0
+        unsure = int(np.sum(shown_unsure(confidences, unsure_below)))
         count = f"{len(digits)} digit" + ("s" if len(digits) != 1 else "")
         self._status.setText(message or count + (f", {unsure} unsure (marked ?)" if unsure else ""))
         boxes = []
         for k, group in enumerate(groups):
             points = np.concatenate([np.asarray(strokes[i], float).reshape(-1, 2) for i in group])
-            boxes.append(((*points.min(axis=0), *points.max(axis=0)),
-                          confidences[k] >= CONFIDENT_AT))
+            sure = not shown_unsure(confidences[k], unsure_below)
+            boxes.append(((*points.min(axis=0), *points.max(axis=0)), sure))
         self._pad.set_boxes(boxes)
         while len(self._cells) < len(groups):
             cell = DigitCell()
@@ -198,5 +199,5 @@ class NumberTab(QWidget):
             self._cell_row.insertWidget(len(self._cells), cell)
         for k, cell in enumerate(self._cells):
             if k < len(groups):
-                cell.show_digit(self.inputs[k], digits[k], confidences[k])
+                cell.show_digit(self.inputs[k], digits[k], confidences[k], unsure_below)
             cell.setVisible(k < len(groups))

@@ -1,8 +1,9 @@
 """What the command line accepts: an argument parser whose errors are one line, and the
 argument types that refuse a bad value before anything runs (``nn.cli.commands`` and
-``nn.cli.bench``)."""
+``nn.cli.bench``); and how a command answers ``--json``."""
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -81,3 +82,9 @@ def model_file(text):
         return str(bundled_model_path())
     except DigitLabError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def emit_json(out, obj):
+    """Write ``obj`` to ``out`` as one line of strict JSON (no NaN: a missing figure is null)."""
+    json.dump(obj, out, allow_nan=False, default=float)
+    out.write("\n")

@@ -6,11 +6,9 @@ object on stdout.
 """
 
 import dataclasses
-import json
 import math
 import sys
 import time
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +22,7 @@ from nn.cli.args import (
     EXIT_USER_ERROR,
     MAX_EPOCHS,
     Parser,
+    emit_json,
     model_file,
     path_text,
     program_name,
@@ -31,6 +30,7 @@ from nn.cli.args import (
     whole_number,
 )
 from nn.data.datasets import DATASETS, IMAGE_SIDE, load_dataset, user_data_dir, user_dataset_dir
+from nn.cli.calibrate import add_calibrate_arguments, cmd_calibrate
 from nn.network.errors import DataError, DigitLabError, SettingError
 from nn.network.layers import ACTIVATIONS
 from nn.network.model import Model, describe
@@ -88,6 +88,8 @@ def build_parser(prog=None):
     add_bench_arguments(sub.add_parser("bench", help="measure training speed and accuracy"))
     add_writers_arguments(sub.add_parser(
         "writers", help="read real writers' digits, each by a model that never saw them"))
+    add_calibrate_arguments(sub.add_parser(
+        "calibrate", help="fit how sure the model should be on held-out predictions, and store it"))
 
     export = sub.add_parser("export", help="write a model as an ONNX graph (needs the onnx extra)")
     export.add_argument("model", type=model_file, help=MODEL_HELP)
@@ -262,7 +264,8 @@ def cmd_info(args, out):
                "input_shape": list(model.input_shape), "class_names": list(model.class_names),
                "dataset": info.get("dataset"), "epochs": len(info.get("history", [])),
                "test_accuracy": info.get("test_accuracy"), "created": info.get("created"),
-               "optimizer_state": model.optimizer_state is not None}
+               "optimizer_state": model.optimizer_state is not None,
+               "temperature": model.temperature, "unsure_below": model.unsure_below}
     if args.json:
         emit_json(out, summary | {"info": info})
         return
@@ -272,6 +275,8 @@ def cmd_info(args, out):
           f"  trained on    {summary['dataset'] or 'unknown'}, {summary['epochs']} epochs\n"
           f"  test accuracy {'unknown' if acc is None else f'{acc:.2%}'}\n"
           f"  created       {summary['created'] or 'unknown'}\n"
+          f"  calibration   temperature {model.temperature:.3g}, unsure below "
+          f"{model.unsure_below:.0%}\n"
           f"  can resume    {'yes' if summary['optimizer_state'] else 'no (no optimizer state)'}",
           file=out)
     config = info.get("config")
@@ -332,16 +337,12 @@ def cmd_export(args, out):
               f"{' x '.join(map(str, ('N',) + model.input_shape))} float32 in [0, 1])", file=out)
 
 
-def emit_json(out, obj):
-    json.dump(obj, out, allow_nan=False, default=float)
-    out.write("\n")
-
-
 def main(argv=None):
     args = build_parser().parse_args(argv)
     commands = {"train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info,
                 "download": cmd_download, "bench": cmd_bench, "export": cmd_export,
-                "writers": partial(cmd_writers, emit_json=emit_json)}
+                "writers": cmd_writers,
+                "calibrate": cmd_calibrate}
     try:
         commands[args.command](args, sys.stdout)
     except DigitLabError as e:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nn.cli.args import MAX_EPOCHS, model_file, path_text, real_number, whole_number
+from nn.cli.args import MAX_EPOCHS, emit_json, model_file, path_text, real_number, whole_number
 from nn.cli.progress import ProgressBar
 from nn.data.datasets import load_dataset
 from nn.data.unipen import load_pendigits
@@ -61,7 +61,7 @@ def recipe_config(base, epochs, lr):
     return dataclasses.replace(config, epochs=epochs, learning_rate=lr)
 
 
-def cmd_writers(args, out, emit_json):
+def cmd_writers(args, out):
     base = load_model(args.base)
     if "pen_digits" in base.info:
         raise SettingError(f"{args.base} was trained on pen digits already, so its folds would "
@@ -87,6 +87,7 @@ def cmd_writers(args, out, emit_json):
         train(model, x, y, fold_config, optimizer=resume_optimizer(model, fold_config),
               on_progress=None if args.json else ProgressBar().training)
         seconds = time.perf_counter() - start
+        model.set_calibration(1.0, model.unsure_below)  # held-out scores as the network gives them
         log_probs[held] = np.log(np.maximum(model.predict_proba(pen_images(pen.select(held))),
                                             1e-30))
         held_digits = pen.select(held)

@@ -17,7 +17,7 @@ from nn.ink.augment import Augmentation
 from nn.network.conv import PADDINGS
 from nn.data.datasets import DATASETS, NUM_CLASSES
 from nn.network.errors import ModelFileError
-from nn.network.model import layer_output
+from nn.network.model import UNSURE_BELOW, calibration_problem, layer_output
 from nn.network.optim import OPTIMIZERS
 from nn.network.schedules import SCHEDULES
 from nn.training.train import LIMITS, TrainConfig
@@ -71,7 +71,27 @@ def check_meta(filename, text):
     except _Invalid as e:
         raise ModelFileError(f"{filename} cannot be used: {e}; open another model file or "
                              "train a new one.") from None
+    meta["calibration"] = _calibration(filename, meta.get("calibration"))
     return meta
+
+
+def _calibration(filename, calibration):
+    """The file's ``calibration`` ({"temperature": T, "unsure_below": p}, see
+    ``nn.network.model``); a file written before models carried one gets T = 1 and UNSURE_BELOW."""
+    if calibration is None:
+        return {"temperature": 1.0, "unsure_below": UNSURE_BELOW}
+    keys = {"temperature", "unsure_below"}
+    problem = ("it is not {temperature, unsure_below}"
+               if not isinstance(calibration, dict) or set(calibration) != keys
+               else calibration_problem(calibration["temperature"], calibration["unsure_below"]))
+    if problem:
+        raise ModelFileError(f"{filename} has a broken calibration ({problem}); the file is "
+                             "damaged: calibrate the model again (python -m nn calibrate).")
+    return calibration
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a number")
 
 
 def _is_int(v):

@@ -7,8 +7,9 @@ Layout (format version 1):
 - ``meta``: a JSON string with ``format`` ("digitlab-model"), ``format_version``, the
   ``architecture`` (layer specs), ``input_shape``, ``class_names``, ``preprocessing``, and what
   is known about how the model was made (``info``: dataset, training config, history, test
-  accuracy, creation time, app version), the optimizer's settings and step count, and where
-  the run's random streams stopped (``random_state``, see ``nn.network.randomness``).
+  accuracy, creation time, app version), the optimizer's settings and step count, where
+  the run's random streams stopped (``random_state``, see ``nn.network.randomness``), and the
+  model's ``calibration`` (``temperature`` and ``unsure_below``, see ``nn.network.model``).
 
 Files are written atomically (``nn.files.atomic``). Reading never unpickles anything, so loading a
 model can never run code, and it checks the whole meta (``nn.files.model_meta``) and every entry's
@@ -28,7 +29,7 @@ from nn.files.atomic import write_atomically
 from nn.files.paths import name_problem
 from nn.network.errors import ModelFileError
 from nn.network.layers import DTYPE
-from nn.network.model import Model
+from nn.network.model import Model, calibration_problem
 from nn.files.model_meta import FORMAT, FORMAT_VERSION, check_meta
 from nn.network.optim import OPTIMIZERS
 from nn.network.randomness import is_valid_state
@@ -54,7 +55,11 @@ def save_model(path, model, optimizer=None):
         "architecture": model.architecture(), "input_shape": list(model.input_shape),
         "class_names": list(model.class_names), "preprocessing": PREPROCESSING,
         "info": model.info,
+        "calibration": {"temperature": model.temperature, "unsure_below": model.unsure_below},
     }
+    problem = calibration_problem(model.temperature, model.unsure_below)
+    if problem:
+        raise ModelFileError(f"Cannot save {path.name}: the model's {problem}.")
     arrays = dict(model.named_params())
     state = optimizer.snapshot() if optimizer is not None else model.optimizer_state
     if state is not None:
@@ -146,6 +151,7 @@ def load_model(path):
         raise ModelFileError(f"{path.name} is damaged: its layers give {out_shape[1:]} scores for "
                              f"{len(model.class_names)} class names.")
     model.info = meta["info"]
+    model.set_calibration(**meta["calibration"])
     for name, target in model.named_params():
         _check_array(path, name, arrays[name], target.shape)
         np.copyto(target, arrays[name])

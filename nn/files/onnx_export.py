@@ -5,19 +5,23 @@ The graph computes what ``Model.predict_proba`` computes:
 - input ``image``: float32 in [0, 1], preprocessed as DigitLab's MNIST images are, shaped
   ``(N, *model.input_shape)``: (N, 784) for a dense network, (N, 1, 28, 28) for a
   convolutional one, with N free;
-- outputs ``probabilities`` (N, classes), the softmax of ``logits`` (N, classes), the scores
-  of the last layer.
+- outputs ``probabilities`` (N, classes), the calibrated softmax of ``logits`` (N, classes),
+  the scores of the last layer: softmax(logits / temperature), the model's temperature being
+  the graph's initializer ``temperature`` (see ``nn.network.model``).
 
 Each layer becomes one ONNX node (Dense: Gemm, Conv2D: Conv, MaxPool2D: MaxPool, Flatten,
 and the activations), except Dropout, which is the identity at inference and becomes nothing.
-The class names, the dataset, the preprocessing and DigitLab's version go into the model's
-``metadata_props``.
+The class names, the dataset, the preprocessing, the temperature, the "unsure" threshold
+(``unsure_below``: an answer with a lower probability deserves a second look) and DigitLab's
+version go into the model's ``metadata_props``.
 
 The ``onnx`` package is imported only here, when a model is exported: the engine itself needs
 nothing but NumPy.
 """
 
 import json
+
+import numpy as np
 
 import nn
 from nn.files.atomic import write_atomically
@@ -29,6 +33,7 @@ from nn.files.paths import same_file
 OPSET = 17
 IR_VERSION = 8
 INPUT, LOGITS, PROBABILITIES = "image", "logits", "probabilities"
+TEMPERATURE, SCALED = "temperature", "logits_over_temperature"
 MISSING_ONNX = ("Exporting to ONNX needs the onnx package: install the onnx extra: "
                 "pip install 'digitlab[onnx]' (in a checkout: pip install -e '.[onnx]').")
 
@@ -72,8 +77,11 @@ def to_onnx(model):
         op, attributes = NODES[kind](layer)
         nodes.append(helper.make_node(op, [x] + names, [y], name=y, **attributes))
         x = y
+    initializers.append(numpy_helper.from_array(np.array(model.temperature, np.float32),
+                                                TEMPERATURE))
     nodes += [helper.make_node("Identity", [x], [LOGITS], name=LOGITS),
-              helper.make_node("Softmax", [LOGITS], [PROBABILITIES], name=PROBABILITIES, axis=1)]
+              helper.make_node("Div", [LOGITS, TEMPERATURE], [SCALED], name=SCALED),
+              helper.make_node("Softmax", [SCALED], [PROBABILITIES], name=PROBABILITIES, axis=1)]
 
     float32, classes = onnx.TensorProto.FLOAT, len(model.class_names)
     graph = helper.make_graph(
@@ -89,6 +97,8 @@ def to_onnx(model):
         "class_names": json.dumps(list(model.class_names)),
         "dataset": str(model.info.get("dataset", "unknown")),
         "preprocessing": PREPROCESSING,
+        "temperature": repr(model.temperature),
+        "unsure_below": repr(model.unsure_below),
         "digitlab_version": nn.__version__,
     })
     onnx.checker.check_model(proto, full_check=True)

@@ -1,4 +1,16 @@
-"""A model: an ordered list of layers, plus what a trained network needs to be used."""
+"""A model: an ordered list of layers, plus what a trained network needs to be used.
+
+A trained network's probabilities are often surer than it is right (a modern network can say
+"99%" of digits it gets wrong one time in ten). A model therefore carries its *calibration*
+(``nn.training.calibration`` fits it on examples the network never trained on):
+
+- ``temperature`` T: its probabilities are softmax(scores / T). T > 1 softens them, T < 1
+  sharpens them; dividing every score by the same positive number never changes which score
+  is largest, so the answer (``predict``) stays the same and only how sure it is changes.
+- ``unsure_below``: an answer whose probability is below it is shown "unsure" (`is_unsure`).
+
+A model nobody calibrated has T = 1 (the plain softmax) and ``UNSURE_BELOW``.
+"""
 
 import math
 
@@ -16,6 +28,10 @@ INFERENCE_BATCH = 1000
 ACTIVATION_BUDGET = 2**25
 LAYER_TYPES = {cls.__name__: cls for cls in BASIC_LAYERS + CONV_LAYERS}
 ACTIVATION_TYPES = {cls.__name__ for cls in ACTIVATIONS.values()}
+UNSURE_BELOW = 0.60           # the "unsure" threshold of a model nobody calibrated
+# A temperature outside these bounds is no calibration but a broken one: T = 100 already
+# turns scores 10 apart into probabilities within 10% of each other.
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 100.0
 
 
 class Model:
@@ -36,6 +52,8 @@ class Model:
         self.optimizer_state = None  # (settings, arrays) read from a file, for resuming
         # Where the last run's random streams stopped (nn.network.randomness), so the next continues them.
         self.random_state = None
+        self.temperature = 1.0
+        self.unsure_below = UNSURE_BELOW
 
     # --- training -------------------------------------------------------------------------------
 
@@ -77,6 +95,7 @@ class Model:
         for mine, theirs in zip(twin.params, self.params):
             np.copyto(mine, theirs)
         twin.info = dict(self.info)
+        twin.set_calibration(self.temperature, self.unsure_below)
         return twin
 
     @property
@@ -96,14 +115,33 @@ class Model:
         """Class probabilities (n, classes) for images x, (n, 784) or (n, 1, 28, 28).
 
         Works through x in batches (of `batch_limit` examples unless ``batch_size`` is
-        given), so evaluating 10,000 images never holds more than one batch of activations.
+        given), so evaluating 10,000 images never holds more than one batch of activations. The probabilities are calibrated:
+        see `probabilities`.
         """
         batch_size = batch_size or self.batch_limit(INFERENCE_BATCH)
         x = np.asarray(x, dtype=DTYPE).reshape((-1,) + self.input_shape)
         out = np.empty((len(x), len(self.class_names)), dtype=DTYPE)
         for start in range(0, len(x), batch_size):
-            out[start:start + batch_size] = softmax(self.forward(x[start:start + batch_size]))
+            out[start:start + batch_size] = self.probabilities(self.forward(x[start:start + batch_size]))
         return out
+
+    def probabilities(self, scores):
+        """The calibrated probabilities (n, classes) of the last layer's scores (n, classes):
+        softmax(scores / temperature)."""
+        return softmax(scores / self.temperature)
+
+    def is_unsure(self, probs):
+        """Whether an answer is shown "unsure": its probability, the largest of ``probs``
+        ((classes,) or (n, classes)), is below ``unsure_below``. A bool, or (n,) bools."""
+        return shown_unsure(np.max(probs, axis=-1), self.unsure_below)
+
+    def set_calibration(self, temperature, unsure_below):
+        """Use ``temperature`` and ``unsure_below`` from now on (ValueError if either is not
+        a valid value, see `calibration_problem`)."""
+        problem = calibration_problem(temperature, unsure_below)
+        if problem:
+            raise ValueError(problem)
+        self.temperature, self.unsure_below = float(temperature), float(unsure_below)
 
     def predict(self, x, batch_size=None):
         """Predicted class index (n,) for images x."""
@@ -156,6 +194,26 @@ def activations_per_example(specs, input_shape):
         shape, patches = layer_output(spec, shape)
         total += patches + math.prod(shape)
     return total
+
+
+def shown_unsure(confidence, unsure_below):
+    """The app's rule: an answer given with probability ``confidence`` (a number or an array)
+    is shown "unsure" when that probability is below ``unsure_below``."""
+    return np.asarray(confidence) < unsure_below
+
+
+def calibration_problem(temperature, unsure_below):
+    """What is wrong with a calibration, as a phrase, or "" if nothing is: the temperature
+    must be a number from MIN_TEMPERATURE to MAX_TEMPERATURE, the threshold one from 0 to 1."""
+    def number(v):
+        return isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) and np.isfinite(v)
+
+    if not (number(temperature) and MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE):
+        return (f"temperature {temperature!r:.40} is not a number from {MIN_TEMPERATURE:g} to "
+                f"{MAX_TEMPERATURE:g}")
+    if not (number(unsure_below) and 0 <= unsure_below <= 1):
+        return f"unsure threshold {unsure_below!r:.40} is not a probability from 0 to 1"
+    return ""
 
 
 def build_layer(spec, rng):

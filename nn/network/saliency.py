@@ -52,10 +52,11 @@ def input_gradient(model, x, class_index):
     batch = x.astype(np.promote_types(x.dtype, DTYPE)).reshape((1,) + model.input_shape)
     twin = Model([layer.inference_copy() for layer in model.layers], model.input_shape)
     logits = twin.forward(batch, training=True).astype(np.float64)
-    probs = softmax(logits)[0]
-    # d log p_c / d logit_j = [j == c] - p_j: these weights add up to 0. For the class itself
-    # 1 - p_c would round to 0 once p_c is within 1e-16 of 1; the sum of the others does not.
-    weights = -probs
+    probs = softmax(logits / model.temperature)[0]
+    # With p = softmax(logit / T): d log p_c / d logit_j = ([j == c] - p_j) / T; these weights
+    # add up to 0. For the class itself 1 - p_c would round to 0 once p_c is within 1e-16 of 1;
+    # the sum of the others does not.
+    weights = -probs / model.temperature
     weights[class_index] = 0
     weights[class_index] = -weights.sum()
     grad = twin.backward(weights[None].astype(batch.dtype), input_grad=True)

@@ -95,6 +95,21 @@ def test_each_kind_of_layer_gives_the_engines_answers(kind, tmp_path):
     np.testing.assert_allclose(probabilities, model.predict_proba(x), rtol=0, atol=TOLERANCE)
 
 
+def test_a_calibrated_model_exports_its_calibrated_probabilities(tmp_path):
+    model = random_model(ARCHITECTURES["ReLU"])
+    model.set_calibration(2.5, 0.7)
+    path = exported(model, tmp_path)
+    x = np.random.default_rng(3).random((6, DENSE_IN), dtype=np.float32)
+
+    probabilities, logits = run_onnx(path, x)
+
+    np.testing.assert_allclose(logits, model.forward(x), rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(probabilities, model.predict_proba(x), rtol=0, atol=TOLERANCE)
+    assert not np.allclose(probabilities, random_model(ARCHITECTURES["ReLU"]).predict_proba(x))
+    props = {p.key: p.value for p in onnx.load(path).metadata_props}
+    assert (float(props["temperature"]), float(props["unsure_below"])) == (2.5, 0.7)
+
+
 def test_the_batch_size_is_free_and_the_input_is_what_the_model_expects(tmp_path):
     model = random_model(ARCHITECTURES["Conv2D"])
     path = exported(model, tmp_path)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from nn.network.layers import DTYPE, Dropout, Sigmoid
-from nn.network.losses import softmax, softmax_cross_entropy
+from nn.network.losses import softmax_cross_entropy
 from nn.network.model import Model
 from nn.training.presets import cnn_architecture, mlp_architecture
 from nn.network.saliency import input_gradient, occlusion
@@ -25,7 +25,7 @@ def in_float64(model):
 def check_input_gradient(model, x, class_index, eps=EPS, rtol=1e-5, atol=1e-9):
     """input_gradient against central differences of log p[class_index] of the prediction."""
     def predict():
-        return softmax(model.forward(x.reshape((1,) + model.input_shape)))[0]
+        return model.probabilities(model.forward(x.reshape((1,) + model.input_shape)))[0]
 
     def log_p():
         return float(np.log(predict()[class_index]))
@@ -73,6 +73,19 @@ def test_whole_mlp_input_gradient_matches_finite_differences():
 
     for class_index in (0, 7):
         check_input_gradient(model, x, class_index)
+
+
+def test_a_calibrated_model_s_map_is_of_its_calibrated_log_probability():
+    # The map and the probabilities beside it are those the app shows: softmax(scores / T).
+    rng = np.random.default_rng(75)
+    specs = mlp_architecture((16,), n_in=64, n_out=10)
+    model = in_float64(Model.from_architecture(specs, (64,), rng=rng))
+    x = rng.random((8, 8))
+    plain = input_gradient(model, x, 4)[0]
+    model.set_calibration(2.5, 0.5)
+
+    calibrated = check_input_gradient(model, x, 4)
+    assert not np.allclose(calibrated, plain)
 
 
 def test_small_cnn_input_gradient_matches_finite_differences():

@@ -19,7 +19,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QSlider, QWidget
 
 from desktop.draw.tab import (
-    CONFIDENT_AT,
     DIGIT_FONT_SCALE,
     EMPTY_TEXT,
     NO_MODEL_TEXT,
@@ -149,12 +148,17 @@ def test_predictions_come_live_while_drawing_throttled_and_at_once_on_pen_up(dra
     assert len(count) == 2, "pen-up predicts at once"
 
 
-def test_low_confidence_is_shown_as_unsure(draw_tab):
-    draw_tab.set_model(ink_position_model(strength=0.0))  # every class 10%
+def test_low_confidence_is_shown_as_unsure_below_the_model_s_own_threshold(draw_tab):
+    model = ink_position_model(strength=0.0)  # every class 10%
+    draw_tab.set_model(model)
     draw(draw_tab.pad, on_pad(draw_tab.pad, SEVEN))
     assert child(draw_tab, QLabel, "predictedDigit").text() != ""
-    text = child(draw_tab, QLabel, "confidenceLabel").text()
-    assert text == "unsure (10%)" and 0.10 < CONFIDENT_AT
+    label = child(draw_tab, QLabel, "confidenceLabel")
+    assert label.text() == "unsure (10%)" and "below 60%" in label.toolTip()
+
+    model.set_calibration(1.0, 0.05)   # a model calibrated to be unsure only below 5%
+    draw_tab.set_model(model)
+    assert label.text() == "10% sure" and "below 5%" in label.toolTip()
 
 
 @pytest.mark.slow   # the first use of trained_model trains it

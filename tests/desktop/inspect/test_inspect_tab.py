@@ -248,7 +248,7 @@ def test_a_model_change_and_closing_do_not_wait_for_a_whole_test_pass(tab, qtbot
     qtbot.wait(300)   # well inside the pass
     started = time.monotonic()
     tab.shutdown()
-    assert time.monotonic() - started < 2 and not tab._pool.activeThreadCount()
+    assert time.monotonic() - started < 2 and not tab._runner.pool.activeThreadCount()
 
 
 def test_window_inspect_tab_follows_the_drawing(open_window, monkeypatch, tmp_path):
