@@ -466,7 +466,7 @@ def test_train_config_round_trips_through_a_dict_and_ignores_unknown_keys():
 def test_notebook_recipe_reaches_85_percent_on_real_mnist(mnist_dir):
     """The notebook preset's network, initialisation, learning rate, seed and 500 full-batch
     steps, on 10,000 of its 41,000 training images (a quarter of the time): the tiny network
-    learns nearly as much from them (86.4% here, about 86.5% from all of them)."""
+    learns nearly as much from them (86.4% here, 86.6% from all of them)."""
     from nn.data.datasets import load_dataset
 
     data = load_dataset(data_dir=mnist_dir)
