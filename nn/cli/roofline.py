@@ -8,8 +8,8 @@ Three measurements side by side:
 - the work: FLOPs and bytes of one epoch, per layer and phase (``nn.network.cost``), and the
   floor they set at those rates;
 - the achieved time of each layer and phase, from a few training steps taken one layer at a
-  time on a copy of the model, the way training takes them: a part of each batch per core with
-  one BLAS thread each when ``nn.network.parallel`` splits batches, else the whole batch.
+  time on a copy of the model, the way training takes them: with one BLAS thread, on one
+  core's part of each batch (``nn.network.parallel``), the parts running at the same time.
   A convolution's im2col and col2im are timed on their own and the rest of its time is its
   matrix products.
 
@@ -121,7 +121,7 @@ def achieved_seconds(model, x, y, config):
     twin = model.weights_copy()
     optimizer = make_optimizer(twin, config)
     shuffle = best_seconds(lambda: examples.shuffle(rng), repeats=1)
-    with threadpool_limits(1 if parts > 1 else None, user_api="blas"):
+    with threadpool_limits(1, user_api="blas"):
         steps, buffers = [], {}
         for xb, yb in examples.batches():
             steps.append(profile_step(twin, xb[:part], yb[:part], optimizer,
