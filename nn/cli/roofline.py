@@ -112,8 +112,9 @@ def split_convolution(row, layer, x, first, buffer):
 
 
 def achieved_seconds(model, x, y, config):
-    """{row name: {phase: seconds per epoch}}: the median of ``STEPS`` profiled steps times the
-    number of steps per epoch, each step on one core's part of a batch."""
+    """({row name: {phase: seconds per epoch}}, examples trained on, batch size, parts): each
+    figure is the median of ``STEPS`` profiled steps times the number of steps per epoch, each
+    step on one core's part of a batch."""
     rng = np.random.default_rng(config.seed)
     examples = Examples(x, y, model.input_shape, config, rng)
     parts = parts_for(model, examples.batch_size)
