@@ -129,6 +129,32 @@ def test_bench_vs_torch_compares_the_same_network(mnist_dir):
         numpy_side["seconds_per_epoch"] / torch_side["seconds_per_epoch"])
     # After one epoch on a few thousand images, both sides have learnt the same network.
     assert numpy_side["final_test_accuracy"] > 0.7 and torch_side["final_test_accuracy"] > 0.7
+    assert set(torch_side["seconds_to"]) == set(numpy_side["seconds_to"]) >= {"98.0%", "99.2%"}
+
+
+def test_bench_roofline_reports_each_layer_and_phase_against_its_floor(mnist_dir):
+    result = run("bench", "--preset", "cnn-16-32", "--epochs", "1", "--limit", "600",
+                 "--data", mnist_dir, "--roofline", "--json")
+    assert result.returncode == 0, result.stderr
+    roof = json.loads(result.stdout)["roofline"]
+    assert roof["gemm_gflops"] > 0 and roof["bandwidth_gbps"] > 0
+    assert list(roof["layers"])[:2] == ["0:Conv2D", "1:MaxPool2D"]
+    assert roof["layers"]["3:Conv2D"]["flops"] > roof["layers"]["7:Dense"]["flops"] > 0
+    for phase in ("im2col", "gemm", "col2im", "pooling", "activation", "optimizer", "data"):
+        figures = roof["phases"][phase]
+        assert figures["floor_seconds"] > 0 and figures["achieved_seconds"] > 0, phase
+    assert roof["epoch"]["flops"] == sum(r["flops"] for r in roof["layers"].values())
+    assert roof["bench_epoch_over_floor"] > 0
+
+
+def test_bench_vs_notebook_times_the_notebooks_own_code(mnist_dir):
+    result = run("bench", "--preset", "notebook", "--epochs", "3", "--limit", "1500",
+                 "--data", mnist_dir, "--vs", "notebook")
+    assert result.returncode == 0, result.stderr
+    assert "the notebook's code:" in result.stdout and "ratio numpy/notebook" in result.stdout
+    other = run("bench", "--preset", "mlp", "--epochs", "1", "--limit", "300",
+                "--data", mnist_dir, "--vs", "notebook")
+    assert_user_error(other, "--vs notebook", "--preset notebook")
 
 
 # --- how the command names itself, and the bundled model -----------------------------------

