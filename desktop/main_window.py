@@ -31,6 +31,7 @@ from desktop.storage.recovery import open_database
 from desktop.train.runs_store import RunStore
 from desktop.train.tab import TrainTab
 from nn.data.datasets import DATASETS
+from nn.network.errors import DigitLabError
 
 BUNDLED_MODEL = resources.BUNDLED_MODEL  # a module attribute, so tests can swap it
 DEFAULT_SIZE = (1100, 760)
@@ -111,7 +112,7 @@ class MainWindow(ActiveModelMixin, QMainWindow):
         self.data.not_provided.connect(self._dataset_not_provided)
         self.draw_tab.prediction_changed.connect(
             lambda _probs: self.inspect_tab.set_input(self.draw_tab.last_input))
-        self.handwriting_tab.fine_tune_requested.connect(self._fine_tune)
+        self.handwriting_tab.fine_tuned.connect(self._fine_tuned)
 
     def _open_handwriting(self):
         """The user's labelled drawings; without them "Correct it" is off, the rest works.
@@ -156,11 +157,17 @@ class MainWindow(ActiveModelMixin, QMainWindow):
         self.tabs.setCurrentWidget(self.train_tab)
         self.train_tab.start()
 
-    @Slot(object, object, int)
-    def _fine_tune(self, x, y, weight):
-        """My Handwriting's button: the Train tab continues the active model on MNIST + them."""
-        self.tabs.setCurrentWidget(self.train_tab)
-        self.train_tab.fine_tune(x, y, weight)
+    @Slot(object)
+    def _fine_tuned(self, model):
+        """My Handwriting's fine-tuning is done: its model becomes the active one, unsaved,
+        and the window stays on the tab the user is on."""
+        try:
+            self.set_active_model(model, None, modified=True)
+        except DigitLabError as error:
+            self.show_status(str(error))
+            return
+        self.show_status(f"Fine-tuned on your drawings: {self.model_name()} is the active "
+                         f"model, unsaved.")
 
     @Slot()
     def _new_model(self):
@@ -178,6 +185,7 @@ class MainWindow(ActiveModelMixin, QMainWindow):
         self.named_actions[DATASET_ACTIONS[name]].setChecked(True)
         self.train_tab.set_dataset(name, folder)
         self.inspect_tab.set_dataset(name, folder)
+        self.handwriting_tab.set_dataset(name, folder)
         settings.set_dataset_choice(name, folder, self.settings)
 
     @Slot(str, object)
@@ -241,6 +249,7 @@ class MainWindow(ActiveModelMixin, QMainWindow):
         self.named_actions[DATASET_ACTIONS[name]].setChecked(True)
         self.train_tab.set_dataset(name, folder)
         self.inspect_tab.set_dataset(name, folder)
+        self.handwriting_tab.set_dataset(name, folder)
 
     def _write_settings(self):
         settings.save_window(self.saveGeometry(), self.saveState(), self.settings)
@@ -264,6 +273,7 @@ class MainWindow(ActiveModelMixin, QMainWindow):
         self.train_tab.shutdown()   # stop, quit and wait: no "QThread: Destroyed" abort
         self.data.shutdown()
         self.inspect_tab.shutdown()    # cancels the confusion matrix job: no wait
+        self.handwriting_tab.shutdown()  # stops a fine-tuning within one batch
         for store in (self.handwriting, self.runs):
             if store is not None:
                 store.close()

@@ -18,7 +18,7 @@ import numpy as np
 from desktop.storage.database import Database
 from desktop.storage.errors import Kind
 from nn.network.errors import DataError
-from nn.data.idx import read_idx, write_idx
+from nn.data.idx import read_digit_images, write_idx
 
 DB_NAME = "handwriting.sqlite3"
 SIDE = 28
@@ -170,14 +170,5 @@ class HandwritingStore(Database):
 
     def import_idx(self, images_path, labels_path):
         """Add the drawings of an IDX image file and its label file; returns how many."""
-        images, labels = read_idx(images_path), read_idx(labels_path)
-        if images.ndim != 3 or images.shape[1:] != (SIDE, SIDE):
-            raise DataError(f"{images_path} holds images of shape {images.shape[1:]}, "
-                            f"not {SIDE}x{SIDE}; choose an MNIST-style image file.")
-        if labels.ndim != 1 or len(labels) != len(images):
-            raise DataError(f"{labels_path} holds {labels.shape} labels for {len(images)} "
-                            f"images; choose the label file that goes with the images.")
-        if len(labels) and labels.max() >= N_CLASSES:
-            raise DataError(f"{labels_path} has a label {int(labels.max())}, but digits are "
-                            f"0-9; choose a digit label file.")
+        images, labels = read_digit_images(images_path, labels_path, SIDE, N_CLASSES)
         return self.add_many(labels, images)

@@ -1,7 +1,7 @@
 """The history of training runs, kept in an SQLite database in the per-user data folder.
 
 A run is one row of ``runs``: when it ended, how (finished or stopped), what kind of run it was
-(a new model, the active model continued, a fine-tuning on the user's drawings), the network
+(a new model, the active model continued; "fine-tune" in records of earlier versions), the network
 and dataset, the epochs, test accuracy, training time and parameter count, its settings as
 JSON (the TrainConfig, the architecture, and the Train form's state that re-runs it), and the
 model file once the user saves the model. Its curves are rows of ``curves``, one per curve, each
@@ -86,8 +86,7 @@ def run_of_training(job, model, result, form, seconds):
     """The Run of a finished or stopped training: ``job`` the TrainingJob it ran, ``model`` the
     trained Model (info filled), ``result`` nn.training.train's TrainResult, ``form`` the Train form's
     state when it started, ``seconds`` of training."""
-    kind = ("fine-tune" if job.extra_x is not None else
-            "continue" if job.base_model is not None else "new")
+    kind = "continue" if job.base_model is not None else "new"
     return Run(
         created=datetime.now().astimezone().isoformat(timespec="seconds"), kind=kind,
         status="stopped" if result.stopped else "finished", name=str(model.info.get("name", "")),

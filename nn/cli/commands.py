@@ -14,6 +14,7 @@ from pathlib import Path
 from nn.network import metrics
 from nn.ink.augment import Augmentation
 from nn.cli.bench import add_bench_arguments, cmd_bench
+from nn.cli.finetune_command import add_finetune_arguments, cmd_finetune
 from nn.cli.args import EXIT_USER_ERROR, MAX_EPOCHS, Parser, path_text, real_number, whole_number
 from nn.data.datasets import DATASETS, IMAGE_SIDE, load_dataset, user_dataset_dir
 from nn.network.errors import DataError, DigitLabError, SettingError
@@ -61,6 +62,8 @@ def build_parser():
     download.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     add_bench_arguments(sub.add_parser("bench", help="measure training speed and accuracy"))
+    add_finetune_arguments(sub.add_parser(
+        "finetune", help="teach a model your drawings, as the My Handwriting tab does"))
 
     export = sub.add_parser("export", help="write a model as an ONNX graph (needs the onnx extra)")
     export.add_argument("model")
@@ -267,7 +270,8 @@ def emit_json(out, obj):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     commands = {"train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info,
-                "download": cmd_download, "bench": cmd_bench, "export": cmd_export}
+                "download": cmd_download, "bench": cmd_bench, "export": cmd_export,
+                "finetune": cmd_finetune}
     try:
         commands[args.command](args, sys.stdout)
     except DigitLabError as e:

@@ -1,0 +1,107 @@
+"""A network as a fixed body and a head that learns: the pieces of a fast fine-tuning.
+
+The *head* is the network's last Dense layer: it turns the penultimate features (what the
+layers before it make of an image) into the ten class scores. The *body* is every layer before
+it. When only the head learns, the body's features of an image never change, so they can be
+computed once and the head trained on them alone: a small linear problem that takes a second
+where training the whole network on MNIST takes minutes.
+
+`FeatureCache` keeps the features of fixed image sets (the MNIST digits) per body, so a second
+fine-tuning of the same model, or of a model fine-tuned from it (same body, new head), does not
+compute them again.
+"""
+
+import copy
+import hashlib
+
+import numpy as np
+
+from nn.network.errors import TrainingError
+from nn.network.layers import Dense
+from nn.network.model import Model
+from nn.training.train import TrainConfig, train
+
+FEATURE_BATCH = 500       # images through the body at a time
+HEAD_BATCH = 128
+
+
+class Stopped(Exception):
+    """The stop event was set: the work was abandoned, nothing is delivered."""
+
+
+def head_start(model):
+    """Index of the model's last Dense layer: the head starts there, the body is before it."""
+    for i in range(len(model.layers) - 1, -1, -1):
+        if isinstance(model.layers[i], Dense):
+            return i
+    raise TrainingError("This model has no Dense layer to fine-tune.")
+
+
+def body_features(model, x, stop=None):
+    """What the head reads: the body's output for images x (n, 784), as (n, features) float32.
+    Raises Stopped when ``stop`` (a threading.Event) is set between batches."""
+    start = head_start(model)
+    x = np.asarray(x, np.float32).reshape((-1,) + model.input_shape)
+    out = [np.zeros((0, model.layers[start].params[0].shape[0]), np.float32)]
+    for i in range(0, len(x), FEATURE_BATCH):
+        if stop is not None and stop.is_set():
+            raise Stopped()
+        f = x[i:i + FEATURE_BATCH]
+        for layer in model.layers[:start]:
+            f = layer.forward(f)
+        out.append(f.reshape(len(f), -1))
+    return np.concatenate(out)
+
+
+def body_key(model):
+    """A hash of the body's architecture and weights: equal bodies give equal features."""
+    start = head_start(model)
+    digest = hashlib.sha256(repr(model.architecture()[:start]).encode())
+    for layer in model.layers[:start]:
+        for p in layer.params:
+            digest.update(np.ascontiguousarray(p).tobytes())
+    return digest.hexdigest()
+
+
+class FeatureCache:
+    """Body features of named, fixed image sets, computed once per body."""
+
+    def __init__(self):
+        self._features = {}
+
+    def features(self, model, name, x, stop=None):
+        """``body_features(model, x)``, computed only the first time for this body and name
+        (the name stands for the images: "MNIST test", for example)."""
+        key = (body_key(model), name, len(x))
+        if key not in self._features:
+            self._features[key] = body_features(model, x, stop)
+        return self._features[key]
+
+
+def head_of(model):
+    """The head of ``model`` as a model of its own, reading features: a copy, free to train."""
+    start = head_start(model)
+    width = model.layers[start].params[0].shape[0]
+    return Model(copy.deepcopy(model.layers[start:]), (width,), model.class_names)
+
+
+def train_head(model, x, y, epochs, learning_rate, seed, on_progress=None, stop=None):
+    """The head of ``model``, trained on features x (n, features) labelled y (n,): a new
+    model reading features (``model`` is not changed). Mini-batches of `HEAD_BATCH`, Adam,
+    no validation split (the caller measures on examples it kept out). Raises Stopped."""
+    head = head_of(model)
+    config = TrainConfig(epochs=epochs, batch_size=HEAD_BATCH, learning_rate=learning_rate,
+                         validation_size=0, seed=seed)
+    if train(head, x, y, config, on_progress=on_progress, stop=stop).stopped:
+        raise Stopped()
+    return head
+
+
+def with_head(model, head):
+    """A copy of ``model`` (weights and info, no optimizer state) whose head is ``head``."""
+    tuned = model.weights_copy()
+    start = head_start(tuned)
+    mine = [p for layer in tuned.layers[start:] for p in layer.params]
+    for p, learnt in zip(mine, head.params):
+        np.copyto(p, learnt)
+    return tuned
