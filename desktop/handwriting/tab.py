@@ -141,8 +141,8 @@ class HandwritingTab(QWidget):
         self._counts.setText(problem or (summary if len(self._ids) else EMPTY_TEXT))
         self._build_grid(counts)
         self._update_accuracy()
-        self.fine_tune.set_drawings(self._images.reshape(len(self._images), -1)
-                                    .astype(np.float32) / 255, self._labels.astype(np.int64))
+        self.fine_tune.set_drawings(self._images.reshape(-1, 28 * 28).astype(np.float32) / 255,
+                                    self._labels.astype(np.int64))
         self._delete.setEnabled(self._selected is not None)
 
     def _build_grid(self, counts):
