@@ -24,12 +24,15 @@ def fine_tune_text(model):
     99.5% → 99.5%" for a fine-tuned model, else "". Models fine-tuned by earlier versions
     measured a held-out fifth of the drawings: their figure is not shown."""
     figures = model.info.get("fine_tune") if model is not None else None
-    if not figures or "drawings" not in figures.get("after", {}):
+    if not figures or None in (figures["before"].get("drawings"),
+                               figures["after"].get("drawings")):
         return ""
     before, after = figures["before"], figures["after"]
-    return (f"Your {figures['drawings']} drawings, each read by a model fine-tuned without it: "
-            f"{before['drawings']:.0%} → {after['drawings']:.0%} · MNIST test: "
-            f"{before['test']:.1%} → {after['test']:.1%}")
+    text = (f"Your {figures['drawings']} drawings, each read by a model fine-tuned without it: "
+            f"{before['drawings']:.0%} → {after['drawings']:.0%}")
+    if None not in (before.get("test"), after.get("test")):
+        text += f" · MNIST test: {before['test']:.1%} → {after['test']:.1%}"
+    return text
 
 
 class FineTunePanel(QWidget):
