@@ -23,6 +23,7 @@ from nn.training.train import TrainConfig, train
 
 FEATURE_BATCH = 500       # images through the body at a time
 HEAD_BATCH = 128
+MAX_BODIES = 3            # whose features a FeatureCache keeps
 
 
 class Stopped(Exception):
@@ -64,18 +65,23 @@ def body_key(model):
 
 
 class FeatureCache:
-    """Body features of named, fixed image sets, computed once per body."""
+    """Body features of named, fixed image sets, computed once per body. The features of the
+    `MAX_BODIES` bodies used last are kept (those of MNIST take about 20 MB a body)."""
 
     def __init__(self):
-        self._features = {}
+        self._bodies = {}   # body key -> {(name, n): features}, the last used last
 
     def features(self, model, name, x, stop=None):
         """``body_features(model, x)``, computed only the first time for this body and name
         (the name stands for the images: "MNIST test", for example)."""
-        key = (body_key(model), name, len(x))
-        if key not in self._features:
-            self._features[key] = body_features(model, x, stop)
-        return self._features[key]
+        body = body_key(model)
+        sets = self._bodies.pop(body, {})
+        self._bodies[body] = sets
+        while len(self._bodies) > MAX_BODIES:
+            del self._bodies[next(iter(self._bodies))]
+        if (name, len(x)) not in sets:
+            sets[name, len(x)] = body_features(model, x, stop)
+        return sets[name, len(x)]
 
 
 def head_of(model):

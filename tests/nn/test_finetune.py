@@ -23,7 +23,7 @@ from nn.training.finetune import (
     fold_of,
     with_head_scores,
 )
-from nn.training.head import FeatureCache, Stopped, body_features, head_start
+from nn.training.head import MAX_BODIES, FeatureCache, Stopped, body_features, head_start
 from nn.training.presets import cnn_architecture, mlp_architecture
 from nn.training.train import TrainConfig, train
 
@@ -124,6 +124,12 @@ def test_the_feature_cache_computes_once_per_body(base_model, mnist):
     other_body = base_model.weights_copy()
     other_body.params[0] *= 2.0
     assert not np.array_equal(cache.features(other_body, "test", mnist.x_test), first)
+    # Only the bodies used last are remembered.
+    for scale in range(3, 3 + MAX_BODIES):
+        body = base_model.weights_copy()
+        body.params[0] *= scale
+        cache.features(body, "test", mnist.x_test[:10])
+    assert cache.features(base_model, "test", mnist.x_test) is not first
 
 
 def test_progress_goes_forward_to_the_end_and_stop_abandons(mnist, base_model):
