@@ -31,12 +31,20 @@ import numpy as np
 
 from nn.ink.augment import Augmentation, augment_batch
 from nn.network.errors import TrainingError
-from nn.training.head import FeatureCache, body_features, head_start, train_head, with_head
+from nn.training.head import (
+    FeatureCache,
+    body_features,
+    head_scores,
+    head_start,
+    train_head,
+    with_head,
+)
 from nn.training.train import BatchProgress
 
 FOLDS = 5
 MIN_DRAWINGS = 10           # fewer teach nothing worth measuring
 DIGITS = tuple("0123456789")
+TUNED_SUFFIX = "-tuned"     # of a fine-tuned model's name
 
 
 @dataclass(frozen=True)
@@ -96,8 +104,9 @@ def distorted_features(model, x, settings, rng, stop=None):
 
 
 class FineTuning:
-    """One model's head, fine-tuned on drawings. The MNIST features come from ``cache``
-    (pass the same `FeatureCache` to fine-tune again quickly)."""
+    """What every head trained in one fine-tuning shares: the model, the features of the
+    anchor and test digits (from ``cache``: pass the same `FeatureCache` to fine-tune again
+    quickly), the settings, the progress report and the stop event."""
 
     def __init__(self, model, mnist, settings=FineTuneSettings(), cache=None, on_progress=None,
                  stop=None):
@@ -152,7 +161,7 @@ def fine_tune(model, x, y, mnist, settings=FineTuneSettings(), cache=None, on_pr
     job = FineTuning(model, mnist, settings, cache, on_progress, stop)
     rng = np.random.default_rng(settings.seed)
     drawings = distorted_features(model, x, settings, rng, stop)
-    base = with_head_scores(model, drawings[0]).argmax(axis=1)
+    base = head_scores(model, drawings[0]).argmax(axis=1)
     read = np.empty(len(y), np.int64)
     groups = fold_of(y)
     for k in range(FOLDS):
@@ -164,7 +173,7 @@ def fine_tune(model, x, y, mnist, settings=FineTuneSettings(), cache=None, on_pr
     figures = {
         "drawings": len(y), "weight": settings.weight, "folds": FOLDS,
         "before": {"drawings": float(np.mean(base == y)),
-                   "test": float(np.mean(with_head_scores(model, job.test_x).argmax(1)
+                   "test": float(np.mean(head_scores(model, job.test_x).argmax(1)
                                          == job.test_y))},
         "after": {"drawings": float(np.mean(read == y)),
                   "test": float(np.mean(head.predict(job.test_x) == job.test_y))},
@@ -172,13 +181,8 @@ def fine_tune(model, x, y, mnist, settings=FineTuneSettings(), cache=None, on_pr
     figures["seconds"] = time.perf_counter() - started
     tuned.info["fine_tune"] = figures
     tuned.info["test_accuracy"] = figures["after"]["test"]
+    name = str(model.info.get("name") or "model")
+    tuned.info["name"] = name if name.endswith(TUNED_SUFFIX) else name + TUNED_SUFFIX
     job.say(1.0, "Done.")
     return tuned
 
-
-def with_head_scores(model, features):
-    """The class scores (n, classes) ``model``'s own head gives body features (n, features)."""
-    out = features
-    for layer in model.layers[head_start(model):]:
-        out = layer.forward(out)
-    return out

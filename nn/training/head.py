@@ -54,6 +54,14 @@ def body_features(model, x, stop=None):
     return np.concatenate(out)
 
 
+def head_scores(model, features):
+    """The class scores (n, classes) ``model``'s head gives body features (n, features)."""
+    out = features
+    for layer in model.layers[head_start(model):]:
+        out = layer.forward(out)
+    return out
+
+
 def body_key(model):
     """A hash of the body's architecture and weights: equal bodies give equal features."""
     start = head_start(model)

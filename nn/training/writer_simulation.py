@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 
-from nn.training.finetune import FineTuneSettings, fine_tune, with_head_scores
-from nn.training.head import FeatureCache
+from nn.training.finetune import FineTuneSettings, fine_tune
+from nn.training.head import FeatureCache, head_scores
 
 CORRECTIONS_PER_DIGIT = 2
 
@@ -47,7 +47,7 @@ def simulate(groups, pen, pen_x, mnist, settings=FineTuneSettings(), players=Non
         images = pen_x[in_group]
         features = cache.features(model, f"pen writers {list(writers)}", images)
         labels, owners = pen.labels[in_group], pen.writers[in_group]
-        base_right = with_head_scores(model, features).argmax(axis=1) == labels
+        base_right = head_scores(model, features).argmax(axis=1) == labels
         for writer in writers[:players]:
             mine = np.flatnonzero(owners == writer)
             chosen = mine[corrections(labels[mine], np.random.default_rng(seed + int(writer)))]
@@ -57,7 +57,7 @@ def simulate(groups, pen, pen_x, mnist, settings=FineTuneSettings(), players=Non
             tuned = fine_tune(model, images[chosen], labels[chosen],
                               mnist, settings, cache)
             seconds = time.perf_counter() - started
-            right = with_head_scores(tuned, features).argmax(axis=1) == labels
+            right = head_scores(tuned, features).argmax(axis=1) == labels
             figures = tuned.info["fine_tune"]
             record = {
                 "writer": int(writer), "corrections": len(chosen), "digits": len(rest),

@@ -21,9 +21,15 @@ from nn.training.finetune import (
     FineTuneSettings,
     fine_tune,
     fold_of,
-    with_head_scores,
 )
-from nn.training.head import MAX_BODIES, FeatureCache, Stopped, body_features, head_start
+from nn.training.head import (
+    MAX_BODIES,
+    FeatureCache,
+    Stopped,
+    body_features,
+    head_scores,
+    head_start,
+)
 from nn.training.presets import cnn_architecture, mlp_architecture
 from nn.training.train import TrainConfig, train
 
@@ -81,6 +87,7 @@ def test_the_head_learns_a_style_and_reads_new_drawings_in_it(mnist, base_model)
     assert figures["before"]["drawings"] == base_model.accuracy(x, y)
     assert (figures["drawings"], figures["weight"], figures["folds"]) == (30, 20, FOLDS)
     assert tuned.info["test_accuracy"] == figures["after"]["test"]
+    assert tuned.info["name"] == "small-tuned" and base_model.info["name"] == "small"
     # The cross-validated figure (of drawings each read by a head that never saw it) moved
     # with the new drawings' accuracy.
     assert figures["after"]["drawings"] >= figures["before"]["drawings"] + 0.05
@@ -110,7 +117,7 @@ def test_features_then_head_are_the_whole_network(mnist):
     x = mnist.x_test[:50]
     features = body_features(model, x)
     assert features.shape == (50, 16)
-    np.testing.assert_allclose(with_head_scores(model, features), model.forward(
+    np.testing.assert_allclose(head_scores(model, features), model.forward(
         x.reshape(-1, 1, 28, 28)), rtol=1e-5, atol=1e-5)
 
 
