@@ -51,10 +51,10 @@ TUNED_SUFFIX = "-tuned"     # of a fine-tuned model's name
 class FineTuneSettings:
     """How the head learns the drawings (see the module's docstring)."""
 
-    weight: int = 40          # each drawing counts this many times: itself and weight - 1
+    weight: int = 80          # each drawing counts this many times: itself and weight - 1
                               # distorted copies
     anchor: int = 10_000      # MNIST training digits trained on beside the drawings
-    epochs: int = 4           # over the anchor digits and the drawings' copies
+    epochs: int = 6           # over the anchor digits and the drawings' copies
     learning_rate: float = 1e-3
     augmentation: Augmentation = field(default_factory=lambda: Augmentation(
         shift=1.5, rotation=10.0, scale=0.1, shear=0.15, thickness=0.3))
