@@ -83,6 +83,10 @@ class FineTunePanel(QWidget):
         layout.addWidget(self.result, 1)
 
     def set_model(self, model):
+        """The active model; a fine-tuning of another one is abandoned (its result would
+        replace the model the user has just chosen)."""
+        if self.tuner.running and model is not self._model:
+            self.tuner.stop()
         self._model = model
         if not self.tuner.running:
             self.result.setText(fine_tune_text(model))

@@ -8,7 +8,6 @@ hand them to the `LiveView`, which only appends to NumPy buffers and redraws on 
 (desktop.train.live_view).
 """
 
-
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 

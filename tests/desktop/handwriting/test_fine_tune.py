@@ -133,6 +133,20 @@ def test_stop_abandons_the_fine_tuning_and_keeps_the_model(window, qtbot, mnist,
     assert tab.fine_tune.result.text() == ""
 
 
+def test_opening_another_model_abandons_the_fine_tuning(window, qtbot, mnist, base_model):
+    tab = window.handwriting_tab
+    images, labels = crossed_images(mnist, 2)
+    window.handwriting.add_many(labels, images)
+    tab.refresh()
+    other = base_model.weights_copy()
+    with qtbot.waitSignal(tab.fine_tune.tuner.running_changed, timeout=RUN_TIMEOUT_MS,
+                          check_params_cb=lambda running: not running):
+        click(qtbot, tab.fine_tune.button)
+        window.set_active_model(other, None)
+    assert window.active_model is other
+    assert tab.fine_tune.button.text() == "&Fine-tune on my drawings"
+
+
 def test_without_mnist_it_says_what_to_do(window, qtbot, tmp_path, mnist):
     tab = window.handwriting_tab
     empty = tmp_path / "empty"
