@@ -39,7 +39,6 @@ from nn.training.head import (
     train_head,
     with_head,
 )
-from nn.training.train import BatchProgress
 
 FOLDS = 5
 MIN_DRAWINGS = 10           # fewer teach nothing worth measuring
@@ -56,6 +55,7 @@ class FineTuneSettings:
     anchor: int = 10_000      # MNIST training digits trained on beside the drawings
     epochs: int = 6           # over the anchor digits and the drawings' copies
     learning_rate: float = 1e-3
+    stay: float = 0.0         # pull of the head's weights towards where they started
     augmentation: Augmentation = field(default_factory=lambda: Augmentation(
         shift=1.5, rotation=10.0, scale=0.1, shear=0.15, thickness=0.3))
     seed: int = 0
@@ -130,12 +130,12 @@ class FineTuning:
         y = np.concatenate([self.anchor_y, np.tile(np.asarray(labels, np.int64), weight)])
         text = f"Learning your drawings (round {round_ + 1} of {self._rounds})…"
 
-        def progress(record):
-            if isinstance(record, BatchProgress):
-                self.say((round_ + record.epoch / record.epochs) / self._rounds, text)
+        def progress(fraction):
+            self.say((round_ + fraction) / self._rounds, text)
 
         s = self.settings
-        return train_head(self.model, x, y, s.epochs, s.learning_rate, s.seed, progress, self.stop)
+        return train_head(self.model, x, y, s.epochs, s.learning_rate, s.stay, s.seed, progress,
+                          self.stop)
 
     def say(self, fraction, text):
         if self._on_progress is not None:

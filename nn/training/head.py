@@ -18,8 +18,9 @@ import numpy as np
 
 from nn.network.errors import TrainingError
 from nn.network.layers import Dense
+from nn.network.losses import softmax_cross_entropy
 from nn.network.model import Model
-from nn.training.train import TrainConfig, train
+from nn.network.optim import Adam
 
 FEATURE_BATCH = 500       # images through the body at a time
 HEAD_BATCH = 128
@@ -99,15 +100,35 @@ def head_of(model):
     return Model(copy.deepcopy(model.layers[start:]), (width,), model.class_names)
 
 
-def train_head(model, x, y, epochs, learning_rate, seed, on_progress=None, stop=None):
+def train_head(model, x, y, epochs, learning_rate, stay, seed, on_progress=None, stop=None):
     """The head of ``model``, trained on features x (n, features) labelled y (n,): a new
-    model reading features (``model`` is not changed). Mini-batches of `HEAD_BATCH`, Adam,
-    no validation split (the caller measures on examples it kept out). Raises Stopped."""
+    model reading features (``model`` is not changed).
+
+    Mini-batches of `HEAD_BATCH` in a new random order each epoch, softmax cross-entropy,
+    Adam. ``stay`` pulls the weights back towards where they started (the gradient of
+    stay/2 * |w - w_start|^2 is added to each weight's): what the head knew about inputs the
+    training examples do not show (other people's writing) is kept unless the examples ask
+    to change it. ``on_progress`` receives the fraction done after each batch; setting
+    ``stop`` raises Stopped.
+    """
     head = head_of(model)
-    config = TrainConfig(epochs=epochs, batch_size=HEAD_BATCH, learning_rate=learning_rate,
-                         validation_size=0, seed=seed)
-    if train(head, x, y, config, on_progress=on_progress, stop=stop).stopped:
-        raise Stopped()
+    start = [p.copy() for p in head.params]
+    optimizer = Adam(head.params, head.grads)
+    order_rng = np.random.default_rng(seed)
+    n_batches = -(-len(x) // HEAD_BATCH)
+    for epoch in range(epochs):
+        order = order_rng.permutation(len(x))
+        for b in range(n_batches):
+            if stop is not None and stop.is_set():
+                raise Stopped()
+            batch = order[b * HEAD_BATCH:(b + 1) * HEAD_BATCH]
+            _, _, grad = softmax_cross_entropy(head.forward(x[batch], training=True), y[batch])
+            head.backward(grad)
+            for p, g, p_start in zip(head.params, head.grads, start):
+                g += stay * (p - p_start)
+            optimizer.step(learning_rate)
+            if on_progress is not None:
+                on_progress((epoch + (b + 1) / n_batches) / epochs)
     return head
 
 

@@ -105,7 +105,7 @@ def test_the_figure_never_counts_a_drawing_the_head_learnt(mnist, base_model):
     stays near chance while the model reads the drawings it learnt."""
     x, _ = crossed_drawings(mnist, 3)
     y = np.random.default_rng(5).integers(0, 10, len(x))
-    by_heart = FineTuneSettings(weight=50, anchor=200, epochs=10, learning_rate=3e-3)
+    by_heart = FineTuneSettings(weight=50, anchor=200, epochs=10, learning_rate=3e-3, stay=0.0)
     tuned = fine_tune(base_model, x, y, mnist, by_heart)
     assert tuned.accuracy(x, y) >= 0.6
     assert tuned.info["fine_tune"]["after"]["drawings"] <= 0.35
