@@ -55,7 +55,7 @@ class FineTuneSettings:
     anchor: int = 10_000      # MNIST training digits trained on beside the drawings
     epochs: int = 6           # over the anchor digits and the drawings' copies
     learning_rate: float = 1e-3
-    stay: float = 0.0         # pull of the head's weights towards where they started
+    stay: float = 0.1         # pull of the head's weights towards where they started
     augmentation: Augmentation = field(default_factory=lambda: Augmentation(
         shift=1.5, rotation=10.0, scale=0.1, shear=0.15, thickness=0.3))
     seed: int = 0
