@@ -12,7 +12,11 @@ layer, `nn.training.head`), on the body's features of
 - each drawing as it is and distorted copies of it (`nn.ink.augment`: shifted, rotated,
   scaled, slanted, thicker or thinner), so that a drawing counts ``weight`` times in all and
   the head learns the style, not the pixels;
-- ``anchor`` MNIST training digits, so that it keeps reading everyone else's writing.
+- ``anchor`` MNIST training digits, so that it keeps reading everyone else's writing;
+
+and its weights are pulled back towards where they started (``stay``), so that what it knew
+of writing neither the drawings nor MNIST show (other people's pen digits, when the model was
+trained on some) is kept unless the drawings ask to change it.
 
 The MNIST features are computed once per body (`FeatureCache`), so fine-tuning again, or
 fine-tuning the fine-tuned model, takes a few seconds.
