@@ -122,7 +122,7 @@ class MainWindow(QMainWindow):
         self.data.not_provided.connect(self._dataset_not_provided)
         self.draw_tab.prediction_changed.connect(
             lambda _probs: self.inspect_tab.set_input(self.draw_tab.last_input))
-        self.handwriting_tab.fine_tune_requested.connect(self._fine_tune)
+        self.handwriting_tab.fine_tuned.connect(self._fine_tuned)
 
     def _add_maths_tab(self):
         """One training step, equation by equation, on the current drawing. The tab steps its
@@ -242,11 +242,17 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.train_tab)
         self.train_tab.start()
 
-    @Slot(object, object, int)
-    def _fine_tune(self, x, y, weight):
-        """My Handwriting's button: the Train tab continues the active model on MNIST + them."""
-        self.tabs.setCurrentWidget(self.train_tab)
-        self.train_tab.fine_tune(x, y, weight)
+    @Slot(object)
+    def _fine_tuned(self, model):
+        """My Handwriting's fine-tuning is done: its model becomes the active one, unsaved,
+        and the window stays on the tab the user is on."""
+        try:
+            self.set_active_model(model, None, modified=True)
+        except DigitLabError as error:
+            self.show_status(str(error))
+            return
+        self.show_status(f"Fine-tuned on your drawings: {self.model_name()} is the active "
+                         f"model, unsaved.")
 
     @Slot()
     def _new_model(self):
@@ -264,6 +270,7 @@ class MainWindow(QMainWindow):
         self.named_actions[DATASET_ACTIONS[name]].setChecked(True)
         self.train_tab.set_dataset(name, folder)
         self.inspect_tab.set_dataset(name, folder)
+        self.handwriting_tab.set_dataset(name, folder)
         settings.set_dataset_choice(name, folder, self.settings)
 
     @Slot(str, object)
@@ -327,6 +334,7 @@ class MainWindow(QMainWindow):
         self.named_actions[DATASET_ACTIONS[name]].setChecked(True)
         self.train_tab.set_dataset(name, folder)
         self.inspect_tab.set_dataset(name, folder)
+        self.handwriting_tab.set_dataset(name, folder)
 
     def _write_settings(self):
         settings.save_window(self.saveGeometry(), self.saveState(), self.settings)
@@ -349,6 +357,7 @@ class MainWindow(QMainWindow):
         self.train_tab.shutdown()   # stop, quit and wait: no "QThread: Destroyed" abort
         self.data.shutdown()
         self.inspect_tab.shutdown()    # cancels the confusion matrix job: no wait
+        self.handwriting_tab.shutdown()  # stops a fine-tuning within one batch
         for store in (self.handwriting, self.runs):
             if store is not None:
                 store.close()

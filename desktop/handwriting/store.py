@@ -20,7 +20,7 @@ from desktop.storage.errors import Kind
 from nn.files.atomic import write_atomically
 from nn.files.json_text import read_json
 from nn.network.errors import DataError
-from nn.data.idx import idx_bytes, read_idx
+from nn.data.idx import idx_bytes, read_digit_images
 
 DB_NAME = "handwriting.sqlite3"
 SIDE = 28
@@ -172,14 +172,5 @@ class HandwritingStore(Database):
 
     def import_idx(self, images_path, labels_path):
         """Add the drawings of an IDX image file and its label file; returns how many."""
-        images, labels = read_idx(images_path), read_idx(labels_path)
-        if images.ndim != 3 or images.shape[1:] != (SIDE, SIDE):
-            raise DataError(f"{images_path} holds images of shape {images.shape[1:]}, "
-                            f"not {SIDE}x{SIDE}; choose an MNIST-style image file.")
-        if labels.ndim != 1 or len(labels) != len(images):
-            raise DataError(f"{labels_path} holds {labels.shape} labels for {len(images)} "
-                            f"images; choose the label file that goes with the images.")
-        if len(labels) and labels.max() >= N_CLASSES:
-            raise DataError(f"{labels_path} has a label {int(labels.max())}, but digits are "
-                            f"0-9; choose a digit label file.")
+        images, labels = read_digit_images(images_path, labels_path, SIDE, N_CLASSES)
         return self.add_many(labels, images)

@@ -3,9 +3,8 @@
 It shows how many of each digit there are, the drawings themselves (the 28x28 inputs, as the
 network sees them), lets the user delete one, exchange the collection as MNIST-style IDX
 files, and answers "How well does it read me?": the active model's accuracy on them.
-"Fine-tune on my drawings" asks the window to train the active model further on MNIST mixed
-with them (the Train tab runs it, holding some drawings out); the new model's before/after
-figures, on those held-out drawings and on the MNIST test set, are shown here.
+"Fine-tune on my drawings" (`desktop.handwriting.fine_tune_panel`) teaches the active model
+these drawings and shows how well it learnt them; the new model arrives as ``fine_tuned``.
 
 The accuracy is computed on the GUI thread: a few hundred 28x28 inputs take milliseconds.
 """
@@ -23,12 +22,13 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.handwriting.fine_tune_panel import FineTunePanel
 from desktop.handwriting.tile import DrawingTile
+from nn.data.idx import labels_path_for
 from nn.network.errors import DigitLabError
 
 log = logging.getLogger(__name__)
@@ -39,9 +39,6 @@ IDX_FILTER = "IDX image files (*-idx3-ubyte *-idx3-ubyte.gz);;All files (*)"
 EMPTY_TEXT = ("No drawings yet: draw a digit on the Draw tab and press its key (or a "
               "\"Correct it\" button) to keep it here.")
 NO_MODEL_TEXT = "No model is active, so there is nothing to measure."
-MIN_FINE_TUNE_DRAWINGS = 10
-DEFAULT_DRAWING_WEIGHT = 10
-MAX_DRAWING_WEIGHT = 50
 
 
 def accuracy_on(model, images, labels):
@@ -55,35 +52,16 @@ def accuracy_on(model, images, labels):
     return float(right.mean()), per_digit
 
 
-def fine_tune_text(model):
-    """"Held-out drawings (not trained on): 72% → 90% · MNIST test: 98.9% → 98.8%" for a
-    fine-tuned model, else "". (Models fine-tuned before drawings were held out measured the
-    drawings they trained on: their figure is not shown.)"""
-    figures = model.info.get("fine_tune") if model is not None else None
-    if not figures or "held_out" not in figures.get("before", {}):
-        return ""
-    before, after = figures["before"], figures["after"]
-    if before["held_out"] is None:
-        text = "No drawing held out (keep two or more of a digit to measure the fine-tuning)"
-    else:
-        text = (f"Held-out drawings (not trained on, {figures['held_out']}): "
-                f"{before['held_out']:.0%} → {after['held_out']:.0%}")
-    if before.get("test") is not None and after.get("test") is not None:
-        text += f" · MNIST test: {before['test']:.1%} → {after['test']:.1%}"
-    return text
-
-
 class HandwritingTab(QWidget):
     """The user's collection; call set_store once, set_model when the active model changes."""
 
     collection_changed = Signal()
-    fine_tune_requested = Signal(object, object, int)  # (m, 784) float32 inputs, labels, weight
+    fine_tuned = Signal(object)   # a new Model, fine-tuned on the collection
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._store = None
         self._model = None
-        self._training = False
         self._selected = None
         self._tiles = {}
         self.accuracy = (None, [(0, 0)] * 10)
@@ -104,33 +82,13 @@ class HandwritingTab(QWidget):
         import_.setToolTip("Add the drawings of an IDX image file and its label file.")
         import_.clicked.connect(self.import_idx)
 
-        self._fine_tune = QPushButton("&Fine-tune on my drawings", objectName="fineTuneButton")
-        self._fine_tune.setToolTip(
-            f"Train the active model further on MNIST mixed with your drawings (needs at least "
-            f"{MIN_FINE_TUNE_DRAWINGS}); the result is a new, unsaved model.")
-        self._fine_tune.clicked.connect(self.request_fine_tune)
-        self._weight = QSpinBox(objectName="drawingWeightSpin")
-        self._weight.setRange(1, MAX_DRAWING_WEIGHT)
-        self._weight.setValue(DEFAULT_DRAWING_WEIGHT)
-        self._weight.setPrefix("weight ×")
-        self._weight.setToolTip(
-            "How many MNIST images each of your drawings counts as: every drawing is repeated "
-            "this many times in the training set. Higher learns your style faster but may "
-            "forget MNIST; compare the test accuracy before and after.")
-        self._fine_tune_result = QLabel(objectName="fineTuneResult")
-        self._fine_tune_result.setToolTip(
-            "Accuracy before → after the fine-tuning run that made the active model: on your "
-            "drawings it did not train on (every fifth of each digit, and at least one of "
-            "each digit you drew twice or more) and on the MNIST test set.")
+        self.fine_tune = FineTunePanel()
+        self.fine_tune.fine_tuned.connect(self.fine_tuned)
 
         buttons = QHBoxLayout()
         for button in (self._delete, export, import_):
             buttons.addWidget(button)
         buttons.addStretch(1)
-        fine_tune = QHBoxLayout()  # a row of its own: the window stays narrow enough
-        for widget in (self._fine_tune, self._weight, self._fine_tune_result):
-            fine_tune.addWidget(widget)
-        fine_tune.addStretch(1)
         self._scroll = QScrollArea(objectName="handwritingGrid")
         self._scroll.setWidgetResizable(True)
         layout = QVBoxLayout(self)
@@ -138,7 +96,7 @@ class HandwritingTab(QWidget):
         for widget in (heading, self._reads_me, self._counts):
             layout.addWidget(widget)
         layout.addLayout(buttons)
-        layout.addLayout(fine_tune)
+        layout.addWidget(self.fine_tune)  # a row of its own: the window stays narrow enough
         layout.addWidget(self._scroll, 1)
         self.refresh()
 
@@ -149,25 +107,18 @@ class HandwritingTab(QWidget):
     def set_model(self, model):
         self._model = model
         self._update_accuracy()
-        self._fine_tune_result.setText(fine_tune_text(model))
-        self._update_fine_tune()
+        self.fine_tune.set_model(model)
 
     def set_training(self, training):
         """While the Train tab runs, fine-tuning cannot start."""
-        self._training = bool(training)
-        self._update_fine_tune()
+        self.fine_tune.set_training(training)
 
-    def _update_fine_tune(self):
-        self._fine_tune.setEnabled(self._model is not None and not self._training
-                                   and len(self._labels) >= MIN_FINE_TUNE_DRAWINGS)
+    def set_dataset(self, name, folder):
+        self.fine_tune.set_dataset(name, folder)
 
-    @Slot()
-    def request_fine_tune(self):
-        """Ask (fine_tune_requested) to fine-tune the active model on the collection."""
-        if not self._fine_tune.isEnabled():
-            return
-        x = self._images.reshape(len(self._images), -1).astype(np.float32) / 255
-        self.fine_tune_requested.emit(x, self._labels.astype(np.int64), self._weight.value())
+    def shutdown(self):
+        """Stop a fine-tuning in flight and wait for it (the window is closing)."""
+        self.fine_tune.shutdown()
 
     # --- showing the collection -----------------------------------------------------------------
 
@@ -190,7 +141,8 @@ class HandwritingTab(QWidget):
         self._counts.setText(problem or (summary if len(self._ids) else EMPTY_TEXT))
         self._build_grid(counts)
         self._update_accuracy()
-        self._update_fine_tune()
+        self.fine_tune.set_drawings(self._images.reshape(-1, 28 * 28).astype(np.float32) / 255,
+                                    self._labels.astype(np.int64))
         self._delete.setEnabled(self._selected is not None)
 
     def _build_grid(self, counts):
@@ -249,8 +201,12 @@ class HandwritingTab(QWidget):
         else:
             right = sum(r for r, _ in per_digit)
             digits = " · ".join(f"{d}: {r}/{n}" for d, (r, n) in enumerate(per_digit) if n)
+            learnt = (" It was fine-tuned on your drawings, so it has seen them: the figure "
+                      "under the button reads each with a model that had not."
+                      if self._model.info.get("fine_tune") else "")
             self._reads_me.setText(f"The active model reads {overall:.0%} of your drawings "
-                                   f"right ({right} of {len(self._labels)}). Per digit: {digits}")
+                                   f"right ({right} of {len(self._labels)}). Per digit: "
+                                   f"{digits}.{learnt}")
 
     # --- actions --------------------------------------------------------------------------------
 
@@ -296,8 +252,8 @@ class HandwritingTab(QWidget):
         if not images_path:
             return
         # MNIST-style names come in pairs: only ask for the labels when there is no partner.
-        labels_path = images_path.replace("images-idx3", "labels-idx1")
-        if labels_path == images_path or not Path(labels_path).is_file():
+        labels_path = labels_path_for(images_path)
+        if labels_path is None or not labels_path.is_file():
             labels_path, _ = QFileDialog.getOpenFileName(
                 self, "Import Drawings: the Label File", str(Path(images_path).parent),
                 "All files (*)")

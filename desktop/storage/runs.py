@@ -1,7 +1,7 @@
 """The history of training runs, kept in an SQLite database in the per-user data folder.
 
 A run is one row of ``runs``: when it ended, how (finished or stopped), what kind of run it was
-(a new model, the active model continued, a fine-tuning on the user's drawings), the network
+(a new model, the active model continued; "fine-tune" in records of earlier versions), the network
 and dataset, the epochs, test accuracy, training time and parameter count, its settings as
 JSON (the TrainConfig, the architecture, and the Train form's state that re-runs it), and the
 model file once the user saves the model. Its curves are rows of ``curves``, one per curve, each

@@ -10,8 +10,7 @@ def run_of_training(job, model, result, form, seconds):
     """The Run of a finished or stopped training: ``job`` the TrainingJob it ran, ``model`` the
     trained Model (info filled), ``result`` nn.training.train's TrainResult, ``form`` the Train
     form's state when it started, ``seconds`` of training."""
-    kind = ("fine-tune" if job.extra_x is not None else
-            "continue" if job.base_model is not None else "new")
+    kind = "continue" if job.base_model is not None else "new"
     return Run(
         created=datetime.now().astimezone().isoformat(timespec="seconds"), kind=kind,
         status="stopped" if result.stopped else "finished", name=str(model.info.get("name", "")),

@@ -8,8 +8,6 @@ thread; its signals reach this tab's slots on the GUI thread, which hand the pro
 (desktop.train.live_view).
 """
 
-import dataclasses
-
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -24,7 +22,6 @@ from desktop.train.worker import TrainingJob
 from nn.data.datasets import DATASETS, find_data_dir
 from nn.network.errors import DataError
 
-FINE_TUNE_EPOCHS = 1          # a fine-tuning run goes once through MNIST plus the drawings
 FORM_WIDTH = 330
 
 
@@ -185,21 +182,6 @@ class TrainTab(QWidget):
         """Say in the progress bar why training did not start (``what``: "Download failed")."""
         self.trainingProgress.setValue(0)
         self.trainingProgress.setFormat(f"{what}: training did not start")
-
-    def fine_tune(self, x, y, weight, epochs=FINE_TUNE_EPOCHS):
-        """Continue the active model on the dataset plus the drawings ``x`` ((m, 784) float32
-        in [0, 1]) labelled ``y``, each drawing counting ``weight`` times, with the form's
-        settings but ``epochs``. The worker measures before/after accuracies into
-        ``model.info["fine_tune"]``; the model arrives as model_trained. False when not started
-        (already training, or no active model)."""
-        if self.is_training or self._active_model is None:
-            return False
-        config = dataclasses.replace(self.form.config(), epochs=epochs)
-        self._run(TrainingJob(
-            config, self.form.preset.name, dataset=self._dataset, data_dir=self._data_dir,
-            base_model=self._active_model, train_limit=self.train_limit,
-            test_limit=self.test_limit, extra_x=x, extra_y=y, extra_weight=weight))
-        return True
 
     @Slot(object)
     def run_experiment(self, experiment):

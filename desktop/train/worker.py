@@ -15,7 +15,6 @@ can show the network as it learns.
 """
 
 import copy
-import dataclasses
 import datetime
 import logging
 import os
@@ -25,11 +24,9 @@ import threading
 import time
 from dataclasses import dataclass
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from desktop.train.holdout import held_out
-from nn.training import validation
+from nn.training.validation import split_counts
 from nn.data.datasets import DATASETS, load_dataset
 from nn.network.errors import DataError, DigitLabError
 from nn.network.model import Model
@@ -55,14 +52,6 @@ class TrainingJob:
     Either ``base_model`` is set (continue training a copy of it; the original is never
     changed) or ``architecture`` and ``input_shape`` describe a new model to build.
     ``train_limit``/``test_limit`` keep only the first examples of each set (None = all).
-
-    Fine-tuning: ``extra_x`` ((m, 784) float32 in [0, 1], the user's drawings, in the order
-    they were kept) and ``extra_y`` ((m,) int64). Some are held out (`holdout.held_out`) to
-    measure the run on drawings it never saw; the others are added to the training set, each
-    ``extra_weight`` times, so a drawing weighs that many MNIST images. They are appended
-    before ``nn.training.train.train`` makes its random validation split, so a few copies may land in
-    the validation set: the simplest correct way (the split is inside nn.training.train), and it only
-    makes the validation curve a little more about the drawings.
     """
 
     config: TrainConfig
@@ -74,9 +63,6 @@ class TrainingJob:
     base_model: Model | None = None
     train_limit: int | None = None
     test_limit: int | None = None
-    extra_x: np.ndarray | None = None
-    extra_y: np.ndarray | None = None
-    extra_weight: int = 1
 
     @property
     def load_limit(self):
@@ -172,23 +158,6 @@ class TrainingWorker(QObject):
         description = _describe_split(title, len(x_train), len(x_test), config)
         model, optimizer = self._model_and_optimizer(split.class_names)
         self._model = model
-        fine_tune = None
-        if job.extra_x is not None and len(job.extra_x):
-            extra_x = np.asarray(job.extra_x, np.float32).reshape(len(job.extra_x), -1)
-            extra_y = np.asarray(job.extra_y, np.int64)
-            weight = max(1, int(job.extra_weight))
-            hold = held_out(extra_y)
-            held_x, held_y = extra_x[hold], extra_y[hold]
-            if config.train_size:  # nn.training.train keeps the first train_size: cut MNIST, not drawings
-                x_train, y_train = x_train[:config.train_size], y_train[:config.train_size]
-                config = dataclasses.replace(config, train_size=0)
-            x_train = np.concatenate([x_train, np.repeat(extra_x[~hold], weight, axis=0)])
-            y_train = np.concatenate([y_train.astype(np.int64), np.repeat(extra_y[~hold], weight)])
-            description += (f" + {int((~hold).sum()):,} of your drawings ×{weight} "
-                            f"({len(held_y)} held out)")
-            self.status.emit("Measuring the model on your held-out drawings and the test set…")
-            fine_tune = {"drawings": len(extra_x), "held_out": len(held_y), "weight": weight,
-                         "before": _accuracies(model, held_x, held_y, x_test, y_test)}
         self.data_loaded.emit(description)
         training = f"Training {model.summary()}, on {description}."
         if config.redraw:  # nn.training.train redraws first, for a minute or two on all of MNIST
@@ -208,9 +177,6 @@ class TrainingWorker(QObject):
         self.status.emit("Measuring the accuracy on the test set…")
         test_accuracy = model.accuracy(x_test, y_test) if len(x_test) else None
         model.info = self._info(model, result, split.name, test_accuracy)
-        if fine_tune is not None:
-            fine_tune["after"] = _accuracies(model, held_x, held_y, x_test, y_test)
-            model.info["fine_tune"] = fine_tune
         model.optimizer_state = result.optimizer.snapshot()
         log.info("Trained %s: %d epochs, test accuracy %s%s", model.info["name"],
                  len(result.history), test_accuracy, " (stopped early)" if result.stopped else "")
@@ -268,13 +234,6 @@ class TrainingWorker(QObject):
                              job.config, result, test_accuracy, now=now)
 
 
-def _accuracies(model, x_held, y_held, x_test, y_test):
-    """{"held_out": accuracy on the held-out drawings, "test": on the test set}; each None
-    when there is nothing to measure it on."""
-    return {"held_out": float(model.accuracy(x_held, y_held)) if len(y_held) else None,
-            "test": float(model.accuracy(x_test, y_test)) if len(x_test) else None}
-
-
 def _short_title(dataset):
     """"MNIST", "Fashion-MNIST": the first word of the dataset's title."""
     info = DATASETS.get(dataset)
@@ -282,9 +241,6 @@ def _short_title(dataset):
 
 
 def _describe_split(title, n_train, n_test, config):
-    used, trained_on = validation.split_sizes(n_train, config)
-    held_out_n = validation.held_out(used, config.validation_size)
-    redrawn = trained_on - (used - held_out_n)
+    trained, redrawn, validation = split_counts(n_train, config)
     extra = f" + {redrawn:,} redrawn" if redrawn else ""
-    return (f"{title}: {used - held_out_n:,} train{extra} / {held_out_n:,} validation / "
-            f"{n_test:,} test")
+    return f"{title}: {trained:,} train{extra} / {validation:,} validation / {n_test:,} test"

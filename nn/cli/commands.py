@@ -31,6 +31,7 @@ from nn.cli.args import (
 )
 from nn.data.datasets import DATASETS, IMAGE_SIDE, load_dataset, user_data_dir, user_dataset_dir
 from nn.cli.calibrate import add_calibrate_arguments, cmd_calibrate
+from nn.cli.finetune_command import add_finetune_arguments, cmd_finetune
 from nn.network.errors import DataError, DigitLabError, SettingError
 from nn.network.layers import ACTIVATIONS
 from nn.network.model import Model, describe
@@ -90,6 +91,8 @@ def build_parser(prog=None):
         "writers", help="read real writers' digits, each by a model that never saw them"))
     add_calibrate_arguments(sub.add_parser(
         "calibrate", help="fit how sure the model should be on held-out predictions, and store it"))
+    add_finetune_arguments(sub.add_parser(
+        "finetune", help="teach a model your drawings, as the My Handwriting tab does"))
 
     export = sub.add_parser("export", help="write a model as an ONNX graph (needs the onnx extra)")
     export.add_argument("model", type=model_file, help=MODEL_HELP)
@@ -342,7 +345,8 @@ def main(argv=None):
     commands = {"train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info,
                 "download": cmd_download, "bench": cmd_bench, "export": cmd_export,
                 "writers": cmd_writers,
-                "calibrate": cmd_calibrate}
+                "calibrate": cmd_calibrate,
+                "finetune": cmd_finetune}
     try:
         commands[args.command](args, sys.stdout)
     except DigitLabError as e:

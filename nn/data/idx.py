@@ -174,3 +174,28 @@ def idx_bytes(array, gz=False):
     header = bytes([0, 0, _UBYTE, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     content = header + array.tobytes(order="C")
     return gzip.compress(content, mtime=0) if gz else content
+
+
+def labels_path_for(images_path):
+    """The label file MNIST's naming pairs with an image file ("...-images-idx3-ubyte" ->
+    "...-labels-idx1-ubyte"), or None when the name does not follow it."""
+    name = Path(images_path).name
+    if "images-idx3" not in name:
+        return None
+    return Path(images_path).with_name(name.replace("images-idx3", "labels-idx1"))
+
+
+def read_digit_images(images_path, labels_path, side=28, classes=10):
+    """The (n, side, side) uint8 images of an IDX image file and their (n,) uint8 labels from
+    its label file; DataError with one sentence when they are not digit images and labels."""
+    images, labels = read_idx(images_path), read_idx(labels_path)
+    if images.ndim != 3 or images.shape[1:] != (side, side):
+        raise DataError(f"{images_path} holds images of shape {images.shape[1:]}, "
+                        f"not {side}x{side}; choose an MNIST-style image file.")
+    if labels.ndim != 1 or len(labels) != len(images):
+        raise DataError(f"{labels_path} holds {labels.shape} labels for {len(images)} "
+                        f"images; choose the label file that goes with the images.")
+    if len(labels) and labels.max() >= classes:
+        raise DataError(f"{labels_path} has a label {int(labels.max())}, but digits are "
+                        f"0-{classes - 1}; choose a digit label file.")
+    return images, labels

@@ -297,6 +297,11 @@ def _check_history(where, history):
             f"{where}[{i}]", record, "an epoch's figures")
 
 
+# The figure on the user's drawings: "drawings" (each drawing read by a model fine-tuned
+# without it, nn.training.finetune); files of earlier versions say "held_out" or "mine".
+DRAWING_FIGURES = ("drawings", "held_out", "mine")
+
+
 def _check_fine_tune(where, v):
     _need(isinstance(v, dict), where, v, "an object")
     _count(f"{where}.drawings", v.get("drawings"), low=0)
@@ -304,5 +309,8 @@ def _check_fine_tune(where, v):
     for when in ("before", "after"):
         figures = v.get(when)
         _need(isinstance(figures, dict), f"{where}.{when}", figures, "an object")
-        _fraction(f"{where}.{when}.mine", figures.get("mine"))
+        named = [key for key in DRAWING_FIGURES if key in figures]
+        _need(bool(named), f"{where}.{when}", figures, "figures on the drawings")
+        for key in named:
+            _fraction(f"{where}.{when}.{key}", figures[key], allow_none=True)
         _fraction(f"{where}.{when}.test", figures.get("test"), allow_none=True)

@@ -7,25 +7,31 @@ from nn.network.errors import TrainingError
 from nn.ink.redraw import with_redrawn
 
 
-def held_out(n, size):
+def validation_count(n, size):
     """How many of n examples a validation split of ``size`` takes: never more than a fifth,
     so a small dataset keeps most of its examples for training."""
     return min(size, n // 5)
 
 
-def split_sizes(n, config):
-    """(examples used, examples trained on) when ``train`` gets n examples with ``config``:
-    the first ``train_size`` (all when 0); less the validation examples, plus the redrawn
-    copies of ``config.redraw`` of the rest."""
+def split_counts(n, config):
+    """(trained as they are, redrawn copies added, held out for validation): what ``train``
+    does with n examples and ``config``. It uses the first ``train_size`` (all when 0), holds
+    `validation_count` of them out and adds ``config.redraw`` redrawn copies of the rest."""
     used = min(n, config.train_size) if config.train_size else n
-    trained = used - held_out(used, config.validation_size)
-    return used, trained + round(config.redraw * trained)
+    validation = validation_count(used, config.validation_size)
+    return used - validation, round(config.redraw * (used - validation)), validation
+
+
+def split_sizes(n, config):
+    """(examples used, examples trained on, redrawn copies included) of `split_counts`."""
+    trained, redrawn, validation = split_counts(n, config)
+    return trained + validation, trained + redrawn
 
 
 def split_validation(n, size, rng):
-    """Indices (train, validation) that hold ``held_out(n, size)`` random examples of n out
-    of training."""
-    size = held_out(n, size)
+    """Indices (train, validation) that hold ``validation_count(n, size)`` random examples of
+    n out of training."""
+    size = validation_count(n, size)
     order = rng.permutation(n)
     return order[size:], order[:size]
 

@@ -149,7 +149,7 @@ def test_two_runs_are_listed_sorted_overlaid_and_one_deleted(qtbot, tab, run_sto
         "one run left: nothing differs, so it is named by its number and network"
 
 
-def test_a_stopped_run_and_a_fine_tuning_are_marked(qtbot, tab, run_store):
+def test_a_stopped_run_and_a_continued_one_are_marked(qtbot, tab, run_store):
     table = table_of(tab)
     configure(tab, learning_rate=0.001, epochs=500, batch_size=8)
     click(qtbot, tab.startButton)
@@ -159,11 +159,12 @@ def test_a_stopped_run_and_a_fine_tuning_are_marked(qtbot, tab, run_store):
         click(qtbot, tab.stopButton)
     assert run_store.runs()[0].status == "stopped" and "(stopped)" in cell(table, 0, EPOCHS)
     tab.set_active_model(blocker.args[0])
-    x = np.zeros((10, 784), np.float32)
+    configure(tab, learning_rate=0.001, epochs=1, batch_size=8)
+    assert tab.form.continue_chosen()
     with qtbot.waitSignal(tab.model_trained, timeout=RUN_TIMEOUT_MS):
-        assert tab.fine_tune(x, np.arange(10), weight=2)
+        click(qtbot, tab.startButton)
     kinds = [run.kind for run in run_store.runs()]
-    assert kinds == ["new", "fine-tune"] and "(fine-tune)" in cell(table, 0, NETWORK)
+    assert kinds == ["new", "continue"] and "(continue)" in cell(table, 0, NETWORK)
 
 
 def test_rerun_fills_the_form_and_trains_the_same_settings_again(qtbot, tab, run_store):
