@@ -7,22 +7,17 @@ changed buffers to `setData`. Curves are created the first time a run has that m
 (one per record) and reused by later runs, so a run never creates plot items per update.
 """
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtGui import QPalette
 
 from desktop.train.curves import X_PADDING, Series
+from desktop.widgets.colour_map import layer_colours
 
 # (plot, y label, log scale): one curve per layer in each.
 PLOTS = (("gradient_norms", "gradient norm", True),
          ("update_ratios", "|Δw| / |w| per step", True),
          ("dead_units", "dead ReLU units", False))
-# First layer dark, last layer bright: a deep network's layers read in order. Viridis from
-# five of its colours (pyqtgraph's own reads a file, a pause for the event loop).
-COLOURS = pg.ColorMap(np.linspace(0.0, 1.0, 5),
-                      ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"])
-COLOUR_RANGE = (0.0, 0.85)      # viridis' last yellow is too pale on a light background
 LEGEND_TEXT_SIZE = "8pt"
 # Thin lines without anti-aliasing: a dozen noisy curves repaint in a fraction of the time.
 LINE_WIDTH = 1
@@ -91,7 +86,7 @@ class GradientPlot(pg.GraphicsLayoutWidget):
     def _start_run(self, stats):
         """Pens for this run's layers, coloured first to last, and a legend that names them."""
         self._names = stats.names
-        colours = COLOURS.getLookupTable(*COLOUR_RANGE, nPts=max(2, len(stats.names)))
+        colours = layer_colours(len(stats.names))  # first layer dark, last layer bright
         rank = {name: i for i, name in enumerate(stats.names)}
         self._legend.setText("&nbsp;&nbsp;".join(
             f'<span style="color: {pg.mkColor(colour).name()}">━━</span> {name}'
