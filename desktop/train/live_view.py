@@ -1,7 +1,9 @@
 """The right-hand side of the Train tab: what a run looks like while it happens.
 
 Loss and accuracy curves (desktop.train.curves), the gradient plot
-(desktop.train.gradient_plot) and the progress bar. Progress records only append to buffers;
+(desktop.train.gradient_plot), what each Step did (desktop.train.step_view) and the progress
+bar. The plots' x axis spans the whole run in epochs; while the run is stepped, it counts
+batches and spans only the steps taken so far. Progress records only append to buffers;
 a timer redraws the plots a few times a second while a run is on, so even a run of tiny
 epochs (the notebook's 500 full-batch steps) costs the event loop next to nothing.
 """
@@ -12,8 +14,9 @@ from PySide6.QtCore import QTimer, Slot
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QProgressBar, QVBoxLayout, QWidget
 
-from desktop.train.curves import TrainingCurves
+from desktop.train.curves import X_PADDING, TrainingCurves
 from desktop.train.gradient_plot import GradientPlot
+from desktop.train.step_view import StepTable
 from nn.cli.progress import format_seconds
 
 REFRESH_INTERVAL_MS = 100      # plots redraw at most 10 times a second while training...
@@ -28,6 +31,8 @@ class LiveView(QWidget):
         super().__init__(parent)
         self.training_curves = TrainingCurves(self.palette().color(QPalette.ColorRole.Text))
         self.gradient_plot = GradientPlot()
+        self.steps = StepTable(self.training_curves.loss_plot.getPlotItem())
+        self._epochs, self._stepping = 1, False
         self.progress = QProgressBar(objectName="trainingProgress")
         self.progress.setRange(0, PROGRESS_STEPS)
         self.progress.setValue(0)
@@ -36,6 +41,7 @@ class LiveView(QWidget):
         layout.addWidget(self.training_curves.loss_plot)
         layout.addWidget(self.training_curves.accuracy_plot)
         layout.addWidget(self.gradient_plot)
+        layout.addWidget(self.steps)
         layout.addWidget(self.progress)
         self._timer = QTimer(self, interval=REFRESH_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
@@ -43,8 +49,11 @@ class LiveView(QWidget):
 
     def start(self, epochs):
         """Empty everything for a run of ``epochs`` epochs and redraw until `finish`."""
+        self._epochs, self._stepping = epochs, False
         self.training_curves.clear(epochs)
         self.gradient_plot.reset(epochs)
+        self.steps.clear_steps()
+        self._label_x_axis(1, "epoch")
         self.progress.setValue(0)
         self.progress.setFormat("Loading the data…")
         self._timer.start()
@@ -57,7 +66,33 @@ class LiveView(QWidget):
         """An nn.training.train.BatchProgress and the moving average of the batch loss."""
         self.training_curves.add_batch(record.epoch, smoothed_loss)
         self.gradient_plot.add(record.epoch, record.layers)
+        if record.step is not None:
+            self.steps.add(record)
+            self._show_steps_so_far(record.step)
+        elif self._stepping:  # resumed: back to the whole run
+            self._stepping = False
+            self._label_x_axis(1, "epoch")
+            for item in self._plot_items():
+                item.setXRange(0, self._epochs, padding=X_PADDING)
         self._show_progress(record)
+
+    def _plot_items(self):
+        curves = self.training_curves
+        return [curves.loss_plot.getPlotItem(), curves.accuracy_plot.getPlotItem(),
+                *self.gradient_plot.plots.values()]
+
+    def _label_x_axis(self, scale, label):
+        """The plots' x values are epochs; ``scale`` turns them into the axis's units."""
+        for item in self._plot_items():
+            item.getAxis("bottom").setScale(scale)
+            item.setLabel("bottom", label)
+
+    def _show_steps_so_far(self, step):
+        if not self._stepping:
+            self._stepping = True
+            self._label_x_axis(step.batches_per_epoch, "batch (step)")
+        for item in self._plot_items():
+            item.setXRange(0, (step.number + 1) / step.batches_per_epoch, padding=X_PADDING)
 
     def add_epoch(self, record):
         self.training_curves.add_epoch(record)

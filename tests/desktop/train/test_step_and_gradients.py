@@ -4,6 +4,7 @@ live weights, driven with real clicks on small synthetic data (no MNIST needed).
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTableWidget
 
 from desktop.inspect.views import HeatImage
 from desktop.main_window import MainWindow
@@ -79,6 +80,34 @@ def test_step_twice_on_a_new_run_trains_exactly_two_batches(qtbot, tab):
         click(qtbot, tab.stopButton)
     trained = np.concatenate([p.ravel() for p in blocker.args[0].params])
     np.testing.assert_array_equal(trained, second)   # nothing trained after the second step
+
+
+def test_five_steps_show_five_points_on_a_batch_axis_and_five_rows(qtbot, tab):
+    snapshots = []
+    tab.weights_changed.connect(lambda model: snapshots.append(model))
+    for n in range(1, 6):
+        step(qtbot, tab, snapshots, n)
+
+    table = tab.findChild(QTableWidget, "stepTable")
+    assert not table.isHidden() and table.rowCount() == 5
+    assert [table.item(row, 0).text() for row in range(5)] == ["1", "2", "3", "4", "5"]
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers[:6] == ["Step", "Loss before", "Loss after", "Right before", "Right after",
+                           "Learning rate"]
+    assert headers[6:] == ["|Δw|/|w| Dense 1", "|Δw|/|w| Dense 2", "|Δw|/|w| Dense 3"]
+    for row in range(5):
+        before, after = (float(table.item(row, c).text()) for c in (1, 2))
+        assert after != before  # the step changed what the network makes of its batch
+        right, of = table.item(row, 4).text().split(" of ")
+        assert of == "32" and 0 <= int(right) <= 32
+    for name in ("before", "after"):
+        x, _y = tab.live.steps.points[name].getData()
+        assert len(x) == 5
+    # The x axis counts batches and spans the steps taken, not the whole run.
+    axis = tab.lossPlot.getPlotItem().getAxis("bottom")
+    assert axis.labelText == "batch (step)"
+    low, high = tab.lossPlot.getPlotItem().viewRange()[0]
+    assert high * axis.scale < 8
 
 
 def test_step_pauses_a_running_run_and_resume_goes_on(qtbot, tab):
