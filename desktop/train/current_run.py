@@ -64,10 +64,10 @@ class CurrentRunMixin:
             if not self._paused:
                 self._set_status(text)
 
-    @Slot(object, float)
-    def _on_batch(self, record, smoothed_loss):
+    @Slot(object)
+    def _on_batch(self, record):
         if self._from_current_run():
-            self.live.add_batch(record, smoothed_loss)
+            self.live.add_batch(record)
             self._run_seconds = record.elapsed
 
     @Slot(object)

@@ -13,6 +13,7 @@ from PySide6.QtGui import QPalette
 
 from desktop.train.curves import X_PADDING, Series
 from desktop.widgets.colour_map import layer_colours
+from desktop.widgets.log_axis import LogTicksAxis
 
 # (plot, y label, log scale): one curve per layer in each.
 PLOTS = (("gradient_norms", "gradient norm", True),
@@ -39,13 +40,10 @@ class GradientPlot(pg.GraphicsLayoutWidget):
         text = palette.color(QPalette.ColorRole.Text)
         self.plots, self.curves, self._series = {}, {name: [] for name, *_ in PLOTS}, {}
         for name, label, log in PLOTS:
-            plot = self.addPlot()
+            plot = self.addPlot(axisItems={"left": LogTicksAxis("left")} if log else None)
             plot.setLabel("left", label)
             plot.setLabel("bottom", "epoch")
             plot.setLogMode(y=log)
-            if log:  # label the powers of ten only: 2-9 of every decade crowd a small plot
-                plot.getAxis("left").setStyle(maxTextLevel=0)
-                plot.getAxis("left").enableAutoSIPrefix(False)
             for side in ("left", "bottom"):
                 plot.getAxis(side).setPen(text)
                 plot.getAxis(side).setTextPen(text)
@@ -56,6 +54,7 @@ class GradientPlot(pg.GraphicsLayoutWidget):
         self._legend = self.addLabel(colspan=len(PLOTS), size=LEGEND_TEXT_SIZE, color=text)
         self._names = None    # the layer names of the current run, known from its first record
         self._pens = {}       # (plot, layer index) -> pen, for the current run's layers
+        self._curve_names = {}  # (plot, layer index) -> the layer's name
         # Owned by the plot, so it never fires once the plot is gone (a window closed mid-run).
         self._next_curve = QTimer(self, singleShot=True, interval=0)
         self._next_curve.timeout.connect(self._add_missing_curve)
@@ -92,11 +91,17 @@ class GradientPlot(pg.GraphicsLayoutWidget):
             f'<span style="color: {pg.mkColor(colour).name()}">━━</span> {name}'
             for name, colour in zip(stats.names, colours)))
         self.plots["dead_units"].setTitle(None if stats.relu_names else NO_RELU_TITLE)
-        self._pens = {}
+        # From 0 to all of a layer's units: how many died reads against how many there are.
+        units = sorted(set(stats.relu_units), reverse=True)
+        self.plots["dead_units"].setLabel("left", "dead ReLU units" + (
+            f" (of {', '.join(map(str, units))})" if units else ""))
+        self.plots["dead_units"].setYRange(0, max(units, default=1), padding=0.02)
+        self._pens, self._curve_names = {}, {}
         for name, _label, _log in PLOTS:
             layers = stats.relu_names if name == "dead_units" else stats.names
             for i, layer in enumerate(layers):
                 self._pens[name, i] = pg.mkPen(colours[rank.get(layer, 0)], width=LINE_WIDTH)
+                self._curve_names[name, i] = layer
         for series in self._series.values():
             series.clear()   # a former run's layers too: they are emptied on screen
         for key in self._pens:
@@ -105,6 +110,7 @@ class GradientPlot(pg.GraphicsLayoutWidget):
             for i, curve in enumerate(curves):
                 if (name, i) in self._pens:
                     curve.setPen(self._pens[name, i])
+                    curve.opts["name"] = self._curve_names[name, i]  # what hovering names
         self._add_missing_curve()
 
     @Slot()
@@ -115,6 +121,7 @@ class GradientPlot(pg.GraphicsLayoutWidget):
         for name, curves in self.curves.items():
             if (name, len(curves)) in self._pens:
                 curves.append(self.plots[name].plot(pen=self._pens[name, len(curves)],
+                                                    name=self._curve_names[name, len(curves)],
                                                     autoDownsample=True, antialias=False))
                 self._series[name, len(curves) - 1].changed = True
                 self._next_curve.start()

@@ -10,22 +10,27 @@ epochs (the notebook's 500 full-batch steps) costs the event loop next to nothin
 
 import math
 
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSlider, QVBoxLayout, QWidget
 
-from desktop.train.curves import X_PADDING, TrainingCurves
+from desktop.train.curves import DEFAULT_SMOOTHING, X_PADDING, TrainingCurves
 from desktop.train.gradient_plot import GradientPlot
+from desktop.train.hover import HoverReadout
 from desktop.train.step_view import StepTable
 from nn.cli.progress import format_seconds
 
 REFRESH_INTERVAL_MS = 100      # plots redraw at most 10 times a second while training...
 GRADIENT_EVERY_TICKS = 3       # ...the gradient plot (a dozen curves, costlier) about 3 times
 PROGRESS_STEPS = 1000          # progress bar resolution: 0.1%
+SMOOTHING_STEPS = 100          # the slider sets the smoothing weight in hundredths...
+MAX_SMOOTHING = 99             # ...up to 0.99 (1 would freeze the curve at its first value)
 
 
 class LiveView(QWidget):
     """The curves, the gradient plot and the progress bar of the current run."""
+
+    smoothing_changed = Signal(float)  # the batch loss's smoothing weight, in [0, 1)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -33,11 +38,14 @@ class LiveView(QWidget):
         self.gradient_plot = GradientPlot()
         self.steps = StepTable(self.training_curves.loss_plot.getPlotItem())
         self._epochs, self._stepping = 1, False
+        text = self.palette().color(QPalette.ColorRole.Text)
+        self.hover = {item: HoverReadout(item, text) for item in self._plot_items()}
         self.progress = QProgressBar(objectName="trainingProgress")
         self.progress.setRange(0, PROGRESS_STEPS)
         self.progress.setValue(0)
         layout = QVBoxLayout(self)  # the progress bar goes under the plots: its text needs room
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._smoothing_row())
         layout.addWidget(self.training_curves.loss_plot)
         layout.addWidget(self.training_curves.accuracy_plot)
         layout.addWidget(self.gradient_plot)
@@ -46,6 +54,29 @@ class LiveView(QWidget):
         self._timer = QTimer(self, interval=REFRESH_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
         self._ticks = 0
+
+    def _smoothing_row(self):
+        self.smoothing = QSlider(Qt.Orientation.Horizontal, objectName="smoothingSlider")
+        self.smoothing.setRange(0, MAX_SMOOTHING)
+        self.smoothing.setToolTip("How much the batch loss is smoothed: 0 draws every batch's "
+                                  "loss as it is; 0.9 about the mean of the last ten points.")
+        self._smoothing_label = QLabel()
+        self._smoothing_label.setBuddy(self.smoothing)
+        self.smoothing.valueChanged.connect(self._set_smoothing)
+        self.smoothing.setValue(round(DEFAULT_SMOOTHING * SMOOTHING_STEPS))
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self._smoothing_label)
+        row.addWidget(self.smoothing)
+        return row
+
+    @Slot(int)
+    def _set_smoothing(self, value):
+        weight = value / SMOOTHING_STEPS
+        self._smoothing_label.setText(f"Batch loss s&moothing {weight:.2f}")
+        self.training_curves.set_smoothing(weight)
+        self.training_curves.redraw()
+        self.smoothing_changed.emit(weight)
 
     def start(self, epochs):
         """Empty everything for a run of ``epochs`` epochs and redraw until `finish`."""
@@ -62,9 +93,9 @@ class LiveView(QWidget):
         self._timer.stop()
         self.redraw()
 
-    def add_batch(self, record, smoothed_loss):
-        """An nn.training.train.BatchProgress and the moving average of the batch loss."""
-        self.training_curves.add_batch(record.epoch, smoothed_loss)
+    def add_batch(self, record):
+        """An nn.training.train.BatchProgress."""
+        self.training_curves.add_batch(record.epoch, record.loss)
         self.gradient_plot.add(record.epoch, record.layers)
         if record.step is not None:
             self.steps.add(record)

@@ -39,7 +39,6 @@ from nn.training.train import EpochProgress, TrainConfig, make_optimizer, resume
 
 MIN_SECONDS_BETWEEN_BATCH_SIGNALS = 0.05  # at most ~20 batch signals a second
 MIN_SECONDS_BETWEEN_SNAPSHOTS = 0.5  # copies of the weights: a few a second are enough to watch
-LOSS_SMOOTHING = 0.9  # weight of the past in the moving average of the batch loss
 NAME_DATE_FORMAT = "%Y-%m-%d-%H%M"  # model names read like "mlp-2026-11-25-1403"
 MAX_DETAIL_CHARS = 200  # of an unexpected exception's text in the message to the user
 TRAINING_NICENESS = 10  # of the training threads: the GUI thread (niceness 0) goes first
@@ -101,7 +100,7 @@ class TrainingWorker(QObject):
 
     status = Signal(str)                 # what the run is doing: "Loading MNIST…"
     data_loaded = Signal(str)            # "MNIST: 55,000 train / 5,000 validation / 10,000 test"
-    batch_progress = Signal(object, float)  # BatchProgress, moving average of the batch loss
+    batch_progress = Signal(object)      # BatchProgress
     epoch_progress = Signal(object)      # EpochProgress
     weights_changed = Signal(object)     # a Model with a copy of the weights being trained
     finished = Signal(object, object)    # the trained Model (info filled), nn.training.train.TrainResult
@@ -117,7 +116,6 @@ class TrainingWorker(QObject):
         self._model = None           # the model being trained, once built
         self._last_signal = self._last_snapshot = float("-inf")
         self._pending = None         # the latest batch record not yet sent
-        self._smoothed = self._average = 0.0
         self._batches = 0
         self._training_status = None  # shown at the first batch when the redrawing comes first
 
@@ -238,9 +236,6 @@ class TrainingWorker(QObject):
         if self._batches == 0 and self._training_status:
             self.status.emit(self._training_status)
         self._batches += 1
-        # Debiased exponential moving average: starts at the first loss instead of near 0.
-        self._average = LOSS_SMOOTHING * self._average + (1 - LOSS_SMOOTHING) * record.loss
-        self._smoothed = self._average / (1 - LOSS_SMOOTHING ** self._batches)
         self._pending = record
         now = time.perf_counter()
         stepping = self._pause.is_set()  # the loop waits next: show this batch now
@@ -254,7 +249,7 @@ class TrainingWorker(QObject):
     def _send_pending_batch(self):
         if self._pending is not None:
             record, self._pending = self._pending, None
-            self.batch_progress.emit(record, float(self._smoothed))
+            self.batch_progress.emit(record)
 
     def _info(self, model, result, dataset, test_accuracy):
         job = self.job

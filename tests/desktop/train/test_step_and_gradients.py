@@ -3,15 +3,16 @@ live weights, driven with real clicks on small synthetic data (no MNIST needed).
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QTableWidget
 
 from desktop.inspect.views import HeatImage
 from desktop.main_window import MainWindow
 from desktop.train.experiments import EXPERIMENTS
+from desktop.train.hover import view_to_widget
 from desktop.train.tab import TrainTab
 from nn.data.idx import write_idx
-from tests.desktop.drawing import draw_on_pad
+from tests.desktop.drawing import NO_BUTTON, draw_on_pad, send_mouse
 
 RUN_TIMEOUT_MS = 60_000
 SETTLE_S = 0.3          # long enough for another batch, were one allowed
@@ -191,3 +192,32 @@ def test_the_inspect_tab_shows_the_notebook_units_while_they_train(qtbot, tiny_d
     assert window.active_model is not snapshots[-1]
     tab.shutdown()
     window.is_modified = False
+
+
+def hover(plot, pos):
+    """The pointer moved over ``plot`` to ``pos`` (no button held), as a mouse sends it."""
+    send_mouse(plot.viewport(), QEvent.Type.MouseMove, (pos.x(), pos.y()), NO_BUTTON, NO_BUTTON)
+
+
+def test_hovering_a_curve_reads_out_its_value_and_step(qtbot, tab):
+    tab.resize(1100, 900)
+    tab.show()
+    qtbot.waitExposed(tab)
+    snapshots = []
+    tab.weights_changed.connect(lambda model: snapshots.append(model))
+    for n in range(1, 4):
+        step(qtbot, tab, snapshots, n)
+    item = tab.lossPlot.getPlotItem()
+    x, y = tab.live.steps.points["after"].getData()
+    readout = tab.live.hover[item]
+
+    point = view_to_widget(tab.lossPlot, item, x[1], y[1])
+    qtbot.waitUntil(lambda: hover(tab.lossPlot, point) or readout.text != "")
+
+    name, where = readout.text.split("\n")
+    assert name == f"step: batch loss after: {y[1]:.4g}"
+    assert where == "batch (step) 2"
+    (_, x_max), (_, y_max) = item.viewRange()
+    far = view_to_widget(tab.lossPlot, item, x_max, y_max)   # the top right: no point near
+    # pyqtgraph drops moves that follow the last within 10 ms: move until one gets through.
+    qtbot.waitUntil(lambda: hover(tab.lossPlot, far) or readout.text == "")

@@ -374,8 +374,8 @@ class SignalCounter(QObject):
         super().__init__()
         self.batches, self.epochs = [], []
 
-    @Slot(object, float)
-    def on_batch(self, record, smoothed):
+    @Slot(object)
+    def on_batch(self, record):
         self.batches.append(record)
 
     @Slot(object)
