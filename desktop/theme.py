@@ -10,6 +10,7 @@ pg.setConfigOptions(antialias=True)
 # Okabe & Ito's palette: distinguishable with every common form of colour blindness.
 SERIES_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
 CURVE_WIDTH = 2  # logical pixels: Qt scales them on high-DPI screens
+LEGEND_TEXT_SIZE = "8pt"
 
 
 def series_pen(index, width=CURVE_WIDTH, dashed=False):
@@ -20,7 +21,8 @@ def series_pen(index, width=CURVE_WIDTH, dashed=False):
 def legend_outside(plot_item, text_colour):
     """A legend for plot_item (a PlotItem) in a column of its own right of the plot area,
     top-aligned, so it never covers a curve; curves plotted with a ``name`` join it."""
-    legend = pg.LegendItem(offset=None, labelTextColor=text_colour)
+    legend = pg.LegendItem(offset=None, labelTextColor=text_colour,
+                           labelTextSize=LEGEND_TEXT_SIZE, verSpacing=-4)
     legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
     plot_item.legend = legend
     plot_item.layout.addItem(legend, 2, 3)

@@ -93,8 +93,9 @@ class GradientPlot(pg.GraphicsLayoutWidget):
         self.plots["dead_units"].setTitle(None if stats.relu_names else NO_RELU_TITLE)
         # From 0 to all of a layer's units: how many died reads against how many there are.
         units = sorted(set(stats.relu_units), reverse=True)
-        self.plots["dead_units"].setLabel("left", "dead ReLU units" + (
-            f" (of {', '.join(map(str, units))})" if units else ""))
+        if units:
+            self.plots["dead_units"].setTitle(f"of {', '.join(map(str, units))} units",
+                                              size=LEGEND_TEXT_SIZE)
         self.plots["dead_units"].setYRange(0, max(units, default=1), padding=0.02)
         self._pens, self._curve_names = {}, {}
         for name, _label, _log in PLOTS:

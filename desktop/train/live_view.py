@@ -1,7 +1,8 @@
 """The right-hand side of the Train tab: what a run looks like while it happens.
 
 Loss and accuracy curves (desktop.train.curves), the gradient plot
-(desktop.train.gradient_plot), what each Step did (desktop.train.step_view) and the progress
+(desktop.train.gradient_plot) or, on the tab beside it, each layer's histograms over time
+(desktop.train.histograms), what each Step did (desktop.train.step_view) and the progress
 bar. The plots' x axis spans the whole run in epochs; while the run is stepped, it counts
 batches and spans only the steps taken so far. Progress records only append to buffers;
 a timer redraws the plots a few times a second while a run is on, so even a run of tiny
@@ -12,10 +13,19 @@ import math
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QSlider,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.train.curves import DEFAULT_SMOOTHING, X_PADDING, TrainingCurves
 from desktop.train.gradient_plot import GradientPlot
+from desktop.train.histograms import HistogramView
 from desktop.train.hover import HoverReadout
 from desktop.train.step_view import StepTable
 from nn.cli.progress import format_seconds
@@ -36,8 +46,13 @@ class LiveView(QWidget):
         super().__init__(parent)
         self.training_curves = TrainingCurves(self.palette().color(QPalette.ColorRole.Text))
         self.gradient_plot = GradientPlot()
+        self.histograms = HistogramView()
+        self.layer_views = QTabWidget(objectName="layerViews")
+        self.layer_views.addTab(self.gradient_plot, "&Gradients")
+        self.layer_views.addTab(self.histograms, "&Histograms")
+        self.layer_views.currentChanged.connect(self._layer_view_chosen)
         self.steps = StepTable(self.training_curves.loss_plot.getPlotItem())
-        self._epochs, self._stepping = 1, False
+        self._epochs, self._stepping, self._epoch = 1, False, 0.0
         text = self.palette().color(QPalette.ColorRole.Text)
         self.hover = {item: HoverReadout(item, text) for item in self._plot_items()}
         self.progress = QProgressBar(objectName="trainingProgress")
@@ -48,7 +63,7 @@ class LiveView(QWidget):
         layout.addLayout(self._smoothing_row())
         layout.addWidget(self.training_curves.loss_plot)
         layout.addWidget(self.training_curves.accuracy_plot)
-        layout.addWidget(self.gradient_plot)
+        layout.addWidget(self.layer_views)
         layout.addWidget(self.steps)
         layout.addWidget(self.progress)
         self._timer = QTimer(self, interval=REFRESH_INTERVAL_MS)
@@ -83,6 +98,7 @@ class LiveView(QWidget):
         self._epochs, self._stepping = epochs, False
         self.training_curves.clear(epochs)
         self.gradient_plot.reset(epochs)
+        self.histograms.reset()
         self.steps.clear_steps()
         self._label_x_axis(1, "epoch")
         self.progress.setValue(0)
@@ -95,8 +111,10 @@ class LiveView(QWidget):
 
     def add_batch(self, record):
         """An nn.training.train.BatchProgress."""
+        self._epoch = record.epoch
         self.training_curves.add_batch(record.epoch, record.loss)
         self.gradient_plot.add(record.epoch, record.layers)
+        self.histograms.add_firing(record.epoch, record.layers)
         if record.step is not None:
             self.steps.add(record)
             self._show_steps_so_far(record.step)
@@ -125,6 +143,11 @@ class LiveView(QWidget):
         for item in self._plot_items():
             item.setXRange(0, (step.number + 1) / step.batches_per_epoch, padding=X_PADDING)
 
+    @Slot(object)
+    def add_weights(self, model):
+        """A copy of the weights being trained, as of the last batch shown."""
+        self.histograms.add_weights(self._epoch, model)
+
     def add_epoch(self, record):
         self.training_curves.add_epoch(record)
         self._show_progress(record)
@@ -139,13 +162,19 @@ class LiveView(QWidget):
     def redraw(self):
         self.training_curves.redraw()
         self.gradient_plot.redraw()
+        self.histograms.redraw()
+
+    @Slot(int)
+    def _layer_view_chosen(self, _index):
+        self.layer_views.currentWidget().redraw()
 
     @Slot()
     def _tick(self):
         self._ticks += 1
         self.training_curves.redraw()
         if self._ticks % GRADIENT_EVERY_TICKS == 0:
-            self.gradient_plot.redraw()
+            # Only the one on screen: the other catches up when its tab is chosen.
+            self.layer_views.currentWidget().redraw()
 
     def _show_progress(self, record):
         epoch = min(max(math.ceil(record.epoch), 1), record.epochs)

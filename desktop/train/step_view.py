@@ -39,9 +39,10 @@ class StepTable(QTableWidget):
         for name, colour, filled in (("before", BEFORE_COLOUR, True),
                                      ("after", AFTER_COLOUR, False)):
             self.points[name] = loss_plot_item.plot(
-                name=f"step: batch loss {name}", pen=None, symbol="o", symbolSize=POINT_SIZE,
-                symbolPen=SERIES_COLOURS[colour],
+                pen=None, symbol="o", symbolSize=POINT_SIZE, symbolPen=SERIES_COLOURS[colour],
                 symbolBrush=SERIES_COLOURS[colour] if filled else None)
+            self.points[name].opts["name"] = f"step: batch loss {name}"  # hovering names it
+        self._legend = loss_plot_item.legend  # the points join it at the first step
         self._xs, self._before, self._after = [], [], []
         self.hide()
 
@@ -50,6 +51,7 @@ class StepTable(QTableWidget):
         self._xs, self._before, self._after = [], [], []
         for item in self.points.values():
             item.setData([], [])
+            self._legend.removeItem(item)
         self.hide()
 
     def add(self, record):
@@ -64,6 +66,9 @@ class StepTable(QTableWidget):
                  f"{step.right_before} of {step.size}", f"{step.right_after} of {step.size}",
                  f"{record.learning_rate:.3g}", *(f"{r:.2e}" for r in ratios))
         row = self.rowCount()
+        if row == 0:
+            for item in self.points.values():
+                self._legend.addItem(item, item.name())
         self.insertRow(row)
         for column, text in enumerate(cells):
             self.setItem(row, column, QTableWidgetItem(text))

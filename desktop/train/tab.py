@@ -93,6 +93,8 @@ class TrainTab(CurrentRunMixin, QWidget):
         self.run_history = RunHistory(self.lossPlot.getPlotItem(), self.accuracyPlot.getPlotItem())
         self.run_history.rerun_requested.connect(self._rerun)
         self.run_history.problem.connect(self.status_message)
+        self.live.smoothing_changed.connect(self.run_history.overlays.set_smoothing)
+        self.weights_changed.connect(self.live.add_weights)
         right = QVBoxLayout()
         right.addWidget(self.live, 5)
         right.addWidget(self.run_history, 2)

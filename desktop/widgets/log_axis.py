@@ -27,6 +27,10 @@ def tick_label(value):
 class LogTicksAxis(pg.AxisItem):
     """A left axis for a plot in log-y mode (values arrive as log10 of the data)."""
 
+    def __init__(self, orientation, **kwargs):
+        super().__init__(orientation, **kwargs)
+        self.enableAutoSIPrefix(False)  # the labels carry their own size: no "(x0.001)"
+
     def tickValues(self, minVal, maxVal, size):
         if not (math.isfinite(minVal) and math.isfinite(maxVal)) or maxVal <= minVal:
             return []

@@ -4,7 +4,7 @@ live weights, driven with real clicks on small synthetic data (no MNIST needed).
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QTableWidget
+from PySide6.QtWidgets import QComboBox, QTableWidget
 
 from desktop.inspect.views import HeatImage
 from desktop.main_window import MainWindow
@@ -221,3 +221,25 @@ def test_hovering_a_curve_reads_out_its_value_and_step(qtbot, tab):
     far = view_to_widget(tab.lossPlot, item, x_max, y_max)   # the top right: no point near
     # pyqtgraph drops moves that follow the last within 10 ms: move until one gets through.
     qtbot.waitUntil(lambda: hover(tab.lossPlot, far) or readout.text == "")
+
+
+def test_dying_relus_pile_up_in_the_bottom_row_of_the_histograms(qtbot, tab):
+    [dying] = [e for e in EXPERIMENTS if e.name == "dyingReluButton"]
+    histograms = tab.live.histograms
+    tab.live.layer_views.setCurrentWidget(histograms)
+    with qtbot.waitSignal(tab.model_trained, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, tab.experiments.buttons[dying.name])
+    tab.live.redraw()
+
+    combo = tab.findChild(QComboBox, "histogramLayerCombo")
+    assert combo.count() >= 2 and combo.currentText() == "Dense 1"
+    weights = histograms.weights["Dense 1"]
+    assert len(weights.columns) >= 2    # one column per copy of the weights
+    assert all(column.sum() == weights.columns[0].sum() for column in weights.columns)
+    firing = histograms.firing["Dense 1"]
+    units = firing.columns[0].sum()
+    # Units that never fire: the bottom bin; a learning rate 50 times too high fills it.
+    assert firing.columns[-1][0] > firing.columns[0][0]
+    assert firing.columns[-1][0] >= units / 4
+    image = histograms.images["firing"].image
+    assert image.shape == (len(firing.columns), 20)
