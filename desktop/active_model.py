@@ -59,6 +59,8 @@ class ActiveModelMixin:
     def model_name(self):
         if self.active_model is None:
             return "no model"
+        if self.active_path and self.files.is_bundled(self.active_path):
+            return "bundled model"
         if self.active_path:
             return Path(self.active_path).stem
         return self.active_model.info.get("name") or "untitled model"
@@ -96,6 +98,8 @@ class ActiveModelMixin:
         """While a run trains, the Draw tab reads with its weights and Inspect shows them; a
         hidden Draw tab catches up when shown (reading with a CNN takes the event loop ms)."""
         self._training_model = model
+        self.model_status.setText(f"The Draw tab reads with: training run "
+                                  f"{model.info.get('name', '')} (live)")
         self.inspect_tab.show_training(model)
         if self.tabs.currentWidget() is self.draw_tab:
             self.draw_tab.set_model(model)
@@ -108,6 +112,7 @@ class ActiveModelMixin:
     @Slot(str)
     def _on_training_failed(self, message):
         self._training_model = None   # the Draw and Inspect tabs go back to the active model
+        self._update_model_status()
         self.draw_tab.set_model(self.active_model)
         self.inspect_tab.set_model(self.active_model)
         QMessageBox.warning(self, "Training failed", message)

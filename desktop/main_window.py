@@ -70,6 +70,7 @@ class MainWindow(ActiveModelMixin, QMainWindow):
         startup.remove_stale_temp_files(self.settings)
         problems = [self._open_handwriting(), self._open_runs(),
                     startup.activate_initial_model(self, BUNDLED_MODEL)]
+        self._restore_train_form()
         if any(problems):  # kept until the next message: the user must get to read it
             self.statusBar().showMessage(" ".join(filter(None, problems)))
 
@@ -78,6 +79,7 @@ class MainWindow(ActiveModelMixin, QMainWindow):
     def _create_actions(self):
         self.named_actions = create_actions(self)
         slots = {"openAction": lambda: self.files.open_model(), "saveAction": self.files.save,
+                 "useBundledAction": self.files.use_bundled,
                  "saveAsAction": self.files.save_as,
                  "importNotebookAction": self.files.import_notebook,
                  "exportOnnxAction": self.files.export_onnx,
@@ -229,18 +231,24 @@ class MainWindow(ActiveModelMixin, QMainWindow):
             self.resize(*DEFAULT_SIZE)
         if state is not None:
             self.restoreState(state)
-        form = settings.train_form_state(self.settings)
-        if form:
-            try:
-                self.train_tab.set_form_state(form)
-            except (KeyError, ValueError, TypeError) as error:  # written by another version
-                log.warning("ignoring the saved training form: %s", error)
         name, folder = settings.dataset_choice(self.settings)
         if name not in DATASETS:
             name, folder = settings.DEFAULT_DATASET, None
         self.named_actions[DATASET_ACTIONS[name]].setChecked(True)
         self.train_tab.set_dataset(name, folder)
         self.inspect_tab.set_dataset(name, folder)
+
+    def _restore_train_form(self):
+        """The Train form as it was left, once the model it may continue is active; on a
+        first launch, a quick demo run."""
+        form = settings.train_form_state(self.settings)
+        if form:
+            try:
+                self.train_tab.set_form_state(form)
+            except (KeyError, ValueError, TypeError) as error:  # written by another version
+                log.warning("ignoring the saved training form: %s", error)
+        else:
+            self.train_tab.offer_quick_demo()
 
     def _write_settings(self):
         settings.save_window(self.saveGeometry(), self.saveState(), self.settings)

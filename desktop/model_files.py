@@ -64,7 +64,7 @@ class ModelFiles(QObject):
         window = self.window
         if window.active_model is None:
             return False
-        if not window.active_path or self._is_bundled(window.active_path):
+        if not window.active_path or self.is_bundled(window.active_path):
             return self.save_as()
         return self._write(window.active_path)
 
@@ -122,7 +122,16 @@ class ModelFiles(QObject):
         menu = self.window.recent_menu
         menu.setEnabled(enabled and bool(menu.actions()))
 
-    def _is_bundled(self, path):
+    @Slot()
+    def use_bundled(self):
+        """Make the bundled model active again (File > Use the Bundled Model)."""
+        path = str(self.bundled_model)
+        model = self._read(load_model, path, "Cannot use the bundled model")
+        if model is not None and self._activate(model, path, False,
+                                                "Cannot use the bundled model"):
+            self.window.show_status("The bundled model is the active model.")
+
+    def is_bundled(self, path):
         return Path(path).resolve() == self.bundled_model.resolve()
 
     def _path_to_read(self, title, file_filter, path=None):

@@ -2,7 +2,7 @@
 
 Two maps, each in its own units and with a colour bar that says them:
 
-- Integrated gradients: each pixel's share of the change in log p(class) from a blank pad to
+- Ink shares (integrated gradients): each pixel's share of the change in log p(class) from a blank pad to
   the drawing (the shares add up to that change, which the caption states). Empty paper is
   white: it did not change, so it changed nothing.
 - Occlusion: how much erasing the part of the drawing around each pixel lowers p(class),
@@ -31,7 +31,7 @@ from nn.network.saliency import integrated_gradients, occlusion
 MAP_MIN_SIDE = 3 * 28  # logical px: room for it beside the input preview in a small window
 SATURATED = 0.95  # the strongest 5% of the two maps' pixels that are not 0 get full colour
 INK_SHADE = 0.25  # how much full ink darkens the map's colour: the strokes show through
-IG_MODE, OCCLUSION_MODE = "Integrated gradients", "Occlusion"
+IG_MODE, OCCLUSION_MODE = "Ink shares", "Occlusion"
 UNITS = {IG_MODE: "Δ log p per pixel", OCCLUSION_MODE: "Δp when erased"}
 MIN_SCALE = {IG_MODE: 0.01, OCCLUSION_MODE: 0.01}
 TOOLTIPS = {
@@ -99,8 +99,9 @@ class SaliencyPanel(QWidget):
         self.colour_bar = ColourBar()
         self.colour_bar.setObjectName("saliencyColourBar")
         self._mode = QComboBox(objectName="saliencyModeCombo")
-        self._mode.setToolTip("Integrated gradients: what each pixel of ink did to the answer. "
-                              "Occlusion: what erasing each part would do.")
+        self._mode.setToolTip("Ink shares (integrated gradients from a blank pad): what each "
+                              "pixel of ink did to the answer. Occlusion: what erasing each "
+                              "part would do.")
         self._mode.addItems([IG_MODE, OCCLUSION_MODE])
         self._mode.currentIndexChanged.connect(self._refresh)
         self._later = QTimer(self, singleShot=True, interval=0)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from desktop.train.augment_preview import AugmentPreview
 from desktop.train.current_run import CurrentRunMixin
-from desktop.train.experiments import ExperimentButtons, fill_form
+from desktop.train.experiments import QUICK_DEMO, ExperimentButtons, fill_form
 from desktop.train.form import TrainForm
 from desktop.train.live_view import LiveView
 from desktop.train.runs_view import RunHistory
@@ -195,6 +195,11 @@ class TrainTab(CurrentRunMixin, QWidget):
             base_model=self._active_model, train_limit=self.train_limit,
             test_limit=self.test_limit, extra_x=x, extra_y=y, extra_weight=weight))
         return True
+
+    def offer_quick_demo(self):
+        """A first launch: the form holds a run that shows learning in under a minute."""
+        fill_form(self.form, QUICK_DEMO)
+        self._set_status(QUICK_DEMO.look_for)
 
     @Slot(object)
     def run_experiment(self, experiment):

@@ -169,6 +169,8 @@ class TrainingWorker(QObject):
         config = job.config
         description = _describe_split(title, len(x_train), len(x_test), config)
         model, optimizer = self._model_and_optimizer(split.class_names)
+        self._name = self._run_name()
+        model.info = {**model.info, "name": self._name}  # the copies sent while it trains say it
         self._model = model
         fine_tune = None
         if job.extra_x is not None and len(job.extra_x):
@@ -251,16 +253,21 @@ class TrainingWorker(QObject):
             record, self._pending = self._pending, None
             self.batch_progress.emit(record)
 
+    def _run_name(self):
+        """"mlp-2026-11-25-1403": the run's prefix and when it started; a continued model
+        keeps its family name, with the new date."""
+        job = self.job
+        previous = job.base_model.info if job.base_model is not None else {}
+        match = DATED_NAME.match(str(previous.get("name", "")))
+        prefix = match["prefix"] if match else job.name_prefix
+        return f"{prefix}-{datetime.datetime.now().astimezone().strftime(NAME_DATE_FORMAT)}"
+
     def _info(self, model, result, dataset, test_accuracy):
         job = self.job
         now = datetime.datetime.now().astimezone()
         previous = job.base_model.info if job.base_model is not None else {}
-        prefix = job.name_prefix
-        match = DATED_NAME.match(str(previous.get("name", "")))
-        if match:  # a continued model keeps its family name, with the new date
-            prefix = match["prefix"]
-        return training_info(previous, f"{prefix}-{now.strftime(NAME_DATE_FORMAT)}", dataset,
-                             job.config, result, test_accuracy, now=now)
+        return training_info(previous, self._name, dataset, job.config, result, test_accuracy,
+                             now=now)
 
 
 def _accuracies(model, x_held, y_held, x_test, y_test):

@@ -22,7 +22,8 @@ SEQUENTIAL = pg.ColorMap(np.linspace(0.0, 1.0, 5),
                          ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"])
 SEQUENTIAL_RANGE = (0.0, 0.85)  # viridis' last yellow is too pale on a light background
 BAR_HEIGHT = 10                 # logical px of the colour strip
-BAR_MIN_WIDTH = 120
+BAR_MIN_WIDTH = 84             # logical px: as narrow as the smallest map it labels
+UNIT_LINES = 2                 # the units may wrap onto a second line
 
 
 def diverging_rgb(values, scale=None):
@@ -84,7 +85,7 @@ class ColourBar(QWidget):
 
     def sizeHint(self):
         line = self.fontMetrics().height()
-        return QSize(BAR_MIN_WIDTH, BAR_HEIGHT + 2 * line + 4)
+        return QSize(BAR_MIN_WIDTH, BAR_HEIGHT + (1 + UNIT_LINES) * line + 4)
 
     def minimumSizeHint(self):
         return self.sizeHint()
@@ -107,5 +108,7 @@ class ColourBar(QWidget):
         painter.drawText(row, Qt.AlignmentFlag.AlignLeft, left)
         painter.drawText(row, Qt.AlignmentFlag.AlignHCenter, middle)
         painter.drawText(row, Qt.AlignmentFlag.AlignRight, right)
-        painter.drawText(row.translated(0, line), Qt.AlignmentFlag.AlignHCenter, self.units)
+        units = QRectF(0, row.bottom(), self.width(), UNIT_LINES * line)
+        painter.drawText(units, Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap,
+                         self.units)
         painter.end()

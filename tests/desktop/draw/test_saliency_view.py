@@ -114,7 +114,7 @@ def test_occlusion_that_barely_moves_the_probability_stays_pale(qtbot, tab):
     draw_on_pad(tab.pad, ZERO)
     combo = tab.findChild(QComboBox, "saliencyModeCombo")
     combo.setFocus()
-    qtbot.keyClick(combo, Qt.Key.Key_Down)  # Integrated gradients -> Occlusion
+    qtbot.keyClick(combo, Qt.Key.Key_Down)  # Ink shares -> Occlusion
     qtbot.waitUntil(lambda: colour_bar(tab).scale is not None
                     and colour_bar(tab).units.startswith("Δp"))
 
@@ -142,7 +142,7 @@ def test_occlusion_reds_the_ink_that_carried_the_answer_and_leaves_paper_white(q
     combo = tab.findChild(QComboBox, "saliencyModeCombo")
     combo.setFocus()
 
-    qtbot.keyClick(combo, Qt.Key.Key_Down)  # Integrated gradients -> Occlusion
+    qtbot.keyClick(combo, Qt.Key.Key_Down)  # Ink shares -> Occlusion
     qtbot.waitUntil(lambda: not np.array_equal(map_colours(tab), before))
 
     assert combo.currentText() == "Occlusion"

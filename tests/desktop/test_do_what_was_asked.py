@@ -1,0 +1,123 @@
+"""The window does what the user asked and nothing else: the training form comes back at a
+relaunch as it was left, "Start from" stays as the user set it after a run, the status bar
+names the weights the Draw tab reads with, File > Use the Bundled Model, and a first launch
+offers a quick demo run."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from desktop import main_window
+from desktop.main_window import MainWindow
+from nn.data.idx import write_idx
+from nn.files.modelfile import save_model
+from nn.network.model import Model
+from nn.training.presets import mlp_architecture
+
+RUN_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def bundled(tmp_path, monkeypatch):
+    """A small stand-in for the bundled model, so the window opens quickly."""
+    path = tmp_path / "bundled" / "default-model.npz"
+    path.parent.mkdir()
+    save_model(path, Model.from_architecture(mlp_architecture((16,)),
+                                             rng=np.random.default_rng(0)))
+    monkeypatch.setattr(main_window, "BUNDLED_MODEL", path)
+    return path
+
+
+@pytest.fixture
+def tiny_data(tmp_path):
+    """Four IDX files of random 28x28 images with random labels: 300 train, 50 test."""
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 300), ("t10k", 50)):
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz",
+                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz",
+                  rng.integers(0, 10, n, dtype=np.uint8))
+    return tmp_path
+
+
+def launch(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def status(window):
+    return window.findChild(QLabel, "modelStatus").text()
+
+
+def choose_continue(qtbot, form):
+    combo = form.startFromCombo
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Up)   # "Continue" is the first item
+    assert form.continue_chosen()
+
+
+def test_a_first_launch_offers_a_quick_demo_run(qtbot, bundled):
+    window = launch(qtbot)
+    form = window.train_tab.form
+    # Not the bundled CNN's six-minute recipe: a small network, two epochs, a new model.
+    assert form.preset.name == "mlp" and form.hiddenLayersEdit.text() == "128"
+    assert form.epochsSpin.value() == 2 and not form.continue_chosen()
+    assert "quick demo" in window.train_tab.statusLabel.text()
+    window.close()
+
+
+def test_the_training_form_is_restored_at_a_relaunch_as_it_was_left(qtbot, bundled):
+    window = launch(qtbot)
+    form = window.train_tab.form
+    form.presetCombo.setCurrentIndex(form.presetCombo.findData("mlp"))
+    form.hiddenLayersEdit.setText("48, 24")
+    form.optimizerCombo.setCurrentIndex(form.optimizerCombo.findData("momentum"))
+    form.learningRateSpin.setValue(0.05)
+    form.epochsSpin.setValue(7)
+    form.augmentCheck.setChecked(True)
+    choose_continue(qtbot, form)
+    left = form.form_state()
+    window.close()
+
+    again = launch(qtbot)
+
+    restored = again.train_tab.form
+    assert restored.form_state() == left
+    assert restored.continue_chosen() and restored.hiddenLayersEdit.text() == "48, 24"
+    assert "quick demo" not in again.train_tab.statusLabel.text()
+    again.close()
+
+
+def test_start_from_stays_after_runs_and_the_status_bar_names_the_weights(qtbot, bundled,
+                                                                         tiny_data):
+    window = launch(qtbot)
+    assert status(window).startswith("bundled model")
+    tab = window.train_tab
+    tab.set_dataset("mnist", str(tiny_data))
+    form = tab.form
+    form.hiddenLayersEdit.setText("8")
+    form.epochsSpin.setValue(1)
+    live = []
+    tab.weights_changed.connect(lambda _model: live.append(status(window)))
+
+    with qtbot.waitSignal(tab.model_trained, timeout=RUN_TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(tab.startButton, Qt.MouseButton.LeftButton)
+    name = blocker.args[0].info["name"]
+
+    # While it trained, the Draw tab read with the run's weights, and the status bar said so.
+    assert live and live[-1] == f"The Draw tab reads with: training run {name} (live)"
+    assert status(window).startswith(f"{name} · ")
+    assert not form.continue_chosen(), "a run's result does not switch Start from to Continue"
+    choose_continue(qtbot, form)
+    with qtbot.waitSignal(tab.model_trained, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(tab.startButton, Qt.MouseButton.LeftButton)
+    assert form.continue_chosen(), "nor back to New"
+
+    window.named_actions["useBundledAction"].trigger()
+    assert window.active_path == str(bundled) and status(window).startswith("bundled model")
+    assert window.draw_tab._model is window.active_model
+    window.close()
