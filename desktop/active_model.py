@@ -59,21 +59,26 @@ class ActiveModelMixin:
     def model_name(self):
         if self.active_model is None:
             return "no model"
-        if self.active_path and self.files.is_bundled(self.active_path):
-            return "bundled model"
         if self.active_path:
             return Path(self.active_path).stem
         return self.active_model.info.get("name") or "untitled model"
 
+    def shown_name(self):
+        """What the title and status bar call the active model: "bundled model" for the one
+        that comes with DigitLab, else its name."""
+        if self.active_path and self.files.is_bundled(self.active_path):
+            return "bundled model"
+        return self.model_name()
+
     def _update_model_status(self):
         model = self.active_model
-        self.setWindowTitle(f"{APP_TITLE} — {self.model_name()}[*]")
+        self.setWindowTitle(f"{APP_TITLE} — {self.shown_name()}[*]")
         self.setWindowModified(self.is_modified)
         if model is None:
             self.model_status.setText(NO_MODEL_TEXT)
             return
         accuracy = model.info.get("test_accuracy")
-        parts = [self.model_name(), describe(model.architecture()),
+        parts = [self.shown_name(), describe(model.architecture()),
                  f"test accuracy {accuracy:.1%}" if isinstance(accuracy, (int, float))
                  else "test accuracy unknown"]
         if self.is_modified:

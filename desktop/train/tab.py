@@ -199,7 +199,7 @@ class TrainTab(CurrentRunMixin, QWidget):
     def offer_quick_demo(self):
         """A first launch: the form holds a run that shows learning in under a minute."""
         fill_form(self.form, QUICK_DEMO)
-        self._set_status(QUICK_DEMO.look_for)
+        self.statusLabel.setText(QUICK_DEMO.look_for)  # on the tab only: the launch stays quiet
 
     @Slot(object)
     def run_experiment(self, experiment):
