@@ -124,6 +124,8 @@ class TrainingCurves:
             plot.getPlotItem().setXRange(0, epochs, padding=X_PADDING)
         self.curves["test_accuracy"].setData([], [])
         self._test_line.hide()
+        # The whole scale until the first epoch's accuracy comes; then it fits the curves.
+        self.accuracy_plot.getPlotItem().setYRange(0, 100, padding=0)
         # Markers only for short runs: in a long one they merge into a smear, and drawing
         # hundreds of them costs every repaint.
         for name, _plot, _legend, _colour, marker in CURVES:
@@ -154,6 +156,7 @@ class TrainingCurves:
         series = self._series
         series["train_loss"].append(record.epoch, record.train_loss)
         series["train_accuracy"].append(record.epoch, 100 * record.train_accuracy)
+        self.accuracy_plot.getPlotItem().enableAutoRange(axis="y")
         if record.val_loss is not None:
             series["val_loss"].append(record.epoch, record.val_loss)
             series["val_accuracy"].append(record.epoch, 100 * record.val_accuracy)

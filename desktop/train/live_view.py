@@ -33,6 +33,8 @@ from nn.cli.progress import format_seconds
 REFRESH_INTERVAL_MS = 100      # plots redraw at most 10 times a second while training...
 GRADIENT_EVERY_TICKS = 3       # ...the gradient plot (a dozen curves, costlier) about 3 times
 PROGRESS_STEPS = 1000          # progress bar resolution: 0.1%
+# Shares of the height: the loss plot has the most to show (batches, epochs, steps, runs).
+LOSS_STRETCH, ACCURACY_STRETCH, LAYER_VIEWS_STRETCH = 3, 2, 3
 SMOOTHING_STEPS = 100          # the slider sets the smoothing weight in hundredths...
 MAX_SMOOTHING = 99             # ...up to 0.99 (1 would freeze the curve at its first value)
 
@@ -61,9 +63,9 @@ class LiveView(QWidget):
         layout = QVBoxLayout(self)  # the progress bar goes under the plots: its text needs room
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._smoothing_row())
-        layout.addWidget(self.training_curves.loss_plot)
-        layout.addWidget(self.training_curves.accuracy_plot)
-        layout.addWidget(self.layer_views)
+        layout.addWidget(self.training_curves.loss_plot, LOSS_STRETCH)
+        layout.addWidget(self.training_curves.accuracy_plot, ACCURACY_STRETCH)
+        layout.addWidget(self.layer_views, LAYER_VIEWS_STRETCH)
         layout.addWidget(self.steps)
         layout.addWidget(self.progress)
         self._timer = QTimer(self, interval=REFRESH_INTERVAL_MS)

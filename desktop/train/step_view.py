@@ -15,6 +15,7 @@ from desktop.theme import SERIES_COLOURS
 BEFORE_COLOUR, AFTER_COLOUR = 3, 2   # vermilion before the step, green after it
 POINT_SIZE = 8
 VISIBLE_ROWS = 5                     # the table's height; the newest row is scrolled to
+ROW_PADDING = 4                      # logical px above and below a row's text
 FIXED_COLUMNS = ("Step", "Loss before", "Loss after", "Right before", "Right after",
                  "Learning rate")
 TOOLTIP = ("One row per Step: the loss on the batch it learnt from and how many of that batch "
@@ -32,6 +33,7 @@ class StepTable(QTableWidget):
         self.setToolTip(TOOLTIP)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.verticalHeader().hide()
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + ROW_PADDING)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.setFixedHeight(self.horizontalHeader().sizeHint().height()
                               + VISIBLE_ROWS * self.verticalHeader().defaultSectionSize() + 4)
