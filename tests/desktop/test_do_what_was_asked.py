@@ -10,12 +10,14 @@ from PySide6.QtWidgets import QLabel
 
 from desktop import main_window
 from desktop.main_window import MainWindow
-from nn.data.idx import write_idx
 from nn.files.modelfile import save_model
 from nn.network.model import Model
 from nn.training.presets import mlp_architecture
+from tests.desktop.drawing import shown
+from tests.local_http import tiny_mnist
 
 RUN_TIMEOUT_MS = 60_000
+WINDOW_SIZE = (1100, 760)
 
 
 @pytest.fixture
@@ -31,22 +33,14 @@ def bundled(tmp_path, monkeypatch):
 
 @pytest.fixture
 def tiny_data(tmp_path):
-    """Four IDX files of random 28x28 images with random labels: 300 train, 50 test."""
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 300), ("t10k", 50)):
-        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz",
-                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
-        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz",
-                  rng.integers(0, 10, n, dtype=np.uint8))
-    return tmp_path
+    """Four small IDX files of random digits with random labels."""
+    folder = tmp_path / "tiny-mnist"
+    tiny_mnist(folder, seed=0)
+    return folder
 
 
 def launch(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+    return shown(qtbot, MainWindow(), WINDOW_SIZE)
 
 
 def status(window):
