@@ -2,9 +2,9 @@
 
 Two maps, each in its own units and with a colour bar that says them:
 
-- Ink shares (integrated gradients): each pixel's share of the change in log p(class) from a blank pad to
-  the drawing (the shares add up to that change, which the caption states). Empty paper is
-  white: it did not change, so it changed nothing.
+- Ink shares (integrated gradients): each pixel's share of the change in log p(class) from
+  a blank pad to the drawing (the shares add up to that change, which the caption states).
+  Empty paper is white: it did not change, so it changed nothing.
 - Occlusion: how much erasing the part of the drawing around each pixel lowers p(class),
   in probability units.
 

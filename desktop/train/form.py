@@ -5,9 +5,9 @@ holds no maths. A preset fills every field; the user then edits what they like. 
 network (hidden layers, activation, dropout, preset) means a new model, so "Start from"
 switches to "New model" with it; nothing else changes "Start from" but the user (a new active
 model, after a run say, leaves it as it was), except that "Continue" falls back to "New
-model" when there is nothing it could continue. The general-purpose widget helpers it is built with (keyed
-combo boxes, the 1-2-5 spin box, safe setters) are in form_widgets, and what it says (labels,
-tooltips) in form_labels.
+model" when there is nothing it could continue. The general-purpose widget helpers it is
+built with (keyed combo boxes, the 1-2-5 spin box, safe setters) are in form_widgets, and what
+it says (labels, tooltips) in form_labels.
 """
 
 import contextlib

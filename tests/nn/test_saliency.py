@@ -159,7 +159,8 @@ def test_occlusion_is_positive_on_ink_for_the_class_and_negative_on_ink_against_
     assert drop[21:25, 21:25].max() < -0.01
     np.testing.assert_allclose(drop[:, 14:][:10], 0, atol=1e-6)
     assert np.all(drop[13:16] == 0)  # erasing empty paper changes nothing
-    np.testing.assert_allclose(drop_other, -drop, atol=1e-6)  # of two classes, one gains what the other loses
+    # Of two classes, one gains what the other loses.
+    np.testing.assert_allclose(drop_other, -drop, atol=1e-6)
 
 
 def cnn_with_tied_pools(rng):

@@ -151,7 +151,8 @@ def test_two_runs_are_listed_sorted_overlaid_and_one_deleted(qtbot, tab, store):
     assert len(overlays.run_ids()) == 1
     click_checkbox(qtbot, table, 1)   # ...and come back, named again by what differs
     assert len(tab.lossPlot.getPlotItem().listDataItems()) == loss_before + 2
-    assert {f"lr=0.1 · run {ids[0]}", f"lr=0.001 · run {ids[1]}"} <= set(legend_texts(tab.lossPlot))
+    assert ({f"lr=0.1 · run {ids[0]}", f"lr=0.001 · run {ids[1]}"}
+            <= set(legend_texts(tab.lossPlot)))
 
     click_row(qtbot, table, 0)
     deleted = table.model().run_at(0).id
