@@ -4,7 +4,7 @@ live weights, driven with real clicks on small synthetic data (no MNIST needed).
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QComboBox, QTableWidget
+from PySide6.QtWidgets import QComboBox, QSlider, QTableWidget
 
 from desktop.inspect.views import HeatImage
 from desktop.main_window import MainWindow
@@ -243,3 +243,20 @@ def test_dying_relus_pile_up_in_the_bottom_row_of_the_histograms(qtbot, tab):
     assert firing.columns[-1][0] >= units / 4
     image = histograms.images["firing"].image
     assert image.shape == (len(firing.columns), 20)
+
+
+def test_the_smoothing_slider_smooths_the_batch_loss_again(qtbot, tab):
+    snapshots = []
+    tab.weights_changed.connect(lambda model: snapshots.append(model))
+    for n in range(1, 4):
+        step(qtbot, tab, snapshots, n)
+    raw = tab.live.training_curves.snapshot()["batch_losses"][1]
+    slider = tab.findChild(QSlider, "smoothingSlider")
+    slider.setFocus()
+
+    qtbot.keyClick(slider, Qt.Key.Key_Home)   # 0: every batch's loss as it is
+    np.testing.assert_allclose(tab.curves["batch_loss"].getData()[1], raw)
+    qtbot.keyClick(slider, Qt.Key.Key_End)    # 0.99: the first point, then barely moving
+    smoothed = tab.curves["batch_loss"].getData()[1]
+    assert smoothed[0] == pytest.approx(raw[0])
+    assert np.ptp(smoothed) < np.ptp(raw)
