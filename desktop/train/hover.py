@@ -25,7 +25,8 @@ class HoverReadout:
         for item in (self._label, self._ring):
             item.hide()
             item.setZValue(100)
-            plot_item.addItem(item, ignoreBounds=True)
+            # On the view box, not the plot: they are no curve (nor in its legend or bounds).
+            plot_item.getViewBox().addItem(item, ignoreBounds=True)
         self.text = ""   # what the label says, "" when hidden
         plot_item.scene().sigMouseMoved.connect(self._moved)
 
@@ -56,7 +57,7 @@ class HoverReadout:
         pixel_w, pixel_h = box.viewPixelSize()
         best, best_d = None, REACH_PX ** 2
         for curve in self._item.listDataItems():
-            if curve in (self._ring,) or not curve.isVisible() or curve.xData is None:
+            if not curve.isVisible() or curve.xData is None:
                 continue
             xs, ys = np.asarray(curve.xData, float), np.asarray(curve.yData, float)
             log_x, log_y = curve.opts.get("logMode", (False, False))
