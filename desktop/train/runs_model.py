@@ -107,7 +107,7 @@ def completed_epochs(run):
     planned = config.get("epochs") if isinstance(config, dict) else None
     if run.status == "stopped":
         of = f" of {planned}" if planned else ""
-        return f"stopped after {run.epochs}{of} epoch{'s' * (run.epochs != 1)}"
+        return f"stopped after {run.epochs}{of} epoch{'s' * ((planned or run.epochs) != 1)}"
     return f"{run.epochs} epoch{'s' * (run.epochs != 1)}"
 
 
