@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QPushButton, QStyle, QStyleOptionViewItem, QTableV
 
 from desktop.train.runs_model import ACCURACY, CHECK, DIFFERS, EPOCHS, NETWORK
 from desktop.storage.runs import DB_NAME, RunStore
-from desktop.train.tab import TrainTab
 from nn.data.idx import write_idx
 from tests.desktop.drawing import shown
 
@@ -274,14 +273,12 @@ def test_a_damaged_run_history_at_launch_is_kept_aside_and_a_new_one_records(
     window.close()
 
 
-
 def test_a_run_the_locked_history_cannot_record_says_so_after_training_finished(
-        qtbot, monkeypatch, tmp_path, private_home, synthetic_dir):
+        qtbot, monkeypatch, open_window, no_bundled_model, private_home, synthetic_dir):
     from desktop.storage import database
 
-    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")
     monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 0.2)
-    window = shown(qtbot, main_window.MainWindow(), (1100, 760))
+    window = open_window()
     window.choose_dataset("mnist", synthetic_dir)
     configure(window.train_tab, learning_rate=0.01, epochs=1)
     other = sqlite3.connect(private_home / DB_NAME, isolation_level=None)
