@@ -289,6 +289,9 @@ class TrainTab(QWidget):
     def _on_finished(self, job, model, result, seconds):
         info = model.info
         accuracy = info.get("test_accuracy")
+        # The weights it ended with are the histograms' last column, however short the run
+        # (the worker sends copies at most every half second while it trains).
+        self.live.add_weights(model)
         self.live.show_result(accuracy, completed=not result.stopped)
         self._run_ended()
         how = "Stopped" if result.stopped else "Finished"
