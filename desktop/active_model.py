@@ -82,6 +82,12 @@ class ActiveModel(QObject):
             return Path(self.path).stem
         return self.model.info.get("name") or "untitled model"
 
+    @property
+    def shown_name(self):
+        """What the title and status bar call the model: "bundled model" for the one that comes
+        with DigitLab, else its `name` (which file-name suggestions keep)."""
+        return "bundled model" if self.is_bundled else self.name
+
     def _assign(self, model, path, modified):
         self.model = model
         self.path = str(path) if path else None
@@ -98,13 +104,19 @@ class ActiveModel(QObject):
 
 
 class ModelStatusLabel(QLabel):
-    """The status bar's line about the active model: its name, layers, test accuracy, and
-    "unsaved" when no file has it; the tooltip is its file."""
+    """The status bar's line about the weights the Draw tab reads with: the active model's
+    name, layers, test accuracy, and "unsaved" when no file has it (the tooltip is its file),
+    or, while a run trains, that run's name (`show_training`)."""
 
     def __init__(self, active, parent=None):
         super().__init__(NO_MODEL_TEXT, parent, objectName="modelStatus")
         self._active = active
         active.state_changed.connect(self.refresh)
+
+    def show_training(self, model):
+        """The Draw tab reads with the weights of the run training ``model``; `refresh` goes
+        back to the active model."""
+        self.setText(f"The Draw tab reads with: training run {model.info.get('name', '')} (live)")
 
     @Slot()
     def refresh(self):
@@ -113,7 +125,7 @@ class ModelStatusLabel(QLabel):
             self.setText(NO_MODEL_TEXT)
             return
         accuracy = model.info.get("test_accuracy")
-        parts = [self._active.name, describe(model.architecture()),
+        parts = [self._active.shown_name, describe(model.architecture()),
                  f"test accuracy {accuracy:.1%}" if isinstance(accuracy, (int, float))
                  else "test accuracy unknown"]
         if self._active.modified:

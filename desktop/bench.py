@@ -2,9 +2,9 @@
 
 1. Launch: seconds from starting ``python -m desktop`` to its window being shown (target 1.5).
 2. Pen-up to prediction: real mouse strokes on the Draw tab's pad; time from the release
-   event to ``prediction_changed`` (p95, target 16 ms), which comes after the saliency map
-   has been computed (``with_saliency_map`` counts the strokes it was), and to the screen
-   being repainted. Also the median time of an occlusion map of the last drawing (outside
+   event to ``prediction_changed`` (p95, target 16 ms), and to the screen being repainted,
+   which includes the saliency map (ink shares): it is computed in the event-loop turn after
+   the answer (``with_saliency_map`` counts the strokes that asked for one). Also the median time of an occlusion map of the last drawing (outside
    the budget: the Draw tab draws that view after the answer).
 3. During a training run (the mlp preset on 30,000 real MNIST examples, stopped after 10 s):
    the largest gap between ticks of a 10 ms QTimer on the GUI thread (target 50 ms) and how

@@ -85,7 +85,7 @@ def occlusion_ms(window):
     tab, times = window.draw_tab, []
     for _ in range(OCCLUSION_RUNS):
         start = time.perf_counter()
-        occlusion(window.active_model, tab.last_input, tab.explained_class)
+        occlusion(window.active_model, tab.last_input, [tab.explained_class])
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
 

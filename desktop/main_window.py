@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         startup.remove_stale_temp_files(self.settings)
         problems = [self._open_handwriting(), self._open_runs(),
                     startup.activate_initial_model(self, BUNDLED_MODEL)]
+        self._restore_train_form()
         if any(problems):  # kept until the next message: the user must get to read it
             self.statusBar().showMessage(" ".join(filter(None, problems)))
 
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
     def _create_actions(self):
         self.named_actions = create_actions(self)
         slots = {"openAction": lambda: self.files.open_model(), "saveAction": self.files.save,
+                 "useBundledAction": self.files.use_bundled,
                  "saveAsAction": self.files.save_as,
                  "importNotebookAction": self.files.import_notebook,
                  "exportOnnxAction": self.files.export_onnx,
@@ -197,7 +199,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _show_model_state(self):
-        self.setWindowTitle(f"{APP_TITLE} — {self.active.name}[*]")
+        self.setWindowTitle(f"{APP_TITLE} — {self.active.shown_name}[*]")
         self.setWindowModified(self.active.modified)
 
     @Slot(object)
@@ -219,6 +221,7 @@ class MainWindow(QMainWindow):
         """While a run trains, the Draw tab reads with its weights and Inspect shows them; a
         hidden Draw tab catches up when shown (reading with a CNN takes the event loop ms)."""
         self._training_model = model
+        self.model_status.show_training(model)
         self.inspect_tab.show_training(model)
         if self.tabs.currentWidget() is self.draw_tab:
             self.draw_tab.set_model(model)
@@ -231,6 +234,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_training_failed(self, message):
         self._training_model = None   # the Draw and Inspect tabs go back to the active model
+        self.model_status.refresh()
         self.draw_tab.set_model(self.active.model)
         self.inspect_tab.set_model(self.active.model)
         QMessageBox.warning(self, "Training failed", message)
@@ -322,12 +326,6 @@ class MainWindow(QMainWindow):
             self.resize(*DEFAULT_SIZE)
         if state is not None:
             self.restoreState(state)
-        form = settings.train_form_state(self.settings)
-        if form:
-            try:
-                self.train_tab.set_form_state(form)
-            except (KeyError, ValueError, TypeError) as error:  # written by another version
-                log.warning("ignoring the saved training form: %s", error)
         name, folder = settings.dataset_choice(self.settings)
         if name not in DATASETS:
             name, folder = settings.DEFAULT_DATASET, None
@@ -335,6 +333,18 @@ class MainWindow(QMainWindow):
         self.train_tab.set_dataset(name, folder)
         self.inspect_tab.set_dataset(name, folder)
         self.handwriting_tab.set_dataset(name, folder)
+
+    def _restore_train_form(self):
+        """The Train form as it was left, once the model it may continue is active; on a
+        first launch, a quick demo run."""
+        form = settings.train_form_state(self.settings)
+        if form:
+            try:
+                self.train_tab.set_form_state(form)
+            except (KeyError, ValueError, TypeError) as error:  # written by another version
+                log.warning("ignoring the saved training form: %s", error)
+        else:
+            self.train_tab.offer_quick_demo()
 
     def _write_settings(self):
         settings.save_window(self.saveGeometry(), self.saveState(), self.settings)

@@ -7,6 +7,8 @@ Key = QKeySequence.StandardKey
 # objectName: (menu text, shortcut (a standard key, key text or None), status tip)
 ACTIONS = {
     "openAction": ("&Open Model…", Key.Open, "Open a DigitLab model file and make it active"),
+    "useBundledAction": ("Use the &Bundled Model", None,
+                         "Make the model that comes with DigitLab the active one again"),
     "saveAction": ("&Save Model", Key.Save, "Save the active model to its file"),
     "saveAsAction": ("Save Model &As…", Key.SaveAs, "Save the active model to a new file"),
     "importNotebookAction": ("&Import Notebook Weights…", None,
@@ -30,15 +32,15 @@ FALLBACK_KEYS = {Key.Quit: "Ctrl+Q", Key.SaveAs: "Ctrl+Shift+S"}  # unbound on W
 DATASET_ACTIONS = {"mnist": "mnistAction", "fashion-mnist": "fashionAction"}
 RECENT_MENU = "recent"
 MENUS = (
-    ("&File", ("openAction", "saveAction", "saveAsAction", RECENT_MENU, "importNotebookAction",
-               "exportOnnxAction", "-", "quitAction")),
+    ("&File", ("openAction", "useBundledAction", "saveAction", "saveAsAction", RECENT_MENU,
+               "importNotebookAction", "exportOnnxAction", "-", "quitAction")),
     ("&Train", ("startAction", "pauseAction", "stopAction", "-", "newModelAction")),
     ("&Data", ("mnistAction", "fashionAction", "-", "downloadAction", "useFolderAction")),
     ("&Help", ("shortcutsAction", "aboutAction")),
 )
 # Off while a run goes: its result would replace whatever these change.
-IDLE_ONLY = ("openAction", "importNotebookAction", "startAction", "newModelAction",
-             "mnistAction", "fashionAction", "downloadAction", "useFolderAction")
+IDLE_ONLY = ("openAction", "useBundledAction", "importNotebookAction", "startAction",
+             "newModelAction", "mnistAction", "fashionAction", "downloadAction", "useFolderAction")
 
 
 def create_actions(parent):

@@ -120,6 +120,15 @@ class ModelFiles(QObject):
         menu = self.window.recent_menu
         menu.setEnabled(enabled and bool(menu.actions()))
 
+    @Slot()
+    def use_bundled(self):
+        """Make the bundled model active again (File > Use the Bundled Model)."""
+        path = str(self.active.bundled_path)
+        model = self._read(load_model, path, "Cannot use the bundled model")
+        if model is not None and self._activate(model, path, False,
+                                                "Cannot use the bundled model"):
+            self.window.show_status("The bundled model is the active model.")
+
     def _path_to_read(self, title, file_filter, path=None):
         """The file to make the next active model of: ``path``, else one the user picks in the
         last folder used. None while a run trains (its result would replace the model), and

@@ -10,6 +10,7 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from desktop.widgets.colour_map import diverging_rgb
 from desktop.widgets.network_input import NetworkInputView, qimage_of
 
 TILE_SIDE = 56          # logical px for a 28x28 tile: two screen pixels per input pixel
@@ -19,24 +20,6 @@ GRID_COLUMNS = 8        # tiles per row in a grid (5 when there are exactly ten,
 MAX_CHANNEL_MAPS = 16   # conv layers: show at most this many channels' maps per layer
 MAP_SIDE = 40           # logical px per feature-map tile
 GALLERY_TILE_SIDE = 56  # logical px of a gallery image: two screen pixels per input pixel
-
-
-def diverging_rgb(values, scale=None):
-    """Blue-white-red RGB uint8 image for ``values``: 0 is white, -scale blue, +scale red.
-
-    Symmetric around 0 so that the colour says the sign and the strength alone, the same way
-    in every tile of one grid when they share ``scale``.
-    """
-    v = np.asarray(values, dtype=np.float32)
-    if scale is None:
-        scale = float(np.max(np.abs(v))) if v.size else 0.0
-    t = np.clip(v / scale, -1.0, 1.0) if scale > 0 else np.zeros_like(v)
-    pos, neg = np.clip(t, 0, 1), np.clip(-t, 0, 1)
-    # White fades to red (positive) by losing green and blue, to blue by losing red and green.
-    r = 1.0 - neg
-    g = 1.0 - np.maximum(pos, neg)
-    b = 1.0 - pos
-    return np.ascontiguousarray((np.stack([r, g, b], axis=-1) * 255 + 0.5).astype(np.uint8))
 
 
 class HeatImage(QWidget):

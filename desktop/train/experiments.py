@@ -38,6 +38,15 @@ EXPERIMENTS = (
 )
 
 
+# What a first launch offers on the Train tab: a run that shows learning in under a minute
+# (the presets' own recipes take minutes; the bundled CNN's about six).
+QUICK_DEMO = Experiment(
+    "quickDemo", "Quick demo",
+    "First time here? Press Start for a quick demo: a network with one hidden layer of 128 "
+    "units learns MNIST in two epochs, in seconds, to about 96%.",
+    "128", "relu", "adam", 0.001, 2)
+
+
 class ExperimentButtons(QGroupBox):
     """A button per experiment and the sentence of the one last started."""
 

@@ -3,9 +3,11 @@
 The form only turns widgets into `nn` objects (a TrainConfig, layer specs) and back; it
 holds no maths. A preset fills every field; the user then edits what they like. Editing the
 network (hidden layers, activation, dropout, preset) means a new model, so "Start from"
-switches to "New model" by itself. The general-purpose widget helpers it is built with (keyed
-combo boxes, the 1-2-5 spin box, safe setters) are in form_widgets, and what it says (labels,
-tooltips) in form_labels.
+switches to "New model" with it; nothing else changes "Start from" but the user (a new active
+model, after a run say, leaves it as it was), except that "Continue" falls back to "New
+model" when there is nothing it could continue. The general-purpose widget helpers it is
+built with (keyed combo boxes, the 1-2-5 spin box, safe setters) are in form_widgets, and what
+it says (labels, tooltips) in form_labels.
 """
 
 import contextlib
@@ -73,6 +75,7 @@ class TrainForm(QGroupBox):
     def __init__(self, parent=None):
         super().__init__("Network and training", parent)
         self._filling = False  # set while the code (not the user) fills the fields
+        self._active_model = None  # what "Continue" continues
         layout = QFormLayout(self)
         add = functools.partial(add_row, layout)
         self.presetCombo = add("Preset", "presetCombo",
@@ -136,6 +139,7 @@ class TrainForm(QGroupBox):
         # Settings only one optimizer or schedule uses are greyed for the others.
         self.optimizerCombo.currentIndexChanged.connect(self._enable_dependent_fields)
         self.scheduleCombo.currentIndexChanged.connect(self._enable_dependent_fields)
+        self.startFromCombo.activated.connect(self._start_from_chosen)
         self._fill_from_preset(self.preset)
         self._enable_dependent_fields()
         self.set_active_model(None, "mnist")
@@ -175,12 +179,15 @@ class TrainForm(QGroupBox):
     # --- start from -----------------------------------------------------------------------------
 
     def set_active_model(self, model, dataset):
-        """Offer to continue ``model`` when it can be trained on ``dataset``; fall back to a new
-        model otherwise. A newly active model is what Start continues, so choose it."""
+        """Offer to continue ``model`` when it can be trained on ``dataset``. The choice of
+        "Start from" stays the user's; only an impossible "Continue" becomes "New model"."""
+        self._active_model = model
         self.update_continue(model, dataset)
-        if continue_problem(model, dataset) is None:
-            self._show_settings_of(model)
-            self.startFromCombo.setCurrentIndex(self.startFromCombo.findData(CONTINUE))
+
+    def _start_from_chosen(self, _index):
+        """The user chose "Continue": show the settings the active model was trained with."""
+        if self.continue_chosen() and self._active_model is not None:
+            self._show_settings_of(self._active_model)
 
     def _show_settings_of(self, model):
         """When ``model`` is one of the presets' networks, show that preset with the settings
@@ -279,7 +286,7 @@ class TrainForm(QGroupBox):
             "momentum": self.momentumSpin.value(), "warmup_epochs": self.warmupSpin.value(),
             "step_every": self.stepEverySpin.value(), "step_gamma": self.stepFactorSpin.value(),
             "early_stopping_patience": self.earlyStoppingSpin.value(),
-            "redraw": self.redrawSpin.value(),
+            "redraw": self.redrawSpin.value(), "start_from": self.startFromCombo.currentData(),
         }
 
     def set_form_state(self, state):
@@ -315,6 +322,8 @@ class TrainForm(QGroupBox):
                 set_number(spin, state.get(key))
             if isinstance(state.get("augment"), bool):
                 self.augmentCheck.setChecked(state["augment"])
+            # Last, as the user left it: filling the network above chose "New model".
+            select_key(self.startFromCombo, state.get("start_from"))
 
 
 def _row(**spins):

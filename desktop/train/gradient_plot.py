@@ -7,22 +7,18 @@ changed buffers to `setData`. Curves are created the first time a run has that m
 (one per record) and reused by later runs, so a run never creates plot items per update.
 """
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtGui import QPalette
 
 from desktop.train.curves import X_PADDING, Series
+from desktop.widgets.colour_map import layer_colours
+from desktop.widgets.log_axis import LogTicksAxis
 
 # (plot, y label, log scale): one curve per layer in each.
 PLOTS = (("gradient_norms", "gradient norm", True),
          ("update_ratios", "|Δw| / |w| per step", True),
          ("dead_units", "dead ReLU units", False))
-# First layer dark, last layer bright: a deep network's layers read in order. Viridis from
-# five of its colours (pyqtgraph's own reads a file, a pause for the event loop).
-COLOURS = pg.ColorMap(np.linspace(0.0, 1.0, 5),
-                      ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"])
-COLOUR_RANGE = (0.0, 0.85)      # viridis' last yellow is too pale on a light background
 LEGEND_TEXT_SIZE = "8pt"
 # Thin lines without anti-aliasing: a dozen noisy curves repaint in a fraction of the time.
 LINE_WIDTH = 1
@@ -44,13 +40,10 @@ class GradientPlot(pg.GraphicsLayoutWidget):
         text = palette.color(QPalette.ColorRole.Text)
         self.plots, self.curves, self._series = {}, {name: [] for name, *_ in PLOTS}, {}
         for name, label, log in PLOTS:
-            plot = self.addPlot()
+            plot = self.addPlot(axisItems={"left": LogTicksAxis("left")} if log else None)
             plot.setLabel("left", label)
             plot.setLabel("bottom", "epoch")
             plot.setLogMode(y=log)
-            if log:  # label the powers of ten only: 2-9 of every decade crowd a small plot
-                plot.getAxis("left").setStyle(maxTextLevel=0)
-                plot.getAxis("left").enableAutoSIPrefix(False)
             for side in ("left", "bottom"):
                 plot.getAxis(side).setPen(text)
                 plot.getAxis(side).setTextPen(text)
@@ -61,6 +54,7 @@ class GradientPlot(pg.GraphicsLayoutWidget):
         self._legend = self.addLabel(colspan=len(PLOTS), size=LEGEND_TEXT_SIZE, color=text)
         self._names = None    # the layer names of the current run, known from its first record
         self._pens = {}       # (plot, layer index) -> pen, for the current run's layers
+        self._curve_names = {}  # (plot, layer index) -> the layer's name
         # Owned by the plot, so it never fires once the plot is gone (a window closed mid-run).
         self._next_curve = QTimer(self, singleShot=True, interval=0)
         self._next_curve.timeout.connect(self._add_missing_curve)
@@ -91,17 +85,24 @@ class GradientPlot(pg.GraphicsLayoutWidget):
     def _start_run(self, stats):
         """Pens for this run's layers, coloured first to last, and a legend that names them."""
         self._names = stats.names
-        colours = COLOURS.getLookupTable(*COLOUR_RANGE, nPts=max(2, len(stats.names)))
+        colours = layer_colours(len(stats.names))  # first layer dark, last layer bright
         rank = {name: i for i, name in enumerate(stats.names)}
         self._legend.setText("&nbsp;&nbsp;".join(
             f'<span style="color: {pg.mkColor(colour).name()}">━━</span> {name}'
             for name, colour in zip(stats.names, colours)))
         self.plots["dead_units"].setTitle(None if stats.relu_names else NO_RELU_TITLE)
-        self._pens = {}
+        # From 0 to all of a layer's units: how many died reads against how many there are.
+        units = sorted(set(stats.relu_units), reverse=True)
+        if units:
+            self.plots["dead_units"].setTitle(f"of {', '.join(map(str, units))} units",
+                                              size=LEGEND_TEXT_SIZE)
+        self.plots["dead_units"].setYRange(0, max(units, default=1), padding=0.02)
+        self._pens, self._curve_names = {}, {}
         for name, _label, _log in PLOTS:
             layers = stats.relu_names if name == "dead_units" else stats.names
             for i, layer in enumerate(layers):
                 self._pens[name, i] = pg.mkPen(colours[rank.get(layer, 0)], width=LINE_WIDTH)
+                self._curve_names[name, i] = layer
         for series in self._series.values():
             series.clear()   # a former run's layers too: they are emptied on screen
         for key in self._pens:
@@ -110,6 +111,7 @@ class GradientPlot(pg.GraphicsLayoutWidget):
             for i, curve in enumerate(curves):
                 if (name, i) in self._pens:
                     curve.setPen(self._pens[name, i])
+                    curve.opts["name"] = self._curve_names[name, i]  # what hovering names
         self._add_missing_curve()
 
     @Slot()
@@ -120,6 +122,7 @@ class GradientPlot(pg.GraphicsLayoutWidget):
         for name, curves in self.curves.items():
             if (name, len(curves)) in self._pens:
                 curves.append(self.plots[name].plot(pen=self._pens[name, len(curves)],
+                                                    name=self._curve_names[name, len(curves)],
                                                     autoDownsample=True, antialias=False))
                 self._series[name, len(curves) - 1].changed = True
                 self._next_curve.start()

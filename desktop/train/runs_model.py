@@ -11,7 +11,9 @@ from datetime import datetime
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 
+from desktop.train.form_labels import OPTIMIZER_LABELS, SCHEDULE_LABELS
 from nn.cli.progress import format_seconds
+from nn.network.optim import OPTIMIZER_CHOICES
 
 COLUMNS = ("", "When", "Network", "Dataset", "Epochs", "Accuracy", "Time", "Params", "Differs")
 CHECK, WHEN, NETWORK, DATASET, EPOCHS, ACCURACY, TIME, PARAMETERS, DIFFERS = range(len(COLUMNS))
@@ -20,11 +22,23 @@ TOOLTIPS = {CHECK: "Tick runs to draw their curves on the plots and compare thei
             ACCURACY: "On the test set.", TIME: "Training time, pauses excluded.",
             PARAMETERS: "Parameters: the weights and biases the network learns.",
             DIFFERS: "The settings that differ between the ticked runs."}
-# How the settings are named where space is short; the others by their name, "_" as " ".
+# How the settings are named where space is short (legends, the Differs column); the others
+# as the Train form names them (FORM_NAMES).
 SHORT_NAMES = {"learning_rate": "lr", "batch_size": "batch", "weight_decay": "wd",
-               "augmentation": "augment", "optimizer": "opt"}
+               "early_stopping_patience": "early stop", "warmup_epochs": "warm-up"}
+# The Train form's names, for the full settings in tooltips.
+FORM_NAMES = {"learning_rate": "Learning rate", "batch_size": "Batch size",
+              "optimizer": "Optimizer", "momentum": "Momentum", "schedule": "Schedule",
+              "weight_decay": "Weight decay", "warmup_epochs": "Warm-up", "epochs": "Epochs",
+              "augmentation": "Augment", "redraw": "Redrawn digits",
+              "early_stopping_patience": "Early stopping", "seed": "Seed",
+              "step_every": "Step decay every", "step_gamma": "Step decay factor",
+              "train_size": "Training examples", "validation_size": "Validation examples",
+              "network": "Network", "dataset": "Dataset", "kind": "Kind"}
+# Settings whose value names itself ("Momentum", "Cosine decay"): shown without "name=".
+SELF_NAMED = ("optimizer", "schedule")
 # The settings learners change most are named first when several differ.
-FIRST_NAMES = ("network", "lr", "batch", "opt", "epochs")
+FIRST_NAMES = ("network", "learning_rate", "batch_size", "optimizer", "epochs")
 WHEN_FORMAT = "%d %b %H:%M"   # "29 Nov 11:12"; the year is in the row's tooltip
 NUMBER_ALIGNMENT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
@@ -38,21 +52,32 @@ def _text(value):
 
 
 def comparable_settings(run):
-    """{short name: value as text} of everything that shapes a run: its network, dataset,
-    kind and every TrainConfig field (augmentation as on/off)."""
+    """{setting: value as text} of everything that shapes a run: its network, dataset, kind
+    and every TrainConfig field, keyed by TrainConfig's names, valued as the Train form shows
+    them (the optimizer "Momentum", not "sgd"; augmentation on/off)."""
     values = {"network": run.network, "dataset": run.dataset, "kind": run.kind}
     config = run.settings.get("config")
-    for key, value in (config if isinstance(config, dict) else {}).items():
+    config = config if isinstance(config, dict) else {}
+    for key, value in config.items():
+        if key == "nesterov":
+            continue  # part of the optimizer's name
         if key == "augmentation":
             value = value is not None
         elif key == "batch_size" and value == 0:
             value = "full"
-        values[SHORT_NAMES.get(key, key.replace("_", " "))] = _text(value)
+        elif key == "optimizer":
+            choice = next((name for name, (optimizer, nesterov) in OPTIMIZER_CHOICES.items()
+                           if (optimizer, nesterov) == (value, value == "sgd"
+                                                        and bool(config.get("nesterov")))), None)
+            value = OPTIMIZER_LABELS.get(choice, value)
+        elif key == "schedule":
+            value = SCHEDULE_LABELS.get(value, value)
+        values[key] = _text(value)
     return values
 
 
 def differing_settings(runs):
-    """The short names whose values are not the same in all ``runs`` (none for fewer than 2)."""
+    """The settings whose values are not the same in all ``runs`` (none for fewer than 2)."""
     settings = [comparable_settings(run) for run in runs]
     names = dict.fromkeys(name for s in settings for name in s)  # ordered, no repeats
     differing = [name for name in names if len({s.get(name) for s in settings}) > 1]
@@ -61,9 +86,29 @@ def differing_settings(runs):
 
 
 def describe_settings(run, names):
-    """"lr=0.1, batch=64": the run's values of the settings ``names``."""
+    """"lr=0.1, batch=64, Momentum": the run's values of the settings ``names``, short."""
     values = comparable_settings(run)
-    return ", ".join(f"{name}={values.get(name, '—')}" for name in names)
+    return ", ".join(values.get(name, "—") if name in SELF_NAMED else
+                     f"{SHORT_NAMES.get(name, name.replace('_', ' '))}={values.get(name, '—')}"
+                     for name in names)
+
+
+def all_settings(run):
+    """Every setting of the run, one "Name: value" line each, named as the Train form names
+    them: the tooltip of the run's legend entries."""
+    return "\n".join([f"{run.name}: {completed_epochs(run)}"] + [
+        f"{FORM_NAMES.get(name, name.replace('_', ' ').capitalize())}: {value}"
+        for name, value in comparable_settings(run).items()])
+
+
+def completed_epochs(run):
+    """"10 epochs", or for a stopped run "stopped after 3 of 10 epochs"."""
+    config = run.settings.get("config")
+    planned = config.get("epochs") if isinstance(config, dict) else None
+    if run.status == "stopped":
+        of = f" of {planned}" if planned else ""
+        return f"stopped after {run.epochs}{of} epoch{'s' * ((planned or run.epochs) != 1)}"
+    return f"{run.epochs} epoch{'s' * (run.epochs != 1)}"
 
 
 def _when(run):

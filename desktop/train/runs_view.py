@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.train.runs_model import DIFFERS, WHEN, RunsModel, describe_settings
+from desktop.train.runs_model import (DIFFERS, WHEN, RunsModel, all_settings,
+                                      completed_epochs, describe_settings)
 from desktop.train.runs_overlay import RunOverlays
 from nn.network.errors import DigitLabError
 
@@ -195,12 +196,17 @@ class RunHistory(QWidget):
                 if curves is None:
                     self.model.set_checked(run_id, False)
                     return
-                self.overlays.show(run_id, curves, self.legend_text(run_id))
+                self.overlays.show(run_id, curves, self.legend_text(run_id),
+                                   all_settings(self.model.run_by_id(run_id)))
             else:
-                self.overlays.relabel(run_id, self.legend_text(run_id))
+                self.overlays.relabel(run_id, self.legend_text(run_id),
+                                      all_settings(self.model.run_by_id(run_id)))
 
     def legend_text(self, run_id):
-        """"lr=0.1, batch=64": what differs between the ticked runs, or the run's number and
-        network when nothing does."""
+        """"lr=0.1, batch=64 · run 3": what differs between the ticked runs and the run's
+        short name (unique: its number), or its number and network when nothing differs; a
+        stopped run says how far it got."""
         run, differing = self.model.run_by_id(run_id), self.model.differing()
-        return describe_settings(run, differing) if differing else f"run {run.id}: {run.network}"
+        text = (f"{describe_settings(run, differing)} · run {run.id}" if differing
+                else f"run {run.id}: {run.network}")
+        return text + (f" ({completed_epochs(run)})" if run.status == "stopped" else "")

@@ -12,7 +12,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.train.augment_preview import AugmentPreview
-from desktop.train.experiments import ExperimentButtons, fill_form
+from desktop.train.experiments import QUICK_DEMO, ExperimentButtons, fill_form
 from desktop.train.form import TrainForm
 from desktop.train.live_view import LiveView
 from desktop.train.run_record import run_of_training
@@ -98,9 +98,11 @@ class TrainTab(QWidget):
         self.run_history = RunHistory(self.lossPlot.getPlotItem(), self.accuracyPlot.getPlotItem())
         self.run_history.rerun_requested.connect(self._rerun)
         self.run_history.problem.connect(self.status_message)
+        self.live.smoothing_changed.connect(self.run_history.overlays.set_smoothing)
+        self.weights_changed.connect(self.live.add_weights)
         right = QVBoxLayout()
-        right.addWidget(self.live, 5)
-        right.addWidget(self.run_history, 2)
+        right.addWidget(self.live, 4)
+        right.addWidget(self.run_history, 1)
         layout = QHBoxLayout(self)
         layout.addLayout(left)
         layout.addLayout(right, 1)
@@ -183,6 +185,11 @@ class TrainTab(QWidget):
         self.trainingProgress.setValue(0)
         self.trainingProgress.setFormat(f"{what}: training did not start")
 
+    def offer_quick_demo(self):
+        """A first launch: the form holds a run that shows learning in under a minute."""
+        fill_form(self.form, QUICK_DEMO)
+        self.statusLabel.setText(QUICK_DEMO.look_for)  # on the tab only: the launch stays quiet
+
     @Slot(object)
     def run_experiment(self, experiment):
         """Fill the form with a `desktop.train.experiments.Experiment` and start it."""
@@ -245,9 +252,9 @@ class TrainTab(QWidget):
         if not self.run.is_paused:
             self._set_status(text)
 
-    @Slot(object, float)
-    def _on_batch(self, record, smoothed_loss):
-        self.live.add_batch(record, smoothed_loss)
+    @Slot(object)
+    def _on_batch(self, record):
+        self.live.add_batch(record)
 
     @Slot(object)
     def _on_epoch(self, record):
@@ -264,6 +271,9 @@ class TrainTab(QWidget):
     def _on_finished(self, job, model, result, seconds):
         info = model.info
         accuracy = info.get("test_accuracy")
+        # The weights it ended with are the histograms' last column, however short the run
+        # (the worker sends copies at most every half second while it trains).
+        self.live.add_weights(model)
         self.live.show_result(accuracy, completed=not result.stopped)
         self._run_ended()
         how = "Stopped" if result.stopped else "Finished"

@@ -19,7 +19,7 @@ class TrainingRun(QObject):
     """
 
     status = Signal(str)                     # what the run is doing, for the status line
-    batch_progress = Signal(object, float)   # BatchProgress, moving average of the batch loss
+    batch_progress = Signal(object)          # BatchProgress
     epoch_progress = Signal(object)          # EpochProgress
     weights_changed = Signal(object)         # a copy of the model being trained
     paused_changed = Signal(bool)            # paused (by Pause or Step), or going on
@@ -115,11 +115,11 @@ class TrainingRun(QObject):
             self.last_status = text
             self.status.emit(text)
 
-    @Slot(object, float)
-    def _on_batch(self, record, smoothed_loss):
+    @Slot(object)
+    def _on_batch(self, record):
         if self._from_current_run():
             self._seconds = record.elapsed
-            self.batch_progress.emit(record, smoothed_loss)
+            self.batch_progress.emit(record)
 
     @Slot(object)
     def _on_epoch(self, record):

@@ -36,7 +36,6 @@ from nn.training.train import EpochProgress, TrainConfig, make_optimizer, resume
 
 MIN_SECONDS_BETWEEN_BATCH_SIGNALS = 0.05  # at most ~20 batch signals a second
 MIN_SECONDS_BETWEEN_SNAPSHOTS = 0.5  # copies of the weights: a few a second are enough to watch
-LOSS_SMOOTHING = 0.9  # weight of the past in the moving average of the batch loss
 NAME_DATE_FORMAT = "%Y-%m-%d-%H%M"  # model names read like "mlp-2026-11-25-1403"
 MAX_DETAIL_CHARS = 200  # of an unexpected exception's text in the message to the user
 TRAINING_NICENESS = 10  # of the training threads: the GUI thread (niceness 0) goes first
@@ -87,7 +86,7 @@ class TrainingWorker(QObject):
 
     status = Signal(str)                 # what the run is doing: "Loading MNIST…"
     data_loaded = Signal(str)            # "MNIST: 55,000 train / 5,000 validation / 10,000 test"
-    batch_progress = Signal(object, float)  # BatchProgress, moving average of the batch loss
+    batch_progress = Signal(object)      # BatchProgress
     epoch_progress = Signal(object)      # EpochProgress
     weights_changed = Signal(object)     # a Model with a copy of the weights being trained
     finished = Signal(object, object)    # the trained Model (info filled), nn.training.train.TrainResult
@@ -103,7 +102,6 @@ class TrainingWorker(QObject):
         self._model = None           # the model being trained, once built
         self._last_signal = self._last_snapshot = float("-inf")
         self._pending = None         # the latest batch record not yet sent
-        self._smoothed = self._average = 0.0
         self._batches = 0
         self._training_status = None  # shown at the first batch when the redrawing comes first
 
@@ -157,6 +155,8 @@ class TrainingWorker(QObject):
         config = job.config
         description = _describe_split(title, len(x_train), len(x_test), config)
         model, optimizer = self._model_and_optimizer(split.class_names)
+        self._name = self._run_name()
+        model.info = {**model.info, "name": self._name}  # the copies sent while it trains say it
         self._model = model
         self.data_loaded.emit(description)
         training = f"Training {model.summary()}, on {description}."
@@ -204,9 +204,6 @@ class TrainingWorker(QObject):
         if self._batches == 0 and self._training_status:
             self.status.emit(self._training_status)
         self._batches += 1
-        # Debiased exponential moving average: starts at the first loss instead of near 0.
-        self._average = LOSS_SMOOTHING * self._average + (1 - LOSS_SMOOTHING) * record.loss
-        self._smoothed = self._average / (1 - LOSS_SMOOTHING ** self._batches)
         self._pending = record
         now = time.perf_counter()
         stepping = self._pause.is_set()  # the loop waits next: show this batch now
@@ -220,18 +217,23 @@ class TrainingWorker(QObject):
     def _send_pending_batch(self):
         if self._pending is not None:
             record, self._pending = self._pending, None
-            self.batch_progress.emit(record, float(self._smoothed))
+            self.batch_progress.emit(record)
+
+    def _run_name(self):
+        """"mlp-2026-11-25-1403": the run's prefix and when it started; a continued model
+        keeps its family name, with the new date."""
+        job = self.job
+        previous = job.base_model.info if job.base_model is not None else {}
+        match = DATED_NAME.match(str(previous.get("name", "")))
+        prefix = match["prefix"] if match else job.name_prefix
+        return f"{prefix}-{datetime.datetime.now().astimezone().strftime(NAME_DATE_FORMAT)}"
 
     def _info(self, model, result, dataset, test_accuracy):
         job = self.job
         now = datetime.datetime.now().astimezone()
         previous = job.base_model.info if job.base_model is not None else {}
-        prefix = job.name_prefix
-        match = DATED_NAME.match(str(previous.get("name", "")))
-        if match:  # a continued model keeps its family name, with the new date
-            prefix = match["prefix"]
-        return training_info(previous, f"{prefix}-{now.strftime(NAME_DATE_FORMAT)}", dataset,
-                             job.config, result, test_accuracy, now=now)
+        return training_info(previous, self._name, dataset, job.config, result, test_accuracy,
+                             now=now)
 
 
 def _short_title(dataset):

@@ -32,7 +32,7 @@ MAX_PARAMS = 2**27             # 512 MB of float32
 # evaluation holds 1,000 examples at a time, training a batch of them.
 MAX_ACTIVATIONS = 1_000_000
 MAX_SETTING = 2**31 - 1        # integer settings must fit the app's spin boxes
-MAX_POOL = 15                  # nn.network.conv numbers a pooling window's offsets in a uint8
+MAX_POOL = 15                  # nn.network.conv.MAX_POOL_SIZE: the largest window it takes
 INITS = ("he", "glorot", "uniform")
 
 

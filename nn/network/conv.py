@@ -8,8 +8,8 @@ position and image, and the convolution of all of them is ``W (O, C*k*k) @ cols 
 The backward pass uses the same matrix for dW, and scatters the input gradient back with one
 slice-add per kernel offset ("col2im").
 
-The classes read as the maths; what makes them fast (memory layout, reused buffers, pooling in
-uint8) lives in named helpers at the end of the module, explained once in "Speed" there.
+The classes read as the maths; what makes them fast (memory layout, reused buffers) lives in
+named helpers at the end of the module, explained once in "Speed" there.
 """
 
 import numpy as np
@@ -126,9 +126,12 @@ class MaxPool2D(Layer):
     """Max pooling over non-overlapping ``size`` x ``size`` windows: (n, C, H, W) ->
     (n, C, H // size, W // size). Rows and columns that do not fill a window are dropped.
 
-    The gradient of a maximum flows to the one input that was the maximum. When several
-    inputs of a window tie (common after ReLU: a window of zeros), it goes to the first of them
-    in reading order, and only to that one, so no gradient is ever counted twice.
+    The gradient of a maximum flows to the input that was the maximum. When several inputs of
+    a window tie, the maximum has no derivative, and the choice matters: on blank paper every
+    window of a convolution's output holds its bias, so every window ties. Giving it all to
+    one of them (the first, say) paints a speckle over empty paper that means nothing, so it is
+    split equally among the tied inputs: raising all k of them together by h raises the
+    maximum by h (the k shares add up to that), and no input is favoured over its equals.
     """
 
     def __init__(self, size=2):
@@ -137,16 +140,13 @@ class MaxPool2D(Layer):
         self.size = int(size)
 
     def forward(self, x, training=False):
-        offsets = window_offsets(to_chwn(x), self.size)
+        x_chwn = to_chwn(x)
+        offsets = window_offsets(x_chwn, self.size)
         out = offsets[0].copy()
-        # Which offset of each window holds its maximum (the first one, on a tie).
-        winner = np.zeros(out.shape, dtype=np.uint8) if training else None
-        for p, value in enumerate(offsets[1:], start=1):
-            if training:
-                mark_new_maxima(winner, value, out, p)
+        for value in offsets[1:]:
             np.maximum(out, value, out=out)
-        if training:
-            self.winner, self.input_shape = winner, x.shape
+        if training:  # backward finds the maxima again by comparing the input with out
+            self.x, self.out, self.input_shape = x_chwn, out, x.shape
         return from_chwn(out)
 
     def backward(self, grad_out, need_input_grad=True):
@@ -157,8 +157,11 @@ class MaxPool2D(Layer):
         s = self.size
         # Every input inside a window gets a value below; only a cropped edge needs zeros.
         dx = (np.zeros if h % s or w % s else np.empty)((c, h, w, n), dtype=g.dtype)
-        for p, grad in enumerate(window_offsets(dx, s)):
-            np.multiply(g, self.winner == p, out=grad)  # the gradient goes to the winner
+        is_max = [value == self.out for value in window_offsets(self.x, s)]
+        share = g / sum(is_max)  # each window's gradient over the number of its maxima
+        for grad, here in zip(window_offsets(dx, s), is_max):
+            np.multiply(share, here, out=grad)
+        self.x = self.out = None
         return from_chwn(dx)
 
     def spec(self):
@@ -194,14 +197,8 @@ CONV_LAYERS = (Conv2D, MaxPool2D)
 #
 # Products in the faster order. dW^T = cols g^T is the same product as dW = g cols^T, but BLAS
 # runs it faster in that order (``weight_gradient``).
-#
-# Pooling in uint8. Max pooling remembers, for each window, which of its s*s offsets held the
-# maximum, numbered in a uint8 (hence at most 15x15 windows). Offsets are visited in increasing
-# order and only a strictly larger value takes over, so "winner = p where larger" equals
-# max(winner, p * larger): two cheap uint8 passes (``mark_new_maxima``; masked assignments,
-# np.where and np.putmask are several times slower).
 
-MAX_POOL_SIZE = 15  # size * size window offsets are numbered in a uint8
+MAX_POOL_SIZE = 15  # larger windows than any image here needs are refused
 
 
 def to_chwn(x):
@@ -281,7 +278,3 @@ def window_offsets(a, s):
     windows = a[:, :h - h % s, :w - w % s].reshape(c, h // s, s, w // s, s, n)
     return [windows[:, :, p // s, :, p % s] for p in range(s * s)]
 
-
-def mark_new_maxima(winner, value, current_max, p):
-    """winner = p wherever value > current_max (a tie keeps the earlier offset), in place."""
-    np.maximum(winner, (value > current_max) * np.uint8(p), out=winner)

@@ -10,6 +10,9 @@ changes its weights, and how many of its ReLU units are dead.
 - A ReLU unit is dead for a batch when it outputs 0 for every example of it (a channel of a
   convolution counts as one unit). A unit dead for every input gets no gradient and never
   comes back: a learning rate far too high kills many at once.
+- How often each ReLU unit fires: the fraction of the batch's examples (and, for a channel,
+  positions) for which it outputs more than 0, counted into ``ACTIVE_BINS`` equal bins from
+  0 to 1. A healthy layer spreads over the middle; dying units pile up in the first bin.
 
 Everything is a few norms and one ``any`` per layer: cheap enough for every batch.
 """
@@ -19,6 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from nn.network.layers import ReLU
+
+ACTIVE_BINS = 20
+ACTIVE_EDGES = np.linspace(0.0, 1.0, ACTIVE_BINS + 1)
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class LayerStats:
     relu_names: tuple       # the name of the layer with parameters before each ReLU
     dead_units: tuple       # units of each ReLU layer that output 0 for every example
     relu_units: tuple       # units of each ReLU layer
+    active_counts: tuple = ()  # per ReLU layer, (ACTIVE_BINS,) units by the share they fire
 
 
 class LayerWatch:
@@ -73,13 +80,16 @@ class LayerWatch:
             for p, k in zip(layer.params, kept):
                 np.subtract(p, k, out=k)  # k is now the step delta w; refilled next step
             ratios.append(_norm(kept) / size if size > 0 else 0.0)
-        dead, units = [], []
+        dead, units, active = [], [], []
         for i in self.relus:
-            alive = np.logical_or.reduce([_alive_units(m.layers[i].mask) for m in self.replicas])
-            dead.append(int(alive.size - np.count_nonzero(alive)))
-            units.append(int(alive.size))
+            masks = [m.layers[i].mask for m in self.replicas]
+            fired = sum(_fired_per_unit(mask) for mask in masks)
+            share = fired / sum(mask.size // fired.size for mask in masks)
+            dead.append(int(np.count_nonzero(fired == 0)))
+            units.append(int(fired.size))
+            active.append(np.histogram(share, ACTIVE_EDGES)[0])
         return LayerStats(tuple(self.names), self.gradient_norms, tuple(ratios),
-                          self.relu_names, tuple(dead), tuple(units))
+                          self.relu_names, tuple(dead), tuple(units), tuple(active))
 
 
 def _norm(arrays):
@@ -87,8 +97,8 @@ def _norm(arrays):
     return float(np.sqrt(sum(float(np.vdot(a, a)) for a in arrays)))
 
 
-def _alive_units(mask):
-    """(units,) bool: which units were positive for at least one example of ``mask``, a ReLU's
-    (n, units) or (n, channels, height, width) boolean output > 0."""
+def _fired_per_unit(mask):
+    """(units,) int: for how many examples (and positions) each unit was positive in
+    ``mask``, a ReLU's (n, units) or (n, channels, height, width) boolean output > 0."""
     axes = (0,) + tuple(range(2, mask.ndim))
-    return mask.any(axis=axes)
+    return np.count_nonzero(mask, axis=axes)

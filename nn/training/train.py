@@ -4,8 +4,9 @@ It reports through callbacks and never prints: ``on_progress`` receives a small 
 record after every batch (``BatchProgress``, with what each layer did: ``nn.network.diagnostics``)
 and every epoch (``EpochProgress``). A ``stop`` event ends training after the current batch;
 while a ``pause`` event is set the loop waits, except that each release of the ``step``
-semaphore lets exactly one batch through (step-by-step training). They are ``threading``
-objects so another thread (a GUI) can use them safely.
+semaphore lets exactly one batch through (step-by-step training), and that batch's record
+says what the step did to it (``nn.training.stepping``). They are ``threading`` objects so
+another thread (a GUI) can use them safely.
 """
 
 import dataclasses
@@ -27,6 +28,7 @@ from nn.network.optim import OPTIMIZERS
 from nn.network.parallel import DataParallel, parts_for
 from nn.network.randomness import RandomStreams
 from nn.network.schedules import learning_rate
+from nn.training.stepping import OneStep, OneStepCheck
 from nn.training.validation import BestWeights, Examples
 
 PAUSE_POLL_SECONDS = 0.02
@@ -99,6 +101,7 @@ class BatchProgress:
     elapsed: float            # seconds of training, pauses excluded
     eta: float                # seconds left, estimated
     layers: LayerStats | None = None  # gradient norms, update ratios, dead units of the batch
+    step: OneStep | None = None  # a batch let through by Step: the batch before and after it
 
 
 @dataclass(frozen=True)
@@ -193,9 +196,11 @@ def _train(model, x, y, config, on_progress, stop, pause, optimizer, step):
         examples.shuffle(streams.shuffle)
         with parallel:  # the parts' threads; evaluation below has BLAS's threads back
             for b, (xb, yb) in enumerate(examples.batches()):
-                progress.wait_while_paused(pause, stop, step)
+                stepping = progress.wait_while_paused(pause, stop, step)
                 if stop.is_set():
                     return finish(stopped=True)
+                check = (OneStepCheck(model, xb, yb, epoch * examples.n_batches + b + 1,
+                                      examples.n_batches) if stepping else None)
                 lr = learning_rate(config.learning_rate, config.schedule,
                                    epoch + b / examples.n_batches, config.epochs,
                                    config.warmup_epochs, config.step_every, config.step_gamma)
@@ -204,7 +209,8 @@ def _train(model, x, y, config, on_progress, stop, pause, optimizer, step):
                     watch.before_step()
                 optimizer.step(lr)
                 progress.batch_done(epoch, b, loss, correct, len(yb), lr,
-                                    watch.after_step() if watch else None)
+                                    watch.after_step() if watch else None,
+                                    check.after() if check else None)
         val_loss, val_acc = (evaluate(model, examples.x_val, examples.y_val)
                              if examples.n_val else (None, None))
         _check_weights(model, epoch, config)
@@ -300,24 +306,27 @@ class _Progress:
         self.history, self.loss_sum, self.correct = [], 0.0, 0
 
     def wait_while_paused(self, pause, stop, step):
-        """Return when not paused, stopped, or (while paused) after taking one ``step`` token."""
+        """Return when not paused, stopped, or (while paused) after taking one ``step`` token:
+        True in that last case (the next batch is a step)."""
         if pause is None or not pause.is_set():
-            return
-        paused_at = time.perf_counter()
+            return False
+        paused_at, stepped = time.perf_counter(), False
         while pause.is_set() and not stop.is_set():
             if step is None:
                 stop.wait(PAUSE_POLL_SECONDS)
             elif step.acquire(timeout=PAUSE_POLL_SECONDS):
+                stepped = True
                 break
         self.paused += time.perf_counter() - paused_at
+        return stepped
 
-    def batch_done(self, epoch, b, loss, correct, size, lr, layers):
+    def batch_done(self, epoch, b, loss, correct, size, lr, layers, step):
         self.loss_sum, self.correct, self.lr = self.loss_sum + loss * size, self.correct + correct, lr
         if self.on_progress:
             done = epoch * self.n + b * self.batch_size + size
             self.on_progress(BatchProgress(epoch + (b + 1) / self.n_batches, self.epochs, loss,
                                            correct / size, lr, *self._speed_and_time(done),
-                                           layers))
+                                           layers, step))
 
     def epoch_done(self, epoch, val_loss, val_acc):
         record = EpochProgress(epoch + 1, self.epochs, self.loss_sum / self.n, self.correct / self.n,

@@ -42,9 +42,9 @@ def action(win, name):
 def test_window_opens_with_the_bundled_model(window, bundled):
     assert window.active_path == str(bundled) and not window.is_modified
     text = status(window)
-    assert "default-model" in text and "784-16-10 ReLU" in text and "50.0%" in text
+    assert "bundled model" in text and "784-16-10 ReLU" in text and "50.0%" in text
     assert "unsaved" not in text
-    assert window.windowTitle() == "DigitLab — default-model[*]"
+    assert window.windowTitle() == "DigitLab — bundled model[*]"
     assert [window.tabs.tabText(i) for i in range(3)] == ["Draw", "Number", "Train"]
     draw_on_pad(window.draw_tab.pad, SEVEN)
     assert window.draw_tab.findChild(QLabel, "predictedDigit").text() != ""
@@ -109,7 +109,7 @@ def test_a_bad_file_shows_an_error_and_the_model_stays(window, dialogs, tmp_path
     action(window, "openAction").trigger()
     assert len(dialogs.errors) == 1 and "bad.npz" in dialogs.errors[0]
     assert "\n" not in dialogs.errors[0]
-    assert window.active_model is before and "default-model" in status(window)
+    assert window.active_model is before and "bundled model" in status(window)
 
 
 def test_import_notebook_weights_gives_an_unsaved_784_10_10(window, dialogs, tmp_path):

@@ -47,6 +47,7 @@ def test_a_launch_with_a_bad_setting_opens_with_the_default_and_one_log_line(
     assert len(lines) == 1 and key in lines[0] and "\n" not in lines[0], lines
     defaults = TrainTab()
     qtbot.addWidget(defaults)
+    defaults.offer_quick_demo()   # what a launch without a saved form shows
     assert window.train_tab.form_state() == defaults.form_state()
     assert window.recent_menu.actions() == [] or not window.recent_menu.isEnabled()
     window.close()

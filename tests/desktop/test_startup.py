@@ -114,7 +114,7 @@ def test_open_of_a_model_a_tab_cannot_show_keeps_the_old_one(open_window, dialog
     assert window.active_path == str(bundled) and hidden_width(window) == BUNDLED_HIDDEN
     assert all(tab._model is window.active_model
                for tab in (window.draw_tab, window.inspect_tab, window.handwriting_tab))
-    assert "default-model" in window.findChild(QLabel, "modelStatus").text()
+    assert "bundled model" in window.findChild(QLabel, "modelStatus").text()
     assert settings.last_model_path(window.settings) is None
     window.close()
     assert settings.last_model_path(settings.open_settings()) == str(bundled.resolve())

@@ -129,13 +129,24 @@ def test_max_pool_odd_size_drops_the_last_row_and_column():
     check_gradients(pool, x, rng)
 
 
-def test_max_pool_sends_a_tied_gradient_to_one_input_only():
+def test_max_pool_splits_a_tied_gradient_equally_and_it_adds_up_to_the_tied_slope():
     pool = MaxPool2D(2)
-    x = np.zeros((1, 1, 2, 2), dtype=np.float32)
-    x[0, 0, 1, :] = 5.0  # the bottom row ties
+    x = np.zeros((1, 2, 2, 2), dtype=np.float64)
+    x[0, 0, 1, :] = 5.0  # channel 0: the bottom row ties
+    x[0, 1] = 3.0        # channel 1: all four tie (blank paper after a bias)
     pool.forward(x, training=True)
-    dx = pool.backward(np.ones((1, 1, 1, 1), dtype=np.float32))
-    np.testing.assert_array_equal(dx[0, 0], [[0, 0], [1, 0]])
+    dx = pool.backward(np.array([[[[2.0]], [[1.0]]]]))
+    np.testing.assert_array_equal(dx[0, 0], [[0, 0], [1, 1]])
+    np.testing.assert_array_equal(dx[0, 1], np.full((2, 2), 0.25))
+    # Raising the tied inputs together by h raises the maximum by h: the shares of each
+    # window add up to that slope, measured by central differences.
+    h = 1e-6
+    for channel, tied in ((0, (slice(1, 2), slice(None))), (1, (slice(None), slice(None)))):
+        up, down = x.copy(), x.copy()
+        up[0, channel][tied] += h
+        down[0, channel][tied] -= h
+        slope = (pool.forward(up)[0, channel] - pool.forward(down)[0, channel]) / (2 * h)
+        np.testing.assert_allclose(dx[0, channel].sum() / [2.0, 1.0][channel], slope[0, 0])
 
 
 def test_output_shapes_and_specs_round_trip():

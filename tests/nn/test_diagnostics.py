@@ -57,6 +57,24 @@ def test_one_dead_unit_is_counted_once():
     model.layers[0].b[[0, 1, 2, 4, 5, 6, 7]] = 100.0   # always on
     [stats] = batch_stats(model, x, y)
     assert stats.dead_units[0] == 1
+    # How often each unit fires: the dead one never (first bin), the seven others always.
+    counts = stats.active_counts[0]
+    assert counts[0] == 1 and counts[-1] == 7 and counts.sum() == 8
+
+
+def test_how_often_units_fire_is_counted_per_unit_over_the_batch():
+    model, (x, y) = mlp(hidden=(4,)), problem(n=40)
+    layer = model.layers[0]
+    layer.W[:] = 0
+    layer.W[0, :] = [1, 1, 1, 1]
+    layer.b[:] = [-0.25, -0.5, -0.75, -2.0]   # unit k fires when x[:, 0] > its threshold
+    x[:, 0] = (np.arange(40) + 0.5) / 40
+    [stats] = batch_stats(model, x, y, learning_rate=0.0)
+    # Unit 0 fires for 3/4 of the examples (x > 0.25), unit 1 for half, unit 2 for a
+    # quarter, unit 3 never: one unit in each of the bins of 0.75, 0.5, 0.25 and 0.
+    counts = stats.active_counts[0]
+    assert counts.sum() == 4
+    assert [int(i) for i in np.flatnonzero(counts)] == [0, 5, 10, 15]
 
 
 def test_gradient_norms_and_update_ratios_match_the_gradient_computed_directly():

@@ -1,5 +1,6 @@
 """Saliency maps: the input gradient against finite differences for every layer type and for
-whole networks, occlusion on a model whose answer is known, and neither touching the model."""
+whole networks, integrated gradients' completeness on a CNN whose pooling windows tie, occlusion
+on a model whose answer is known, and none of them touching the model."""
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ from nn.network.layers import DTYPE, Dropout, Sigmoid
 from nn.network.losses import softmax_cross_entropy
 from nn.network.model import Model
 from nn.training.presets import cnn_architecture, mlp_architecture
-from nn.network.saliency import input_gradient, occlusion
+from nn.network.saliency import input_gradient, integrated_gradients, occlusion
 from tests.nn.gradcheck import EPS, numerical_grad
 from tests.nn.makers import NETWORKS_WITH
 
@@ -134,7 +135,8 @@ def test_maps_leave_parameters_gradients_and_saved_state_untouched(layer_type):
         params = [p.copy() for p in model.params]
         if explain_in_between:
             input_gradient(model, image, 1)
-            occlusion(model, image, 2)
+            occlusion(model, image, [2])
+            integrated_gradients(model, image, [0, 3], steps=4)
         for layer, before in zip(model.layers, saved):
             assert vars(layer).keys() == before.keys()
             for name, value in vars(layer).items():
@@ -163,10 +165,48 @@ def test_occlusion_is_positive_on_ink_for_the_class_and_negative_on_ink_against_
     image[21:25, 21:25] = 1  # ink against it
     image[3:7, 21:25] = 1    # ink that does not matter
 
-    drop = occlusion(model, image, 1)
+    drop, drop_other = occlusion(model, image, [1, 0])
 
     assert drop.shape == (28, 28)
     assert drop[3:7, 3:7].min() > 0.01
     assert drop[21:25, 21:25].max() < -0.01
     np.testing.assert_allclose(drop[:, 14:][:10], 0, atol=1e-6)
     assert np.all(drop[13:16] == 0)  # erasing empty paper changes nothing
+    # Of two classes, one gains what the other loses.
+    np.testing.assert_allclose(drop_other, -drop, atol=1e-6)
+
+
+def cnn_with_tied_pools(rng):
+    """A small float64 CNN whose convolutions have positive biases: on blank paper every 2x2
+    pooling window holds the same value (the bias) four times, and the ReLUs let it through."""
+    specs = cnn_architecture(channels=(3, 4), kernel=3, dense=(8,), input_shape=(1, 12, 12))
+    model = in_float64(Model.from_architecture(specs, (1, 12, 12), rng=rng))
+    for layer in model.layers:
+        if type(layer).__name__ == "Conv2D":
+            layer.b[:] = rng.uniform(0.2, 0.5, layer.b.shape)
+    return model
+
+
+def log_probs(model, x):
+    return np.log(softmax(model.forward(x.reshape((1,) + model.input_shape)))[0])
+
+
+def test_integrated_gradients_add_up_to_the_change_of_log_probability_despite_tied_pools():
+    rng = np.random.default_rng(78)
+    model = cnn_with_tied_pools(rng)
+    x = np.zeros((12, 12))
+    x[2:10, 5:8] = rng.uniform(0.5, 1.0, (8, 3))  # a stroke; the rest is blank: ties stay
+    blank = log_probs(model, np.zeros_like(x))
+    convolved = model.layers[0].forward(np.zeros((1, 1, 12, 12)))
+    assert np.all(convolved == convolved[..., :1, :1])  # every pooling window ties, at > 0
+
+    want = log_probs(model, x) - blank
+    for steps, tolerance in ((16, 0.05), (256, 0.002)):
+        shares, change = integrated_gradients(model, x, [2, 7], steps=steps)
+        np.testing.assert_allclose(change, want[[2, 7]], rtol=1e-9)
+        # Completeness: the pixels' shares add up to the change from the blank pad.
+        np.testing.assert_allclose(shares.sum(axis=(1, 2)), change,
+                                   rtol=tolerance, atol=tolerance * np.abs(change).max())
+    assert shares.shape == (2, 12, 12)
+    assert np.all(shares[:, x == 0] == 0)  # paper that stayed blank changed nothing
+    assert np.all(shares[:, x > 0] != 0)

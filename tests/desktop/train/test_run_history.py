@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QPushButton, QStyle, QStyleOptionViewItem, QTableV
 
 from desktop.train.runs_model import ACCURACY, CHECK, DIFFERS, EPOCHS, NETWORK
 from desktop.storage.runs import DB_NAME, RunStore
-from desktop.train.tab import TrainTab
 from nn.data.idx import write_idx
 from tests.desktop.drawing import shown
 
@@ -127,7 +126,11 @@ def test_two_runs_are_listed_sorted_overlaid_and_one_deleted(qtbot, tab, run_sto
     assert len(tab.lossPlot.getPlotItem().listDataItems()) == loss_before + 2
     assert len(tab.accuracyPlot.getPlotItem().listDataItems()) == accuracy_before + 2
     legends = legend_texts(tab.lossPlot)
-    assert "lr=0.1" in legends and "lr=0.001" in legends
+    ids = [run_store.runs()[i].id for i in range(2)]
+    # Short and unique: what differs and the run's name; all its settings in the tooltip.
+    assert sorted(legends[-2:]) == sorted([f"lr=0.1 · run {ids[0]}", f"lr=0.001 · run {ids[1]}"])
+    tooltip = tab.lossPlot.getPlotItem().legend.items[-1][1].toolTip()
+    assert "Learning rate: " in tooltip and "Optimizer: " in tooltip and "Batch size: " in tooltip
     assert {cell(table, row, DIFFERS) for row in range(2)} == {"lr=0.1", "lr=0.001"}
     overlays = tab.run_history.overlays
     colours = {overlays.colour_of(run_id) for run_id in overlays.run_ids()}
@@ -137,7 +140,8 @@ def test_two_runs_are_listed_sorted_overlaid_and_one_deleted(qtbot, tab, run_sto
     assert len(overlays.run_ids()) == 1
     click_checkbox(qtbot, table, 1)   # ...and come back, named again by what differs
     assert len(tab.lossPlot.getPlotItem().listDataItems()) == loss_before + 2
-    assert {"lr=0.1", "lr=0.001"} <= set(legend_texts(tab.lossPlot))
+    assert ({f"lr=0.1 · run {ids[0]}", f"lr=0.001 · run {ids[1]}"}
+            <= set(legend_texts(tab.lossPlot)))
 
     click_row(qtbot, table, 0)
     deleted = table.model().run_at(0).id
@@ -158,6 +162,11 @@ def test_a_stopped_run_and_a_continued_one_are_marked(qtbot, tab, run_store):
     with qtbot.waitSignal(tab.model_trained, timeout=RUN_TIMEOUT_MS) as blocker:
         click(qtbot, tab.stopButton)
     assert run_store.runs()[0].status == "stopped" and "(stopped)" in cell(table, 0, EPOCHS)
+    click_checkbox(qtbot, table, 0)
+    run = run_store.runs()[0]
+    assert legend_texts(tab.lossPlot)[-1] == (
+        f"run {run.id}: 784-16-10 ReLU (stopped after {run.epochs} of 500 epochs)")
+    click_checkbox(qtbot, table, 0)
     tab.set_active_model(blocker.args[0])
     configure(tab, learning_rate=0.001, epochs=1, batch_size=8)
     assert tab.form.continue_chosen()
@@ -265,14 +274,12 @@ def test_a_damaged_run_history_at_launch_is_kept_aside_and_a_new_one_records(
     window.close()
 
 
-
 def test_a_run_the_locked_history_cannot_record_says_so_after_training_finished(
-        qtbot, monkeypatch, tmp_path, private_home, synthetic_dir):
+        qtbot, monkeypatch, open_window, no_bundled_model, private_home, synthetic_dir):
     from desktop.storage import database
 
-    monkeypatch.setattr(main_window, "BUNDLED_MODEL", tmp_path / "none.npz")
     monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 0.2)
-    window = shown(qtbot, main_window.MainWindow(), (1100, 760))
+    window = open_window()
     window.choose_dataset("mnist", synthetic_dir)
     configure(window.train_tab, learning_rate=0.01, epochs=1)
     other = sqlite3.connect(private_home / DB_NAME, isolation_level=None)

@@ -3,12 +3,14 @@ live weights, driven with real clicks on small synthetic data (no MNIST needed).
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QComboBox, QSlider, QTableWidget
 
 from desktop.inspect.views import HeatImage
 from desktop.train.experiments import EXPERIMENTS
+from desktop.train.hover import view_to_widget
 from nn.data.idx import write_idx
-from tests.desktop.drawing import draw_on_pad
+from tests.desktop.drawing import NO_BUTTON, draw_on_pad, send_mouse
 
 RUN_TIMEOUT_MS = 60_000
 SETTLE_S = 0.3          # long enough for another batch, were one allowed
@@ -74,6 +76,34 @@ def test_step_twice_on_a_new_run_trains_exactly_two_batches(qtbot, tab):
         click(qtbot, tab.stopButton)
     trained = np.concatenate([p.ravel() for p in blocker.args[0].params])
     np.testing.assert_array_equal(trained, second)   # nothing trained after the second step
+
+
+def test_five_steps_show_five_points_on_a_batch_axis_and_five_rows(qtbot, tab):
+    snapshots = []
+    tab.weights_changed.connect(lambda model: snapshots.append(model))
+    for n in range(1, 6):
+        step(qtbot, tab, snapshots, n)
+
+    table = tab.findChild(QTableWidget, "stepTable")
+    assert not table.isHidden() and table.rowCount() == 5
+    assert [table.item(row, 0).text() for row in range(5)] == ["1", "2", "3", "4", "5"]
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers[:6] == ["Step", "Loss before", "Loss after", "Right before", "Right after",
+                           "Learning rate"]
+    assert headers[6:] == ["|Δw|/|w| Dense 1", "|Δw|/|w| Dense 2", "|Δw|/|w| Dense 3"]
+    for row in range(5):
+        before, after = (float(table.item(row, c).text()) for c in (1, 2))
+        assert after != before  # the step changed what the network makes of its batch
+        right, of = table.item(row, 4).text().split(" of ")
+        assert of == "32" and 0 <= int(right) <= 32
+    for name in ("before", "after"):
+        x, _y = tab.live.steps.points[name].getData()
+        assert len(x) == 5
+    # The x axis counts batches and spans the steps taken, not the whole run.
+    axis = tab.lossPlot.getPlotItem().getAxis("bottom")
+    assert axis.labelText == "batch (step)"
+    low, high = tab.lossPlot.getPlotItem().viewRange()[0]
+    assert high * axis.scale < 8
 
 
 def test_step_pauses_a_running_run_and_resume_goes_on(qtbot, tab):
@@ -152,3 +182,71 @@ def test_the_inspect_tab_shows_the_notebook_units_while_they_train(window, qtbot
     np.testing.assert_allclose(
         readings[-1], snapshots[-1].predict_proba(window.draw_tab.last_input[None])[0])
     assert window.active_model is not snapshots[-1]
+
+
+def hover(plot, pos):
+    """The pointer moved over ``plot`` to ``pos`` (no button held), as a mouse sends it."""
+    send_mouse(plot.viewport(), QEvent.Type.MouseMove, (pos.x(), pos.y()), NO_BUTTON, NO_BUTTON)
+
+
+def test_hovering_a_curve_reads_out_its_value_and_step(qtbot, tab):
+    tab.resize(1100, 900)
+    tab.show()
+    qtbot.waitExposed(tab)
+    snapshots = []
+    tab.weights_changed.connect(lambda model: snapshots.append(model))
+    for n in range(1, 4):
+        step(qtbot, tab, snapshots, n)
+    item = tab.lossPlot.getPlotItem()
+    x, y = tab.live.steps.points["after"].getData()
+    readout = tab.live.hover[item]
+
+    point = view_to_widget(tab.lossPlot, item, x[1], y[1])
+    qtbot.waitUntil(lambda: hover(tab.lossPlot, point) or readout.text != "")
+
+    name, where = readout.text.split("\n")
+    assert name == f"step: batch loss after: {y[1]:.4g}"
+    assert where == "batch (step) 2"
+    (_, x_max), (_, y_max) = item.viewRange()
+    far = view_to_widget(tab.lossPlot, item, x_max, y_max)   # the top right: no point near
+    # pyqtgraph drops moves that follow the last within 10 ms: move until one gets through.
+    qtbot.waitUntil(lambda: hover(tab.lossPlot, far) or readout.text == "")
+
+
+def test_dying_relus_pile_up_in_the_bottom_row_of_the_histograms(qtbot, tab):
+    [dying] = [e for e in EXPERIMENTS if e.name == "dyingReluButton"]
+    histograms = tab.live.histograms
+    tab.live.layer_views.setCurrentWidget(histograms)
+    with qtbot.waitSignal(tab.model_trained, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, tab.experiments.buttons[dying.name])
+    tab.live.redraw()
+
+    combo = tab.findChild(QComboBox, "histogramLayerCombo")
+    assert combo.count() >= 2 and combo.currentText() == "Dense 1"
+    weights = histograms.weights["Dense 1"]
+    assert len(weights.columns) >= 2    # one column per copy of the weights
+    assert all(column.sum() == weights.columns[0].sum() for column in weights.columns)
+    firing = histograms.firing["Dense 1"]
+    units = firing.columns[0].sum()
+    # Units that never fire: the bottom bin; a learning rate 50 times too high fills it.
+    assert firing.columns[-1][0] > firing.columns[0][0]
+    assert firing.columns[-1][0] >= units / 4
+    image = histograms.images["firing"].image
+    assert image.shape == (len(firing.columns), 20)
+
+
+def test_the_smoothing_slider_smooths_the_batch_loss_again(qtbot, tab):
+    snapshots = []
+    tab.weights_changed.connect(lambda model: snapshots.append(model))
+    for n in range(1, 4):
+        step(qtbot, tab, snapshots, n)
+    raw = tab.live.training_curves.snapshot()["batch_losses"][1]
+    slider = tab.findChild(QSlider, "smoothingSlider")
+    slider.setFocus()
+
+    qtbot.keyClick(slider, Qt.Key.Key_Home)   # 0: every batch's loss as it is
+    np.testing.assert_allclose(tab.curves["batch_loss"].getData()[1], raw)
+    qtbot.keyClick(slider, Qt.Key.Key_End)    # 0.99: the first point, then barely moving
+    smoothed = tab.curves["batch_loss"].getData()[1]
+    assert smoothed[0] == pytest.approx(raw[0])
+    assert np.ptp(smoothed) < np.ptp(raw)

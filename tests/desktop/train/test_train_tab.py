@@ -171,7 +171,8 @@ def test_continue_starts_from_the_active_models_weights(qtbot, tab):
     weights = [p.copy() for p in first.params]
 
     tab.set_active_model(first)
-    assert tab.form.startFromCombo.currentData() == "continue"
+    assert tab.form.startFromCombo.currentData() == "new"  # the user's choice stays
+    choose_continue(qtbot, tab.form)
     tab.form.epochsSpin.setValue(1)  # a training setting: still "continue"
     assert tab.form.continue_chosen()
     second = train_once(qtbot, tab)
@@ -253,22 +254,35 @@ def test_every_preset_fills_the_form_with_its_settings(open_train_tab):
     assert not tab.form.dropoutSpin.isEnabled()
 
 
-def test_start_from_follows_the_active_model_and_the_network_fields(open_train_tab, qtbot):
+def choose_continue(qtbot, form):
+    """Choose "Continue the active model" in "Start from" with the keyboard, as a user does."""
+    combo = form.startFromCombo
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Up)   # "Continue" is the first item, "New" the second
+    assert form.continue_chosen()
+
+
+def test_start_from_changes_only_when_the_user_or_an_impossible_continue_says_so(
+        open_train_tab, qtbot):
     tab = open_train_tab()
+    tab.show()
     combo = tab.form.startFromCombo
     assert combo.currentData() == "new" and "none loaded" in combo.itemText(0)
     assert not combo.model().item(0).isEnabled()
 
     model = Model.from_architecture(mlp_architecture((16,)))
     tab.set_active_model(model)
-    assert combo.currentData() == "continue" and "784-16-10" in combo.currentText()
+    assert combo.currentData() == "new" and "784-16-10" in combo.itemText(0)
+    choose_continue(qtbot, tab.form)
     qtbot.keyClicks(tab.form.hiddenLayersEdit, "0")  # editing the network means a new model
     assert combo.currentData() == "new"
-    tab.set_active_model(model)
+    choose_continue(qtbot, tab.form)
+    tab.set_active_model(Model.from_architecture(mlp_architecture((24,))))  # a run's result
+    assert combo.currentData() == "continue" and "784-24-10" in combo.currentText()
     tab.new_model()
     assert combo.currentData() == "new"
 
-    tab.set_active_model(model)
+    choose_continue(qtbot, tab.form)
     tab.set_dataset("fashion-mnist")  # other classes: the digits model cannot continue
     assert combo.currentData() == "new" and not combo.model().item(0).isEnabled()
     assert "Fashion-MNIST" in combo.itemText(0)
@@ -364,8 +378,8 @@ class SignalCounter(QObject):
         super().__init__()
         self.batches, self.epochs = [], []
 
-    @Slot(object, float)
-    def on_batch(self, record, smoothed):
+    @Slot(object)
+    def on_batch(self, record):
         self.batches.append(record)
 
     @Slot(object)
@@ -391,8 +405,10 @@ def test_the_worker_throttles_batch_progress(qapp, mnist_dir):
     assert counter.batches[-1].epoch == epochs  # the final record always gets through
 
 
-def test_an_active_preset_network_shows_its_preset_and_training_settings(open_train_tab):
+def test_continuing_a_preset_network_shows_its_preset_and_training_settings(open_train_tab,
+                                                                          qtbot):
     tab = open_train_tab()
+    tab.show()
     form = tab.form
     form.presetCombo.setCurrentIndex(form.presetCombo.findData("notebook"))
     cnn = PRESETS["cnn"]
@@ -401,6 +417,8 @@ def test_an_active_preset_network_shows_its_preset_and_training_settings(open_tr
     model.info = {"config": trained_with.to_dict()}
 
     tab.set_active_model(model)
+    assert form.presetCombo.currentData() == "notebook"  # nothing changes by itself...
+    choose_continue(qtbot, form)                           # ...until the user continues it
 
     assert form.presetCombo.currentData() == "cnn" and form.continue_chosen()
     assert form.epochsSpin.value() == 15 and form.augmentCheck.isChecked()
@@ -462,14 +480,16 @@ def test_every_engine_setting_is_a_form_field(open_train_tab, qtbot):
     assert form.earlyStoppingSpin.text() == "off" and form.config().early_stopping_patience == 0
 
 
-def test_a_model_trained_with_nesterov_shows_it(open_train_tab):
+def test_a_model_trained_with_nesterov_shows_it(open_train_tab, qtbot):
     tab = open_train_tab()
+    tab.show()
     preset = PRESETS["mlp"]
     model = Model.from_architecture(preset.architecture, rng=np.random.default_rng(0))
     model.info = {"config": dataclasses.replace(preset.config, optimizer="sgd", nesterov=True,
                                                 momentum=0.7, warmup_epochs=1.0).to_dict()}
     tab.set_active_model(model)
     form = tab.form
+    choose_continue(qtbot, form)
     assert form.optimizerCombo.currentData() == "nesterov"
     assert form.momentumSpin.value() == 0.7 and form.momentumSpin.isEnabled()
     assert form.warmupSpin.value() == 1.0
