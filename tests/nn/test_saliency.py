@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nn.network.layers import DTYPE, Dropout, Sigmoid
-from nn.network.losses import softmax_cross_entropy
+from nn.network.losses import softmax, softmax_cross_entropy
 from nn.network.model import Model
 from nn.training.presets import cnn_architecture, mlp_architecture
 from nn.network.saliency import input_gradient, integrated_gradients, occlusion
@@ -188,7 +188,8 @@ def cnn_with_tied_pools(rng):
 
 
 def log_probs(model, x):
-    return np.log(softmax(model.forward(x.reshape((1,) + model.input_shape)))[0])
+    scores = model.forward(x.reshape((1,) + model.input_shape)).astype(np.float64)
+    return np.log(softmax(scores / model.temperature))[0]
 
 
 def test_integrated_gradients_add_up_to_the_change_of_log_probability_despite_tied_pools():

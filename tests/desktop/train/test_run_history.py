@@ -168,7 +168,10 @@ def test_a_stopped_run_and_a_continued_one_are_marked(qtbot, tab, run_store):
         f"run {run.id}: 784-16-10 ReLU (stopped after {run.epochs} of 500 epochs)")
     click_checkbox(qtbot, table, 0)
     tab.set_active_model(blocker.args[0])
-    configure(tab, learning_rate=0.001, epochs=1, batch_size=8)
+    combo = tab.form.startFromCombo   # "Start from" never changes by itself: the user picks
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Up)   # "Continue the active model", the first item
+    tab.form.epochsSpin.setValue(1)
     assert tab.form.continue_chosen()
     with qtbot.waitSignal(tab.model_trained, timeout=RUN_TIMEOUT_MS):
         click(qtbot, tab.startButton)
