@@ -122,7 +122,10 @@ class ModelFiles(QObject):
 
     @Slot()
     def use_bundled(self):
-        """Make the bundled model active again (File > Use the Bundled Model)."""
+        """Make the bundled model active again (File > Use the Bundled Model), once an unsaved
+        model is saved or given up, and never while a run trains (its result would replace it)."""
+        if self.window.train_tab.is_training or not self.maybe_save():
+            return
         path = str(self.active.bundled_path)
         model = self._read(load_model, path, "Cannot use the bundled model")
         if model is not None and self._activate(model, path, False,

@@ -5,7 +5,7 @@ offers a quick demo run."""
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from tests.local_http import tiny_mnist
 
@@ -65,7 +65,8 @@ def test_the_training_form_is_restored_at_a_relaunch_as_it_was_left(qtbot, open_
 
 
 def test_start_from_stays_after_runs_and_the_status_bar_names_the_weights(qtbot, open_window,
-                                                                         bundled, tiny_data):
+                                                                         bundled, tiny_data,
+                                                                         dialogs):
     window = open_window()
     assert status(window).startswith("bundled model")
     tab = window.train_tab
@@ -89,6 +90,12 @@ def test_start_from_stays_after_runs_and_the_status_bar_names_the_weights(qtbot,
         qtbot.mouseClick(tab.startButton, Qt.MouseButton.LeftButton)
     assert form.continue_chosen(), "nor back to New"
 
+    # The trained model is unsaved: Use the Bundled Model asks first, and Cancel keeps it.
+    dialogs.answer = QMessageBox.StandardButton.Cancel
+    trained = window.active_model
+    window.named_actions["useBundledAction"].trigger()
+    assert dialogs.questions == ["Unsaved model"] and window.active_model is trained
+    dialogs.answer = QMessageBox.StandardButton.Discard
     window.named_actions["useBundledAction"].trigger()
     assert window.active_path == str(bundled) and status(window).startswith("bundled model")
     assert window.draw_tab._model is window.active_model
