@@ -40,11 +40,9 @@ QUICK = FineTuneSettings(weight=20, anchor=2000, epochs=3)
 
 @pytest.fixture(scope="module")
 def mnist():
-    from tests.conftest import real_mnist_dir
+    from tests.real_data import real_dataset_dir
 
-    folder = real_mnist_dir()
-    if folder is None:
-        pytest.skip("real MNIST not found: set DIGITLAB_DATA")
+    folder = real_dataset_dir("mnist")   # skips without it
     return load_dataset("mnist", str(folder), LIMIT)
 
 
