@@ -8,13 +8,15 @@ Here each core takes a part of the batch instead, in its own thread, through aug
 the forward and backward passes, and BLAS keeps to one thread per call. NumPy releases Python's
 global lock while it works on arrays, so the threads really do run at the same time
 (docs/measurements.md has the figures). A dense network gains nothing: nearly all its work is
-matrix products, which BLAS already shares out, so it keeps to one part.
+matrix products, which BLAS already shares out with threads of its own, so it keeps to one part.
 
-Training never lets BLAS start threads of its own, not even for one part. A BLAS thread that
-finishes its share of a product spins until the others are done; when other programs keep a
-core busy, every product waits for a thread that is not running, and a training epoch of a
-dense network took 8 to 11 times longer with BLAS's two threads than with one (2-core machine
-with a load of 6 to 12). One thread per part never waits for another inside a product.
+Those BLAS threads help on free cores and hurt on busy ones. A BLAS thread that finishes its
+share of a product spins until the others are done; when other programs keep a core busy, it
+waits for a thread that is not running. Measured on a 2-core machine: at a load of 11-15 an MLP
+epoch took 8 to 11 times longer with BLAS's two threads than with one, but at a load under 1
+the one-thread version lost (the notebook preset 1.16x the notebook's own code instead of
+0.79x, the reference MLP 1.62 s an epoch instead of 1.22 s). The machine a learner runs
+DigitLab on is mostly idle, so a dense network keeps BLAS's threads.
 
 Each thread has its own *replica* of the model: the same weight arrays (one optimizer step
 updates every replica), but its own gradients and saved activations. The gradient of the batch's
@@ -62,8 +64,7 @@ def replica(model, rng):
 
 class DataParallel:
     """Computes batch gradients of ``model`` with ``parts`` threads, inside a ``with`` block
-    (the helper threads and the one-thread limit on BLAS, even for one part, last as long as
-    the block).
+    (the helper threads and the one-thread limit on BLAS last as long as the block).
 
     ``gradient(work, x, y)`` splits the batch into ``parts`` and calls ``work(model, x, y, rng)``
     on each part with a replica of the model and a random generator of its own; ``work`` leaves
@@ -80,13 +81,13 @@ class DataParallel:
     def __enter__(self):
         helpers = len(self.models) - 1
         self.pool = ThreadPoolExecutor(helpers) if helpers else None
-        self.blas = threadpool_limits(1, user_api="blas")
+        self.blas = threadpool_limits(1, user_api="blas") if helpers else None
         return self
 
     def __exit__(self, *exc):
         if self.pool:
             self.pool.shutdown()
-        self.blas.restore_original_limits()
+            self.blas.restore_original_limits()
 
     def gradient(self, work, x, y):
         # A short last batch can hold fewer examples than there are parts: never an empty part.
