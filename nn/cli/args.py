@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from nn.data.datasets import DATASETS
 from nn.training.train import MAX_COUNT, MAX_EPOCHS
 
 from nn.files.bundled import bundled_model_path
@@ -88,3 +89,12 @@ def emit_json(out, obj):
     """Write ``obj`` to ``out`` as one line of strict JSON (no NaN: a missing figure is null)."""
     json.dump(obj, out, allow_nan=False, default=float)
     out.write("\n")
+
+
+def add_data_arguments(parser, dataset_default="mnist"):
+    parser.add_argument("--data", type=path_text,
+                        help="folder with the four IDX files (default: searched)")
+    parser.add_argument("--dataset", choices=DATASETS, default=dataset_default,
+                        help="which dataset (default: mnist, or the one the model was trained on)")
+    parser.add_argument("--limit", type=whole_number(1),
+                        help="use only the first N train and test images")

@@ -55,7 +55,7 @@ def test_bad_command_lines_are_one_line_and_status_2(capsys, argv, word):
 def test_a_missing_out_folder_is_reported_before_training(capsys, tmp_path, monkeypatch):
     data = write_tiny_dataset(tmp_path / "data")
     calls = []
-    monkeypatch.setattr("nn.cli.commands.load_dataset", lambda *a: calls.append(a))
+    monkeypatch.setattr("nn.cli.train_command.load_dataset", lambda *a: calls.append(a))
 
     status, _, err = run(capsys, "train", "--data", data, "--out", tmp_path / "no" / "m.npz")
 

@@ -1,0 +1,149 @@
+"""``python -m nn train``: train a preset, or continue a model, and save it.
+
+Every setting of the Train tab has a flag; a flag left out keeps the preset's value, or with
+``--resume`` the resumed model's. ``--pen-digits`` adds real people's pen digits
+(`nn.training.writers.pen_training_set`).
+"""
+
+import dataclasses
+import time
+from pathlib import Path
+
+from nn.cli.args import (BUNDLED, MAX_EPOCHS, emit_json, model_file, path_text, real_number,
+                         whole_number)
+from nn.cli.progress import ProgressBar
+from nn.cli.writers import DEFAULT_COPIES, pen_info
+from nn.data.datasets import load_dataset
+from nn.data.unipen import load_pendigits
+from nn.files.modelfile import check_can_save, load_model, save_model
+from nn.files.runinfo import training_info
+from nn.ink.augment import Augmentation
+from nn.network.errors import SettingError
+from nn.network.layers import ACTIVATIONS
+from nn.network.model import Model, describe
+from nn.network.optim import OPTIMIZER_CHOICES
+from nn.network.randomness import init_rng
+from nn.network.schedules import SCHEDULES
+from nn.training.presets import PRESETS, edited_network, parse_hidden_layers
+from nn.training.train import LIMITS, TrainConfig, resume_optimizer, train
+from nn.training.writers import pen_training_set
+
+
+def add_training_arguments(parser):
+    """The Train form's settings; each one left out keeps the preset's (or, with --resume,
+    the resumed model's) value."""
+    add = parser.add_argument
+    add("--hidden", metavar="WIDTHS",
+        help='hidden layer widths, e.g. "256,128" ("" for none; dense presets only)')
+    add("--activation", choices=ACTIVATIONS, help="the non-linearity after each hidden layer")
+    add("--dropout", type=real_number(0.0, 0.9), metavar="RATE",
+        help="dropout after each hidden layer, 0-0.9")
+    add("--optimizer", choices=OPTIMIZER_CHOICES, help="the update rule")
+    add("--lr", type=real_number(*LIMITS["learning_rate"]), metavar="RATE", help="learning rate")
+    add("--momentum", type=real_number(*LIMITS["momentum"]),
+        help="momentum of the momentum and nesterov optimizers")
+    add("--schedule", choices=SCHEDULES, help="how the learning rate changes over the run")
+    add("--warmup", type=real_number(*LIMITS["warmup_epochs"]), metavar="EPOCHS",
+        help="epochs over which the learning rate first rises from 0")
+    add("--step-every", type=whole_number(*LIMITS["step_every"]), metavar="EPOCHS",
+        help="step schedule: decay every N epochs")
+    add("--step-gamma", type=real_number(*LIMITS["step_gamma"]), metavar="FACTOR",
+        help="step schedule: by this factor")
+    add("--batch-size", type=batch_size, metavar="N|full",
+        help='examples per step; "full" for the whole training set (as in the notebook)')
+    add("--weight-decay", type=real_number(*LIMITS["weight_decay"]),
+        help="pull weights towards zero (L2; decoupled for adamw)")
+    add("--early-stopping", type=whole_number(1, MAX_EPOCHS), metavar="PATIENCE",
+        help="stop after PATIENCE epochs without a better validation accuracy and keep the "
+             "best weights")
+    add("--redraw", type=real_number(*LIMITS["redraw"]), metavar="SHARE",
+        help="also train on this share (0-1) of the training digits redrawn from their centre "
+             "lines the way the app redraws your strokes")
+    add("--pen-digits", nargs="?", const=True, type=path_text, metavar="PATH",
+        help="also train on real people's pen digits (pendigits-orig.tra, or its folder; "
+             "found like MNIST when no PATH is given)")
+    add("--pen-copies", type=whole_number(0, 50), default=DEFAULT_COPIES, metavar="N",
+        help="with --pen-digits: rewritten copies of each pen digit, besides the digit itself")
+    add("--resume", metavar="MODEL", type=model_file,
+        help=f'continue training this model file ("{BUNDLED}": the model DigitLab ships with), '
+             f'with its optimizer state when it has one')
+
+
+def batch_size(text):
+    """--batch-size: a number of examples, or "full" (TrainConfig's 0)."""
+    return 0 if text == "full" else whole_number(1, LIMITS["batch_size"][1])(text)
+
+
+# --flag -> TrainConfig field, for the settings that map one to one.
+CONFIG_FLAGS = {"lr": "learning_rate", "momentum": "momentum", "schedule": "schedule",
+                "warmup": "warmup_epochs", "step_every": "step_every", "step_gamma": "step_gamma",
+                "batch_size": "batch_size", "weight_decay": "weight_decay",
+                "early_stopping": "early_stopping_patience", "epochs": "epochs", "seed": "seed",
+                "redraw": "redraw"}
+
+
+def training_config(args, base):
+    """``base`` (a TrainConfig) with the flags given on the command line."""
+    overrides = {field: getattr(args, flag) for flag, field in CONFIG_FLAGS.items()
+                 if getattr(args, flag) is not None}
+    if args.optimizer is not None:
+        overrides["optimizer"], overrides["nesterov"] = OPTIMIZER_CHOICES[args.optimizer]
+    if args.augment:
+        overrides["augmentation"] = Augmentation()
+    return dataclasses.replace(base, **overrides)
+
+
+def cmd_train(args, out):
+    preset = PRESETS[args.preset]
+    hidden = None if args.hidden is None else parse_hidden_layers(args.hidden)
+    network = {"hidden": hidden, "activation": args.activation, "dropout": args.dropout}
+    if args.resume is not None:
+        if any(v is not None for v in network.values()):
+            raise SettingError("--resume continues a model's own network: leave out --hidden, "
+                               "--activation and --dropout.")
+        model = load_model(args.resume)
+        previous, saved = model.info, model.info.get("config")
+        config = training_config(args, TrainConfig.from_dict(saved) if saved else preset.config)
+        optimizer = resume_optimizer(model, config)
+    else:
+        specs, input_shape = edited_network(preset, **network)
+        config = training_config(args, preset.config)
+    path = args.out or f"{args.preset}.npz"
+    check_can_save(path)  # before training, not after
+    data = load_dataset(args.dataset, args.data, args.limit)
+    if not args.resume:
+        model = Model.from_architecture(specs, input_shape, data.class_names,
+                                        rng=init_rng(config.seed))
+        optimizer, previous = None, {}
+    elif tuple(model.class_names) != tuple(data.class_names):
+        raise SettingError(f"{args.resume} was trained on other classes than {data.name}'s; "
+                           f"choose its dataset with --dataset.")
+    x, y, pen = data.x_train, data.y_train, None
+    if args.pen_digits is not None:
+        if data.name != "mnist":
+            raise SettingError("--pen-digits are digits: train them with MNIST, not "
+                               f"{data.name}.")
+        pen, _ = load_pendigits(None if args.pen_digits is True else args.pen_digits)
+        x, y, config = pen_training_set(x, y, pen, args.pen_copies, config)
+    start = time.perf_counter()
+    result = train(model, x, y, config, on_progress=ProgressBar().training, optimizer=optimizer)
+    seconds = time.perf_counter() - start
+    test_accuracy = model.accuracy(data.x_test, data.y_test)
+    history = [dataclasses.asdict(r) for r in result.history]
+    model.info = training_info(previous, args.preset, data.name, config, result,
+                               test_accuracy, seconds)
+    model.info["name"] = Path(path).stem
+    if pen is not None:
+        model.info["pen_digits"] = pen_info(pen, args.pen_copies)
+    save_model(path, model, result.optimizer)
+    if args.json:
+        emit_json(out, {"preset": args.preset, "dataset": data.name, "model": str(path),
+                        "epochs": len(history), "test_accuracy": test_accuracy,
+                        "seconds": seconds, "history": history,
+                        "architecture": describe(model.architecture()),
+                        "config": config.to_dict(), "resumed_from": args.resume})
+    else:
+        tested_on = (f" on the first {len(data.y_test):,} test images only (--limit)"
+                     if args.limit else "")
+        print(f"{model.summary()}\ntest accuracy {test_accuracy:.2%}{tested_on} after "
+              f"{seconds:.1f} s; saved {path}", file=out)
