@@ -9,6 +9,7 @@ does that for a whole folder (the app calls it at launch for its own folders).
 """
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -25,6 +26,11 @@ def write_atomically(path, write):
     exists keeps its permission bits, a new one gets the usual ones (0666 minus the umask).
     Raises OSError (the temporary file is removed) or whatever ``write`` raises.
     """
+    folder = os.path.dirname(os.fspath(path)) or os.curdir
+    if not os.path.isdir(folder):
+        # Asked of the system as written: realpath would read "gone/../m.npz" as "m.npz",
+        # a file that the same name could never open again.
+        raise FileNotFoundError(errno.ENOENT, "No such folder", folder)
     target = Path(os.path.realpath(path))
     remove_stale_partials(target.parent, target.name)
     mode = _mode_for(target)

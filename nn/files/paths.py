@@ -24,6 +24,9 @@ def name_problem(path):
     if text.endswith(tuple(filter(None, (os.sep, os.altsep)))):
         # Path() would drop the slash and write the file it names; the system says "a folder"
         return "the name ends with a slash, so it names a folder; give a file name"
+    if os.path.basename(text) in (".", ".."):
+        # "out/.." is the folder above out/: the system would write the file as that folder
+        return "the name ends with . or .., so it names a folder; give a file name"
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
         return "the name holds a control character (a line break, a tab...); choose another"
     longest = max((len(os.fsencode(part)) for part in Path(text).parts), default=0)

@@ -133,6 +133,7 @@ def test_export_refuses_to_write_over_its_model_under_any_name(capsys, tmp_path)
     (["export", "{model}", LONG], ["304 bytes long"]),
     (["info", "a\0b.npz"], ["NUL"]),
     (["export", "{model}", "{model}/"], ["ends with a slash"]),   # would write over m.npz
+    (["export", "{model}", "out/.."], ["ends with . or .."]),
 ])
 def test_names_that_cannot_be_files_are_one_line(capsys, tmp_path, monkeypatch, argv, words):
     monkeypatch.chdir(tmp_path)
@@ -186,6 +187,8 @@ PATH_PART = st.one_of(st.text(st.characters(blacklist_categories=["Cs"],
 @given(parts=st.lists(PATH_PART, min_size=1, max_size=3), command=st.sampled_from(
     ["save", "export"]))
 @example(parts=["m.npz", ""], command="export")   # "m.npz/": once wrote ONNX over m.npz
+@example(parts=["0", "0", ".."], command="save")    # "0/0/..": once saved a file it could not open
+@example(parts=["0", "..", "0"], command="save")    # "0/../0" with no folder 0: the same
 def test_any_output_path_is_written_and_opens_or_is_one_line(tmp_path_factory, parts, command):
     folder = tmp_path_factory.mktemp("out")
     source = folder / "m.npz"
