@@ -12,26 +12,25 @@ When actions are enabled (``_update_actions``):
 import logging
 
 from PySide6.QtCore import Slot
-from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
 
 from desktop import resources, settings, startup
 from desktop.about import about_html
 from desktop.active_model import ActiveModel, ModelStatusLabel
 from desktop.data_dialog import DataController
+from desktop.dataset_choice import DatasetChoice
 from desktop.draw.tab import DrawTab
 from desktop.handwriting.store import HandwritingStore
 from desktop.handwriting.tab import HandwritingTab
 from desktop.inspect.tab import InspectTab
 from desktop.maths.view import MathsView
-from desktop.menus import DATASET_ACTIONS, IDLE_ONLY, create_actions, fill_menu_bar
+from desktop.menus import IDLE_ONLY, create_actions, fill_menu_bar
 from desktop.model_files import ModelFiles
 from desktop.number.tab import NumberTab
 from desktop.shortcuts_dialog import ShortcutsDialog
 from desktop.storage.recovery import open_database
 from desktop.storage.runs import RunStore
 from desktop.train.tab import TrainTab
-from nn.data.datasets import DATASETS
 from nn.network.errors import DigitLabError
 
 BUNDLED_MODEL = resources.BUNDLED_MODEL  # a module attribute, so tests can swap it
@@ -88,17 +87,17 @@ class MainWindow(QMainWindow):
                  "exportOnnxAction": self.files.export_onnx,
                  "quitAction": self.close, "startAction": self._start,
                  "pauseAction": self.train_tab.toggle_pause, "stopAction": self.train_tab.stop,
-                 "newModelAction": self._new_model, "downloadAction": self._download,
-                 "useFolderAction": self._use_folder, "shortcutsAction": self.show_shortcuts,
+                 "newModelAction": self._new_model,
+                 "downloadAction": lambda: self.data.download(self.datasets.info()),
+                 "useFolderAction": lambda: self.data.choose_folder(
+                     self.datasets.info(), settings.last_folder(self.settings)),
+                 "shortcutsAction": self.show_shortcuts,
                  "aboutAction": self.about}
         for name, slot in slots.items():
             self.named_actions[name].triggered.connect(slot)
-        self.dataset_group = QActionGroup(self, exclusive=True)
-        for dataset, name in DATASET_ACTIONS.items():
-            action = self.named_actions[name]
-            action.setCheckable(True)
-            action.triggered.connect(lambda _=False, d=dataset: self.choose_dataset(d))
-            self.dataset_group.addAction(action)
+        self.datasets = DatasetChoice(
+            self.named_actions, (self.train_tab, self.inspect_tab, self.handwriting_tab),
+            self.settings, self)
 
     def _create_menus(self):
         self.recent_menu = fill_menu_bar(self.menuBar(), self.named_actions)
@@ -263,23 +262,13 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.train_tab)
         self.train_tab.new_model()
 
-    def current_dataset(self):
-        checked = self.dataset_group.checkedAction()
-        return next((d for d, name in DATASET_ACTIONS.items()
-                     if checked is not None and checked.objectName() == name),
-                    settings.DEFAULT_DATASET)
-
     def choose_dataset(self, name, folder=None):
         """Train on dataset ``name``, from ``folder`` or (None) wherever it is found."""
-        self.named_actions[DATASET_ACTIONS[name]].setChecked(True)
-        self.train_tab.set_dataset(name, folder)
-        self.inspect_tab.set_dataset(name, folder)
-        self.handwriting_tab.set_dataset(name, folder)
-        settings.set_dataset_choice(name, folder, self.settings)
+        self.datasets.choose(name, folder)
 
     @Slot(str, object)
     def _use_dataset(self, name, folder):
-        self.choose_dataset(name, folder)
+        self.datasets.choose(name, folder)
         if self._start_when_data_ready:
             self._start_when_data_ready = False
             self._start()
@@ -288,22 +277,13 @@ class MainWindow(QMainWindow):
     def _offer_dataset(self, name):
         """Start found no dataset: download it or choose its folder, then start."""
         self._start_when_data_ready = True
-        self.data.offer(DATASETS[name])
+        self.data.offer(self.datasets.info(name))
 
     @Slot(str)
     def _dataset_not_provided(self, what):
         if self._start_when_data_ready:
             self._start_when_data_ready = False
             self.train_tab.show_outcome(what)
-
-    @Slot()
-    def _download(self):
-        self.data.download(DATASETS[self.current_dataset()])
-
-    @Slot()
-    def _use_folder(self):
-        folder = settings.last_folder(self.settings)
-        self.data.choose_folder(DATASETS[self.current_dataset()], folder)
 
     # --- help ---------------------------------------------------------------------------------
 
@@ -326,13 +306,7 @@ class MainWindow(QMainWindow):
             self.resize(*DEFAULT_SIZE)
         if state is not None:
             self.restoreState(state)
-        name, folder = settings.dataset_choice(self.settings)
-        if name not in DATASETS:
-            name, folder = settings.DEFAULT_DATASET, None
-        self.named_actions[DATASET_ACTIONS[name]].setChecked(True)
-        self.train_tab.set_dataset(name, folder)
-        self.inspect_tab.set_dataset(name, folder)
-        self.handwriting_tab.set_dataset(name, folder)
+        self.datasets.restore()
 
     def _restore_train_form(self):
         """The Train form as it was left, once the model it may continue is active; on a

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton
 
-from desktop import main_window
+from desktop import dataset_choice, main_window
 from nn.data.datasets import DATASETS
 from tests import local_http
 
@@ -19,10 +19,10 @@ FIRST_FILE = "train-images-idx3-ubyte.gz"
 
 @pytest.fixture
 def trickling(tmp_path, monkeypatch):
-    """A server that trickles MNIST's first file, which the window's DATASETS describe."""
+    """A server that trickles MNIST's first file, which the Data menu's DATASETS describe."""
     local_http.no_dataset(monkeypatch, tmp_path)
     info = local_http.tiny_mnist(tmp_path / "served", seed=5)
-    monkeypatch.setattr(main_window, "DATASETS", {**DATASETS, "mnist": info})
+    monkeypatch.setattr(dataset_choice, "DATASETS", {**DATASETS, "mnist": info})
     server, url = local_http.serve(local_http.trickle_handler(info.sizes[FIRST_FILE]))
     yield url
     local_http.stop(server)

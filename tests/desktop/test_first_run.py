@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-from desktop import main_window
+from desktop import dataset_choice, main_window
 from nn.data.datasets import DATASETS, MNIST, user_dataset_dir
 from tests import local_http
 
@@ -27,8 +27,8 @@ def server(tmp_path, monkeypatch):
     """Base URL of a server with four small valid IDX files, which MNIST's checksums match."""
     folder = tmp_path / "served"
     served = local_http.tiny_mnist(folder, seed=3)
-    # The window downloads what its DATASETS describe: MNIST with these files' checksums.
-    monkeypatch.setattr(main_window, "DATASETS", {**DATASETS, "mnist": served})
+    # The Data menu downloads what its DATASETS describe: MNIST with these files' checksums.
+    monkeypatch.setattr(dataset_choice, "DATASETS", {**DATASETS, "mnist": served})
     httpd, url = local_http.serve(functools.partial(local_http.QuietHandler,
                                                     directory=str(folder)))
     yield url
