@@ -37,10 +37,14 @@ def split_validation(n, size, rng):
 
 
 class Examples:
-    """The examples of a run: the validation set, and the training examples in one contiguous
-    buffer that mini-batches refill in a new order every epoch, so that batches are plain fast
-    slices (full batch copies them once). ``stop`` (a threading.Event) cuts the redrawing
-    short: the run is over anyway."""
+    """The examples of a run: the validation set, and the training examples, in a new order
+    every epoch. ``stop`` (a threading.Event) cuts the redrawing short: the run is over anyway.
+
+    Each mini-batch is gathered from the examples into one buffer reused from batch to batch,
+    where the network reads it while it is still in the CPU's cache. Shuffling a copy of all
+    the examples instead (as PyTorch's ``x[randperm(n)]`` does) writes them all out to memory
+    and reads them back, an eighth of an MLP's epoch. The full batch is one contiguous copy,
+    made once: its order does not matter."""
 
     def __init__(self, x, y, input_shape, config, rng, stop=None):
         used, self.n = split_sizes(len(x), config)
@@ -56,19 +60,26 @@ class Examples:
             self.train_index = np.arange(len(self.x))
         self.batch_size = self.n if config.batch_size <= 0 else min(config.batch_size, self.n)
         self.n_batches = -(-self.n // self.batch_size)
-        self.shuffled, self.labels = self.x[self.train_index], self.y[self.train_index]
+        self.order = self.train_index
+        if self.batch_size < self.n:
+            self._batch = np.empty((self.batch_size,) + self.x.shape[1:], self.x.dtype)
+        else:
+            self._all = self.x[self.train_index], self.y[self.train_index]
 
     def shuffle(self, rng):
         if self.batch_size < self.n:
-            order = self.train_index[rng.permutation(self.n)]
-            # mode="clip": with the default "raise", take() copies through a hidden buffer.
-            np.take(self.x, order, axis=0, out=self.shuffled, mode="clip")
-            self.labels = self.y[order]
+            self.order = self.train_index[rng.permutation(self.n)]
 
     def batches(self):
+        """(x, y) of each batch in turn; a mini-batch's x is overwritten by the next."""
+        if self.batch_size == self.n:
+            yield self._all
+            return
         for start in range(0, self.n, self.batch_size):
-            yield (self.shuffled[start:start + self.batch_size],
-                   self.labels[start:start + self.batch_size])
+            picked = self.order[start:start + self.batch_size]
+            # mode="clip": with the default "raise", take() copies through a hidden buffer.
+            yield (np.take(self.x, picked, axis=0, out=self._batch[:len(picked)], mode="clip"),
+                   self.y[picked])
 
 
 class BestWeights:
