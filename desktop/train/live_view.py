@@ -115,8 +115,9 @@ class LiveView(QWidget):
         """An nn.training.train.BatchProgress."""
         self._epoch = record.epoch
         self.training_curves.add_batch(record.epoch, record.loss)
-        self.gradient_plot.add(record.epoch, record.layers)
-        self.histograms.add_firing(record.epoch, record.layers)
+        if record.layers is not None:
+            self.gradient_plot.add(record.epoch, record.layers)
+            self.histograms.add_firing(record.epoch, record.layers)
         if record.step is not None:
             self.steps.add(record)
             self._show_steps_so_far(record.step)

@@ -22,7 +22,7 @@ import re
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -204,6 +204,11 @@ class TrainingWorker(QObject):
         if self._batches == 0 and self._training_status:
             self.status.emit(self._training_status)
         self._batches += 1
+        if record.layers is None and self._pending is not None:
+            # The layers are measured every few batches (nn.network.diagnostics.EVERY_SECONDS,
+            # shorter than the signals' interval): the last measured since the last signal
+            # goes with the newest batch, a few milliseconds of training later.
+            record = replace(record, layers=self._pending.layers)
         self._pending = record
         now = time.perf_counter()
         stepping = self._pause.is_set()  # the loop waits next: show this batch now

@@ -14,9 +14,12 @@ changes its weights, and how many of its ReLU units are dead.
   positions) for which it outputs more than 0, counted into ``ACTIVE_BINS`` equal bins from
   0 to 1. A healthy layer spreads over the middle; dying units pile up in the first bin.
 
-Everything is a few norms and one ``any`` per layer: cheap enough for every batch.
+Everything is a few norms and one count per layer, yet for a small dense network that is a
+seventh of a training step (copying the weights to measure the step is most of it). Nobody
+reads fifty figures a second, so a run measures a step at most every `EVERY_SECONDS`.
 """
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +27,7 @@ import numpy as np
 from nn.network.layers import ReLU
 
 ACTIVE_BINS = 20
+EVERY_SECONDS = 0.02   # of training between two measured steps (the first step is measured)
 ACTIVE_EDGES = np.linspace(0.0, 1.0, ACTIVE_BINS + 1)
 
 
@@ -64,6 +68,15 @@ class LayerWatch:
         self.replicas = replicas
         self.before = [[np.empty_like(p) for p in layer.params] for layer in layers]
         self.gradient_norms = ()
+        self._last = -float("inf")   # when the last measured step was
+
+    def due(self):
+        """Whether to measure the coming step: `EVERY_SECONDS` have passed since the last."""
+        now = time.perf_counter()
+        if now - self._last < EVERY_SECONDS:
+            return False
+        self._last = now
+        return True
 
     def before_step(self):
         """Keep the weights and measure the gradients, before the optimizer step."""

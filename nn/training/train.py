@@ -100,7 +100,9 @@ class BatchProgress:
     samples_per_second: float
     elapsed: float            # seconds of training, pauses excluded
     eta: float                # seconds left, estimated
-    layers: LayerStats | None = None  # gradient norms, update ratios, dead units of the batch
+    # Gradient norms, update ratios, dead units of the batch; measured at most every
+    # nn.network.diagnostics.EVERY_SECONDS and on every Step, None for the batches between.
+    layers: LayerStats | None = None
     step: OneStep | None = None  # a batch let through by Step: the batch before and after it
 
 
@@ -205,11 +207,12 @@ def _train(model, x, y, config, on_progress, stop, pause, optimizer, step):
                                    epoch + b / examples.n_batches, config.epochs,
                                    config.warmup_epochs, config.step_every, config.step_gamma)
                 loss, correct = _gradient(parallel, work, xb, yb, config, epoch, b)
-                if watch:
+                watching = watch is not None and (stepping or watch.due())
+                if watching:
                     watch.before_step()
                 optimizer.step(lr)
                 progress.batch_done(epoch, b, loss, correct, len(yb), lr,
-                                    watch.after_step() if watch else None,
+                                    watch.after_step() if watching else None,
                                     check.after() if check else None)
         val_loss, val_acc = (evaluate(model, examples.x_val, examples.y_val)
                              if examples.n_val else (None, None))

@@ -201,6 +201,7 @@ def test_window_state_and_dataset_are_kept(open_window, window):
 
 def test_actions_while_training_and_stop_keeps_what_was_learnt(qtbot, window, dialogs, mnist_dir):
     window.train_tab.train_limit = window.train_tab.test_limit = 2000
+    window.train_tab.form.epochsSpin.setValue(200)   # still running when Stop is pressed
     window.choose_dataset("mnist", str(mnist_dir))
     with qtbot.waitSignal(window.train_tab.state_changed, timeout=5000):
         action(window, "startAction").trigger()
