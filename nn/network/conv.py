@@ -158,7 +158,12 @@ class MaxPool2D(Layer):
         # Every input inside a window gets a value below; only a cropped edge needs zeros.
         dx = (np.zeros if h % s or w % s else np.empty)((c, h, w, n), dtype=g.dtype)
         is_max = [value == self.out for value in window_offsets(self.x, s)]
-        share = g / sum(is_max)  # each window's gradient over the number of its maxima
+        # Each window's gradient over the number of its maxima, counted in the gradient's own
+        # float32 (a sum of booleans would be int64, and dividing by it, float64: twice the bytes).
+        share = is_max[0].astype(g.dtype)
+        for here in is_max[1:]:
+            share += here
+        np.divide(g, share, out=share)
         for grad, here in zip(window_offsets(dx, s), is_max):
             np.multiply(share, here, out=grad)
         self.x = self.out = None
