@@ -23,7 +23,8 @@ Phases of a training step, for a batch of n examples:
 - ``col2im``: add the patch gradients back into an input gradient;
 - ``pooling``, ``activation`` (ReLU and other element-wise layers, Flatten's copy), ``loss``
   (softmax and cross-entropy), ``optimizer`` (one update of every parameter);
-- ``data``: the epoch's shuffled copy of the training images, and their augmentation.
+- ``data``: gathering each mini-batch of training images in the epoch's order, and their
+  augmentation.
 """
 
 from dataclasses import dataclass, field
@@ -136,7 +137,7 @@ def epoch_costs(model, n_train, batch_size, optimizer, augmented):
                (read + written) * model.n_params * n_batches * FLOAT)
     image = n_train * int(np.prod(model.input_shape)) * FLOAT
     if batch_size < n_train:
-        data.add("data", 0, 2 * image)  # the epoch's shuffled copy
+        data.add("data", 0, 2 * image)  # each image read, and written into its batch
     if augmented:
         data.add("data", 0, AUGMENT_ARRAYS * image)
     return rows + [("loss", loss), ("optimizer", update), ("data", data)]
