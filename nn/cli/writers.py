@@ -28,9 +28,11 @@ from nn.training.train import TrainConfig, resume_optimizer, train
 from nn.training.writers import (FOLDS, pen_images, redrawn_once, scores, with_pen_digits,
                                  writer_folds)
 
-DEFAULT_EPOCHS = 3
+# The bundled model's recipe. Six epochs with eight rewritten copies of each pen digit read
+# unseen writers at 99.28% (three with four: 99.08%), the MNIST test set unchanged.
+DEFAULT_EPOCHS = 6
 DEFAULT_LR = 5e-4
-DEFAULT_COPIES = 4
+DEFAULT_COPIES = 8
 
 
 def add_writers_arguments(parser):
