@@ -16,7 +16,8 @@ changes its weights, and how many of its ReLU units are dead.
 
 Everything is a few norms and one count per layer, yet for a small dense network that is a
 seventh of a training step (copying the weights to measure the step is most of it). Nobody
-reads fifty figures a second, so a run measures a step at most every `EVERY_SECONDS`.
+reads fifty figures a second, so a run measures a step at most every `EVERY_SECONDS` (and
+the last of each epoch).
 """
 
 import time

@@ -101,7 +101,8 @@ class BatchProgress:
     elapsed: float            # seconds of training, pauses excluded
     eta: float                # seconds left, estimated
     # Gradient norms, update ratios, dead units of the batch; measured at most every
-    # nn.network.diagnostics.EVERY_SECONDS and on every Step, None for the batches between.
+    # nn.network.diagnostics.EVERY_SECONDS, on every Step and on each epoch's last batch,
+    # None for the batches between.
     layers: LayerStats | None = None
     step: OneStep | None = None  # a batch let through by Step: the batch before and after it
 
@@ -207,7 +208,9 @@ def _train(model, x, y, config, on_progress, stop, pause, optimizer, step):
                                    epoch + b / examples.n_batches, config.epochs,
                                    config.warmup_epochs, config.step_every, config.step_gamma)
                 loss, correct = _gradient(parallel, work, xb, yb, config, epoch, b)
-                watching = watch is not None and (stepping or watch.due())
+                # Every epoch's last batch too: a short run still shows how its layers changed.
+                watching = watch is not None and (stepping or b == examples.n_batches - 1
+                                                  or watch.due())
                 if watching:
                     watch.before_step()
                 optimizer.step(lr)

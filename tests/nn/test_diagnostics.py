@@ -141,3 +141,19 @@ def test_step_tokens_let_exactly_one_batch_through_each_while_paused():
         runner.join(10)
     assert not runner.is_alive()
     assert len(batches) == 2
+
+
+def test_a_run_measures_its_first_batch_and_every_epochs_last_one():
+    # Measured at most every EVERY_SECONDS, a run shorter than that would otherwise show one
+    # batch's layers only: each epoch's last batch is measured too.
+    model, (x, y) = mlp(), problem(n=200)
+    records = []
+    config = TrainConfig(epochs=3, batch_size=10, optimizer="gd", learning_rate=0.1,
+                         validation_size=0)
+    train(model, x, y, config, on_progress=records.append)
+    batches = [r for r in records if isinstance(r, BatchProgress)]
+    assert len(batches) == 3 * 20
+    assert batches[0].layers is not None
+    assert all(batches[k * 20 - 1].layers is not None for k in (1, 2, 3))
+    measured = [b.layers for b in batches if b.layers is not None]
+    assert all(stats.names == ("Dense 1", "Dense 2", "Dense 3") for stats in measured)
