@@ -69,8 +69,9 @@ class InspectTab(QWidget):
     def show_training(self, model):
         """A copy of the model being trained: the learned weights and the drawing's path follow
         it live; the confusion matrix (a test-set pass) waits for `set_model` after the run."""
+        if not self._training:   # the diagrams are the active model's: cleared once a run
+            self.reliability.set_model(None)
         self._model, self._training = model, True
-        self.reliability.set_model(None)
         if self.isVisible():
             self._show_model()
         else:
