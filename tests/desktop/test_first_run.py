@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-from desktop import dataset_choice, main_window
+from desktop import dataset_choice
 from nn.data.datasets import DATASETS, MNIST, user_dataset_dir
 from tests import local_http
 

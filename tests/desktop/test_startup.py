@@ -142,6 +142,6 @@ def test_launch_removes_the_temporary_files_of_killed_saves(open_window, dialogs
     for path in stale + [live, lookalike]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"half a file")
-    window = open_window(show=False)
+    open_window(show=False)
     assert not any(path.exists() for path in stale)
     assert live.exists() and lookalike.exists() and recent.exists()

@@ -1,7 +1,6 @@
 """The UNIPEN reader: real pen digits in, strokes with y down out, one clear error for a damaged file."""
 
 import hashlib
-import os
 
 import numpy as np
 import pytest

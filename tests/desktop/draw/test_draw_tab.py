@@ -50,7 +50,6 @@ from tests.desktop.drawing import (
     press_and_move,
     release,
     send_mouse,
-    shown,
 )
 
 _CACHE = {}
@@ -200,10 +199,10 @@ def test_the_preview_shows_exactly_what_the_network_gets(draw_tab):
     network_input = model.inputs[-1]
     assert network_input.shape == (1, 28, 28)
     assert np.array_equal(network_input[0], draw_tab.last_input)
-    shown = preview_pixels(draw_tab)
-    cell = min(shown.shape) // 28
-    top, left = (shown.shape[0] - 28 * cell) // 2, (shown.shape[1] - 28 * cell) // 2
-    centres = shown[top + cell // 2:top + 28 * cell:cell, left + cell // 2:left + 28 * cell:cell]
+    pixels = preview_pixels(draw_tab)
+    cell = min(pixels.shape) // 28
+    top, left = (pixels.shape[0] - 28 * cell) // 2, (pixels.shape[1] - 28 * cell) // 2
+    centres = pixels[top + cell // 2:top + 28 * cell:cell, left + cell // 2:left + 28 * cell:cell]
     expected = np.clip(network_input[0] * 255 + 0.5, 0, 255).astype(np.uint8)
     assert np.abs(centres.astype(int) - expected).max() <= 1
 
