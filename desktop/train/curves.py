@@ -152,7 +152,7 @@ class TrainingCurves:
                          if smoothed.n else 0.0)
 
     def add_epoch(self, record):
-        """An nn.training.train.EpochProgress: losses as they are, accuracies in percent."""
+        """An nn.training.progress.EpochProgress: losses as they are, accuracies in percent."""
         series = self._series
         series["train_loss"].append(record.epoch, record.train_loss)
         series["train_accuracy"].append(record.epoch, 100 * record.train_accuracy)

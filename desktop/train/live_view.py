@@ -112,7 +112,7 @@ class LiveView(QWidget):
         self.redraw()
 
     def add_batch(self, record):
-        """An nn.training.train.BatchProgress."""
+        """An nn.training.progress.BatchProgress."""
         self._epoch = record.epoch
         self.training_curves.add_batch(record.epoch, record.loss)
         if record.layers is not None:

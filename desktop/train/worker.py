@@ -32,7 +32,8 @@ from nn.network.errors import DataError, DigitLabError
 from nn.network.model import Model
 from nn.network.randomness import init_rng
 from nn.files.runinfo import training_info
-from nn.training.train import EpochProgress, TrainConfig, make_optimizer, resume_optimizer, train
+from nn.training.progress import EpochProgress
+from nn.training.train import TrainConfig, make_optimizer, resume_optimizer, train
 
 MIN_SECONDS_BETWEEN_BATCH_SIGNALS = 0.05  # at most ~20 batch signals a second
 MIN_SECONDS_BETWEEN_SNAPSHOTS = 0.5  # copies of the weights: a few a second are enough to watch

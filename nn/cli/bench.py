@@ -27,7 +27,8 @@ from nn.network.errors import DigitLabError, SettingError
 from nn.network.model import Model
 from nn.training.presets import PRESETS, Preset, cnn_architecture, mlp_architecture, preset_name
 from nn.network.randomness import init_rng
-from nn.training.train import EpochProgress, TrainConfig, train
+from nn.training.progress import EpochProgress
+from nn.training.train import TrainConfig, train
 from nn.training.validation import split_sizes
 
 THRESHOLDS = (0.97, 0.98, 0.99, 0.992)

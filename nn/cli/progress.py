@@ -45,7 +45,7 @@ class ProgressBar:
 
     def training(self, record):
         """An ``on_progress`` callback for ``nn.training.train.train``."""
-        from nn.training.train import EpochProgress
+        from nn.training.progress import EpochProgress
 
         fraction = record.epoch / record.epochs
         if isinstance(record, EpochProgress):

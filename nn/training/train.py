@@ -1,25 +1,23 @@
 """The training loop shared by the command line and the desktop app.
 
 It reports through callbacks and never prints: ``on_progress`` receives a small immutable
-record after every batch (``BatchProgress``, with what each layer did: ``nn.network.diagnostics``)
-and every epoch (``EpochProgress``). A ``stop`` event ends training after the current batch;
-while a ``pause`` event is set the loop waits, except that each release of the ``step``
-semaphore lets exactly one batch through (step-by-step training), and that batch's record
-says what the step did to it (``nn.training.stepping``). They are ``threading`` objects so
-another thread (a GUI) can use them safely.
+record after every batch and every epoch (`nn.training.progress`). A ``stop`` event ends
+training after the current batch; while a ``pause`` event is set the loop waits, except that
+each release of the ``step`` semaphore lets exactly one batch through (step-by-step
+training), and that batch's record says what the step did to it (``nn.training.stepping``).
+They are ``threading`` objects so another thread (a GUI) can use them safely.
 """
 
 import dataclasses
 import math
 import threading
-import time
 from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 
 from nn.ink.augment import Augmentation, augment_batch
-from nn.network.diagnostics import LayerStats, LayerWatch
+from nn.network.diagnostics import LayerWatch
 from nn.network.errors import TrainingError
 from nn.network.layers import Dropout
 from nn.network.losses import softmax_cross_entropy
@@ -28,10 +26,10 @@ from nn.network.optim import OPTIMIZERS
 from nn.network.parallel import DataParallel, parts_for
 from nn.network.randomness import RandomStreams
 from nn.network.schedules import learning_rate
-from nn.training.stepping import OneStep, OneStepCheck
+from nn.training.progress import Progress
+from nn.training.stepping import OneStepCheck
 from nn.training.validation import BestWeights, Examples
 
-PAUSE_POLL_SECONDS = 0.02
 # Cross-entropy starts near ln(10) = 2.3; a mean loss of 1000 means the right class gets a
 # probability of e^-1000. Such a run has diverged even if the numbers are still finite.
 DIVERGED_LOSS = 1e3
@@ -90,37 +88,6 @@ class TrainConfig:
         if isinstance(values.get("augmentation"), dict):
             values["augmentation"] = Augmentation(**values["augmentation"])
         return cls(**values)
-
-
-@dataclass(frozen=True)
-class BatchProgress:
-    epoch: float              # epochs done so far, fractional: 2.5 = halfway through the third
-    epochs: int
-    loss: float               # this batch's mean loss
-    accuracy: float           # this batch's accuracy
-    learning_rate: float
-    samples_per_second: float
-    elapsed: float            # seconds of training, pauses excluded
-    eta: float                # seconds left, estimated
-    # Gradient norms, update ratios, dead units of the batch; measured at most every
-    # nn.network.diagnostics.EVERY_SECONDS, on every Step and on each epoch's last batch,
-    # None for the batches between.
-    layers: LayerStats | None = None
-    step: OneStep | None = None  # a batch let through by Step: the batch before and after it
-
-
-@dataclass(frozen=True)
-class EpochProgress:
-    epoch: int                # epochs completed (1 after the first)
-    epochs: int
-    train_loss: float         # mean over the epoch's batches
-    train_accuracy: float
-    val_loss: float | None    # None when no validation examples were held out
-    val_accuracy: float | None
-    learning_rate: float
-    samples_per_second: float
-    elapsed: float
-    eta: float
 
 
 @dataclass
@@ -183,7 +150,7 @@ def _train(model, x, y, config, on_progress, stop, pause, optimizer, step):
     stop = stop or threading.Event()
     examples = Examples(x, y, model.input_shape, config, streams.split, stop)
     optimizer = optimizer or make_optimizer(model, config)
-    progress = _Progress(config.epochs, examples, on_progress)
+    progress = Progress(config.epochs, examples, on_progress)
     best = BestWeights(model, config.early_stopping_patience)
     parts = parts_for(model, examples.batch_size)
     for layer in model.layers:  # dropout masks come from the run's dropout stream
@@ -302,50 +269,3 @@ def evaluate(model, x, y, batch_size=None):
         loss_sum += loss * len(yb)
         correct += np.count_nonzero(probs.argmax(axis=1) == yb)
     return loss_sum / len(x), correct / len(x)
-
-
-class _Progress:
-    """The run's clock (pauses excluded), its running totals, and the records it sends."""
-
-    def __init__(self, epochs, examples, on_progress):
-        self.epochs, self.n, self.n_batches = epochs, examples.n, examples.n_batches
-        self.batch_size, self.on_progress = examples.batch_size, on_progress
-        self.start, self.paused = time.perf_counter(), 0.0
-        self.history, self.loss_sum, self.correct = [], 0.0, 0
-
-    def wait_while_paused(self, pause, stop, step):
-        """Return when not paused, stopped, or (while paused) after taking one ``step`` token:
-        True in that last case (the next batch is a step)."""
-        if pause is None or not pause.is_set():
-            return False
-        paused_at, stepped = time.perf_counter(), False
-        while pause.is_set() and not stop.is_set():
-            if step is None:
-                stop.wait(PAUSE_POLL_SECONDS)
-            elif step.acquire(timeout=PAUSE_POLL_SECONDS):
-                stepped = True
-                break
-        self.paused += time.perf_counter() - paused_at
-        return stepped
-
-    def batch_done(self, epoch, b, loss, correct, size, lr, layers, step):
-        self.loss_sum, self.correct, self.lr = self.loss_sum + loss * size, self.correct + correct, lr
-        if self.on_progress:
-            done = epoch * self.n + b * self.batch_size + size
-            self.on_progress(BatchProgress(epoch + (b + 1) / self.n_batches, self.epochs, loss,
-                                           correct / size, lr, *self._speed_and_time(done),
-                                           layers, step))
-
-    def epoch_done(self, epoch, val_loss, val_acc):
-        record = EpochProgress(epoch + 1, self.epochs, self.loss_sum / self.n, self.correct / self.n,
-                               val_loss, val_acc, self.lr, *self._speed_and_time((epoch + 1) * self.n))
-        self.history.append(record)
-        self.loss_sum, self.correct = 0.0, 0
-        if self.on_progress:
-            self.on_progress(record)
-
-    def _speed_and_time(self, done):
-        """(samples per second, elapsed seconds, seconds left) after ``done`` samples."""
-        elapsed = time.perf_counter() - self.start - self.paused
-        eta = elapsed / done * (self.epochs * self.n - done) if done else float("inf")
-        return done / max(elapsed, 1e-9), elapsed, eta

@@ -10,7 +10,8 @@ import pytest
 from nn.network.layers import Dense
 from nn.network.model import Model
 from nn.training.presets import cnn_architecture, mlp_architecture
-from nn.training.train import BatchProgress, TrainConfig, batch_gradient, train
+from nn.training.progress import BatchProgress
+from nn.training.train import TrainConfig, batch_gradient, train
 
 N_IN = 12
 

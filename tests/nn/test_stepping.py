@@ -7,7 +7,8 @@ import numpy as np
 
 from nn.network.model import Model
 from nn.training.presets import mlp_architecture
-from nn.training.train import BatchProgress, TrainConfig, train
+from nn.training.progress import BatchProgress
+from nn.training.train import TrainConfig, train
 
 N_IN = 20
 

@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+import nn.training.progress
 import nn.training.train
 from nn.ink.augment import Augmentation
 from nn.network.errors import TrainingError
@@ -17,14 +18,8 @@ from nn.network.model import Model
 from nn.files.modelfile import load_model, save_model
 from nn.training.presets import PRESETS, mlp_architecture
 from nn.network.randomness import STREAMS, RandomStreams, init_rng
-from nn.training.train import (
-    BatchProgress,
-    EpochProgress,
-    TrainConfig,
-    make_optimizer,
-    resume_optimizer,
-    train,
-)
+from nn.training.progress import BatchProgress, EpochProgress
+from nn.training.train import TrainConfig, make_optimizer, resume_optimizer, train
 from nn.training.validation import split_validation
 
 N_IN = 20
@@ -78,7 +73,7 @@ def test_adam_overfits_a_small_random_batch_to_full_accuracy():
 # --- progress records ---------------------------------------------------------------------------------
 
 class FakeClock:
-    """A clock for nn.training.train that only moves when a (ticking) training batch runs."""
+    """A clock for nn.training.progress that only moves when a (ticking) training batch runs."""
 
     def __init__(self):
         self.now = 0.0
@@ -104,7 +99,7 @@ class Tick(Layer):
 
 def test_progress_records_counts_fractions_and_eta(monkeypatch):
     clock = FakeClock()
-    monkeypatch.setattr(nn.training.train, "time", clock)
+    monkeypatch.setattr(nn.training.progress, "time", clock)
     model = small_mlp()
     model.layers.insert(0, Tick(clock))
     x, y = random_problem(96, seed=5)
