@@ -5,8 +5,11 @@ Loss and accuracy curves (desktop.train.curves), the gradient plot
 (desktop.train.histograms), what each Step did (desktop.train.step_view) and the progress
 bar. The plots' x axis spans the whole run in epochs; while the run is stepped, it counts
 batches and spans only the steps taken so far. Progress records only append to buffers;
-a timer redraws the plots a few times a second while a run is on, so even a run of tiny
-epochs (the notebook's 500 full-batch steps) costs the event loop next to nothing.
+a timer redraws the plots and the progress bar a few times a second while a run is on, so
+even a run of tiny epochs (the notebook's 500 full-batch steps) costs the event loop next to
+nothing. The gradient plot (or the histograms) redraws halfway between two redraws of the
+curves: each takes milliseconds to paint, and painted in the same turn of the event loop
+they would hold it up twice as long.
 """
 
 import math
@@ -32,6 +35,7 @@ from nn.cli.progress import format_seconds
 
 REFRESH_INTERVAL_MS = 100      # plots redraw at most 10 times a second while training...
 GRADIENT_EVERY_TICKS = 3       # ...the gradient plot (a dozen curves, costlier) about 3 times
+LAYER_VIEW_DELAY_MS = REFRESH_INTERVAL_MS // 2   # after the curves' redraw, see above
 PROGRESS_STEPS = 1000          # progress bar resolution: 0.1%
 # Shares of the height: the loss plot has the most to show (batches, epochs, steps, runs).
 LOSS_STRETCH, ACCURACY_STRETCH, LAYER_VIEWS_STRETCH = 3, 2, 3
@@ -55,6 +59,7 @@ class LiveView(QWidget):
         self.layer_views.currentChanged.connect(self._layer_view_chosen)
         self.steps = StepTable(self.training_curves.loss_plot.getPlotItem())
         self._epochs, self._stepping, self._epoch = 1, False, 0.0
+        self._x_axis = None    # (scale, label) of the plots' x axis
         text = self.palette().color(QPalette.ColorRole.Text)
         self.hover = {item: HoverReadout(item, text) for item in self._plot_items()}
         self.progress = QProgressBar(objectName="trainingProgress")
@@ -68,9 +73,13 @@ class LiveView(QWidget):
         layout.addWidget(self.layer_views, LAYER_VIEWS_STRETCH)
         layout.addWidget(self.steps)
         layout.addWidget(self.progress)
+        self._label_x_axis(1, "epoch")
         self._timer = QTimer(self, interval=REFRESH_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
         self._ticks = 0
+        self._layer_view_timer = QTimer(self, singleShot=True, interval=LAYER_VIEW_DELAY_MS)
+        self._layer_view_timer.timeout.connect(self._redraw_layer_view)
+        self._unshown = None   # the newest progress record the bar does not show yet
 
     def _smoothing_row(self):
         self.smoothing = QSlider(Qt.Orientation.Horizontal, objectName="smoothingSlider")
@@ -105,10 +114,12 @@ class LiveView(QWidget):
         self._label_x_axis(1, "epoch")
         self.progress.setValue(0)
         self.progress.setFormat("Loading the data…")
+        self._unshown = None
         self._timer.start()
 
     def finish(self):
         self._timer.stop()
+        self._layer_view_timer.stop()
         self.redraw()
 
     def add_batch(self, record):
@@ -126,7 +137,7 @@ class LiveView(QWidget):
             self._label_x_axis(1, "epoch")
             for item in self._plot_items():
                 item.setXRange(0, self._epochs, padding=X_PADDING)
-        self._show_progress(record)
+        self._unshown = record
 
     def _plot_items(self):
         curves = self.training_curves
@@ -134,7 +145,11 @@ class LiveView(QWidget):
                 *self.gradient_plot.plots.values()]
 
     def _label_x_axis(self, scale, label):
-        """The plots' x values are epochs; ``scale`` turns them into the axis's units."""
+        """The plots' x values are epochs; ``scale`` turns them into the axis's units. (A new
+        label lays the plots out again, which takes milliseconds: only a change is made.)"""
+        if self._x_axis == (scale, label):
+            return
+        self._x_axis = scale, label
         for item in self._plot_items():
             item.getAxis("bottom").setScale(scale)
             item.setLabel("bottom", label)
@@ -153,7 +168,7 @@ class LiveView(QWidget):
 
     def add_epoch(self, record):
         self.training_curves.add_epoch(record)
-        self._show_progress(record)
+        self._unshown = record
 
     def show_result(self, test_accuracy, completed):
         """The test accuracy (None when unknown) and, for a run not stopped, a full bar."""
@@ -166,20 +181,30 @@ class LiveView(QWidget):
         self.training_curves.redraw()
         self.gradient_plot.redraw()
         self.histograms.redraw()
+        self._show_progress()
 
     @Slot(int)
     def _layer_view_chosen(self, _index):
+        self._redraw_layer_view()
+
+    @Slot()
+    def _redraw_layer_view(self):
+        # Only the one on screen: the other catches up when its tab is chosen.
         self.layer_views.currentWidget().redraw()
 
     @Slot()
     def _tick(self):
         self._ticks += 1
         self.training_curves.redraw()
+        self._show_progress()
         if self._ticks % GRADIENT_EVERY_TICKS == 0:
-            # Only the one on screen: the other catches up when its tab is chosen.
-            self.layer_views.currentWidget().redraw()
+            self._layer_view_timer.start()
 
-    def _show_progress(self, record):
+    def _show_progress(self):
+        """Show the newest batch or epoch record on the progress bar, if it is not shown."""
+        record, self._unshown = self._unshown, None
+        if record is None:
+            return
         epoch = min(max(math.ceil(record.epoch), 1), record.epochs)
         self.progress.setValue(round(PROGRESS_STEPS * record.epoch / record.epochs))
         # %p is QProgressBar's own percentage placeholder.

@@ -274,8 +274,8 @@ class TrainTab(QWidget):
         # The weights it ended with are the histograms' last column, however short the run
         # (the worker sends copies at most every half second while it trains).
         self.live.add_weights(model)
-        self.live.show_result(accuracy, completed=not result.stopped)
         self._run_ended()
+        self.live.show_result(accuracy, completed=not result.stopped)
         how = "Stopped" if result.stopped else "Finished"
         epochs = len(result.history)
         score = "" if accuracy is None else f"; test accuracy {accuracy:.2%}"

@@ -127,7 +127,7 @@ def test_pause_holds_training_and_resume_finishes_it(qtbot, tab):
     wait_for_first_progress(qtbot, tab)
     press(qtbot, tab.pauseButton)
     assert tab.is_paused and tab.pauseButton.text() == "Resume"
-    qtbot.wait(150)  # let what was already queued arrive
+    qtbot.wait(250)  # let what was already queued arrive and be shown (10 redraws a second)
     before = tab.trainingProgress.format(), tab.trainingProgress.value()
     qtbot.wait(300)
     assert (tab.trainingProgress.format(), tab.trainingProgress.value()) == before
