@@ -62,7 +62,7 @@ class InspectTab(QWidget):
         self._model, self._training = model, False
         self._cancel_outdated_job()
         self.reliability.set_model(model)
-        self._show_model()
+        self._show_model_when_shown()
         if self.isVisible():
             self.compute()
 
@@ -72,10 +72,7 @@ class InspectTab(QWidget):
         if not self._training:   # the diagrams are the active model's: cleared once a run
             self.reliability.set_model(None)
         self._model, self._training = model, True
-        if self.isVisible():
-            self._show_model()
-        else:
-            self._model_stale = True   # pictures nobody sees cost the event loop for nothing
+        self._show_model_when_shown()
 
     def set_input(self, image):
         """The current drawing, a (28, 28) array in [0, 1], or None. The path follows it live
@@ -229,6 +226,14 @@ class InspectTab(QWidget):
         self.compute()   # only now: no CPU spent on it at startup
 
     # --- learned weights and the activation path ------------------------------------------------
+
+    def _show_model_when_shown(self):
+        """Show the model's pictures now if the tab is shown, else when it is next shown:
+        pictures nobody sees cost the event loop for nothing (a CNN's take 10 ms and more)."""
+        if self.isVisible():
+            self._show_model()
+        else:
+            self._model_stale = True
 
     def _show_model(self):
         self._model_stale = False

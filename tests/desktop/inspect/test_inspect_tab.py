@@ -272,3 +272,23 @@ def test_window_inspect_tab_follows_the_drawing(open_window, monkeypatch, tmp_pa
     tabs.setCurrentWidget(inspect)
     assert path.entries == []
     window.close()
+
+
+def test_hidden_inspect_tab_draws_a_new_models_pictures_when_shown(open_window, monkeypatch,
+                                                                    tmp_path):
+    use_as_bundled(tmp_path / "notebook.npz", monkeypatch, make_model("notebook"))
+    window = open_window()
+    learned = window.inspect_tab.findChild(QWidget, "learnedWeights")
+    window.tabs.setCurrentWidget(window.inspect_tab)
+    assert len(learned.findChildren(HeatImage, "unitWeightsTile")) == 10
+    window.tabs.setCurrentWidget(window.draw_tab)
+    mlp = make_model("mlp")
+    window.set_active_model(mlp)
+    # A training run's end makes its model active: pictures of a tab nobody looks at would
+    # hold up the event loop for nothing.
+    assert len(learned.findChildren(HeatImage, "unitWeightsTile")) == 10
+    window.tabs.setCurrentWidget(window.inspect_tab)
+    shown = learned.findChildren(HeatImage, "unitWeightsTile")
+    assert len(shown) == 64
+    np.testing.assert_array_equal(shown[5].values, mlp.layers[0].W[:, 5].reshape(28, 28))
+    window.close()
