@@ -9,7 +9,9 @@
 3. During a training run (the mlp preset on 30,000 real MNIST examples, stopped after 10 s):
    the largest gap between ticks of a 10 ms QTimer on the GUI thread (target 50 ms) and how
    often the loss curves change (target at least 5 times a second). The Train tab is shown
-   with its gradient plot, which is redrawn as well (how many points it got is reported).
+   with its gradient plot, which is redrawn as well (how many points it got is reported);
+   it is on screen for half a second before Start, as it is for a user who presses Start.
+   ``--preset cnn`` measures the same while the bundled model's network trains.
 
 ``python -m desktop.bench --handwriting [--limit N] [--json]`` measures instead how well the app
 reads handwriting: N held-out MNIST test digits (default 1,000, a seeded choice) traced into pen
