@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from desktop.theme import SERIES_COLOURS, ThemedPlot, legend_outside, series_pen
+from desktop.widgets.steady_view import SteadyViewBox
 
 MARKERS_UP_TO_EPOCHS = 60      # longer runs draw their epoch curves without markers
 INITIAL_CAPACITY = 256         # points per buffer before the first doubling
@@ -78,7 +79,9 @@ class TrainingCurves:
     """
 
     def __init__(self, text_colour):
-        self.loss_plot, self.accuracy_plot = ThemedPlot(), ThemedPlot()
+        # Steady views: the y axes change in steps, not with every batch (see the module).
+        self.loss_plot = ThemedPlot(viewBox=SteadyViewBox())
+        self.accuracy_plot = ThemedPlot(viewBox=SteadyViewBox())
         self.loss_plot.setObjectName("lossPlot")
         self.accuracy_plot.setObjectName("accuracyPlot")
         items = {"loss": self.loss_plot.getPlotItem(), "accuracy": self.accuracy_plot.getPlotItem()}

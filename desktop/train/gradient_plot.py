@@ -14,6 +14,7 @@ from PySide6.QtGui import QPalette
 from desktop.train.curves import X_PADDING, Series
 from desktop.widgets.colour_map import layer_colours
 from desktop.widgets.log_axis import LogTicksAxis
+from desktop.widgets.steady_view import SteadyViewBox
 
 # (plot, y label, log scale): one curve per layer in each.
 PLOTS = (("gradient_norms", "gradient norm", True),
@@ -40,7 +41,8 @@ class GradientPlot(pg.GraphicsLayoutWidget):
         text = palette.color(QPalette.ColorRole.Text)
         self.plots, self.curves, self._series = {}, {name: [] for name, *_ in PLOTS}, {}
         for name, label, log in PLOTS:
-            plot = self.addPlot(axisItems={"left": LogTicksAxis("left")} if log else None)
+            plot = self.addPlot(axisItems={"left": LogTicksAxis("left")} if log else None,
+                                viewBox=SteadyViewBox())
             plot.setLabel("left", label)
             plot.setLabel("bottom", "epoch")
             plot.setLogMode(y=log)
