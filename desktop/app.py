@@ -24,13 +24,6 @@ from pathlib import Path
 # threads (which busy-wait between operations) starve the event loop. Must happen before
 # NumPy is first imported; a value the user set wins.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", str(max(1, (os.cpu_count() or 2) - 1)))
-# The GUI thread shares Python's interpreter lock with a training run's threads. When it asks
-# for the lock, the thread holding it lets go after the switch interval, 5 ms by default; a
-# repaint of the plots, which takes and gives back the lock many times, can wait that out
-# again and again. At 1 ms the event loop's longest stalls while a CNN trains are about a
-# quarter shorter, and training is as fast (python -m desktop.bench --preset cnn).
-GIL_SWITCH_INTERVAL_S = 0.001
-sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
 from PySide6.QtCore import (
     QCoreApplication,
