@@ -39,6 +39,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop import resources
 from desktop.about import log_path
+from desktop.garbage import collect_on_gui_thread
 from desktop.settings import APPLICATION as APP_NAME
 from desktop.settings import ORGANIZATION
 from nn import __version__
@@ -279,6 +280,7 @@ def main(argv=None):
     app.setWindowIcon(app_icon())
     # The app's child, so it lives as long as the app.
     ErrorReporter(log_file, interactive=not bench_launch, parent=app).install()
+    collect_on_gui_thread(app)
 
     from desktop.main_window import MainWindow  # after logging, so import errors are logged
 

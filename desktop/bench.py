@@ -99,6 +99,7 @@ def run_handwriting(data_dir, limit=HANDWRITING_DIGITS):
     from desktop.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(["digitlab-bench"])
+    collect_on_gui_thread(app)   # as the app does
     window = MainWindow()
     window.resize(window.minimumSizeHint())  # a pad of about 360 px: fewer mouse events
     window.show()
@@ -126,6 +127,7 @@ def run_writers_bench(model_path, limit):
     from desktop.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(["digitlab-bench"])
+    collect_on_gui_thread(app)   # as the app does
     window = MainWindow()
     window.resize(window.minimumSizeHint())  # a pad of about 360 px: fewer mouse events
     window.show()
@@ -165,6 +167,7 @@ def run_numbers(data_dir, limit, fold_models=None):
     from desktop.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(["digitlab-bench"])
+    collect_on_gui_thread(app)   # as the app does
     window = MainWindow()
     window.show()
     window.tabs.setCurrentWidget(window.number_tab)
@@ -238,9 +241,11 @@ def run(data_dir, preset="cnn"):
 
     from PySide6.QtWidgets import QApplication
 
+    from desktop.garbage import collect_on_gui_thread
     from desktop.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(["digitlab-bench"])
+    collect_on_gui_thread(app)   # as the app does
     window = MainWindow()
     window.show()
     app.processEvents()

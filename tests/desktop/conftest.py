@@ -2,14 +2,28 @@
 windows and Train tabs opened as a user sees them and shut down cleanly, the Draw tab, the run
 history database. Helpers they use are in stand_ins.py and drawing.py beside this file."""
 
+import gc
+
 import pytest
 
 from desktop.draw.tab import DrawTab
+from desktop.garbage import collect_on_gui_thread
 from desktop.main_window import MainWindow
 from desktop.storage.runs import DB_NAME, RunStore
 from desktop.train.tab import TrainTab
 from tests.desktop.drawing import ink_position_model, shown
 from tests.desktop.stand_ins import BUNDLED_HIDDEN, Dialogs, tiny_model, use_as_bundled
+
+
+@pytest.fixture(scope="package", autouse=True)
+def garbage_collected_on_gui_thread(qapp):
+    """As in the app (desktop.garbage): a training thread never deletes a closed window's Qt
+    objects. Afterwards, collection is automatic again for the other tests."""
+    timer = collect_on_gui_thread(qapp)
+    yield
+    timer.stop()
+    gc.collect()
+    gc.enable()
 
 
 @pytest.fixture
