@@ -84,6 +84,19 @@ def _private_home():
     return home
 
 
+def _application():
+    """The QApplication: a new one collects garbage on its own thread, as the app does."""
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.garbage import collect_on_gui_thread
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(["digitlab-bench"])
+        collect_on_gui_thread(app)
+    return app
+
+
 def run_handwriting(data_dir, limit=HANDWRITING_DIGITS):
     """{"accuracy": {way: accuracy}, ...}: held-out digits replayed on the Draw tab."""
     from nn.data.datasets import load_dataset
@@ -93,13 +106,10 @@ def run_handwriting(data_dir, limit=HANDWRITING_DIGITS):
     start = time.perf_counter()
     digits, labels = held_out_digits(data.x_test, data.y_test, limit, HANDWRITING_SEED)
     home = _private_home()
-    from PySide6.QtWidgets import QApplication
-
     from desktop.draw.replay import replay
     from desktop.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(["digitlab-bench"])
-    collect_on_gui_thread(app)   # as the app does
+    app = _application()
     window = MainWindow()
     window.resize(window.minimumSizeHint())  # a pad of about 360 px: fewer mouse events
     window.show()
@@ -121,13 +131,10 @@ def run_handwriting(data_dir, limit=HANDWRITING_DIGITS):
 def run_writers_bench(model_path, limit):
     """Real writers' pen digits on the Draw tab (desktop/bench_writers.py); figures as a dict."""
     home = _private_home()
-    from PySide6.QtWidgets import QApplication
-
     from desktop.bench_writers import run_writers
     from desktop.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(["digitlab-bench"])
-    collect_on_gui_thread(app)   # as the app does
+    app = _application()
     window = MainWindow()
     window.resize(window.minimumSizeHint())  # a pad of about 360 px: fewer mouse events
     window.show()
@@ -162,12 +169,9 @@ def run_numbers(data_dir, limit, fold_models=None):
     except DigitLabError as error:
         raise SystemExit(f"--fold-models: {error}") from None
     home = _private_home()
-    from PySide6.QtWidgets import QApplication
-
     from desktop.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(["digitlab-bench"])
-    collect_on_gui_thread(app)   # as the app does
+    app = _application()
     window = MainWindow()
     window.show()
     window.tabs.setCurrentWidget(window.number_tab)
@@ -239,13 +243,9 @@ def run(data_dir, preset="cnn"):
     results["launch_seconds"] = _figure("launch_seconds", statistics.median(launches),
                                         runs=[round(t, 3) for t in launches])
 
-    from PySide6.QtWidgets import QApplication
-
-    from desktop.garbage import collect_on_gui_thread
     from desktop.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(["digitlab-bench"])
-    collect_on_gui_thread(app)   # as the app does
+    app = _application()
     window = MainWindow()
     window.show()
     app.processEvents()
