@@ -39,7 +39,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop import resources
 from desktop.about import log_path
-from desktop.garbage import collect_on_gui_thread
+from desktop.garbage import collect_on_gui_thread, set_aside_what_lives_on
 from desktop.settings import APPLICATION as APP_NAME
 from desktop.settings import ORGANIZATION
 from nn import __version__
@@ -286,6 +286,7 @@ def main(argv=None):
 
     window = MainWindow()
     window.show()
+    set_aside_what_lives_on()
     if bench_launch:
         QTimer.singleShot(0, lambda: _report_shown(float(bench_launch), window))
     status = app.exec()
