@@ -23,11 +23,19 @@ def batch(i, epochs=2):
                          eta=1.0)
 
 
-def test_a_burst_of_batches_moves_the_progress_bar_once_to_the_newest(qtbot):
+@pytest.fixture
+def view(qtbot):
+    """A live view on screen, as the Train tab shows it, for a run of two epochs."""
     view = LiveView()
     qtbot.addWidget(view)
     view.show()
+    qtbot.waitExposed(view)
     view.start(epochs=2)
+    yield view
+    view.finish()
+
+
+def test_a_burst_of_batches_moves_the_progress_bar_once_to_the_newest(qtbot, view):
     values = []
     view.progress.valueChanged.connect(values.append)
     for i in range(1, 2 * BATCHES + 1):
@@ -36,7 +44,6 @@ def test_a_burst_of_batches_moves_the_progress_bar_once_to_the_newest(qtbot):
     qtbot.waitUntil(lambda: values != [], timeout=1000)   # the next redraw shows the newest
     assert values == [view.progress.maximum()]
     assert view.progress.format().startswith("Epoch 2/2")
-    view.finish()
 
 
 def y_range_changes(plot):
@@ -45,12 +52,7 @@ def y_range_changes(plot):
     return changes
 
 
-def test_the_loss_axis_moves_in_steps_while_the_loss_creeps_down(qtbot):
-    view = LiveView()
-    qtbot.addWidget(view)
-    view.show()
-    qtbot.waitExposed(view)
-    view.start(epochs=2)
+def test_the_loss_axis_moves_in_steps_while_the_loss_creeps_down(view):
     loss_plot = view.training_curves.loss_plot
     changes = y_range_changes(loss_plot)
     losses = 2.3 * np.exp(-np.linspace(0, 4, 2 * BATCHES))   # from 2.3 down to 0.04
@@ -64,15 +66,9 @@ def test_the_loss_axis_moves_in_steps_while_the_loss_creeps_down(qtbot):
     shown = view.training_curves.curves["batch_loss"].getData()[1]
     assert low <= shown.min() and shown.max() <= high   # every point in view
     assert shown.max() - shown.min() >= 0.5 * (high - low)   # and not lost in empty space
-    view.finish()
 
 
-def test_a_range_the_user_chose_stays_while_the_run_goes_on(qtbot):
-    view = LiveView()
-    qtbot.addWidget(view)
-    view.show()
-    qtbot.waitExposed(view)
-    view.start(epochs=2)
+def test_a_range_the_user_chose_stays_while_the_run_goes_on(view):
     for i in range(1, 50):
         view.add_batch(batch(i))
     view.redraw()
@@ -88,7 +84,6 @@ def test_a_range_the_user_chose_stays_while_the_run_goes_on(qtbot):
     QApplication.processEvents()
     low, high = box.viewRange()[1]
     assert low <= 1 / 149 and high >= 1.0
-    view.finish()
 
 
 @given(st.tuples(finite, finite).map(sorted), st.tuples(finite, finite).map(sorted))
