@@ -20,12 +20,14 @@ def series_pen(index, width=CURVE_WIDTH, dashed=False):
 
 def legend_outside(plot_item, text_colour):
     """A legend for plot_item (a PlotItem) in a column of its own right of the plot area,
-    top-aligned, so it never covers a curve; curves plotted with a ``name`` join it."""
+    top-aligned, so it never covers a curve; curves plotted with a ``name`` join it. It spans
+    the plot area's row and the x axis's below it: a legend taller than the plot area alone
+    (five runs compared on a short plot) would push the x axis's label out of sight."""
     legend = pg.LegendItem(offset=None, labelTextColor=text_colour,
                            labelTextSize=LEGEND_TEXT_SIZE, verSpacing=-4)
     legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
     plot_item.legend = legend
-    plot_item.layout.addItem(legend, 2, 3)
+    plot_item.layout.addItem(legend, 2, 3, 2, 1)
     plot_item.layout.setAlignment(legend, Qt.AlignmentFlag.AlignTop)
     return legend
 
