@@ -230,7 +230,9 @@ CLOSE_DURING_TRAINING = textwrap.dedent("""
     import sys
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox, QProgressBar
+    from desktop.garbage import collect_on_gui_thread, set_aside_what_lives_on
     app = QApplication([])
+    collect_on_gui_thread(app)   # as desktop.app.main does
     asked = []
     def answer(*args, **kwargs):
         asked.append(args[1])
@@ -241,6 +243,7 @@ CLOSE_DURING_TRAINING = textwrap.dedent("""
     window.train_tab.train_limit = window.train_tab.test_limit = 4000
     window.choose_dataset("mnist", sys.argv[1])
     window.show()
+    set_aside_what_lives_on()
     window.named_actions["startAction"].trigger()
     bar = window.findChild(QProgressBar, "trainingProgress")
     def close_after_first_progress():
