@@ -59,7 +59,6 @@ class LiveView(QWidget):
         self.layer_views.currentChanged.connect(self._layer_view_chosen)
         self.steps = StepTable(self.training_curves.loss_plot.getPlotItem())
         self._epochs, self._stepping, self._epoch = 1, False, 0.0
-        self._x_axis = None    # (scale, label) of the plots' x axis
         text = self.palette().color(QPalette.ColorRole.Text)
         self.hover = {item: HoverReadout(item, text) for item in self._plot_items()}
         self.progress = QProgressBar(objectName="trainingProgress")
@@ -73,7 +72,6 @@ class LiveView(QWidget):
         layout.addWidget(self.layer_views, LAYER_VIEWS_STRETCH)
         layout.addWidget(self.steps)
         layout.addWidget(self.progress)
-        self._label_x_axis(1, "epoch")
         self._timer = QTimer(self, interval=REFRESH_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
         self._ticks = 0
@@ -147,10 +145,11 @@ class LiveView(QWidget):
     def _label_x_axis(self, scale, label):
         """The plots' x values are epochs; ``scale`` turns them into the axis's units. (A new
         label lays the plots out again, which takes milliseconds: only a change is made.)"""
-        if self._x_axis == (scale, label):
+        items = self._plot_items()
+        shown = items[0].getAxis("bottom")   # every plot's x axis is labelled alike
+        if (shown.scale, shown.labelText) == (scale, label):
             return
-        self._x_axis = scale, label
-        for item in self._plot_items():
+        for item in items:
             item.getAxis("bottom").setScale(scale)
             item.setLabel("bottom", label)
 
