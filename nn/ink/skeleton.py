@@ -14,6 +14,12 @@ stroke is only 2-3 pixels wide: thinning there closes small loops and bends corn
 thick digit's centre lines can come out as another digit. Traced at 3x, MNIST's test digits
 read clearly better than at 2x, and 4x reads no better than 3x at twice the cost (figures in
 the commit history).
+
+Before thinning, `open_filled_loops` gives back the loops a bold pen filled with ink. The
+thinning of a solid blob is a point or a short line, so the head of a bold 9 traced as the
+end of a 7 or a 1, a bold 8 as a 6 or a 0, a bold 6 as a bent 1. A pen drew a loop there: ink
+much deeper inside the digit than its strokes are wide (`FILLED_DEPTH` of their half-widths)
+is a filled loop, and taking out its core leaves a ring whose centre line is that loop.
 """
 
 import numpy as np
@@ -25,6 +31,12 @@ INK_ABOVE = 0.5         # MNIST grey levels above this are ink for thinning
 SPUR_LENGTH = 2         # end branches this short (pixels) are thinning artefacts
 UPSAMPLE = 3            # strokes_of thins digits at this many times their size
 THIN_CHUNK = 8192       # images thinned together (bounds the temporary arrays)
+# Ink deeper than this many half-widths of the digit's typical stroke is the core of a filled
+# loop. Crossing strokes are at most about 1.4 half-widths deep (the disc that fits where two
+# strokes cross); of MNIST's 10,000 test digits traced with 1.8, 22 more read right than without
+# the opening and 6 fewer (bold 3s and 5s whose thick middle opened into a small loop);
+# 1.6 opened more crossings (42 more, 25 fewer) and 2.2 hardly any loops (4 more, 2 fewer).
+FILLED_DEPTH = 1.8
 
 
 def _removable_tables():
@@ -71,6 +83,52 @@ def _thin_chunk(ink):
         padded[active] = part
         active = active[changed]
     return padded[:, 1:-1, 1:-1].astype(bool)
+
+
+def open_filled_loops(ink):
+    """Ink (n, h, w) bool with the core of every filled loop taken out (see the module's
+    docstring): each image's pixels deeper than FILLED_DEPTH times its typical half-width.
+
+    A pixel's depth is how many 3x3 erosions it survives (1 at the edge of the ink); the
+    typical half-width is the median depth of the ridge, the pixels no neighbour is deeper
+    than, which run along the middle of every stroke.
+    """
+    depth = _depth(ink)
+    return ink & ~(depth > FILLED_DEPTH * _ridge_median(depth)[:, None, None])
+
+
+def _depth(ink):
+    """(n, h, w) int16: how many 3x3 erosions each ink pixel survives; 0 outside the ink."""
+    depth = np.zeros(ink.shape, np.int16)
+    layer = ink.copy()
+    while layer.any():
+        depth += layer
+        # a 3x3 erosion is a 3x1 erosion of a 1x3 one (there is no ink beyond the border)
+        column = layer.copy()
+        column[:, 1:] &= layer[:, :-1]
+        column[:, :-1] &= layer[:, 1:]
+        column[:, 0] = column[:, -1] = False
+        layer = column.copy()
+        layer[:, :, 1:] &= column[:, :, :-1]
+        layer[:, :, :-1] &= column[:, :, 1:]
+        layer[:, :, 0] = layer[:, :, -1] = False
+    return depth
+
+
+def _ridge_median(depth):
+    """(n,) the median depth of each image's ridge pixels (0 for an image without ink)."""
+    n, h, w = depth.shape
+    padded = np.pad(depth, ((0, 0), (1, 1), (1, 1)))
+    ridge = depth > 0
+    for dr, dc in NEIGHBOURS:
+        ridge &= depth >= padded[:, 1 + dr:h + 1 + dr, 1 + dc:w + 1 + dc]
+    # Depths are small integers: a histogram per image gives its median without sorting.
+    deepest = int(depth.max(initial=0)) + 1
+    image, value = np.nonzero(ridge.reshape(n, h * w))
+    counts = np.bincount(image * deepest + depth.reshape(n, h * w)[image, value],
+                         minlength=n * deepest).reshape(n, deepest)
+    below = np.cumsum(counts, axis=1)
+    return np.argmax(below * 2 >= below[:, -1:], axis=1)  # half the ridge at or below it
 
 
 def trace(skeleton):
@@ -159,14 +217,15 @@ def _smooth(points):
 def strokes_of(images):
     """Each digit's strokes: images (n, 28, 28) or (n, 784) -> n lists of (k, 2) (x, y) paths.
 
-    The digits are thinned at UPSAMPLE times their size, enlarged by linear interpolation.
+    The digits are thinned at UPSAMPLE times their size, enlarged by linear interpolation,
+    with their filled loops opened first.
     """
     images = np.asarray(images, dtype=np.float32)
     side = round(np.sqrt(images[0].size)) if len(images) else 28
     up = _upsample_matrix(side, UPSAMPLE)
     large = up @ images.reshape(len(images), side, side) @ up.T
     return [[(path + 0.5) / UPSAMPLE - 0.5 for path in trace(skeleton)]
-            for skeleton in thin(large)]
+            for skeleton in thin(open_filled_loops(large > INK_ABOVE))]
 
 
 def _upsample_matrix(n, factor):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from nn.ink.skeleton import strokes_of, thin, trace
+from nn.ink.skeleton import open_filled_loops, strokes_of, thin, trace
 
 
 def picture(rows):
@@ -98,3 +98,38 @@ def test_strokes_of_a_drawn_plus_gives_its_two_bars():
     assert len(strokes) == 4, "four arms from the centre"
     np.testing.assert_allclose(points.min(axis=0), 5, atol=1.5)
     np.testing.assert_allclose(points.max(axis=0), 22, atol=1.5)
+
+
+def bold_nine():
+    """A 28x28 bold 9: a solid disc (a loop the pen filled with ink) on a 3-pixel stem."""
+    r, c = np.mgrid[:28, :28]
+    image = (np.hypot(r - 9, c - 14) < 6).astype(np.float32)
+    image[9:25, 17:20] = 1
+    return image
+
+
+def loops(strokes):
+    """How many of the paths are closed (a loop traces back to where it started)."""
+    return sum(len(p) > 2 and np.allclose(p[0], p[-1]) for p in strokes)
+
+
+def test_a_loop_filled_with_ink_is_traced_as_a_loop():
+    (strokes,) = strokes_of(bold_nine()[None])
+    assert loops(strokes) == 1, "the head of the 9 is a loop again"
+    # and without the opening, thinning makes the solid head no loop at all
+    assert loops(trace(thin(np.kron(bold_nine(), np.ones((3, 3)))[None])[0])) == 0
+
+
+def test_strokes_that_cross_or_bend_keep_all_their_ink():
+    ink = np.zeros((3, 84, 84), bool)
+    ink[0, 36:45, 10:74] = ink[0, 10:74, 36:45] = True                 # a plus, 9 pixels thick
+    ink[1, 36:45, 10:74] = ink[1, 36:74, 36:45] = True                 # a T
+    r, c = np.mgrid[:84, :84]
+    ink[2] = np.abs(np.hypot(r - 42, c - 42) - 25) < 5                  # a ring
+    np.testing.assert_array_equal(open_filled_loops(ink), ink)
+
+
+def test_an_empty_pad_and_an_empty_batch_are_left_as_they_are():
+    assert not open_filled_loops(np.zeros((1, 84, 84), bool)).any()
+    assert open_filled_loops(np.zeros((0, 84, 84), bool)).shape == (0, 84, 84)
+    assert strokes_of(np.zeros((0, 28, 28))) == []
