@@ -13,31 +13,27 @@ Layout (format version 1):
 
 Files are written atomically (``nn.files.atomic``). Reading never unpickles anything, so loading a
 model can never run code, and it checks the whole meta (``nn.files.model_meta``) and every entry's
-declared size and header before it allocates anything. Every problem on loading raises
+declared size and header (``nn.files.npz_entries``) before it allocates anything. Every problem on loading raises
 ``ModelFileError`` with a sentence that names the file and says what is wrong.
 """
 
 import json
-import math
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from nn.files.atomic import write_atomically
+from nn.files.model_meta import FORMAT, FORMAT_VERSION, check_meta
+from nn.files.npz_entries import entry_sizes, read_entries, read_meta, shorten
 from nn.files.paths import name_problem
 from nn.network.errors import ModelFileError
 from nn.network.layers import DTYPE
 from nn.network.model import Model, calibration_problem
-from nn.files.model_meta import FORMAT, FORMAT_VERSION, check_meta
 from nn.network.optim import OPTIMIZERS
 from nn.network.randomness import is_valid_state
 
 PREPROCESSING = "mnist: ink bounding box scaled to 20x20 (area average), centre of mass at (14, 14)"
-MAX_META_BYTES = 16 * 2**20  # the meta of a model trained for thousands of epochs fits easily
-NPY_HEADER_BYTES = 2**16     # the most a .npy header may take besides its array's data
-ZIP_MAGIC = b"PK\x03\x04"
 MAX_STEPS = 2**53 - 1        # an optimizer's step count: exact in a float64 (JSON's numbers)
 NOTEBOOK_SHAPES = {"W1": (10, 784), "b1": (10, 1), "W2": (10, 10), "b2": (10, 1)}
 
@@ -123,12 +119,12 @@ def load_model(path):
     Nothing is allocated before the meta is checked (``nn.files.model_meta``) and every entry's size
     is known to fit the architecture it describes."""
     path = _named(path, "read")
-    sizes = _entry_sizes(path)
+    sizes = entry_sizes(path)
     if "meta" not in sizes:
         hint = (" It looks like the notebook's weights: use Import Notebook Weights instead."
                 if set(NOTEBOOK_SHAPES) <= set(sizes) else "")
         raise ModelFileError(f"{path.name} is not a DigitLab model: it has no 'meta' entry.{hint}")
-    meta = check_meta(path.name, _read_meta(path, sizes))
+    meta = check_meta(path.name, read_meta(path, sizes))
     params = dict(meta.pop("params"))
     optimizer_shapes = _check_optimizer(path, meta.get("optimizer"), sizes, list(params.values()))
     stored = {k for k in sizes if k != "meta" and not k.startswith("optimizer.")}
@@ -138,7 +134,7 @@ def load_model(path):
                                      extra and f"unexpected {', '.join(extra)}") if s)
         raise ModelFileError(f"{path.name} does not match its own architecture: {what}.")
     shapes = params | {f"optimizer.{k}": s for k, s in optimizer_shapes.items()}
-    arrays = _read_entries(path, shapes, sizes)
+    arrays = read_entries(path, shapes, sizes)
     try:
         model = Model.from_architecture(meta["architecture"], tuple(meta["input_shape"]),
                                         tuple(meta["class_names"]))
@@ -177,10 +173,10 @@ def _check_optimizer(path, settings, sizes, param_shapes):
     name, t = (settings.get("name"), settings.get("t")) if isinstance(settings, dict) else (None, None)
     if not (isinstance(name, str) and name in OPTIMIZERS):
         raise ModelFileError(f"{path.name} is damaged: its optimizer settings "
-                             f"{_shorten(repr(settings))} are not valid.")
+                             f"{shorten(repr(settings))} are not valid.")
     if not (isinstance(t, int) and not isinstance(t, bool) and 0 <= t <= MAX_STEPS):
         raise ModelFileError(f"{path.name} is damaged: its optimizer's step count "
-                             f"{_shorten(repr(t))} is not a whole number from 0 to "
+                             f"{shorten(repr(t))} is not a whole number from 0 to "
                              f"{MAX_STEPS:,}.")
     shapes = {}
     for key in keys:
@@ -188,7 +184,7 @@ def _check_optimizer(path, settings, sizes, param_shapes):
         if state not in OPTIMIZERS[name].state_names or not (index.isascii() and index.isdigit()) \
                 or int(index) >= len(param_shapes):
             raise ModelFileError(f"{path.name} has an unexpected entry "
-                                 f"{_shorten('optimizer.' + key)} for optimizer {name!r}; the "
+                                 f"{shorten('optimizer.' + key)} for optimizer {name!r}; the "
                                  "file is damaged.")
         shapes[key] = param_shapes[int(index)]
     return shapes
@@ -203,12 +199,12 @@ def import_notebook_weights(path):
     from nn.training.presets import mlp_architecture
 
     path = _named(path, "read")
-    sizes = _entry_sizes(path)
+    sizes = entry_sizes(path)
     missing = [k for k in NOTEBOOK_SHAPES if k not in sizes]
     if missing:
         raise ModelFileError(f"{path.name} does not hold the notebook's weights: missing "
                              f"{', '.join(missing)} (expected W1, b1, W2, b2).")
-    arrays = _read_entries(path, NOTEBOOK_SHAPES, sizes)
+    arrays = read_entries(path, NOTEBOOK_SHAPES, sizes)
     for name, shape in NOTEBOOK_SHAPES.items():
         _check_array(path, name, arrays[name], shape, allow_float64=True)
     model = Model.from_architecture(mlp_architecture((10,), init="uniform"))
@@ -225,116 +221,8 @@ def _named(path, verb):
     """``path`` as a Path, once `nn.files.paths.name_problem` has nothing against it."""
     problem = name_problem(path)
     if problem:
-        raise ModelFileError(f"Cannot {verb} {_shorten(os.fspath(path))!r}: {problem}.")
+        raise ModelFileError(f"Cannot {verb} {shorten(os.fspath(path))!r}: {problem}.")
     return Path(path)
-
-
-def _entry_sizes(path):
-    """{entry name: unpacked bytes the archive declares}, ".npy" dropped as np.load does."""
-    if not path.is_file():
-        raise ModelFileError(f"{path} does not exist or is not a file.")
-    try:
-        if not zipfile.is_zipfile(path):
-            with open(path, "rb") as f:
-                if f.read(len(ZIP_MAGIC)) == ZIP_MAGIC:
-                    raise ModelFileError(f"{path.name} is damaged or truncated: its archive is "
-                                         "incomplete.")
-            raise ModelFileError(f"{path.name} is not a model file: it is not a NumPy .npz "
-                                 "archive.")
-        with zipfile.ZipFile(path) as z:
-            return {i.filename.removesuffix(".npy"): i.file_size for i in z.infolist()}
-    except ModelFileError:
-        raise
-    except PermissionError as e:
-        raise ModelFileError(f"Cannot read {path}: {e.strerror}; check its permissions.") from e
-    except Exception as e:  # a damaged archive makes zipfile raise anything
-        raise ModelFileError(f"{path.name} is damaged or truncated: {_reason(e)}.") from e
-
-
-def _read_entries(path, shapes, sizes):
-    """The arrays ``shapes`` names ({name: expected shape}), float32 or float64.
-
-    Nothing is read before the archive's declared sizes fit the expected shapes, and nothing
-    allocated before an entry's own header gives that shape: a file of a few kilobytes cannot
-    make DigitLab unpack or allocate gigabytes.
-    """
-    arrays = {}
-    for name, shape in shapes.items():
-        if sizes[name] > 8 * math.prod(shape) + NPY_HEADER_BYTES:
-            raise ModelFileError(f"{path.name} is damaged: its entry {_shorten(name)} unpacks "
-                                 f"to {sizes[name]:,} bytes, far more than {shape} numbers.")
-    try:
-        with zipfile.ZipFile(path) as z:
-            for name, shape in shapes.items():
-                try:
-                    with z.open(name + ".npy") as f:
-                        arrays[name] = _read_npy(path, f, name, shape)
-                except KeyError:  # stored without ".npy": raw bytes, not an array
-                    raise ModelFileError(f"{path.name} is not a model file: its entry "
-                                         f"{_shorten(name)} is not a NumPy array.") from None
-                except ModelFileError:
-                    raise
-                except Exception as e:  # zipfile, zlib and numpy raise many types on damage
-                    raise ModelFileError(f"{path.name} is damaged or truncated: its entry "
-                                         f"{_shorten(name)} cannot be read ({_reason(e)}).") from e
-    except ModelFileError:
-        raise
-    except Exception as e:  # see above
-        raise ModelFileError(f"{path.name} is damaged or truncated: {_reason(e)}.") from e
-    return arrays
-
-
-def _read_meta(path, sizes):
-    """The text of the 'meta' entry: a 0-d NumPy string array of at most MAX_META_BYTES."""
-    if sizes["meta"] > MAX_META_BYTES:
-        raise ModelFileError(f"{path.name} is not a DigitLab model: its 'meta' entry is "
-                             f"larger than {MAX_META_BYTES // 2**20} MB.")
-    try:
-        with zipfile.ZipFile(path) as z, z.open("meta.npy") as f:
-            a = _read_npy(path, f, "meta", (), kinds="U")
-    except ModelFileError:
-        raise
-    except Exception as e:  # see _read_entries
-        raise ModelFileError(f"{path.name} is damaged or truncated: {_reason(e)}.") from e
-    return str(a[()])
-
-
-def _read_npy(path, f, name, shape, kinds="f"):
-    """One .npy entry from the open file ``f``: header first, then exactly its data."""
-    version = np.lib.format.read_magic(f)
-    if version not in ((1, 0), (2, 0)):
-        raise ModelFileError(f"{path.name}: {_shorten(name)} is stored in an unknown format "
-                             f"version {version}; the file is damaged.")
-    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                   else np.lib.format.read_array_header_2_0)
-    found, fortran, dtype = read_header(f)
-    if dtype.hasobject:
-        raise ModelFileError(f"{path.name} contains pickled Python objects, which DigitLab "
-                             "never loads because they could run code.")
-    if dtype.kind not in kinds or (kinds == "f" and dtype.itemsize > 8):
-        raise ModelFileError(f"{path.name}: {_shorten(name)} has dtype {dtype}, expected "
-                             + ("text" if kinds == "U" else "float32") + ".")
-    if found != tuple(shape):
-        raise ModelFileError(f"{path.name}: {_shorten(name)} has shape {found}, expected "
-                             f"{tuple(shape)}.")
-    nbytes = math.prod(found) * dtype.itemsize
-    if nbytes > MAX_META_BYTES and kinds == "U":
-        raise ModelFileError(f"{path.name}: its 'meta' entry claims {nbytes:,} bytes; the "
-                             "file is damaged.")
-    data = f.read(nbytes)
-    if len(data) != nbytes:
-        raise ModelFileError(f"{path.name} is damaged or truncated: {_shorten(name)} ends "
-                             f"after {len(data):,} of its {nbytes:,} bytes.")
-    return np.frombuffer(data, dtype).reshape(found, order="F" if fortran else "C")
-
-
-def _reason(error):
-    """An exception as a short phrase on one line, for a message."""
-    return _shorten(" ".join(str(error).split()) or type(error).__name__, 150)
-
-
-def _shorten(text, limit=60):
-    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _check_array(path, name, a, shape, allow_float64=False):
