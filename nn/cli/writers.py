@@ -5,10 +5,12 @@ with its optimizer state) for a few epochs on MNIST plus real writers' pen digit
 ``train --resume BASE --pen-digits`` does.
 Here it runs once per fold of writers (`nn.training.writers.writer_folds`): each fold's model
 trains without that fold's writers and reads only theirs, so every writer is read by a model
-that never saw them. Printed: accuracy overall, per digit, per writer and per way of drawing
-(`nn.ink.ways`), and each fold model's MNIST test accuracy. ``--out DIR`` keeps the fold models
-and ``DIR/oof.npz``: every digit's log-probabilities from the model that never saw its writer
-(``log_probs``, ``labels``, ``writers``), the held-out data a calibration is fitted on.
+that never saw them. Printed: accuracy overall, per digit, per writer, per way of drawing
+(`nn.ink.ways`) and per style of the world (`nn.ink.world_styles`: each held-out digit written
+a slashed or crossed way), and each fold model's MNIST test accuracy. ``--out DIR`` keeps the
+fold models and ``DIR/oof.npz``: every digit's log-probabilities from the model that never saw
+its writer (``log_probs``, ``labels``, ``writers``), the held-out data a calibration is fitted
+on.
 """
 
 import dataclasses
@@ -25,8 +27,8 @@ from nn.files.modelfile import load_model, save_model
 from nn.ink.ways import WAYS, accuracy_by_way
 from nn.network.errors import SettingError
 from nn.training.train import TrainConfig, resume_optimizer, train
-from nn.training.writers import (FOLDS, pen_images, redrawn_once, scores, with_pen_digits,
-                                 writer_folds)
+from nn.training.writers import (FOLDS, pen_images, redrawn_once, scores, style_counts,
+                                 with_pen_digits, writer_folds)
 
 # The bundled model's recipe. Six epochs with eight rewritten copies of each pen digit read
 # unseen writers at 99.28% (three with four: 99.08%), the MNIST test set unchanged.
@@ -72,7 +74,7 @@ def cmd_writers(args, out):
     data = load_dataset("mnist", args.data)
     pen, _ = load_pendigits(args.pen_digits)
     log_probs = np.zeros((len(pen), 10), np.float32)
-    folds, ways = [], {way.name: 0.0 for way in WAYS}
+    folds, ways, styles = [], {way.name: 0.0 for way in WAYS}, {}
     out_dir = Path(args.out) if args.out else None
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -95,6 +97,8 @@ def cmd_writers(args, out):
         held_digits = pen.select(held)
         for name, accuracy in accuracy_by_way(model, held_digits.strokes, held_digits.labels).items():
             ways[name] += accuracy * held.sum() / len(pen)
+        for name, counts in style_counts(model, held_digits, np.random.default_rng(k)).items():
+            styles[name] = np.add(styles.get(name, (0, 0)), counts)
         folds.append({"writers": fold.tolist(), "seconds": seconds,
                       "mnist_test_accuracy": model.accuracy(data.x_test, data.y_test)})
         if out_dir:
@@ -104,6 +108,8 @@ def cmd_writers(args, out):
         np.savez(out_dir / "oof.npz", log_probs=log_probs, labels=pen.labels, writers=pen.writers)
     result = scores(log_probs.argmax(axis=1), pen.labels, pen.writers) | {
         "per_way": ways, "folds": folds, "digits": len(pen),
+        "per_style": {name: float(right / max(count, 1))
+                      for name, (right, count) in styles.items()},
         "recipe": {"base": args.base, "epochs": args.epochs, "lr": args.lr,
                    "pen_copies": args.pen_copies}}
     if args.json:
@@ -120,6 +126,8 @@ def report(result):
              "per writer: " + "  ".join(f"{w}: {a:.1%}" for w, a in sorted(
                  result["per_writer"].items(), key=lambda item: item[1]))]
     lines.append("per way:    " + "  ".join(f"{w}: {a:.1%}" for w, a in result["per_way"].items()))
+    lines.append("per style:  " + "  ".join(f"{s}: {a:.1%}"
+                                            for s, a in result["per_style"].items()))
     lines += [f"fold {k}: MNIST test {f['mnist_test_accuracy']:.2%}, {f['seconds']:.0f} s"
               for k, f in enumerate(result["folds"])]
     return "\n".join(lines)

@@ -15,6 +15,7 @@ import numpy as np
 from nn.ink.redraw import with_redrawn
 from nn.ink.stroke_augment import distort_strokes
 from nn.ink.strokes import strokes_to_mnist
+from nn.ink.world_styles import STYLES, restyle, styled
 
 FOLDS = 5
 FOLD_SEED = 0
@@ -41,11 +42,14 @@ def pen_images(digits):
 
 def pen_examples(digits, copies, rng):
     """Training examples from pen digits: each digit as written plus ``copies`` rewritten
-    copies (`distort_strokes`). Returns x ((n * (1 + copies), 784) float32) and y (int64)."""
+    copies (`distort_strokes`), a share of them written in a style of the world that these
+    writers may not use (`nn.ink.world_styles.restyle`: slashed zeros, crossed 7s...).
+    Returns x ((n * (1 + copies), 784) float32) and y (int64)."""
     x = [pen_images(digits)]
     for _ in range(copies):
-        x.append(np.stack([strokes_to_mnist(distort_strokes(strokes, rng)).ravel()
-                           for strokes in digits.strokes]))
+        x.append(np.stack([
+            strokes_to_mnist(distort_strokes(restyle(strokes, label, rng), rng)).ravel()
+            for strokes, label in zip(digits.strokes, digits.labels)]))
     return np.concatenate(x), np.tile(digits.labels, 1 + copies)
 
 
@@ -74,6 +78,19 @@ def pen_training_set(x, y, digits, copies, config):
     x, y, config = redrawn_once(x, y, config)
     x, y = with_pen_digits(x, y, digits, copies, np.random.default_rng(config.seed))
     return x, y, config
+
+
+def style_counts(model, digits, rng):
+    """{style name: (read right, digits)}: each of ``digits`` whose label has a style of
+    `nn.ink.world_styles.STYLES`, written in that style and read by ``model``."""
+    counts = {}
+    for style in STYLES:
+        mine = [strokes for strokes, label in zip(digits.strokes, digits.labels)
+                if label == style.digit]
+        images = [strokes_to_mnist(styled(strokes, style, rng)).ravel() for strokes in mine]
+        right = np.count_nonzero(model.predict(np.stack(images)) == style.digit) if mine else 0
+        counts[style.name] = (int(right), len(mine))
+    return counts
 
 
 def scores(predicted, labels, writers):
