@@ -85,11 +85,12 @@ def style_counts(model, digits, rng):
     `nn.ink.world_styles.STYLES`, written in that style and read by ``model``."""
     counts = {}
     for style in STYLES:
-        mine = [strokes for strokes, label in zip(digits.strokes, digits.labels)
-                if label == style.digit]
-        images = [strokes_to_mnist(styled(strokes, style, rng)).ravel() for strokes in mine]
-        right = np.count_nonzero(model.predict(np.stack(images)) == style.digit) if mine else 0
-        counts[style.name] = (int(right), len(mine))
+        mine = np.isin(digits.labels, style.digits)
+        images = [strokes_to_mnist(styled(strokes, style, rng)).ravel()
+                  for strokes, keep in zip(digits.strokes, mine) if keep]
+        right = (np.count_nonzero(model.predict(np.stack(images)) == digits.labels[mine])
+                 if images else 0)
+        counts[style.name] = (int(right), len(images))
     return counts
 
 

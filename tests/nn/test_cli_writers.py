@@ -67,8 +67,7 @@ def test_every_writer_is_read_once_by_a_fold_that_never_saw_them(capsys, data, b
     assert sorted(int(w) for w in report["per_writer"]) == list(range(1, WRITERS + 1))
     assert report["digits"] == WRITERS * DIGITS_EACH and len(report["folds"]) == 3
     assert set(report["per_way"]) >= {"natural", "slanted", "tiny in the middle"}
-    assert set(report["per_style"]) == {"slashed 0", "crossed 7", "1 with a foot",
-                                        "1 with a long flag"}
+    assert set(report["per_style"]) >= {"slashed 0", "crossed 7", "with a joining tail"}
     held_out = [set(f["writers"]) for f in report["folds"]]
     for k, writers in enumerate(held_out):
         seen = set(load_model(tmp_path / f"fold{k}.npz").info["pen_digits"]["writers"])

@@ -1,4 +1,5 @@
-"""Styles of the world added to pen digits: a slashed 0, a crossed 7, a 1 with a foot or a flag."""
+"""Styles of the world added to pen digits: a slashed 0, a crossed 7, a 1 with a foot or a flag,
+any digit with a lead-in or a joining tail."""
 
 import numpy as np
 from hypothesis import given, settings
@@ -48,27 +49,42 @@ def test_a_crossed_seven_has_its_bar_across_the_stem_and_a_one_its_flag_at_the_t
         assert np.allclose(foot[:, 1], 90) and foot[0, 0] < 50 < foot[-1, 0]
 
 
-def test_restyle_gives_some_zeros_a_slash_and_never_touches_a_digit_without_a_style():
+def test_a_lead_in_and_a_tail_run_on_the_first_and_last_strokes_as_joined_writing_does():
+    rng = np.random.default_rng(3)
+    (led,) = styled(SEVEN, STYLE["with a lead-in"], rng)
+    np.testing.assert_array_equal(led[-3:], SEVEN[0])
+    assert led[0, 0] < 30 and led[0, 1] > 20, "from below left of where the 7 starts"
+    (tailed,) = styled(SEVEN, STYLE["with a joining tail"], rng)
+    np.testing.assert_array_equal(tailed[:3], SEVEN[0])
+    assert tailed[-1, 0] > 45 + 10 and tailed[-1, 1] <= 90, "on to the right, not down"
+
+
+def test_restyle_writes_some_copies_in_a_style_and_adds_a_digit_s_own_strokes_only_to_it():
     rng = np.random.default_rng(0)
     zeros = [restyle(ZERO, 0, rng) for _ in range(200)]
     slashed = sum(len(z) == 2 for z in zeros)
-    assert 20 < slashed < 100, "a share of them, not all or none"
-    assert all(np.array_equal(z[0], ZERO[0]) for z in zeros)
-    for label in (2, 3, 4, 5, 6, 8, 9):
-        (same,) = restyle(ZERO, label, rng)
-        np.testing.assert_array_equal(same, ZERO[0])
+    assert 15 < slashed < 80, "a share of them, not all or none"
+    assert sum(len(z[0]) == len(ZERO[0]) for z in zeros) > 80, "many keep their first stroke"
+    sevens = [restyle(SEVEN, 7, rng) for _ in range(200)]
+    assert 15 < sum(len(z) == 2 for z in sevens) < 80, "crossed"
+    assert all(len(restyle(SEVEN, 3, rng)) == 1 for _ in range(200)), "a 3 is never crossed"
+    assert all(len(restyle(ZERO, 8, rng)) == 1 for _ in range(200)), "nor an 8 slashed"
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(arrays(np.float64, st.tuples(st.integers(1, 6), st.just(2)),
                        elements=st.floats(-1e3, 1e3)), min_size=1, max_size=3),
        st.sampled_from(STYLES), st.integers(0, 2**32 - 1))
-def test_any_digit_written_in_any_style_gains_one_finite_stroke_and_keeps_its_own(
+def test_any_digit_written_in_any_style_gains_finite_ink_and_keeps_its_own_strokes(
         strokes, style, seed):
     before = [s.copy() for s in strokes]
     out = styled(strokes, style, np.random.default_rng(seed))
-    assert len(out) == len(strokes) + 1
     assert all(s.shape[1] == 2 and np.isfinite(s).all() for s in out)
+    points = sum(len(s) for s in strokes)
+    if style.digits == tuple(range(10)):    # joined to the first or the last stroke
+        assert len(out) == len(strokes) and sum(len(s) for s in out) > points
+    else:                                   # a stroke of its own
+        assert len(out) == len(strokes) + 1
     for a, b in zip(before, strokes):
         np.testing.assert_array_equal(a, b)
 
@@ -77,7 +93,8 @@ def test_style_counts_read_every_digit_of_a_style_in_that_style():
     class AlwaysZero:
         """Answers 0 to everything, and keeps what it was shown."""
 
-        shown = []
+        def __init__(self):
+            self.shown = []
 
         def predict(self, images):
             self.shown.append(images.reshape(-1, 28, 28))
@@ -87,7 +104,8 @@ def test_style_counts_read_every_digit_of_a_style_in_that_style():
     reader = AlwaysZero()
     counts = style_counts(reader, digits, np.random.default_rng(0))
     assert counts == {"slashed 0": (2, 2), "crossed 7": (0, 1), "1 with a foot": (0, 0),
-                      "1 with a long flag": (0, 0)}
+                      "1 with a long flag": (0, 0), "with a lead-in": (2, 3),
+                      "with a joining tail": (2, 3)}
     plain = strokes_to_mnist(ZERO)
     slashed = reader.shown[0]
     assert all(np.abs(image - plain).sum() > 20 for image in slashed), "zeros shown slashed"
