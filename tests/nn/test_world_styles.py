@@ -64,11 +64,13 @@ def test_restyle_writes_some_copies_in_a_style_and_adds_a_digit_s_own_strokes_on
     zeros = [restyle(ZERO, 0, rng) for _ in range(200)]
     slashed = sum(len(z) == 2 for z in zeros)
     assert 15 < slashed < 80, "a share of them, not all or none"
-    assert sum(len(z[0]) == len(ZERO[0]) for z in zeros) > 80, "many keep their first stroke"
+    assert all(np.array_equal(z[0], ZERO[0]) for z in zeros), "the oval as it was"
     sevens = [restyle(SEVEN, 7, rng) for _ in range(200)]
     assert 15 < sum(len(z) == 2 for z in sevens) < 80, "crossed"
     assert all(len(restyle(SEVEN, 3, rng)) == 1 for _ in range(200)), "a 3 is never crossed"
     assert all(len(restyle(ZERO, 8, rng)) == 1 for _ in range(200)), "nor an 8 slashed"
+    # measured, not trained: a lead-in or a tail never changes a training copy
+    assert all(np.array_equal(restyle(SEVEN, 3, rng)[0], SEVEN[0]) for _ in range(200))
 
 
 @settings(max_examples=60, deadline=None)
