@@ -57,7 +57,8 @@ def test_bundled_model_reads_the_mnist_test_set_as_well_as_it_says(model, mnist_
 def test_bundled_model_reads_digits_drawn_at_any_size_and_place(model, mnist_dir):
     data = load_dataset(data_dir=mnist_dir)
     rng = np.random.default_rng(0)
-    picked = rng.choice(len(data.x_test), 500, replace=False)
+    # 2,000 digits: on 500 the figure moves by 0.2 points with every digit
+    picked = rng.choice(len(data.x_test), 2000, replace=False)
     inputs = np.stack([image_to_mnist(as_drawing(data.x_test[i], rng)) for i in picked])
     accuracy = model.accuracy(inputs.reshape(len(picked), -1), data.y_test[picked])
     assert accuracy >= 0.98, f"only {accuracy:.1%} of drawing-like digits read correctly"
