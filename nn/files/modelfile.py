@@ -11,9 +11,9 @@ Layout (format version 1):
   the run's random streams stopped (``random_state``, see ``nn.network.randomness``), and the
   model's ``calibration`` (``temperature`` and ``unsure_below``, see ``nn.network.model``).
 
-Files are written atomically (``nn.files.atomic``). Reading never unpickles anything, so loading a
-model can never run code, and it checks the whole meta (``nn.files.model_meta``) and every entry's
-declared size and header (``nn.files.npz_entries``) before it allocates anything. Every problem on loading raises
+Files are written atomically (``nn.files.atomic``). Reading never unpickles anything, so loading
+a model can never run code, and it checks the whole meta (``nn.files.model_meta``) and every
+entry's declared size and header (``nn.files.npz_entries``) before it allocates anything. Every problem on loading raises
 ``ModelFileError`` with a sentence that names the file and says what is wrong.
 """
 
