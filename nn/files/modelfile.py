@@ -13,8 +13,9 @@ Layout (format version 1):
 
 Files are written atomically (``nn.files.atomic``). Reading never unpickles anything, so loading
 a model can never run code, and it checks the whole meta (``nn.files.model_meta``) and every
-entry's declared size and header (``nn.files.npz_entries``) before it allocates anything. Every problem on loading raises
-``ModelFileError`` with a sentence that names the file and says what is wrong.
+entry's declared size and header (``nn.files.npz_entries``) before it allocates anything. Every
+problem on loading raises ``ModelFileError`` with a sentence that names the file and says what is
+wrong.
 """
 
 import json
