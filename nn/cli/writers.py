@@ -7,7 +7,7 @@ Here it runs once per fold of writers (`nn.training.writers.writer_folds`): each
 trains without that fold's writers and reads only theirs, so every writer is read by a model
 that never saw them. Printed: accuracy overall, per digit, per writer, per way of drawing
 (`nn.ink.ways`) and per style of the world (`nn.ink.world_styles`: each held-out digit written
-a slashed or crossed way), and each fold model's MNIST test accuracy. ``--out DIR`` keeps the
+in each style of its label), and each fold model's MNIST test accuracy. ``--out DIR`` keeps the
 fold models and ``DIR/oof.npz``: every digit's log-probabilities from the model that never saw
 its writer (``log_probs``, ``labels``, ``writers``), the held-out data a calibration is fitted
 on.

@@ -85,7 +85,7 @@ def read_meta(path, sizes):
             a = _read_npy(path, f, "meta", (), kinds="U")
     except ModelFileError:
         raise
-    except Exception as e:  # see _read_entries
+    except Exception as e:  # see read_entries
         raise ModelFileError(f"{path.name} is damaged or truncated: {reason(e)}.") from e
     return str(a[()])
 

@@ -103,25 +103,19 @@ def _depth(ink):
     layer = ink.copy()
     while layer.any():
         depth += layer
-        # a 3x3 erosion is a 3x1 erosion of a 1x3 one (there is no ink beyond the border)
-        column = layer.copy()
-        column[:, 1:] &= layer[:, :-1]
-        column[:, :-1] &= layer[:, 1:]
-        column[:, 0] = column[:, -1] = False
-        layer = column.copy()
-        layer[:, :, 1:] &= column[:, :, :-1]
-        layer[:, :, :-1] &= column[:, :, 1:]
-        layer[:, :, 0] = layer[:, :, -1] = False
+        eroded = layer.copy()               # ink whose eight neighbours are all ink
+        for neighbour in _neighbours(layer):
+            eroded &= neighbour
+        layer = eroded
     return depth
 
 
 def _ridge_median(depth):
     """(n,) the median depth of each image's ridge pixels (0 for an image without ink)."""
     n, h, w = depth.shape
-    padded = np.pad(depth, ((0, 0), (1, 1), (1, 1)))
     ridge = depth > 0
-    for dr, dc in NEIGHBOURS:
-        ridge &= depth >= padded[:, 1 + dr:h + 1 + dr, 1 + dc:w + 1 + dc]
+    for neighbour in _neighbours(depth):
+        ridge &= depth >= neighbour
     # Depths are small integers: a histogram per image gives its median without sorting.
     deepest = int(depth.max(initial=0)) + 1
     image, value = np.nonzero(ridge.reshape(n, h * w))
@@ -129,6 +123,14 @@ def _ridge_median(depth):
                          minlength=n * deepest).reshape(n, deepest)
     below = np.cumsum(counts, axis=1)
     return np.argmax(below * 2 >= below[:, -1:], axis=1)  # half the ridge at or below it
+
+
+def _neighbours(a):
+    """The eight (n, h, w) arrays whose pixel is that of ``a`` (n, h, w) at each of
+    NEIGHBOURS' offsets, zero (no ink) beyond the border."""
+    n, h, w = a.shape
+    padded = np.pad(a, ((0, 0), (1, 1), (1, 1)))
+    return [padded[:, 1 + dr:h + 1 + dr, 1 + dc:w + 1 + dc] for dr, dc in NEIGHBOURS]
 
 
 def trace(skeleton):
