@@ -20,7 +20,7 @@ from typing import ClassVar
 
 from desktop.storage.errors import FAILURES, damaged, explain
 from nn.data.datasets import user_data_dir
-from nn.network.errors import DataError
+from nn.network.errors import DataError, shorten
 
 BUSY_TIMEOUT_S = 5.0  # another DigitLab window may hold the write lock for a moment
 
@@ -29,10 +29,6 @@ def lenient_text(raw):
     """SQLite TEXT as str; bytes that are not UTF-8 (a damaged or foreign file) become U+FFFD
     instead of raising UnicodeDecodeError."""
     return raw.decode("utf-8", errors="replace")
-
-
-def _shorten(text, limit=80):
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 class Database:
@@ -100,7 +96,7 @@ class Database:
         problems = [row[0] for row in self._db.execute("PRAGMA quick_check")
                     if not row[0].startswith(("ok", "CHECK constraint failed", "NULL value in"))]
         if problems:
-            raise damaged(self.KIND, self.path, f"is damaged ({_shorten(problems[0])})")
+            raise damaged(self.KIND, self.path, f"is damaged ({shorten(problems[0], 80)})")
         present = True
         for table, expected in self.TABLES.items():
             kind = self._db.execute("SELECT type FROM sqlite_master WHERE name = ?",

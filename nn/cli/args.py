@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 from nn.data.datasets import DATASETS
-from nn.training.train import MAX_COUNT, MAX_EPOCHS
-
 from nn.files.bundled import bundled_model_path
 from nn.network.errors import DigitLabError
+from nn.training.train import MAX_COUNT
 
 INSTALLED_NAME = "digitlab-cli"   # the console script pyproject.toml installs
 MODULE_NAME = "python -m nn"

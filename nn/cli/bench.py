@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from nn.cli.args import EXIT_USER_ERROR, MAX_EPOCHS, Parser, path_text, whole_number
+from nn.cli.args import EXIT_USER_ERROR, Parser, path_text, whole_number
 from nn.data.datasets import load_dataset
 from nn.cli.bench_notebook import bench_notebook
 from nn.cli.roofline import print_roofline, roofline
@@ -28,7 +28,7 @@ from nn.network.model import Model
 from nn.training.presets import PRESETS, Preset, cnn_architecture, mlp_architecture, preset_name
 from nn.network.randomness import init_rng
 from nn.training.progress import EpochProgress
-from nn.training.train import TrainConfig, train
+from nn.training.train import MAX_EPOCHS, TrainConfig, train
 from nn.training.validation import split_sizes
 
 THRESHOLDS = (0.97, 0.98, 0.99, 0.992)

@@ -9,8 +9,8 @@ import math
 import sys
 
 import nn
-from nn.cli.args import (BUNDLED, EXIT_USER_ERROR, MAX_EPOCHS, Parser, add_data_arguments,
-                         emit_json, model_file, path_text, program_name, whole_number)
+from nn.cli.args import (BUNDLED, EXIT_USER_ERROR, Parser, add_data_arguments, emit_json,
+                         model_file, path_text, program_name, whole_number)
 from nn.cli.bench import add_bench_arguments, cmd_bench
 from nn.cli.calibrate import add_calibrate_arguments, cmd_calibrate
 from nn.cli.finetune_command import add_finetune_arguments, cmd_finetune
@@ -24,6 +24,7 @@ from nn.network import metrics
 from nn.network.errors import DataError, DigitLabError
 from nn.network.model import describe
 from nn.training.presets import PRESETS, preset_name
+from nn.training.train import MAX_EPOCHS
 
 
 MODEL_HELP = f'a model file, or "{BUNDLED}" for the model DigitLab ships with'

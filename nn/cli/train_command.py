@@ -9,8 +9,7 @@ import dataclasses
 import time
 from pathlib import Path
 
-from nn.cli.args import (BUNDLED, MAX_EPOCHS, emit_json, model_file, path_text, real_number,
-                         whole_number)
+from nn.cli.args import BUNDLED, emit_json, model_file, path_text, real_number, whole_number
 from nn.cli.progress import ProgressBar
 from nn.cli.writers import DEFAULT_COPIES, pen_info
 from nn.data.datasets import load_dataset
@@ -25,7 +24,7 @@ from nn.network.optim import OPTIMIZER_CHOICES
 from nn.network.randomness import init_rng
 from nn.network.schedules import SCHEDULES
 from nn.training.presets import PRESETS, edited_network, parse_hidden_layers
-from nn.training.train import LIMITS, TrainConfig, resume_optimizer, train
+from nn.training.train import LIMITS, MAX_EPOCHS, TrainConfig, resume_optimizer, train
 from nn.training.writers import pen_training_set
 
 

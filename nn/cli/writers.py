@@ -19,14 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from nn.cli.args import MAX_EPOCHS, emit_json, model_file, path_text, real_number, whole_number
+from nn.cli.args import emit_json, model_file, path_text, real_number, whole_number
 from nn.cli.progress import ProgressBar
 from nn.data.datasets import load_dataset
 from nn.data.unipen import load_pendigits
 from nn.files.modelfile import load_model, save_model
 from nn.ink.ways import WAYS, accuracy_by_way
 from nn.network.errors import SettingError
-from nn.training.train import TrainConfig, resume_optimizer, train
+from nn.training.train import MAX_EPOCHS, TrainConfig, resume_optimizer, train
 from nn.training.writers import (FOLDS, pen_images, redrawn_once, scores, style_counts,
                                  with_pen_digits, writer_folds)
 

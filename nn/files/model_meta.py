@@ -16,7 +16,7 @@ from nn.files.json_text import read_json
 from nn.ink.augment import Augmentation
 from nn.network.conv import PADDINGS
 from nn.data.datasets import DATASETS, NUM_CLASSES
-from nn.network.errors import ModelFileError
+from nn.network.errors import ModelFileError, shorten
 from nn.network.model import UNSURE_BELOW, calibration_problem, layer_output
 from nn.network.optim import OPTIMIZERS
 from nn.network.schedules import SCHEDULES
@@ -103,8 +103,7 @@ def _is_number(v):
 
 
 def _shown(v):
-    text = json.dumps(v) if not isinstance(v, str) else repr(v)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return shorten(json.dumps(v) if not isinstance(v, str) else repr(v), 40)
 
 
 def _need(ok, where, value, what):

@@ -26,9 +26,9 @@ import numpy as np
 
 from nn.files.atomic import write_atomically
 from nn.files.model_meta import FORMAT, FORMAT_VERSION, check_meta
-from nn.files.npz_entries import entry_sizes, read_entries, read_meta, shorten
+from nn.files.npz_entries import entry_sizes, read_entries, read_meta
 from nn.files.paths import name_problem
-from nn.network.errors import ModelFileError
+from nn.network.errors import ModelFileError, shorten
 from nn.network.layers import DTYPE
 from nn.network.model import Model, calibration_problem
 from nn.network.optim import OPTIMIZERS

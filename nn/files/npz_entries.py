@@ -13,7 +13,7 @@ import zipfile
 
 import numpy as np
 
-from nn.network.errors import ModelFileError
+from nn.network.errors import ModelFileError, shorten
 
 MAX_META_BYTES = 16 * 2**20  # the meta of a model trained for thousands of epochs fits easily
 NPY_HEADER_BYTES = 2**16     # the most a .npy header may take besides its array's data
@@ -123,6 +123,3 @@ def reason(error):
     """An exception as a short phrase on one line, for a message."""
     return shorten(" ".join(str(error).split()) or type(error).__name__, 150)
 
-
-def shorten(text, limit=60):
-    return text if len(text) <= limit else text[:limit - 3] + "..."

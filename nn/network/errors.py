@@ -24,3 +24,9 @@ class TrainingError(DigitLabError):
 
 class SettingError(DigitLabError, ValueError):
     """A training setting cannot be used as given (hidden layers "512,,x", say)."""
+
+
+def shorten(text, limit=60):
+    """``text`` cut to at most ``limit`` characters, "..." marking the cut: a value quoted in a
+    one-line message (a hostile file can hold names thousands of characters long)."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
