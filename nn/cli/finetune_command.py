@@ -100,15 +100,15 @@ def figures_text(figures):
 
 
 def simulate_writers(args, out):
+    if not (args.folds or args.model):
+        raise SettingError("Name the model that never saw a pen writer, or give --folds DIR.")
     pen, _ = load_pendigits()
     if args.folds:
         folder = Path(args.folds)
         groups = [(load_model(folder / f"fold{k}.npz"), writers)
                   for k, writers in enumerate(writer_folds(pen.writers))]
-    elif args.model:
-        groups = [(load_model(args.model), np.unique(pen.writers))]
     else:
-        raise SettingError("Name the model that never saw a pen writer, or give --folds DIR.")
+        groups = [(load_model(args.model), np.unique(pen.writers))]
     mnist = load_dataset("mnist", args.data)
     started = time.perf_counter()
     records = simulate(groups, pen, pen_images(pen), mnist, settings_of(args), args.writers,
