@@ -39,10 +39,8 @@ Runs offscreen when there is no display; it uses a private settings folder, neve
 import argparse
 import json
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 
 # isort: off
@@ -50,184 +48,26 @@ import time
 from desktop.bench_speed import (STROKES, TICK_MS, TRAIN_EPOCHS, TRAIN_LIMIT, TRAIN_SECONDS,
                                  measure_launch, measure_pen_up, measure_training, occlusion_ms)
 import numpy as np  # noqa: E402
-from desktop.bench_writers import report as writers_report  # noqa: E402
+from desktop.bench_common import figure, private_home, shown_window  # noqa: E402
+from desktop.bench_reading import (HANDWRITING_DIGITS, NUMBERS, run_handwriting,  # noqa: E402
+                                   run_numbers)
+from desktop.bench_writers import report as writers_report, run_writers  # noqa: E402
 from nn.training.presets import PRESETS  # noqa: E402
 # isort: on
-
-HANDWRITING_DIGITS = 1000
-HANDWRITING_SEED = 0
-NUMBERS = 1000                # numbers written by --numbers unless --limit says otherwise
-NUMBERS_SEED = 0
-TARGETS = {"launch_seconds": 1.5, "pen_up_to_prediction_p95_ms": 16.0,
-           "training_max_event_loop_gap_ms": 33.0, "training_curve_updates_per_second": 5.0,
-           "numbers_read_exactly": 0.97, "numbers_split_into_the_right_count": 0.99,
-           "number_pen_up_p95_ms": 50.0}
-AT_LEAST = {"training_curve_updates_per_second", "numbers_read_exactly",
-            "numbers_split_into_the_right_count"}  # the others are "at most"
-
-
-
-def _figure(name, value, **extra):
-    target = TARGETS[name]
-    ok = value >= target if name in AT_LEAST else value <= target
-    return {"value": round(value, 4), "target": target,
-            "comparison": ">=" if name in AT_LEAST else "<=", "ok": bool(ok), **extra}
-
-
-def _private_home():
-    """A fresh settings folder for the app (returned, to be removed), and offscreen Qt when
-    there is no display."""
-    home = tempfile.mkdtemp(prefix="digitlab-bench-")
-    os.environ["DIGITLAB_HOME"] = home  # settings and logs go here, not to the user's folder
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    return home
-
-
-def _application():
-    """The QApplication: a new one collects garbage on its own thread, as the app does."""
-    from PySide6.QtWidgets import QApplication
-
-    from desktop.garbage import collect_on_gui_thread
-
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(["digitlab-bench"])
-        collect_on_gui_thread(app)
-    return app
-
-
-def run_handwriting(data_dir, limit=HANDWRITING_DIGITS):
-    """{"accuracy": {way: accuracy}, ...}: held-out digits replayed on the Draw tab."""
-    from nn.data.datasets import load_dataset
-    from nn.ink.ways import held_out_digits
-
-    data = load_dataset("mnist", data_dir)
-    start = time.perf_counter()
-    digits, labels = held_out_digits(data.x_test, data.y_test, limit, HANDWRITING_SEED)
-    home = _private_home()
-    from desktop.draw.replay import replay
-    from desktop.main_window import MainWindow
-
-    app = _application()
-    window = MainWindow()
-    window.resize(window.minimumSizeHint())  # a pad of about 360 px: fewer mouse events
-    window.show()
-    window.tabs.setCurrentWidget(window.draw_tab)
-    app.processEvents()
-    if window.active_model is None:
-        raise SystemExit("no model to read handwriting with: "
-                         "resources/default-model.npz is missing")
-    pad = window.draw_tab.pad
-    results = {"model": window.active_model.summary(), "digits": len(labels),
-               "seed": HANDWRITING_SEED, "pad_side": min(pad.width(), pad.height()),
-               "accuracy": replay(window.draw_tab, digits, labels)}
-    results["seconds"] = round(time.perf_counter() - start, 1)
-    window.close()
-    shutil.rmtree(home, ignore_errors=True)
-    return results
 
 
 def run_writers_bench(model_path, limit):
     """Real writers' pen digits on the Draw tab (desktop/bench_writers.py); figures as a dict."""
-    home = _private_home()
-    from desktop.bench_writers import run_writers
-    from desktop.main_window import MainWindow
-
-    app = _application()
-    window = MainWindow()
-    window.resize(window.minimumSizeHint())  # a pad of about 360 px: fewer mouse events
-    window.show()
-    app.processEvents()
-    start = time.perf_counter()
-    results = run_writers(window, model_path, limit)
+    with private_home(), shown_window(small=True) as window:
+        start = time.perf_counter()
+        results = run_writers(window, model_path, limit)
     results["seconds"] = round(time.perf_counter() - start, 1)
-    window.is_modified = False
-    window.close()
-    shutil.rmtree(home, ignore_errors=True)
-    return results
-
-
-def run_numbers(data_dir, limit, fold_models=None):
-    """Write `limit` held-out numbers of traced MNIST digits, then `limit` numbers of real
-    writers, on the window's Number tab; the figures of each as a dict."""
-    from nn.data.datasets import load_dataset
-    from nn.data.unipen import load_pendigits
-    from nn.files.modelfile import load_model
-    from nn.ink.written_numbers import held_out_numbers, writer_numbers
-    from nn.network.errors import DataError, DigitLabError
-    from nn.training.writers import FOLDS, writer_folds
-
-    split = load_dataset("mnist", data_dir)
-    try:
-        pen, _ = load_pendigits()
-    except DataError as error:
-        pen, pen_error = None, str(error)
-    try:
-        models = [load_model(os.path.join(fold_models, f"fold{k}.npz")) if fold_models else None
-                  for k in range(FOLDS)]
-    except DigitLabError as error:
-        raise SystemExit(f"--fold-models: {error}") from None
-    home = _private_home()
-    from desktop.main_window import MainWindow
-
-    app = _application()
-    window = MainWindow()
-    window.show()
-    window.tabs.setCurrentWidget(window.number_tab)
-    app.processEvents()
-    if window.active_model is None:
-        raise SystemExit("no model to read numbers with: resources/default-model.npz is missing")
-    rng = np.random.default_rng(NUMBERS_SEED)
-    aspect = window.number_tab.pad.aspect
-    numbers = held_out_numbers(split.x_test, split.y_test, limit, aspect, rng)
-    results = {"traced_mnist": _numbers_figures(window, [(window.active_model, numbers)])}
-    if pen is None:
-        results["real_writers"] = f"skipped: {pen_error}"
-    else:
-        readers = []
-        for k, fold in enumerate(writer_folds(pen.writers, FOLDS)):
-            count = limit // FOLDS + (k < limit % FOLDS)
-            if count:
-                readers.append((models[k] if fold_models else window.active_model,
-                                writer_numbers(pen.select(np.isin(pen.writers, fold)), count,
-                                               aspect, rng)))
-        results["real_writers"] = _numbers_figures(window, readers)
-        results["real_writers"]["read_by"] = (
-            f"{fold_models}/fold{{k}}.npz for the writers of fold k" if fold_models
-            else "the app's model (never trained on these writers only if it is MNIST-only)")
-    window.close()
-    shutil.rmtree(home, ignore_errors=True)
-    return results
-
-
-def _numbers_figures(window, readers):
-    """Replay each (model, numbers) of `readers` on the Number tab, that model active; the
-    figures of them all."""
-    from desktop.number.replay import replay
-
-    start = time.perf_counter()
-    parts = []
-    for model, numbers in readers:
-        window.set_active_model(model)
-        parts.append((len(numbers), replay(window.number_tab, numbers)))
-    total = sum(n for n, _ in parts)
-    digits = sum(p["digits"] for _, p in parts)
-    pen_ups = [t for _, p in parts for t in p["pen_up_ms_of_6_digits"]]
-    results = {"model": window.active_model.summary(), "numbers": total, "digits": digits,
-               "seconds": round(time.perf_counter() - start, 1),
-               "digits_read_right": round(sum(p["digits_read_right"] * p["digits"]
-                                              for _, p in parts) / digits, 4)}
-    for name in ("numbers_read_exactly", "numbers_split_into_the_right_count"):
-        results[name] = _figure(name, sum(n * p[name] for n, p in parts) / total)
-    results["number_pen_up_p95_ms"] = _figure(
-        "number_pen_up_p95_ms", float(np.percentile(pen_ups, 95)),
-        median_ms=round(float(np.median(pen_ups)), 2), numbers_of_6_digits=len(pen_ups)
-    ) if pen_ups else "no number of 6 digits written: ask for more numbers"
     return results
 
 
 def run(data_dir, preset="cnn"):
+    """The GUI speed budget: launch, pen-up to prediction, the event loop while a network
+    trains."""
     from nn.data.datasets import MNIST, find_data_dir
     from nn.network.errors import DataError
 
@@ -235,48 +75,45 @@ def run(data_dir, preset="cnn"):
         data_dir = find_data_dir(MNIST, data_dir)
     except DataError as error:
         data_dir, data_error = None, str(error)
-    home = _private_home()
-    results = {"platform": os.environ.get("QT_QPA_PLATFORM", "default"), "cpus": os.cpu_count(),
-               # Other work on the machine inflates every figure here: report how busy it was.
-               "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None}
-    launches = measure_launch(dict(os.environ))
-    results["launch_seconds"] = _figure("launch_seconds", statistics.median(launches),
-                                        runs=[round(t, 3) for t in launches])
+    with private_home():
+        results = {"platform": os.environ.get("QT_QPA_PLATFORM", "default"),
+                   "cpus": os.cpu_count(),
+                   # Other work on the machine inflates every figure here: report how busy it was.
+                   "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None}
+        launches = measure_launch(dict(os.environ))
+        results["launch_seconds"] = figure("launch_seconds", statistics.median(launches),
+                                           runs=[round(t, 3) for t in launches])
+        with shown_window() as window:
+            results.update(_window_figures(window, data_dir, preset))
+    if data_dir is None:
+        results["training"] = f"skipped: {data_error}"
+    return results
 
-    from desktop.garbage import set_aside_what_lives_on
-    from desktop.main_window import MainWindow
 
-    app = _application()
-    window = MainWindow()
-    window.show()
-    set_aside_what_lives_on()   # as the app does
-    app.processEvents()
+def _window_figures(window, data_dir, preset):
+    """Pen-up to prediction on the shown window's Draw tab, then its event loop while
+    ``preset`` trains on the MNIST of ``data_dir`` (when there is one)."""
     if window.active_model is None:  # no bundled model yet: one as costly as the mlp preset
         from nn.network.model import Model
 
         window.set_active_model(Model.from_architecture(PRESETS["mlp"].architecture))
-    results["model"] = window.active_model.summary()
+    results = {"model": window.active_model.summary()}
     to_signal, to_screen, explained = measure_pen_up(window, np.random.default_rng(0))
-    results["pen_up_to_prediction_p95_ms"] = _figure(
+    results["pen_up_to_prediction_p95_ms"] = figure(
         "pen_up_to_prediction_p95_ms", float(np.percentile(to_signal, 95)),
         median_ms=round(float(np.median(to_signal)), 3),
         repainted_p95_ms=round(float(np.percentile(to_screen, 95)), 3), strokes=STROKES,
         with_saliency_map=explained)
     results["occlusion_map_median_ms"] = round(occlusion_ms(window), 2)
-    if data_dir is None:
-        results["training"] = f"skipped: {data_error}"
-    else:
+    if data_dir is not None:
         gap, rate, seconds, outcome, gradient_points = measure_training(window, data_dir, preset)
         run_info = {"seconds": round(seconds, 2), "outcome": outcome, "train_limit": TRAIN_LIMIT,
                     "epochs": TRAIN_EPOCHS, "stop_after_s": TRAIN_SECONDS, "preset": preset,
                     "gradient_plot_points": gradient_points}
-        results["training_max_event_loop_gap_ms"] = _figure(
+        results["training_max_event_loop_gap_ms"] = figure(
             "training_max_event_loop_gap_ms", gap, tick_ms=TICK_MS, **run_info)
-        results["training_curve_updates_per_second"] = _figure(
+        results["training_curve_updates_per_second"] = figure(
             "training_curve_updates_per_second", rate)
-    window.is_modified = False  # the trained model is not worth a "Save?" prompt here
-    window.close()
-    shutil.rmtree(home, ignore_errors=True)
     return results
 
 
@@ -326,13 +163,13 @@ def main(argv=None):
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        for name, figure in figures:
-            if isinstance(figure, dict) and "ok" in figure:
-                mark = "ok  " if figure["ok"] else "MISS"
-                print(f"{mark} {name}: {figure['value']} (target {figure['comparison']} "
-                      f"{figure['target']})")
+        for name, value in figures:
+            if isinstance(value, dict) and "ok" in value:
+                mark = "ok  " if value["ok"] else "MISS"
+                print(f"{mark} {name}: {value['value']} (target {value['comparison']} "
+                      f"{value['target']})")
             else:
-                print(f"     {name}: {figure}")
+                print(f"     {name}: {value}")
     return 0 if all(f["ok"] for _, f in figures if isinstance(f, dict) and "ok" in f) else 1
 
 
