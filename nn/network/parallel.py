@@ -70,7 +70,8 @@ class DataParallel:
     on each part with a replica of the model and a random generator of its own; ``work`` leaves
     the part's mean gradient in ``model.grads`` and returns (mean loss, number correct). One
     part uses the caller's ``rng``, so that with one part nothing changes. The replicas'
-    dropout generators are drawn from ``dropout_rng`` (by default ``rng``).
+    dropout generators are drawn from ``dropout_rng`` (by default ``rng``). ``map`` runs any
+    other work on the parts the same way, for example measuring held-out examples.
     """
 
     def __init__(self, model, parts, rng, dropout_rng=None):
@@ -89,21 +90,32 @@ class DataParallel:
             self.pool.shutdown()
             self.blas.restore_original_limits()
 
-    def gradient(self, work, x, y):
-        # A short last batch can hold fewer examples than there are parts: never an empty part.
+    def map(self, work, x, y):
+        """``work(model, x_part, y_part, rng)`` on each part, each with its own replica, in the
+        parts' threads; returns [(the part's share of the examples, its result), ...].
+        A short batch holds fewer examples than there are parts: never an empty part."""
         used = min(len(self.models), len(x))
         if used <= 1:
-            return work(self.models[0], x, y, self.rngs[0])
+            return [(1.0, work(self.models[0], x, y, self.rngs[0]))]
         bounds = np.linspace(0, len(x), used + 1).astype(int)
         parts = [(m, x[a:b], y[a:b], rng)
                  for m, rng, a, b in zip(self.models, self.rngs, bounds, bounds[1:])]
         futures = [self.pool.submit(work, *part) for part in parts[1:]]
         results = [work(*parts[0])] + [f.result() for f in futures]
-        weights = (np.diff(bounds) / len(x)).tolist()  # Python floats keep float32 float32
-        for g, *g_parts in zip(*(m.grads for m in self.models[:used])):
-            g *= weights[0]
-            for w, g_part in zip(weights[1:], g_parts):
-                g_part *= w
+        shares = (np.diff(bounds) / len(x)).tolist()  # Python floats keep float32 float32
+        return list(zip(shares, results))
+
+    def gradient(self, work, x, y):
+        """The batch's gradient in ``model.grads`` (``work`` leaves each part's there) and its
+        (mean loss, number correct)."""
+        done = self.map(work, x, y)
+        if len(done) == 1:
+            return done[0][1]
+        shares = [share for share, _ in done]
+        for g, *g_parts in zip(*(m.grads for m in self.models[:len(done)])):
+            g *= shares[0]
+            for share, g_part in zip(shares[1:], g_parts):
+                g_part *= share
                 g += g_part
-        loss = sum(w * loss for w, (loss, _) in zip(weights, results))
-        return float(loss), sum(correct for _, correct in results)
+        loss = sum(share * loss for share, (loss, _) in done)
+        return float(loss), sum(correct for _, (_, correct) in done)

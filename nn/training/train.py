@@ -166,7 +166,7 @@ def _train(model, x, y, config, on_progress, stop, pause, optimizer, step):
 
     for epoch in range(config.epochs):
         examples.shuffle(streams.shuffle)
-        with parallel:  # the parts' threads; evaluation below has BLAS's threads back
+        with parallel:  # the parts' threads, and BLAS one thread per part
             for b, (xb, yb) in enumerate(examples.batches()):
                 stepping = progress.wait_while_paused(pause, stop, step)
                 if stop.is_set():
@@ -186,8 +186,8 @@ def _train(model, x, y, config, on_progress, stop, pause, optimizer, step):
                 progress.batch_done(epoch, b, loss, correct, len(yb), lr,
                                     watch.after_step() if watching else None,
                                     check.after() if check else None)
-        val_loss, val_acc = (evaluate(model, examples.x_val, examples.y_val)
-                             if examples.n_val else (None, None))
+            val_loss, val_acc = (evaluate_in_parts(parallel, examples.x_val, examples.y_val)
+                                 if examples.n_val else (None, None))
         _check_weights(model, epoch, config)
         progress.epoch_done(epoch, val_loss, val_acc)
         if best.update(epoch + 1, val_acc):
@@ -205,6 +205,17 @@ def _gradient(parallel, work, xb, yb, config, epoch, b):
             f"Lower the learning rate (now {config.learning_rate:g}), for example to "
             f"{config.learning_rate / 10:g}, and start again.")
     return loss, correct
+
+
+def evaluate_in_parts(parallel, x, y):
+    """``evaluate`` with the held-out examples shared among the parts' threads, as the batches
+    are: the (mean loss, accuracy) of the whole."""
+    def work(model, x_part, y_part, rng):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a thread's own
+            return evaluate(model, x_part, y_part)
+    done = parallel.map(work, x, y)
+    return (sum(share * loss for share, (loss, _) in done),
+            sum(share * accuracy for share, (_, accuracy) in done))
 
 
 def _check_weights(model, epoch, config):

@@ -11,7 +11,8 @@ from nn.network.model import Model
 from nn.network.optim import Adam
 from nn.network.parallel import DataParallel, parts_for, replica
 from nn.training.presets import cnn_architecture, mlp_architecture
-from nn.training.train import TrainConfig, augmented_gradient, batch_gradient, train
+from nn.training.train import (TrainConfig, augmented_gradient, batch_gradient, evaluate,
+                               evaluate_in_parts, train)
 
 SHAPE = (1, 28, 28)
 
@@ -41,6 +42,19 @@ def test_the_parts_together_give_the_whole_batch_gradient(n, parts):
     assert split_correct == correct
     for g_whole, g_split in zip(whole.grads, split.grads):
         np.testing.assert_allclose(g_split, g_whole, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("n, parts", [(101, 2), (67, 3), (1, 2)])
+def test_held_out_examples_measured_in_parts_read_as_a_whole(n, parts):
+    x, y = random_batch(n)
+    model = small_cnn()
+    model.layers[-1].b[:] = np.arange(10)  # every answer a 9: an accuracy that is not 0
+    loss, accuracy = evaluate(model, x, y)
+    with DataParallel(model, parts, np.random.default_rng(0)) as parallel:
+        part_loss, part_accuracy = evaluate_in_parts(parallel, x, y)
+    assert part_loss == pytest.approx(loss, rel=1e-5)
+    assert part_accuracy == pytest.approx(accuracy, abs=1e-12)
+    assert accuracy == pytest.approx(np.mean(y == 9))
 
 
 def test_replicas_share_the_weights_so_one_optimizer_step_moves_them_all():
