@@ -30,10 +30,10 @@ from nn.training.train import MAX_EPOCHS, TrainConfig, resume_optimizer, train
 from nn.training.writers import (FOLDS, pen_images, redrawn_once, scores, style_counts,
                                  with_pen_digits, writer_folds)
 
-# The bundled model's recipe. Six epochs with eight rewritten copies of each pen digit read
-# unseen writers at 99.28% (three with four: 99.08%), 99.17% with a fifth of the copies written
-# in each world style (nn.ink.world_styles), the MNIST test set unchanged.
-DEFAULT_EPOCHS = 6
+# The bundled model's recipe, with a fifth of the copies written in each world style
+# (nn.ink.world_styles): ten epochs with eight rewritten copies of each pen digit read unseen
+# writers at 99.21% (six: 99.17%; twelve copies read 99.27% but MNIST's test set 99.49%).
+DEFAULT_EPOCHS = 10
 DEFAULT_LR = 5e-4
 DEFAULT_COPIES = 8
 
