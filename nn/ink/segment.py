@@ -50,6 +50,7 @@ LOW_AT, LOW_COST = 0.7, 20.0    # per H of height below LOW_AT x H
 SHORT, SHORT_COST = 0.3, 6.0    # a digit with less than SHORT x H of ink pays SHORT_COST
 FLOOR = 1e-6       # probabilities are read as at least this, so a log stays finite
 CHUNK_ELEMENTS = 1 << 16   # segment pairs compared at a time when looking for crossings
+MAX_LINE_RATIO = 1000.0    # H is at least this share of the ink's extent
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,22 @@ class NumberReader:
         """Split `strokes` into digits and read them; returns a `Reading`.
 
         strokes: a sequence of strokes, each a sequence of (x, y) points (y down, any unit); a
-        stroke of one point is a dot.
+        stroke of one point is a dot. As in `strokes_to_mnist`, points that are not finite are
+        ignored; a stroke left without points belongs to no digit.
         """
         paths = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes]
+        paths = [p[np.isfinite(p).all(axis=1)] for p in paths]
+        drawn = [i for i, p in enumerate(paths) if len(p)]  # the strokes' numbers in `strokes`
+        paths = [paths[i] for i in drawn]
         if not paths:
             self._known = {}
             return Reading([], np.zeros((0, 28, 28), np.float32), np.zeros((0, 10)))
-        atoms, line = _atoms(paths)
-        candidates = _candidates(paths, atoms, line)
+        # The geometry on the strokes scaled into [-1, 1] by a power of two, which is exact: no
+        # distance between huge coordinates overflows, and no other drawing changes at all.
+        exponent = np.frexp(max(float(np.abs(p).max()) for p in paths))[1]
+        shapes = [np.ldexp(p, -exponent) for p in paths]
+        atoms, line = _atoms(shapes)
+        candidates = _candidates(shapes, atoms, line)
         names = [p.tobytes() for p in paths]
         keys = [tuple(names[i] for i in c.strokes) for c in candidates]
         known = {key: self._known[key] for key in keys if key in self._known}
@@ -106,7 +115,7 @@ class NumberReader:
         sure = np.array([np.log(max(float(known[key][1].max()), FLOOR)) for key in keys])
         chosen = _best_path(candidates, sure + np.array([c.prior for c in candidates]),
                             len(atoms))
-        return Reading([list(candidates[k].strokes) for k in chosen],
+        return Reading([[drawn[i] for i in candidates[k].strokes] for k in chosen],
                        np.stack([known[keys[k]][0] for k in chosen]),
                        np.stack([known[keys[k]][1] for k in chosen]))
 
@@ -131,6 +140,9 @@ def _atoms(paths):
     low = np.array([p.min(axis=0) for p in paths])     # (n, 2): each stroke's box
     high = np.array([p.max(axis=0) for p in paths])
     line = float(high[:, 1].max() - low[:, 1].min()) or float((high - low).max()) or 1.0
+    # Costs are counted per H: a line of ink a million times wider than high (a flat scribble)
+    # would make them infinite, and then no way of reading it would be left.
+    line = max(line, float((high.max(axis=0) - low.min(axis=0)).max()) / MAX_LINE_RATIO)
     # Joined strokes first (crossing, or one ending on the other): one piece of ink.
     pieces = _pieces(paths, low, high, TOUCH * line)
     left = np.array([low[p, 0].min() for p in pieces])

@@ -9,8 +9,12 @@ surely when the piece looks like another digit (the upright of a 4 is a fine 1).
 import tracemalloc
 from pathlib import Path
 
+import warnings
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nn.files.modelfile import load_model
 from nn.ink.segment import NumberReader, split_digits
@@ -104,6 +108,31 @@ def test_a_digit_whose_stroke_broke_stays_one_digit():
 def test_a_tap_beside_a_digit_is_no_digit():
     dot = [(0.7, 0.9)]   # a tap just right of the 0, far from the 7
     assert read(ZERO + [dot] + moved(SEVEN, 1.6)) == ([[0, 1], [2, 3]], "07")
+
+
+def test_points_that_are_not_finite_and_empty_strokes_belong_to_no_digit():
+    # The strokes' numbers stay those of the strokes given: stroke 1 (empty) and stroke 3
+    # (no finite point) are left out, the 4's two strokes (0 and 2) stay one digit.
+    broken = [np.vstack([FOUR[0], [(np.nan, 0.5)]]), [], [(np.inf, 0.0)] + FOUR[1],
+              [(np.nan, np.inf)], moved(ONE, 0.9)[0]]
+    assert read(broken) == ([[0, 2], [4]], "41")
+
+
+coordinate = st.floats(allow_nan=True, allow_infinity=True, width=64)
+hostile_strokes = st.lists(st.lists(st.tuples(coordinate, coordinate), max_size=6), max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(hostile_strokes)
+def test_any_strokes_are_read_without_a_warning_each_drawn_stroke_in_one_digit(strokes):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # an overflow on the way is a wrong answer too
+        reading = NumberReader(CLASSIFY).read(strokes)
+    drawn = [i for i, stroke in enumerate(strokes)
+             if any(np.isfinite(x) and np.isfinite(y) for x, y in stroke)]
+    assert sorted(i for group in reading.groups for i in group) == drawn
+    assert np.isfinite(reading.probabilities).all()
+    assert reading.images.shape == (len(reading.groups), 28, 28)
 
 
 def test_split_digits_gives_the_groups():
