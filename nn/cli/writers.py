@@ -43,11 +43,16 @@ def add_writers_arguments(parser):
     add("--base", type=model_file, required=True,
         help="model trained without pen digits, continued in each fold (e.g. the bundled "
              "model's first step)")
-    add("--epochs", type=whole_number(1, MAX_EPOCHS), default=DEFAULT_EPOCHS)
-    add("--lr", type=real_number(1e-9, 1.0), default=DEFAULT_LR, metavar="RATE")
+    add("--epochs", type=whole_number(1, MAX_EPOCHS), default=DEFAULT_EPOCHS,
+        help=f"epochs of each fold's training (default {DEFAULT_EPOCHS}, the bundled recipe's)")
+    add("--lr", type=real_number(1e-9, 1.0), default=DEFAULT_LR, metavar="RATE",
+        help=f"its learning rate (default {DEFAULT_LR:g})")
     add("--pen-copies", type=whole_number(0, 50), default=DEFAULT_COPIES, metavar="N",
-        help="rewritten copies of each pen digit trained on, besides the digit itself")
-    add("--folds", type=whole_number(2, 30), default=FOLDS)
+        help="rewritten copies of each pen digit trained on, besides the digit itself "
+             f"(default {DEFAULT_COPIES})")
+    add("--folds", type=whole_number(2, 30), default=FOLDS,
+        help=f"groups the writers are split into, each read by a model without them "
+             f"(default {FOLDS})")
     add("--pen-digits", type=path_text, metavar="PATH", help="pendigits-orig.tra or its folder")
     add("--data", type=path_text, help="folder with the four MNIST IDX files")
     add("--out", type=path_text, metavar="DIR", help="keep the fold models and oof.npz here")
