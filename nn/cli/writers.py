@@ -51,7 +51,7 @@ def add_writers_arguments(parser):
         help="rewritten copies of each pen digit trained on, besides the digit itself "
              f"(default {DEFAULT_COPIES})")
     add("--folds", type=whole_number(2, 30), default=FOLDS,
-        help=f"groups the writers are split into, each read by a model without them "
+        help="groups the writers are split into, each read by a model without them "
              f"(default {FOLDS})")
     add("--pen-digits", type=path_text, metavar="PATH", help="pendigits-orig.tra or its folder")
     add("--data", type=path_text, help="folder with the four MNIST IDX files")
