@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nn.ink.strokes import strokes_to_mnist
+from nn.ink.strokes import drawn_paths, strokes_to_mnist
 
 JOIN_AT = 0.5      # overlap, as a share of the narrower one's width, that makes one atom
 NARROW = 0.15      # of H: a piece narrower than this joins only with its centre...
@@ -88,10 +88,7 @@ class NumberReader:
         stroke of one point is a dot. As in `strokes_to_mnist`, points that are not finite are
         ignored; a stroke left without points belongs to no digit.
         """
-        paths = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes]
-        paths = [p[np.isfinite(p).all(axis=1)] for p in paths]
-        drawn = [i for i, p in enumerate(paths) if len(p)]  # the strokes' numbers in `strokes`
-        paths = [paths[i] for i in drawn]
+        drawn, paths = drawn_paths(strokes)
         if not paths:
             self._known = {}
             return Reading([], np.zeros((0, 28, 28), np.float32), np.zeros((0, 10)))

@@ -46,9 +46,7 @@ def strokes_to_mnist(strokes) -> np.ndarray | None:
     down, as on a screen); a stroke of one point is a dot. Points that are not finite are
     ignored. Returns (28, 28) float32 in [0, 1], ink = 1, centre of mass at the centre.
     """
-    paths = [np.asarray(stroke, dtype=np.float64).reshape(-1, 2) for stroke in strokes]
-    paths = [p[np.isfinite(p).all(axis=1)] for p in paths]
-    paths = [p for p in paths if len(p)]
+    _, paths = drawn_paths(strokes)
     if not paths:
         return None
     # Divide by the largest coordinate first, so that huge coordinates cannot overflow below.
@@ -64,6 +62,16 @@ def strokes_to_mnist(strokes) -> np.ndarray | None:
     origin = (np.array([cols, rows]) - ink_size) / 2 + STROKE_WIDTH / 2 - 0.5
     canvas = _draw([(p - low) * scale + origin for p in paths], rows, cols)
     return place_in_field(canvas)
+
+
+def drawn_paths(strokes):
+    """(numbers, paths): the strokes that hold a finite point, as their numbers in ``strokes``
+    and as (k, 2) float64 arrays of their finite points (a point that is not finite draws
+    nothing)."""
+    paths = [np.asarray(stroke, dtype=np.float64).reshape(-1, 2) for stroke in strokes]
+    paths = [p[np.isfinite(p).all(axis=1)] for p in paths]
+    numbers = [i for i, p in enumerate(paths) if len(p)]
+    return numbers, [paths[i] for i in numbers]
 
 
 def _samples(path):
