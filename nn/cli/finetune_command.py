@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nn.cli.args import path_text, whole_number
+from nn.cli.args import path_text, real_number, whole_number
 from nn.cli.progress import ProgressBar
 from nn.data.datasets import load_dataset
 from nn.data.idx import labels_path_for, read_digit_images
@@ -30,6 +30,7 @@ from nn.training.writer_simulation import simulate, summary
 from nn.training.writers import pen_images, writer_folds
 
 MAX_WEIGHT = 1000
+MAX_MEMORY = 10.0
 
 
 def add_finetune_arguments(parser):
@@ -43,6 +44,9 @@ def add_finetune_arguments(parser):
     add("--weight", type=whole_number(1, MAX_WEIGHT),
         help=f"how many times each drawing counts: itself and distorted copies of it "
              f"(default {FineTuneSettings().weight})")
+    add("--memory", type=real_number(0.0, MAX_MEMORY), metavar="SPREADS",
+        help=f"most the memory of your drawings adds to a digit's score, in spreads of the "
+             f"scores; 0: no memory (default {FineTuneSettings().memory:g})")
     add("--out", type=path_text, help="model file to write (default: <model>-tuned.npz)")
     add("--data", type=path_text, help="folder with the MNIST files (default: searched)")
     add("--simulate-writers", action="store_true",
@@ -56,9 +60,8 @@ def add_finetune_arguments(parser):
 
 
 def settings_of(args):
-    if args.weight is None:
-        return FineTuneSettings()
-    return FineTuneSettings(weight=args.weight)
+    given = {"weight": args.weight, "memory": args.memory}
+    return FineTuneSettings(**{key: value for key, value in given.items() if value is not None})
 
 
 def cmd_finetune(args, out):
@@ -111,10 +114,11 @@ def simulate_writers(args, out):
         groups = [(load_model(args.model), np.unique(pen.writers))]
     mnist = load_dataset("mnist", args.data)
     started = time.perf_counter()
-    records = simulate(groups, pen, pen_images(pen), mnist, settings_of(args), args.writers,
+    settings = settings_of(args)
+    records = simulate(groups, pen, pen_images(pen), mnist, settings, args.writers,
                        on_writer=lambda r: print(writer_line(r), file=sys.stderr, flush=True))
     result = {"summary": summary(records), "writers": records,
-              "settings": {"weight": settings_of(args).weight,
+              "settings": {"weight": settings.weight, "memory": settings.memory,
                            "models": args.folds or args.model},
               "seconds": time.perf_counter() - started}
     if args.json:

@@ -137,6 +137,7 @@ def _layer_settings():
     init = (lambda w, v: _choice(w, v, INITS), False)
     return {
         "Dense": {"in": positive, "out": positive, "init": init},
+        "DenseWithMemory": {"in": positive, "out": positive},
         "Conv2D": {"in_channels": positive, "out_channels": positive, "kernel_size": positive,
                    "padding": (lambda w, v: _choice(w, v, PADDINGS), False), "init": init},
         "MaxPool2D": {"size": (lambda w, v: _count(w, v, 1, MAX_POOL), False)},
@@ -181,10 +182,12 @@ def _walk(specs, input_shape, n_classes):
         _check_layer(i, spec)
         kind = spec["type"]
         shapes = {}
-        if kind == "Dense":
-            _need(shape == (spec["in"],), f"the input of layer {i} (Dense, {spec['in']} inputs)",
+        if kind in ("Dense", "DenseWithMemory"):
+            _need(shape == (spec["in"],), f"the input of layer {i} ({kind}, {spec['in']} inputs)",
                   list(shape), "what the previous layer gives")
             shapes = {"W": (spec["in"], spec["out"]), "b": (spec["out"],)}
+            if kind == "DenseWithMemory":
+                shapes["M"] = shapes["W"]
         elif kind in ("Conv2D", "MaxPool2D"):
             _need(len(shape) == 3, f"the input of layer {i} ({kind})", list(shape),
                   "an image shape (channels, height, width)")

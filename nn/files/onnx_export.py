@@ -10,7 +10,8 @@ The graph computes what ``Model.predict_proba`` computes:
   the graph's initializer ``temperature`` (see ``nn.network.model``).
 
 Each layer becomes one ONNX node (Dense: Gemm, Conv2D: Conv, MaxPool2D: MaxPool, Flatten,
-and the activations), except Dropout, which is the identity at inference and becomes nothing.
+and the activations), except Dropout, which is the identity at inference and becomes nothing,
+and a fine-tuned model's DenseWithMemory, which becomes the six nodes of its formula.
 The class names, the dataset, the preprocessing, the temperature, the "unsure" threshold
 (``unsure_below``: an answer with a lower probability deserves a second look) and DigitLab's
 version go into the model's ``metadata_props``.
@@ -27,6 +28,7 @@ import nn
 from nn.files.atomic import write_atomically
 from nn.network.errors import DigitLabError, ModelFileError
 from nn.files.modelfile import PREPROCESSING, check_can_save
+from nn.network.memory import TINY_NORM
 from nn.files.paths import same_file
 
 # Opset 17 and IR version 8 are ONNX 1.12's: what onnxruntime 1.12 and every later one runs.
@@ -34,6 +36,7 @@ OPSET = 17
 IR_VERSION = 8
 INPUT, LOGITS, PROBABILITIES = "image", "logits", "probabilities"
 TEMPERATURE, SCALED = "temperature", "logits_over_temperature"
+TINY = "tiny_norm"
 MISSING_ONNX = ("Exporting to ONNX needs the onnx package: install the onnx extra: "
                 "pip install 'digitlab[onnx]' (in a checkout: pip install -e '.[onnx]').")
 
@@ -74,9 +77,14 @@ def to_onnx(model):
         names = [f"layer{i}.{name}" for name in layer.param_names]
         initializers += [numpy_helper.from_array(p, name) for name, p in zip(names, layer.params)]
         y = f"layer{i}.{kind}"
-        op, attributes = NODES[kind](layer)
-        nodes.append(helper.make_node(op, [x] + names, [y], name=y, **attributes))
+        if kind == "DenseWithMemory":
+            nodes += _dense_with_memory(helper, x, names, y)
+        else:
+            op, attributes = NODES[kind](layer)
+            nodes.append(helper.make_node(op, [x] + names, [y], name=y, **attributes))
         x = y
+    if any(type(layer).__name__ == "DenseWithMemory" for layer in model.layers):
+        initializers.append(numpy_helper.from_array(np.array(TINY_NORM, np.float32), TINY))
     initializers.append(numpy_helper.from_array(np.array(model.temperature, np.float32),
                                                 TEMPERATURE))
     nodes += [helper.make_node("Identity", [x], [LOGITS], name=LOGITS),
@@ -103,6 +111,23 @@ def to_onnx(model):
     })
     onnx.checker.check_model(proto, full_check=True)
     return proto
+
+
+def _dense_with_memory(helper, x, names, y):
+    """The nodes of y = x W + b + (x / max(|x|, TINY_NORM)) M (`nn.network.memory`)."""
+    w, b, m = names
+    parts = {part: f"{y}.{part}" for part in ("dense", "length", "norm", "direction", "memory")}
+    return [
+        helper.make_node("Gemm", [x, w, b], [parts["dense"]], name=parts["dense"]),
+        helper.make_node("ReduceL2", [x], [parts["length"]], name=parts["length"], axes=[1],
+                         keepdims=1),
+        helper.make_node("Max", [parts["length"], TINY], [parts["norm"]], name=parts["norm"]),
+        helper.make_node("Div", [x, parts["norm"]], [parts["direction"]],
+                         name=parts["direction"]),
+        helper.make_node("MatMul", [parts["direction"], m], [parts["memory"]],
+                         name=parts["memory"]),
+        helper.make_node("Add", [parts["dense"], parts["memory"]], [y], name=y),
+    ]
 
 
 def _conv(layer):

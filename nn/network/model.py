@@ -20,13 +20,14 @@ from nn.network import metrics
 from nn.network.conv import CONV_LAYERS
 from nn.network.layers import ACTIVATIONS, BASIC_LAYERS, DTYPE
 from nn.network.losses import softmax
+from nn.network.memory import DenseWithMemory
 
 INFERENCE_BATCH = 1000
 # Numbers (float32) the activations of one batch may take: 128 MB. A forward pass holds a few
 # arrays of that size at once (a layer's output, its patch matrix, a transposed copy), so a
 # batch sized by it stays well under 1 GB whatever the network.
 ACTIVATION_BUDGET = 2**25
-LAYER_TYPES = {cls.__name__: cls for cls in BASIC_LAYERS + CONV_LAYERS}
+LAYER_TYPES = {cls.__name__: cls for cls in BASIC_LAYERS + CONV_LAYERS + (DenseWithMemory,)}
 ACTIVATION_TYPES = {cls.__name__ for cls in ACTIVATIONS.values()}
 UNSURE_BELOW = 0.60           # the "unsure" threshold of a model nobody calibrated
 # A temperature outside these bounds is no calibration but a broken one: T = 100 already
@@ -172,7 +173,7 @@ def layer_output(spec, shape):
     ``shape``: the patch matrix (im2col) is what a convolution holds besides its output. The
     spec is assumed to fit the shape (``nn.files.model_meta`` checks that first)."""
     kind = spec["type"]
-    if kind == "Dense":
+    if kind in ("Dense", "DenseWithMemory"):
         return (spec["out"],), 0
     if kind == "Flatten":
         return (math.prod(shape),), 0
@@ -233,6 +234,7 @@ def describe(specs):
     if dense and all(s["type"] in ACTIVATION_TYPES for s in shown if s["type"] != "Dense"):
         sizes = [dense[0]["in"]] + [s["out"] for s in dense]
         return "-".join(map(str, sizes)) + "".join(f" {a}" for a in activations)
-    labels = {"Dense": "Dense({out})", "MaxPool2D": "MaxPool{size}",
+    labels = {"Dense": "Dense({out})", "DenseWithMemory": "Dense({out}) with memory",
+              "MaxPool2D": "MaxPool{size}",
               "Conv2D": "Conv{kernel_size}x{kernel_size}x{out_channels}"}
     return " > ".join(labels.get(s["type"], s["type"]).format(**s) for s in shown)

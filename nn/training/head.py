@@ -19,6 +19,7 @@ import numpy as np
 from nn.network.errors import TrainingError
 from nn.network.layers import Dense
 from nn.network.losses import softmax_cross_entropy
+from nn.network.memory import DenseWithMemory
 from nn.network.model import Model
 from nn.network.optim import Adam
 
@@ -94,10 +95,22 @@ class FeatureCache:
 
 
 def head_of(model):
-    """The head of ``model`` as a model of its own, reading features: a copy, free to train."""
+    """The head of ``model`` as a model of its own, reading features: a copy, free to train.
+    A memory the head has (`nn.network.memory`) is left out: only the Dense part learns."""
     start = head_start(model)
-    width = model.layers[start].params[0].shape[0]
-    return Model(copy.deepcopy(model.layers[start:]), (width,), model.class_names)
+    last = model.layers[start]
+    dense = Dense(*last.W.shape)
+    np.copyto(dense.W, last.W)
+    np.copyto(dense.b, last.b)
+    return Model([dense] + copy.deepcopy(model.layers[start + 1:]), (last.W.shape[0],),
+                 model.class_names)
+
+
+def with_memory(head, memory):
+    """``head`` (a model reading features, as `train_head` gives) whose Dense layer also
+    remembers: a new model whose first layer is a `DenseWithMemory` with M = ``memory``."""
+    layers = [DenseWithMemory.remembering(head.layers[0], memory)]
+    return Model(layers + copy.deepcopy(head.layers[1:]), head.input_shape, head.class_names)
 
 
 def train_head(model, x, y, epochs, learning_rate, stay, seed, on_progress=None, stop=None):
@@ -133,10 +146,8 @@ def train_head(model, x, y, epochs, learning_rate, stay, seed, on_progress=None,
 
 
 def with_head(model, head):
-    """A copy of ``model`` (weights and info, no optimizer state) whose head is ``head``."""
+    """A copy of ``model`` (weights and info, no optimizer state) whose head is a copy of
+    ``head`` (a model reading features: its layers replace the model's from `head_start` on)."""
     tuned = model.weights_copy()
-    start = head_start(tuned)
-    mine = [p for layer in tuned.layers[start:] for p in layer.params]
-    for p, learnt in zip(mine, head.params):
-        np.copyto(p, learnt)
+    tuned.layers[head_start(tuned):] = copy.deepcopy(head.layers)
     return tuned

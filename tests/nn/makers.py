@@ -80,6 +80,8 @@ NETWORKS_WITH = {
     "Tanh": ((6,), [dense(6, 5), {"type": "Tanh"}, dense(5, 4)]),
     "Dropout": ((6,), [dense(6, 5), {"type": "Dropout", "rate": 0.5}, dense(5, 4)]),
     "Flatten": ((6,), [dense(6, 5), {"type": "Flatten"}, dense(5, 4)]),
+    "DenseWithMemory": ((6,), [dense(6, 5), {"type": "ReLU"},
+                               {"type": "DenseWithMemory", "in": 5, "out": 4}]),
     "Conv2D": ((1, 6, 6), [CONV, {"type": "Flatten"}, dense(32, 4)]),
     "MaxPool2D": ((1, 6, 6), [CONV, {"type": "MaxPool2D", "size": 2}, {"type": "Flatten"},
                               dense(8, 4)]),

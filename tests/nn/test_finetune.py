@@ -5,6 +5,7 @@ consistent style a small MLP trained on MNIST misreads a third of the time. Runs
 thousand real MNIST images (skipped when they are absent), so each takes a second or two.
 """
 
+import dataclasses
 import threading
 
 import numpy as np
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from nn.data.datasets import load_dataset
 from nn.network.errors import TrainingError
+from nn.network.memory import DenseWithMemory
 from nn.network.model import Model
 from nn.training.finetune import (
     FOLDS,
@@ -93,7 +95,7 @@ def test_the_head_learns_a_style_and_reads_new_drawings_in_it(mnist, base_model)
     start = head_start(tuned)
     body = sum(len(layer.params) for layer in tuned.layers[:start])
     assert all(np.array_equal(a, b) for a, b in zip(tuned.params[:body], original[:body]))
-    assert not np.array_equal(tuned.params[-2], original[-2])
+    assert not np.array_equal(tuned.layers[start].W, base_model.layers[start].W)
     assert all(np.array_equal(a, b) for a, b in zip(base_model.params, original))
 
 
@@ -175,3 +177,24 @@ def test_each_digit_s_drawings_go_round_the_groups(labels):
     if len(labels):
         sizes = np.bincount(group, minlength=FOLDS)
         assert sizes.max() - sizes.min() <= 1     # the groups are as large as each other
+
+
+def test_the_tuned_head_remembers_the_drawings_and_a_second_tuning_replaces_the_memory(
+        mnist, base_model):
+    x, y = crossed_drawings(mnist, 3)
+    tuned = fine_tune(base_model, x, y, mnist, QUICK)
+    head = tuned.layers[head_start(tuned)]
+    assert isinstance(head, DenseWithMemory) and head.M[:, :10].any(axis=0).all()
+    assert len(tuned.layers) == len(base_model.layers)
+    # Without a memory the tuned head is the trained Dense part alone.
+    forgetful = fine_tune(base_model, x, y, mnist, dataclasses.replace(QUICK, memory=0.0))
+    forgetful_head = forgetful.layers[head_start(forgetful)]
+    assert not forgetful_head.M.any()
+    np.testing.assert_array_equal(forgetful_head.W, head.W)
+    # Fine-tuning the tuned model on drawings of two digits only: one memory, of those two.
+    two_x, two_y = crossed_drawings(mnist, 6)
+    again = fine_tune(tuned, two_x[two_y < 2], two_y[two_y < 2], mnist, QUICK)
+    heads = [layer for layer in again.layers if isinstance(layer, DenseWithMemory)]
+    assert len(heads) == 1 and len(again.layers) == len(base_model.layers)
+    assert np.flatnonzero(heads[0].M.any(axis=0)).tolist() == [0, 1]
+    assert again.info["name"] == "small-tuned"

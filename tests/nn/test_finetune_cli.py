@@ -58,7 +58,7 @@ def test_finetune_writes_the_model_the_tab_would_make(small_model, drawings, tmp
                                                      mnist_dir):
     out = tmp_path / "mine.npz"
     result = run(small_model, "--drawings", drawings, "--out", out, "--data", mnist_dir,
-                 "--weight", "5", "--json")
+                 "--weight", "5", "--memory", "0.5", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     tuned = load_model(out)
@@ -68,7 +68,8 @@ def test_finetune_writes_the_model_the_tab_would_make(small_model, drawings, tmp
     mnist = load_dataset("mnist", str(mnist_dir))
     images, labels = read_digit_images(drawings, labels_path_for(drawings))
     again = fine_tune(load_model(small_model), images.reshape(12, 784).astype(np.float32) / 255,
-                      labels, mnist, FineTuneSettings(weight=5))
+                      labels, mnist, FineTuneSettings(weight=5, memory=0.5))
+    assert tuned.params[-1].any()          # the memory of the drawings, as asked
     for mine, theirs in zip(tuned.params, again.params):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
     assert again.info["fine_tune"]["after"] == report["after"]
@@ -92,6 +93,8 @@ def test_bad_requests_are_one_line(small_model, tmp_path, drawings):
                    "4", "labels for 3 images")
     one_line_error(run("--simulate-writers"), "--folds")
     one_line_error(run(small_model, "--drawings", drawings, "--weight", "0"), "out of range")
+    for memory in ("-1", "nan", "1e9"):
+        one_line_error(run(small_model, "--drawings", drawings, "--memory", memory), "out of range")
 
 
 def test_simulating_writers_reports_each_one(small_model, mnist_dir):

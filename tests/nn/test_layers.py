@@ -280,6 +280,7 @@ SPECS = [
     {"type": "Tanh"},
     {"type": "Dropout", "rate": 0.25},
     {"type": "Flatten"},
+    {"type": "DenseWithMemory", "in": 12, "out": 5},
 ]
 
 

@@ -65,14 +65,16 @@ ARCHITECTURES = {
                     {"type": "Flatten"}, {"type": "Dense", "in": 3 * 11 * 11, "out": 10}],
     "MaxPool2D": [{"type": "MaxPool2D", "size": 3}, {"type": "Flatten"},
                   {"type": "Dense", "in": 2 * 3 * 3, "out": 10}],
+    "DenseWithMemory": [{"type": "Dense", "in": DENSE_IN, "out": 16}, {"type": "ReLU"},
+                        {"type": "DenseWithMemory", "in": 16, "out": 10}],
 }
 
 
 def random_model(specs, seed=0):
     input_shape = IMAGE if specs[0]["type"] in ("Conv2D", "MaxPool2D", "Flatten") else (DENSE_IN,)
     model = Model.from_architecture(specs, input_shape, rng=np.random.default_rng(seed))
-    for p in model.params:  # non-zero biases, so that a bias lost on the way shows
-        if p.ndim == 1:
+    for p in model.params:  # non-zero biases and memories, so that one lost on the way shows
+        if not p.any():
             p[:] = np.random.default_rng(seed + 1).normal(size=p.shape)
     return model
 
@@ -80,7 +82,7 @@ def random_model(specs, seed=0):
 def test_every_layer_type_of_the_engine_is_exported():
     covered = {spec["type"] for specs in ARCHITECTURES.values() for spec in specs}
     assert covered == set(LAYER_TYPES)
-    assert set(NODES) | {"Dropout"} == set(LAYER_TYPES)
+    assert set(NODES) | {"Dropout", "DenseWithMemory"} == set(LAYER_TYPES)
 
 
 @pytest.mark.parametrize("kind", ARCHITECTURES)
