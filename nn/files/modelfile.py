@@ -37,6 +37,7 @@ from nn.network.randomness import is_valid_state
 PREPROCESSING = "mnist: ink bounding box scaled to 20x20 (area average), centre of mass at (14, 14)"
 MAX_STEPS = 2**53 - 1        # an optimizer's step count: exact in a float64 (JSON's numbers)
 NOTEBOOK_SHAPES = {"W1": (10, 784), "b1": (10, 1), "W2": (10, 10), "b2": (10, 1)}
+SCORE_PROBES = (0.0, 0.5, 1.0)   # pixel values of the images a loaded model must score
 
 
 def save_model(path, model, optimizer=None):
@@ -70,7 +71,7 @@ def save_model(path, model, optimizer=None):
         raise ModelFileError(f"Cannot save {path}: its info holds NaN or infinite numbers, "
                              "which DigitLab would refuse to open.") from None
     check_can_save(path)
-    _check_before_saving(path, text, arrays)
+    _check_before_saving(path, text, arrays, model)
     arrays["meta"] = np.array(text)
     try:
         write_atomically(path, lambda f: np.savez(f, **arrays))
@@ -79,7 +80,7 @@ def save_model(path, model, optimizer=None):
                              "choose another folder.") from e
 
 
-def _check_before_saving(path, text, arrays):
+def _check_before_saving(path, text, arrays, model):
     """Make on what is about to be written the checks `load_model` makes on what it reads, so
     DigitLab never writes a file it would refuse to open (say an optimizer step count past
     2**53, or a training config with ``step_every`` 0)."""
@@ -93,6 +94,7 @@ def _check_before_saving(path, text, arrays):
             _check_array(path, name, arrays[name], shape)
         if "random_state" in meta and not is_valid_state(meta["random_state"]):
             raise ModelFileError(f"{path.name}: its random_state is not valid.")
+        _check_scores(path, model)
     except ModelFileError as e:
         raise ModelFileError(f"Cannot save {path}, as DigitLab would refuse to open the "
                              f"file: {e}") from None
@@ -152,6 +154,7 @@ def load_model(path):
     for name, target in model.named_params():
         _check_array(path, name, arrays[name], target.shape)
         np.copyto(target, arrays[name])
+    _check_scores(path, model)
     optimizer_arrays = {k[len("optimizer."):]: a for k, a in arrays.items()
                         if k.startswith("optimizer.")}
     for key, a in optimizer_arrays.items():
@@ -214,8 +217,22 @@ def import_notebook_weights(path):
     np.copyto(dense1.b, arrays["b1"][:, 0])
     np.copyto(dense2.W, arrays["W2"].T)
     np.copyto(dense2.b, arrays["b2"][:, 0])
+    _check_scores(path, model)
     model.info = {"name": path.stem, "source": "notebook weights"}
     return model
+
+
+def _check_scores(path, model):
+    """Refuse weights so large that the scores of ordinary images overflow float32: such a
+    model would answer with NaN probabilities. Blank, grey and fully inked images stand in
+    for every input (pixels are from 0 to 1)."""
+    probes = np.stack([np.full(model.input_shape, v, DTYPE) for v in SCORE_PROBES])
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(model.forward(probes)).all()
+    if not finite:
+        raise ModelFileError(f"{path.name}: the weights are so large that the scores of "
+                             "ordinary images overflow (they are not finite numbers); "
+                             "retrain the model or open another.")
 
 
 def _named(path, verb):

@@ -18,6 +18,7 @@ from nn.network.errors import ModelFileError
 from nn.network.model import Model
 from nn.training.presets import mlp_architecture
 from nn.training.train import TrainConfig, make_optimizer
+from tests.nn.makers import npz_entries, write_npz
 from tests.nn.test_cli_hostile import assert_one_line_error, run
 from tests.nn.test_datasets import write_tiny_dataset
 
@@ -96,18 +97,25 @@ def test_a_model_that_would_not_open_is_never_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_training_that_diverges_from_tampered_weights_prints_one_line(capsys, tmp_path, data):
+def test_training_from_tampered_weights_that_overflow_prints_one_line(capsys, tmp_path, data):
     path = tmp_path / "m.npz"
     model = small_model()
-    for p in model.params:
-        p *= np.float32(3e37)
     save_model(path, model)
+    arrays, meta = npz_entries(path)
+    write_npz(path, {name: a * np.float32(3e37) if name.startswith("layer") else a
+                     for name, a in arrays.items()}, meta)
     with warnings.catch_warnings(record=True) as printed:
         warnings.simplefilter("always")   # what python -m nn would print on stderr
         status, _, err = run(capsys, "train", "--data", data, "--resume", path, "--out",
                              tmp_path / "out.npz", "--epochs", "1", "--lr", "1000")
-    assert_one_line_error(status, err, "diverged")
+    assert_one_line_error(status, err, "overflow", "retrain")
     assert [str(w.message) for w in printed] == []
+    # DigitLab itself never writes such a file.
+    for p in model.params:
+        p *= np.float32(3e37)
+    with pytest.raises(ModelFileError, match="Cannot save .* overflow"):
+        save_model(tmp_path / "huge.npz", model)
+    assert not (tmp_path / "huge.npz").exists()
 
 
 def test_export_refuses_to_write_over_its_model_under_any_name(capsys, tmp_path):

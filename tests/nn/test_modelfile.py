@@ -469,6 +469,13 @@ def test_imported_notebook_weights_predict_like_the_notebook(tmp_path, dtype):
     assert np.any(notebook_forward(weights, X).argmax(axis=0) != 0)  # a non-trivial check
 
 
+def test_notebook_weights_whose_scores_overflow_are_refused(tmp_path):
+    weights = notebook_weights(np.random.default_rng(8))
+    weights["W2"][:] = 1e38
+    with pytest.raises(ModelFileError, match="overflow"):
+        import_notebook_weights(write_npz(tmp_path / "huge.npz", weights))
+
+
 def test_imported_notebook_model_round_trips_as_a_digitlab_model(tmp_path):
     model = import_notebook_weights(write_npz(tmp_path / "nb.npz",
                                               notebook_weights(np.random.default_rng(7))))

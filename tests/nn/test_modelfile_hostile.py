@@ -77,6 +77,27 @@ def test_meta_of_the_wrong_kind_is_refused_on_loading(tmp_path, saved, change, f
     assert fragment in refused_cheaply(path)
 
 
+@pytest.mark.parametrize("layer, value", [("layer0.W", 3e38), ("layer3.W", 1e38),
+                                          ("layer3.b", 3.4e38)])
+def test_weights_whose_scores_overflow_are_refused_in_one_sentence(tmp_path, saved, layer,
+                                                                   value):
+    """Finite float32 weights, yet the scores of ordinary images are inf or NaN: such a model
+    would answer every drawing with NaN probabilities."""
+    arrays, meta = saved
+    arrays[layer] = np.full_like(arrays[layer], value)
+    if layer.endswith(".b"):
+        arrays[layer][::2] = -value
+    message = refused_cheaply(write_npz(tmp_path / "huge.npz", arrays, meta))
+    assert "overflow" in message and "retrain" in message
+
+
+def test_large_weights_whose_scores_stay_finite_are_kept(tmp_path, saved):
+    arrays, meta = saved
+    arrays["layer6.W"] = arrays["layer6.W"] * 1e6
+    model = load_model(write_npz(tmp_path / "large.npz", arrays, meta))
+    np.testing.assert_array_equal(model.layers[6].W, arrays["layer6.W"])
+
+
 def test_nan_in_meta_is_refused(tmp_path, saved):
     arrays, meta = saved
     path = tmp_path / "nan.npz"
