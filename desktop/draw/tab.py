@@ -1,7 +1,8 @@
 """The Draw tab: a drawing pad on the left; on the right what the active model reads in it.
 
 Prediction path, all on the GUI thread because it takes about a millisecond for an MLP:
-pad.strokes -> nn.ink.strokes.strokes_to_mnist -> model.predict_proba -> digit, confidence, ten
+pad.strokes -> nn.ink.strokes.strokes_to_mnist -> model.predict_proba (and, when the model
+is unsure, nn.ink.second_look's reading of the strokes in several views) -> digit, confidence, ten
 probability bars, the 28x28 image the network receives and, beside it, why the model reads
 it so (``saliency_view``; click a bar to see why, or why not, another class). The network
 gets the strokes' centre lines redrawn at MNIST's stroke width, so the pen width only changes
@@ -27,15 +28,18 @@ from desktop.draw.probability_chart import ProbabilityChart
 from desktop.draw.saliency_view import MAP_MIN_SIDE, SaliencyPanel
 from desktop.widgets.drawing_pad import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawingPad
 from desktop.widgets.network_input import NetworkInputView
+from nn.ink.second_look import second_look
+from nn.ink.strokes import strokes_to_mnist
 from nn.network.errors import DigitLabError
 from nn.network.model import UNSURE_BELOW
-from nn.ink.strokes import strokes_to_mnist
 
 log = logging.getLogger(__name__)
 
 # While a stroke is drawn, predict at most this often (ms); pen-up always predicts at once.
 PREDICT_INTERVAL_MS = 40
-CONFIDENCE_TIP = "The model's probability for its answer; below {:.0%} it is marked unsure."
+CONFIDENCE_TIP = ("The model's probability for its answer; below {:.0%} it is marked unsure, "
+                  "after a second look: the drawing read again a little rotated, narrower, "
+                  "wider and slanted, the scores of all the views averaged.")
 DIGIT_FONT_SCALE = 5.0     # the predicted digit, relative to the default font's size...
 NAME_FONT_SCALE = 2.0      # ...and a longer class name (Fashion-MNIST's "Ankle boot")
 EMPTY_TEXT = "Draw a digit"
@@ -259,7 +263,8 @@ class DrawTab(QWidget):
             self._show(None, NO_MODEL_TEXT)
         else:
             try:
-                probs = self._model.predict_proba(x[None])[0]
+                probs = second_look(self._model, self._pad.strokes,
+                                    self._model.predict_proba(x[None])[0])
             except (DigitLabError, ValueError) as error:
                 # A model that cannot take 28x28 inputs: say so where the answer would be.
                 log.warning("prediction failed: %s", error)

@@ -9,6 +9,7 @@ scrolls rather than widening the window, and above it the number.
 """
 
 import logging
+from functools import partial
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScroll
 
 from desktop.number.pad import MAX_STROKES, UNSURE_COLOUR, NumberPad
 from desktop.widgets.network_input import NetworkInputView
+from nn.ink.second_look import second_look
 from nn.ink.segment import NumberReader
 from nn.network.errors import DigitLabError
 from nn.network.model import shown_unsure
@@ -86,7 +88,7 @@ class NumberTab(QWidget):
         self._model = model
         self._reader = None
         if model is not None and tuple(model.class_names) == DIGITS:
-            self._reader = NumberReader(model.predict_proba)
+            self._reader = NumberReader(model.predict_proba, partial(second_look, model))
         self.read()
 
     def _build_ui(self):

@@ -7,10 +7,12 @@ Here it runs once per fold of writers (`nn.training.writers.writer_folds`): each
 trains without that fold's writers and reads only theirs, so every writer is read by a model
 that never saw them. Printed: accuracy overall, per digit, per writer, per way of drawing
 (`nn.ink.ways`) and per style of the world (`nn.ink.world_styles`: each held-out digit written
-in each style of its label), and each fold model's MNIST test accuracy. ``--out DIR`` keeps the
-fold models and ``DIR/oof.npz``: every digit's log-probabilities from the model that never saw
-its writer (``log_probs``, ``labels``, ``writers``), the held-out data a calibration is fitted
-on.
+in each style of its label), each fold model's MNIST test accuracy, and the writers' digits
+as the app reads them (``as_the_app_reads``: calibrated, with a second look at the digits the
+model is unsure of, `nn.ink.second_look`). ``--out DIR`` keeps the
+fold models (each calibrated on the other folds' held-out predictions, so it reads as the app
+reads) and ``DIR/oof.npz``: every digit's log-probabilities from the model that never saw its
+writer (``log_probs``, ``labels``, ``writers``), the held-out data a calibration is fitted on.
 """
 
 import dataclasses
@@ -24,8 +26,10 @@ from nn.cli.progress import ProgressBar
 from nn.data.datasets import load_dataset
 from nn.data.unipen import load_pendigits
 from nn.files.modelfile import load_model, save_model
+from nn.ink.second_look import read_drawings
 from nn.ink.ways import WAYS, accuracy_by_way
 from nn.network.errors import SettingError
+from nn.training.calibration import calibrate
 from nn.training.train import MAX_EPOCHS, TrainConfig, resume_optimizer, train
 from nn.training.writers import (FOLDS, pen_images, redrawn_once, scores, style_counts,
                                  with_pen_digits, writer_folds)
@@ -80,7 +84,7 @@ def cmd_writers(args, out):
     data = load_dataset("mnist", args.data)
     pen, _ = load_pendigits(args.pen_digits)
     log_probs = np.zeros((len(pen), 10), np.float32)
-    folds, ways, styles = [], {way.name: 0.0 for way in WAYS}, {}
+    folds, ways, styles, models = [], {way.name: 0.0 for way in WAYS}, {}, []
     out_dir = Path(args.out) if args.out else None
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -105,14 +109,19 @@ def cmd_writers(args, out):
             ways[name] += accuracy * held.sum() / len(pen)
         for name, counts in style_counts(model, held_digits, np.random.default_rng(k)).items():
             styles[name] = np.add(styles.get(name, (0, 0)), counts)
+        models.append((model, held))
         folds.append({"writers": fold.tolist(), "seconds": seconds,
                       "mnist_test_accuracy": model.accuracy(data.x_test, data.y_test)})
-        if out_dir:
-            model.info["pen_digits"] = pen_info(pen.select(~held), args.pen_copies)
+        model.info["pen_digits"] = pen_info(pen.select(~held), args.pen_copies)
+        if out_dir:   # kept as soon as it is trained, calibrated below once all are
             save_model(out_dir / f"fold{k}.npz", model)
+    as_the_app_reads = read_as_the_app(models, pen, log_probs)
     if out_dir:
         np.savez(out_dir / "oof.npz", log_probs=log_probs, labels=pen.labels, writers=pen.writers)
+        for k, (model, _) in enumerate(models):
+            save_model(out_dir / f"fold{k}.npz", model)
     result = scores(log_probs.argmax(axis=1), pen.labels, pen.writers) | {
+        "as_the_app_reads": scores(as_the_app_reads, pen.labels, pen.writers),
         "per_way": ways, "folds": folds, "digits": len(pen),
         "per_style": {name: float(right / max(count, 1))
                       for name, (right, count) in styles.items()},
@@ -124,11 +133,30 @@ def cmd_writers(args, out):
         print(report(result), file=out)
 
 
+def read_as_the_app(models, pen, log_probs):
+    """(n,) the digit read in each pen digit as the app reads it (`nn.ink.second_look`), by
+    the fold model that never saw its writer: ``models`` is a list of (model, held-out mask).
+    Each model is calibrated as the bundled one is, on held-out predictions (``log_probs``),
+    but only those of the other folds' writers (a model too poor to calibrate, reading none of
+    them right, keeps its own calibration)."""
+    predicted = log_probs.argmax(axis=1)
+    for model, held in models:
+        try:
+            fitted = calibrate(log_probs[~held], pen.labels[~held])
+            model.set_calibration(fitted.temperature, fitted.unsure_below)
+        except ValueError:
+            pass
+        predicted[held] = read_drawings(model, pen.select(held).strokes).argmax(axis=1)
+    return predicted
+
+
 def report(result):
     """The writer-independent figures as a few lines of text."""
     lines = [f"{result['overall']:.2%} of {result['digits']:,} digits read right, each writer "
              f"by a model that never saw them ({len(result['folds'])} folds of writers)",
              "per digit:  " + "  ".join(f"{d}: {a:.1%}" for d, a in result["per_digit"].items()),
+             f"as the app reads them, with a second look at the unsure: "
+             f"{result['as_the_app_reads']['overall']:.2%}",
              "per writer: " + "  ".join(f"{w}: {a:.1%}" for w, a in sorted(
                  result["per_writer"].items(), key=lambda item: item[1]))]
     lines.append("per way:    " + "  ".join(f"{w}: {a:.1%}" for w, a in result["per_way"].items()))

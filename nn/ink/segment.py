@@ -71,15 +71,19 @@ class NumberReader:
     """Reads numbers with one classifier, remembering what it read.
 
     classify: a callable taking images (n, 28, 28) float32 and returning probabilities (n, 10).
+    look_again: None, or a callable taking a digit's strokes and its probabilities and
+    returning the probabilities after a second look (`nn.ink.second_look`), which the digits
+    of the chosen split get.
     Between two calls of `read` the strokes mostly stay the same (the pad only adds, removes or
     clears strokes), so the candidates already read are kept, keyed by their strokes, and a
     pen-up draws and reads only the candidates with the new stroke. Only the candidates of the
     last reading are kept: memory stays in step with the strokes.
     """
 
-    def __init__(self, classify):
-        self._classify = classify
+    def __init__(self, classify, look_again=None):
+        self._classify, self._look_again = classify, look_again
         self._known = {}   # candidate's strokes (tuple of bytes) -> (image, probabilities)
+        self._looked = {}  # a chosen digit's strokes -> its probabilities after a second look
 
     def read(self, strokes):
         """Split `strokes` into digits and read them; returns a `Reading`.
@@ -90,7 +94,7 @@ class NumberReader:
         """
         drawn, paths = drawn_paths(strokes)
         if not paths:
-            self._known = {}
+            self._known, self._looked = {}, {}
             return Reading([], np.zeros((0, 28, 28), np.float32), np.zeros((0, 10)))
         # The geometry on the strokes scaled into [-1, 1] by a power of two, which is exact: no
         # distance between huge coordinates overflows, and no other drawing changes at all.
@@ -112,9 +116,18 @@ class NumberReader:
         sure = np.array([np.log(max(float(known[key][1].max()), FLOOR)) for key in keys])
         chosen = _best_path(candidates, sure + np.array([c.prior for c in candidates]),
                             len(atoms))
+        probabilities = [known[keys[k]][1] for k in chosen]
+        if self._look_again is not None:
+            looked = {}
+            for k, p in zip(chosen, probabilities):
+                if keys[k] not in self._looked:   # a digit read again only when it changed
+                    self._looked[keys[k]] = self._look_again(
+                        [paths[i] for i in candidates[k].strokes], p)
+                looked[keys[k]] = self._looked[keys[k]]
+            self._looked = looked
+            probabilities = [looked[keys[k]] for k in chosen]
         return Reading([[drawn[i] for i in candidates[k].strokes] for k in chosen],
-                       np.stack([known[keys[k]][0] for k in chosen]),
-                       np.stack([known[keys[k]][1] for k in chosen]))
+                       np.stack([known[keys[k]][0] for k in chosen]), np.stack(probabilities))
 
 
 def split_digits(strokes, classify):

@@ -77,6 +77,9 @@ def test_every_writer_is_read_once_by_a_fold_that_never_saw_them(capsys, data, b
     assert np.allclose(np.exp(oof["log_probs"]).sum(axis=1), 1, atol=1e-4)
     right = (oof["log_probs"].argmax(axis=1) == oof["labels"]).mean()
     assert right == pytest.approx(report["overall"])
+    app = report["as_the_app_reads"]
+    assert app["per_writer"].keys() == report["per_writer"].keys()
+    assert abs(app["overall"] - report["overall"]) <= 0.1   # a second look at a few digits
 
 
 def test_a_base_that_saw_pen_digits_is_refused_for_the_folds(capsys, data, tmp_path,

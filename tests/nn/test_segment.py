@@ -242,3 +242,26 @@ def test_asking_for_more_numbers_than_there_are_digits_says_so():
     with pytest.raises(DataError, match="ask for fewer numbers"):
         held_out_numbers(np.zeros((10, 28, 28), np.float32), np.zeros(10), 5, 3.0,
                          np.random.default_rng(0))
+
+
+def test_a_second_look_goes_to_each_chosen_digit_once_and_to_the_changed_ones_after():
+    looked = []
+
+    def look_again(strokes, probabilities):
+        looked.append(len(strokes))
+        return np.roll(probabilities, 1)      # a second look that always reads the next digit
+
+    reader = NumberReader(CLASSIFY, look_again)
+    strokes = moved(ONE, 0) + moved(FOUR, 0.9) + moved(SEVEN, 1.8)
+    first = NumberReader(CLASSIFY).read(strokes)
+    reading = reader.read(strokes)
+    assert reading.groups == first.groups and len(looked) == 3
+    np.testing.assert_array_equal(reading.probabilities, np.roll(first.probabilities, 1, axis=1))
+    assert sorted(looked) == [1, 2, 2]            # each digit's own strokes
+    reader.read(strokes)
+    assert len(looked) == 3                       # nothing changed: nothing read again
+    reader.read(strokes + moved(ZERO, 2.7))
+    assert looked[3:] == [1]                      # only the new digit
+    reader.read([])
+    reader.read(strokes)
+    assert len(looked) == 7                       # a cleared pad forgets what it looked at

@@ -38,3 +38,17 @@ def test_replay_reads_real_test_digits_in_every_way_and_restores_the_pen(qtbot, 
     assert list(accuracy) == [way.name for way in WAYS]
     assert all(value == 1.0 for value in accuracy.values()), accuracy
     assert tab.pad.is_empty() and tab.pad.pen_width == DEFAULT_PEN_WIDTH + 5
+
+
+def test_the_tab_reads_again_what_it_is_unsure_of(qtbot, mnist_dir):
+    """Three held-out digits the network misreads at a first look at the pad's input, and
+    reads right once it has looked at the strokes in every view (nn.ink.second_look)."""
+    data = load_dataset("mnist", mnist_dir)
+    digits, labels = held_out_digits(data.x_test, data.y_test, 1000, seed=0)
+    tab = shown(qtbot, DrawTab(), (700, 480))
+    model = load_model(BUNDLED_MODEL)
+    tab.set_model(model)
+    for i in (234, 386, 780):            # an 8, a 7 and a 3
+        assert draw_digit(tab, digits[i], WAYS[0]) == str(labels[i])
+        first = model.predict_proba(tab.last_input[None])[0]
+        assert first.argmax() != labels[i] and model.is_unsure(first)

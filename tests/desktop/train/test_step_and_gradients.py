@@ -10,6 +10,7 @@ from desktop.inspect.views import HeatImage
 from desktop.train.experiments import EXPERIMENTS
 from desktop.train.hover import view_to_widget
 from nn.data.idx import write_idx
+from nn.ink.second_look import second_look
 from tests.desktop.drawing import NO_BUTTON, draw_on_pad, send_mouse
 
 RUN_TIMEOUT_MS = 60_000
@@ -177,10 +178,13 @@ def test_the_inspect_tab_shows_the_notebook_units_while_they_train(window, qtbot
         # The tiles show the weights of the model in training, not of the active model.
         np.testing.assert_array_equal(shown[-1], snapshots[-1].layers[0].W.T.reshape(10, 28, 28))
     assert not np.array_equal(shown[0], shown[1])
-    # The Draw tab reads the drawing with them too, once it is shown.
+    # The Draw tab reads the drawing with them too (at a second look: they are unsure), once
+    # it is shown.
     window.tabs.setCurrentWidget(window.draw_tab)
-    np.testing.assert_allclose(
-        readings[-1], snapshots[-1].predict_proba(window.draw_tab.last_input[None])[0])
+    training = snapshots[-1]
+    first = training.predict_proba(window.draw_tab.last_input[None])[0]
+    np.testing.assert_allclose(readings[-1],
+                               second_look(training, window.draw_tab.pad.strokes, first))
     assert window.active_model is not snapshots[-1]
 
 
