@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from nn.cli import commands as cli
+from nn.cli.writers import report as writers_report
 from nn.data.idx import write_idx
 from nn.files.modelfile import load_model
 
@@ -80,6 +81,8 @@ def test_every_writer_is_read_once_by_a_fold_that_never_saw_them(capsys, data, b
     app = report["as_the_app_reads"]
     assert app["per_writer"].keys() == report["per_writer"].keys()
     assert abs(app["overall"] - report["overall"]) <= 0.1   # a second look at a few digits
+    text = writers_report(report)
+    assert f"as the app reads them, with a second look at the unsure: {app['overall']:.2%}" in text
 
 
 def test_a_base_that_saw_pen_digits_is_refused_for_the_folds(capsys, data, tmp_path,
