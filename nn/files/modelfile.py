@@ -30,7 +30,7 @@ from nn.files.npz_entries import entry_sizes, read_entries, read_meta
 from nn.files.paths import name_problem
 from nn.network.errors import ModelFileError, shorten
 from nn.network.layers import DTYPE
-from nn.network.model import Model, calibration_problem
+from nn.network.model import OVERFLOW, Model, calibration_problem
 from nn.network.optim import OPTIMIZERS
 from nn.network.randomness import is_valid_state
 
@@ -230,9 +230,7 @@ def _check_scores(path, model):
     with np.errstate(all="ignore"):
         finite = np.isfinite(model.forward(probes)).all()
     if not finite:
-        raise ModelFileError(f"{path.name}: the weights are so large that the scores of "
-                             "ordinary images overflow (they are not finite numbers); "
-                             "retrain the model or open another.")
+        raise ModelFileError(f"{path.name}: for ordinary images, {OVERFLOW}.")
 
 
 def _named(path, verb):

@@ -19,10 +19,13 @@ import numpy as np
 from nn.network import metrics
 from nn.network.conv import CONV_LAYERS
 from nn.network.layers import ACTIVATIONS, BASIC_LAYERS, DTYPE
+from nn.network.errors import DigitLabError
 from nn.network.losses import softmax
 from nn.network.memory import DenseWithMemory
 
 INFERENCE_BATCH = 1000
+OVERFLOW = ("the weights are so large that the scores overflow (they are not finite numbers); "
+            "retrain the model or open another")
 # Numbers (float32) the activations of one batch may take: 128 MB. A forward pass holds a few
 # arrays of that size at once (a layer's output, its patch matrix, a transposed copy), so a
 # batch sized by it stays well under 1 GB whatever the network.
@@ -122,8 +125,12 @@ class Model:
         batch_size = batch_size or self.batch_limit(INFERENCE_BATCH)
         x = np.asarray(x, dtype=DTYPE).reshape((-1,) + self.input_shape)
         out = np.empty((len(x), len(self.class_names)), dtype=DTYPE)
-        for start in range(0, len(x), batch_size):
-            out[start:start + batch_size] = self.probabilities(self.forward(x[start:start + batch_size]))
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, len(x), batch_size):
+                out[start:start + batch_size] = self.probabilities(
+                    self.forward(x[start:start + batch_size]))
+        if not np.isfinite(out).all():
+            raise DigitLabError(f"For these images {OVERFLOW}.")
         return out
 
     def probabilities(self, scores):

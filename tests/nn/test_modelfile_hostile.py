@@ -10,12 +10,13 @@ import sys
 import textwrap
 import time
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
 
 from nn.files.atomic import PARTIAL_SUFFIX, remove_stale_partials
-from nn.network.errors import ModelFileError
+from nn.network.errors import DigitLabError, ModelFileError
 from nn.network.model import Model
 from nn.files.model_meta import check_meta
 from nn.files.modelfile import load_model, save_model
@@ -89,6 +90,17 @@ def test_weights_whose_scores_overflow_are_refused_in_one_sentence(tmp_path, sav
         arrays[layer][::2] = -value
     message = refused_cheaply(write_npz(tmp_path / "huge.npz", arrays, meta))
     assert "overflow" in message and "retrain" in message
+
+
+def test_a_model_whose_scores_overflow_says_so_instead_of_answering_nan():
+    model = make_model()
+    model.layers[0].W[:] = 3e38      # finite weights in memory (a file of them is refused)
+    x = np.ones((2, model.input_shape[0]), np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")    # and no RuntimeWarning on the way
+        with pytest.raises(DigitLabError, match="overflow") as error:
+            model.predict_proba(x)
+    assert "\n" not in str(error.value)
 
 
 def test_large_weights_whose_scores_stay_finite_are_kept(tmp_path, saved):

@@ -293,6 +293,16 @@ def test_without_a_model_it_says_so_and_predicts_again_when_one_comes(draw_tab, 
     assert child(draw_tab, QLabel, "confidenceLabel").text() == NO_MODEL_TEXT
 
 
+def test_a_model_whose_scores_overflow_says_so_instead_of_answering(draw_tab):
+    draw_tab.set_model(ink_position_model(strength=3e38))   # finite weights, infinite scores
+    draw(draw_tab.pad, on_pad(draw_tab.pad, ONE))
+    assert "overflow" in child(draw_tab, QLabel, "confidenceLabel").text()
+    assert child(draw_tab, QLabel, "predictedDigit").text() == ""
+    assert np.all(bar_heights(draw_tab) == 0)
+    draw_tab.set_model(ink_position_model())
+    assert child(draw_tab, QLabel, "predictedDigit").text() == "1"
+
+
 def test_class_names_come_from_the_model(draw_tab):
     model = ink_position_model()
     model.class_names = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",

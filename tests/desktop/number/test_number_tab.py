@@ -66,6 +66,13 @@ def test_a_written_number_is_read_left_to_right(tab, qtbot):
     assert not any(cell.isVisible() for cell in tab._cells)
 
 
+def test_a_model_whose_scores_overflow_says_so_instead_of_reading(tab):
+    tab.set_model(ink_position_model(strength=3e38))   # finite weights, infinite scores
+    write(tab.pad, [[ONE], [ZERO]])
+    assert tab.findChild(QLabel, "numberReading").text() == ""
+    assert "overflow" in tab.findChild(QLabel, "numberStatus").text()
+
+
 def test_zeros_and_ones_in_a_longer_number(tab):
     write(tab.pad, [[ONE], [ZERO], [ZERO], [SEVEN]])
     assert tab.findChild(QLabel, "numberReading").text() == "1007"
