@@ -54,8 +54,8 @@ class FineTunePanel(QWidget):
         self.button = QPushButton(START_TEXT, objectName="fineTuneButton")
         self.button.setToolTip(
             f"Teach the active model your drawings (needs at least {MIN_DRAWINGS}): its last "
-            f"layer learns them and their distorted copies beside MNIST digits. The result is "
-            f"a new, unsaved model.")
+            f"layer learns them and their distorted copies beside MNIST digits, and remembers "
+            f"where your drawings of each digit lie. The result is a new, unsaved model.")
         self.button.clicked.connect(self._clicked)
         self.weight = QSpinBox(objectName="drawingWeightSpin")
         self.weight.setRange(1, MAX_DRAWING_WEIGHT)
