@@ -37,6 +37,9 @@ from nn.ink.images import BOX, place_in_field
 STROKE_WIDTH = 2.5   # in pixels of the 28x28 field
 SAMPLE_STEP = 0.25   # pixels of the 28x28 field between two samples along a stroke
 CHUNK_ELEMENTS = 1 << 16  # (pixel, sample) distances computed at a time
+# A drawing whose extent is below this share of its largest coordinate is a dot: its shape is
+# lost in the coordinates' rounding anyway, and scaling it up to the box would overflow.
+MIN_EXTENT = 1e-12
 
 
 def strokes_to_mnist(strokes) -> np.ndarray | None:
@@ -55,7 +58,7 @@ def strokes_to_mnist(strokes) -> np.ndarray | None:
     low = np.min([p.min(axis=0) for p in paths], axis=0)
     extent = np.max([p.max(axis=0) for p in paths], axis=0) - low
     longest = float(extent.max())
-    scale = (BOX - STROKE_WIDTH) / longest if longest > 0 else 0.0
+    scale = (BOX - STROKE_WIDTH) / longest if longest > MIN_EXTENT else 0.0
     # Canvas (rows, cols) just large enough for the ink, the strokes centred in it.
     ink_size = extent * scale + STROKE_WIDTH
     cols, rows = np.ceil(ink_size - 1e-9).astype(int)

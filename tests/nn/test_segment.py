@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nn.files.modelfile import load_model
@@ -124,6 +124,7 @@ hostile_strokes = st.lists(st.lists(st.tuples(coordinate, coordinate), max_size=
 
 @settings(max_examples=150, deadline=None)
 @given(hostile_strokes)
+@example([[(0.0, 287.0), (2.7909654843216696e-305, 287.0)]])   # an extent of 1e-307 overflowed
 def test_any_strokes_are_read_without_a_warning_each_drawn_stroke_in_one_digit(strokes):
     with warnings.catch_warnings():
         warnings.simplefilter("error")   # an overflow on the way is a wrong answer too

@@ -2,6 +2,7 @@
 
 import itertools
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -83,6 +84,15 @@ def test_a_dot_is_a_round_spot_and_stays_in_a_drawing():
     line = strokes_to_mnist([[(0, 0), (0, 100)]])
     with_dot = strokes_to_mnist([[(0, 0), (0, 100)], [(30, 50)]])  # e.g. an "i"-like mark
     assert with_dot.sum() > line.sum() + 2
+
+
+@pytest.mark.parametrize("stroke", [[(0.0, 287.0), (2.79e-305, 287.0)],   # found by Hypothesis
+                                    [(1e6, 1e6), (1e6 + 1e-7, 1e6)], [(5.0, 5.0), (5.0, 5.0)]])
+def test_a_drawing_too_small_to_have_a_shape_is_a_dot_without_a_warning(stroke):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        image = strokes_to_mnist([stroke])
+    np.testing.assert_allclose(image, strokes_to_mnist([[(50, 50)]]), atol=1e-6)
 
 
 def test_input_strokes_are_not_modified():
