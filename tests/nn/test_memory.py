@@ -10,7 +10,7 @@ from nn.network.layers import Dense
 from nn.network.memory import DenseWithMemory
 from nn.network.model import Model
 from nn.training.finetune import memory_of
-from tests.nn.gradcheck import numerical_grad
+from tests.nn.test_layers import check_layer_gradient
 
 
 def float64_layer(rng, n_in=6, n_out=4):
@@ -23,19 +23,7 @@ def float64_layer(rng, n_in=6, n_out=4):
 
 def test_gradients_for_input_weights_bias_and_memory():
     rng = np.random.default_rng(3)
-    layer = float64_layer(rng)
-    x = rng.normal(size=(5, 6))
-    r = rng.normal(size=(5, 4))
-
-    def loss():
-        return float(np.sum(layer.forward(x) * r))
-
-    layer.forward(x, training=True)
-    dx = layer.backward(r.copy())
-    analytic = [g.copy() for g in layer.grads]
-    np.testing.assert_allclose(dx, numerical_grad(loss, x), rtol=1e-6, atol=1e-8)
-    for p, g in zip(layer.params, analytic):
-        np.testing.assert_allclose(g, numerical_grad(loss, p), rtol=1e-6, atol=1e-8)
+    check_layer_gradient(float64_layer(rng), rng.normal(size=(5, 6)), rng)
 
 
 def test_an_empty_memory_is_the_dense_layer():
