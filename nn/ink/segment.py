@@ -6,7 +6,7 @@ recognition, as in LeCun, Bottou, Bengio and Haffner 1998, on reading digit stri
 plausible way of cutting the ink into digits is read, and the cut that reads best wins.
 
 1. Atoms. Strokes that cross, or where one ends on the other (within TOUCH x H), are one piece
-   of ink. Pieces that clearly overlap sideways belong to one digit, whatever they look like:
+   of ink (`nn.ink.pieces`). Pieces that clearly overlap sideways belong to one digit, whatever they look like:
    a 4's upright over its angle, a 7's crossbar, a 5's bar over its body. Two overlap
    clearly when they share at least JOIN_AT (half) of the narrower one's width; a very narrow
    one (under NARROW x H, H being the height of the whole line of ink: a "1", a dot) has no
@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nn.ink.pieces import ink_pieces
 from nn.ink.strokes import drawn_paths, strokes_to_mnist
 
 JOIN_AT = 0.5      # overlap, as a share of the narrower one's width, that makes one atom
@@ -49,7 +50,6 @@ WIDE_AT, WIDE_COST = 0.8, 5.0   # per H of width beyond WIDE_AT x H
 LOW_AT, LOW_COST = 0.7, 20.0    # per H of height below LOW_AT x H
 SHORT, SHORT_COST = 0.3, 6.0    # a digit with less than SHORT x H of ink pays SHORT_COST
 FLOOR = 1e-6       # probabilities are read as at least this, so a log stays finite
-CHUNK_ELEMENTS = 1 << 16   # segment pairs compared at a time when looking for crossings
 MAX_LINE_RATIO = 1000.0    # H is at least this share of the ink's extent
 
 
@@ -154,7 +154,7 @@ def _atoms(paths):
     # would make them infinite, and then no way of reading it would be left.
     line = max(line, float((high.max(axis=0) - low.min(axis=0)).max()) / MAX_LINE_RATIO)
     # Joined strokes first (crossing, or one ending on the other): one piece of ink.
-    pieces = _pieces(paths, low, high, TOUCH * line)
+    pieces = ink_pieces(paths, low, high, TOUCH * line)
     left = np.array([low[p, 0].min() for p in pieces])
     right = np.array([high[p, 0].max() for p in pieces])
     # Then pieces that overlap clearly, in a sweep from left to right.
@@ -177,79 +177,6 @@ def _atoms(paths):
             atom_right[best] = max(atom_right[best], right[s])
     order = np.argsort((np.array(atom_left) + np.array(atom_right)) / 2, kind="stable")
     return [sorted(atoms[a]) for a in order], line
-
-
-def _pieces(paths, low, high, distance):
-    """The strokes joined into pieces of ink, as lists of stroke indices: two strokes are
-    joined when they cross or an end of one lies within `distance` of the other.
-
-    Only strokes whose boxes come that close are compared, found in a sweep from left to
-    right, so the cost follows the strokes that lie close together, not all pairs; strokes
-    already known to be joined through others are not compared again.
-    """
-    piece = list(range(len(paths)))   # union-find of the strokes joined so far
-
-    def root(i):
-        while piece[i] != i:
-            piece[i] = piece[piece[i]]
-            i = piece[i]
-        return i
-
-    active = []
-    for s in np.argsort(low[:, 0], kind="stable"):
-        active = [a for a in active if high[a, 0] + distance >= low[s, 0]]
-        for a in active:
-            if (root(a) != root(s)
-                    and low[s, 1] - distance <= high[a, 1] and low[a, 1] - distance <= high[s, 1]
-                    and (_near(paths[s][[0, -1]], paths[a], distance)
-                         or _near(paths[a][[0, -1]], paths[s], distance)
-                         or _cross(paths[a], paths[s]))):
-                piece[root(a)] = root(s)
-        active.append(s)
-    pieces = {}
-    for i in range(len(paths)):
-        pieces.setdefault(root(i), []).append(i)
-    return list(pieces.values())
-
-
-def _near(points, path, distance):
-    """Whether any of points (k, 2) lies within `distance` of the polyline path (m, 2)."""
-    start = path[:-1] if len(path) > 1 else path
-    step = np.diff(path, axis=0) if len(path) > 1 else np.zeros((1, 2))
-    along = ((points[:, None] - start) * step).sum(axis=2) / np.maximum(
-        (step ** 2).sum(axis=1), 1e-300)
-    nearest = start + np.clip(along, 0.0, 1.0)[..., None] * step             # (k, m - 1, 2)
-    return bool((np.hypot(*(nearest - points[:, None]).transpose(2, 0, 1)) <= distance).any())
-
-
-def _cross(a, b):
-    """Whether the polylines a (m, 2) and b (k, 2) cross: a segment of each on either side
-    of the other's line. Only the segments inside the other's box are compared."""
-    a_start, a_step = _segments_within(a, b)
-    b_start, b_step = _segments_within(b, a)
-
-    def cross(u, v):
-        return u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
-
-    # A block of a's segments at a time against all of b's: memory stays bounded.
-    block = max(1, CHUNK_ELEMENTS // max(len(b_start), 1))
-    for i in range(0, len(a_start), block):
-        start, step = a_start[i:i + block, None], a_step[i:i + block, None]
-        gap = b_start[None] - start                                          # (p, q, 2)
-        # b's ends on either side of a's segment, and a's ends on either side of b's.
-        b_sides = cross(step, gap) * cross(step, gap + b_step[None])
-        a_sides = cross(b_step[None], -gap) * cross(b_step[None], step - gap)
-        if ((b_sides < 0) & (a_sides < 0)).any():
-            return True
-    return False
-
-
-def _segments_within(path, other):
-    """The segments (starts (p, 2), steps (p, 2)) of `path` that reach into `other`'s box."""
-    low, high = other.min(axis=0), other.max(axis=0)
-    start, end = path[:-1], path[1:]
-    inside = ((np.minimum(start, end) <= high) & (np.maximum(start, end) >= low)).all(axis=1)
-    return start[inside], (end - start)[inside]
 
 
 def _clear_overlap(left_a, right_a, left_b, right_b, line):
