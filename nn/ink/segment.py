@@ -6,13 +6,13 @@ recognition, as in LeCun, Bottou, Bengio and Haffner 1998, on reading digit stri
 plausible way of cutting the ink into digits is read, and the cut that reads best wins.
 
 1. Atoms. Strokes that cross, or where one ends on the other (within TOUCH x H), are one piece
-   of ink (`nn.ink.pieces`). Pieces that clearly overlap sideways belong to one digit, whatever they look like:
-   a 4's upright over its angle, a 7's crossbar, a 5's bar over its body. Two overlap
-   clearly when they share at least JOIN_AT (half) of the narrower one's width; a very narrow
-   one (under NARROW x H, H being the height of the whole line of ink: a "1", a dot) has no
-   width to share, so its centre must lie INSIDE x H or more within the other. A sweep from
-   left to right joins each piece to the atom it overlaps most; atoms are then ordered by
-   their centres. Ink of two digits that merely touch stays in two atoms: whether it is one
+   of ink (`nn.ink.pieces`). Pieces that clearly overlap sideways belong to one digit,
+   whatever they look like: a 4's upright over its angle, a 7's crossbar, a 5's bar over its
+   body. Two overlap clearly when they share at least JOIN_AT (half) of the narrower one's
+   width; a very narrow one (under NARROW x H, H being the height of the whole line of ink: a
+   "1", a dot) has no width to share, so its centre must lie INSIDE x H or more within the
+   other. A sweep from left to right joins each piece to the atom it overlaps most; atoms are
+   then ordered by their centres. Ink of two digits that merely touch stays in two atoms: whether it is one
    digit is for the reading to say.
 2. Candidates. Every run of 1 to MAX_PARTS consecutive atoms that is no wider than
    MAX_WIDTH x H is a candidate digit: their number grows in step with the strokes.
