@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 PARTIAL_SUFFIX = ".digitlab-partial"
+MAX_PID = 2**31 - 1   # process ids are C ints
 
 
 def write_atomically(path, write):
@@ -73,7 +74,10 @@ def _owner_of(filename, name):
         return None
     target, _, tail = filename[1:-len(PARTIAL_SUFFIX)].rpartition(".")
     pid = tail.partition("-")[0]
-    if not target or not pid.isdigit() or (name is not None and target != name):
+    # Only ASCII digits of a number a process id can be (str.isdigit also takes "²"; a number
+    # past a C int makes os.kill overflow): any other name is not one of ours.
+    if (not target or not (pid.isascii() and pid.isdigit()) or not 0 < int(pid) <= MAX_PID
+            or (name is not None and target != name)):
         return None
     return int(pid)
 

@@ -1,19 +1,24 @@
 """Hostile model files and faults while saving: meta of the wrong types, memory bombs of a few
 kilobytes, a save killed halfway, a full disk, permissions and links."""
 
+import contextlib
 import json
 import os
 import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import tracemalloc
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nn.files.atomic import PARTIAL_SUFFIX, remove_stale_partials
 from nn.network.errors import DigitLabError, ModelFileError
@@ -266,6 +271,34 @@ def test_stale_partials_of_a_folder_are_removed_but_not_those_of_live_saves(tmp_
     assert remove_stale_partials(tmp_path) == 1
 
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])
+
+
+@pytest.mark.parametrize("pid", ["99999999999999999999999", "\u00b2", "0", "-1", "\u0663"])
+def test_names_like_partials_whose_process_id_no_process_can_have_are_left_alone(tmp_path, pid):
+    # "²" and "٣" are digits to str.isdigit but not to int or os.kill; a pid past a C int made
+    # os.kill overflow: either raised at the app's launch, every launch.
+    odd = tmp_path / f".model.npz.{pid}-abc{PARTIAL_SUFFIX}"
+    odd.write_bytes(b"PK")
+
+    assert remove_stale_partials(tmp_path) == 0
+    assert remove_stale_partials(tmp_path, "model.npz") == 0
+    save_model(tmp_path / "model.npz", make_model(seed=1))
+
+    assert odd.exists()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",)),
+               min_size=1, max_size=60))
+def test_any_file_name_in_a_folder_is_handled_by_the_cleanup(name):
+    with tempfile.TemporaryDirectory() as folder:
+        for candidate in (name, f".m.npz.{name}{PARTIAL_SUFFIX}", f".{name}.1-x{PARTIAL_SUFFIX}"):
+            with contextlib.suppress(OSError):   # a name the file system refuses
+                (Path(folder) / candidate).write_bytes(b"PK")
+
+        removed = remove_stale_partials(folder)
+
+        assert 0 <= removed <= 3
 
 
 FULL_DISK = textwrap.dedent("""
