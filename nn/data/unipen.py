@@ -38,6 +38,7 @@ FOLDER_NAME = "pendigits"
 SHA256 = "a66225d68d7d68591e62944df1ad33b3f5aa608e2df2505844b41f5568a80da4"
 MAX_FILE_BYTES = 64 << 20   # the real file is 3.6 MB; a larger one is not this data set
 MAX_COORDINATE = 1e6        # tablet units; the real ones stay within about 0-600
+WRITER_ID = "[0-9]{1,9}"    # a writer number (the real ones are 0-43); longer is damage
 
 _SEGMENT = re.compile(r'\.SEGMENT\s+DIGIT\s+\S+(?:\s+\S+)*?\s+"([^"]*)"\s*$')
 _POINT = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s+(-?\d+(?:\.\d+)?)\s*$")
@@ -138,7 +139,7 @@ def _parse(text, path):
         elif keyword == ".COMMENT":
             fields = line.split()
             if strokes is not None and writer is None:
-                if len(fields) < 3 or not fields[2].isdigit():
+                if len(fields) < 3 or not re.fullmatch(WRITER_ID, fields[2]):
                     fail(number, "a .COMMENT line does not give the writer as its second field")
                 writer = int(fields[2])
         elif keyword == ".PEN_DOWN":

@@ -112,7 +112,7 @@ def parse_hidden_layers(text):
     """ "512, 256" -> (512, 256): hidden layer widths as a user types them (commas and/or
     spaces; empty means no hidden layer). Raises SettingError with a sentence for the user."""
     parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
-    if not all(p.isdigit() for p in parts):
+    if not all(re.fullmatch("[0-9]+", p) for p in parts):   # not str.isdigit: "²" is one
         raise SettingError(f"Hidden layers “{text}” must be whole numbers separated by commas, "
                            f"for example 512, 256.")
     widths = tuple(int(p) for p in parts)

@@ -109,6 +109,7 @@ def test_resume_continues_with_the_optimizer_state(capsys, data_dir, tmp_path):
 @pytest.mark.parametrize("flags, words", [
     (["--preset", "cnn", "--hidden", "64"], ["cnn", "cannot be edited"]),
     (["--hidden", "16,x"], ["whole numbers"]),
+    (["--hidden", "16,\u00b2"], ["whole numbers"]),   # a digit to str.isdigit, not to int
     (["--resume", "nowhere.npz", "--hidden", "8"], ["--resume", "--hidden"]),
 ])
 def test_unusable_settings_are_one_line_errors(capsys, data_dir, tmp_path, flags, words):

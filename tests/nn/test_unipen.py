@@ -69,6 +69,7 @@ def test_select_keeps_the_digits_of_a_mask_in_order(tmp_path):
     (lambda t: t.replace(" 200  400", " 200  x"), "line 10"),
     (lambda t: t.replace('? "7"', '? "A"'), "one digit 0-9"),
     (lambda t: t.replace(".COMMENT 7 12  224\n", ""), "writer"),
+    (lambda t: t.replace(".COMMENT 7 12 ", ".COMMENT 7 " + "9" * 30 + " "), "writer"),
     (lambda t: t.rsplit(".PEN_UP", 1)[0], "ends inside a stroke"),
     (lambda t: t.replace(".PEN_DOWN\n 300  450", "300  450"), "unexpected"),
     (lambda t: t.replace(" 100  400", " 1e99  400"), "expected a point"),
