@@ -1,8 +1,9 @@
 """JSON that DigitLab reads back: a model file's meta, its settings, its run history.
 
 Python's ``json`` accepts more than JSON: ``NaN``, ``Infinity`` and ``-Infinity`` become
-floats that no spin box, range check or ``int()`` expects, and text nested thousands of
-levels deep raises RecursionError instead of ValueError. Every such text is read here, so
+floats that no spin box, range check or ``int()`` expects, and so does a number too large for
+a float (``1e400`` is read as infinity); text nested thousands of levels deep raises
+RecursionError instead of ValueError. Every such text is read here, so
 each of those is one ValueError that says what is wrong.
 """
 
@@ -18,9 +19,9 @@ def read_json(text, max_depth=MAX_DEPTH):
     if not isinstance(text, str):
         raise ValueError(f"is {type(text).__name__}, not text")
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
     except _NotANumber as error:
-        raise ValueError(f"holds {error}, which is not a number") from None
+        raise ValueError(str(error)) from None
     except RecursionError:
         raise ValueError(f"is nested more than {max_depth} levels deep") from None
     except ValueError as error:
@@ -42,7 +43,15 @@ class _NotANumber(ValueError):
 
 
 def _refuse_constant(name):
-    raise _NotANumber(name)
+    raise _NotANumber(f"holds {name}, which is not a number")
+
+
+def _finite(text):
+    """A JSON number with a fraction or exponent, as a float; too large for one, refused."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _NotANumber(f"holds {text[:20]}, a number too large for a float")
+    return value
 
 
 def _depth(value, limit):

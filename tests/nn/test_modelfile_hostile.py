@@ -124,6 +124,19 @@ def test_nan_in_meta_is_refused(tmp_path, saved):
     refused_cheaply(path)
 
 
+def test_a_number_too_large_for_a_float_in_meta_is_refused(tmp_path, saved):
+    # json reads 1e400 as infinity without a word: before, such a file opened, and then it
+    # and every model trained from it could never be saved ("holds NaN or infinite numbers").
+    arrays, meta = saved
+    path = tmp_path / "huge.npz"
+    text = json.dumps(meta | {"info": meta["info"] | {"extra": 0.125}}).replace("0.125", "1e400")
+    np.savez(path, **arrays, meta=np.array(text))
+
+    message = refused_cheaply(path)
+
+    assert "1e400" in message
+
+
 def test_a_valid_info_is_kept_whole_with_unknown_keys(tmp_path, saved):
     arrays, meta = saved
     info = meta["info"] | {"config": {"epochs": 3, "augmentation": {"shift": 1.0}},
