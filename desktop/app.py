@@ -90,6 +90,8 @@ def setup_logging(path=None):
     formatter = logging.Formatter(LOG_FORMAT)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and not path.is_file():   # opening a pipe would wait for a reader
+            raise OSError(f"{path} is not a file (a pipe, a device or a folder)")
         handler = logging.handlers.RotatingFileHandler(
             path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
     except OSError as error:

@@ -13,9 +13,11 @@ line in the log, and is removed.
 import json
 import logging
 import os
+import sys
+import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from nn.files.json_text import is_flat_object, read_json
 
@@ -40,11 +42,46 @@ log = logging.getLogger(__name__)
 
 def open_settings():
     """The QSettings object all of DigitLab reads and writes (see the module docstring)."""
-    home = os.environ.get("DIGITLAB_HOME")
-    if home:
-        return QSettings(str(Path(home).expanduser() / "settings.ini"), QSettings.Format.IniFormat)
+    path = settings_file()
+    if path is not None and _not_a_file(path):
+        # Qt would read a pipe until a writer came (the launch would hang), a device forever.
+        return QSettings(str(_stand_in_for(path)), QSettings.Format.IniFormat)
+    if os.environ.get("DIGITLAB_HOME"):
+        return QSettings(str(path), QSettings.Format.IniFormat)
     return QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope,
                      ORGANIZATION, APPLICATION)
+
+
+def settings_file():
+    """The file the settings are kept in; None where Qt keeps them elsewhere (the registry on
+    Windows, the system's store on macOS)."""
+    home = os.environ.get("DIGITLAB_HOME")
+    if home:
+        return Path(home).expanduser() / "settings.ini"
+    if sys.platform in ("win32", "darwin"):
+        return None
+    config = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    return Path(config) / ORGANIZATION / f"{APPLICATION}.conf"
+
+
+def _not_a_file(path):
+    """Whether something other than a file (a pipe, a device, a folder) is at ``path``."""
+    try:
+        return path.exists() and not path.is_file()
+    except OSError:   # a name too long to look at: Qt cannot read it either, and says so
+        return False
+
+
+_stand_in = None   # the temporary folder whose settings.ini stands in for one that is no file
+
+
+def _stand_in_for(path):
+    global _stand_in
+    if _stand_in is None:
+        _stand_in = tempfile.TemporaryDirectory(prefix="digitlab-settings-")
+        log.warning("%s is not a file (a pipe, a device or a folder): settings are kept only "
+                    "until DigitLab closes; remove it to have them remembered again", path)
+    return Path(_stand_in.name) / "settings.ini"
 
 
 def settings_location():

@@ -220,14 +220,58 @@ def test_settings_stay_in_the_private_folder(private_home, tmp_path):
 # --- launch -----------------------------------------------------------------------------------
 
 def test_python_m_desktop_shows_the_window_and_logs(private_home):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DIGITLAB_HOME=str(private_home),
-               **{app.BENCH_ENV: repr(time.time())})
-    result = subprocess.run([sys.executable, "-m", "desktop"], cwd=REPOSITORY, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = launch(private_home)
     assert result.returncode == 0, result.stderr
     line = next(x for x in result.stdout.splitlines() if x.startswith(app.BENCH_PREFIX))
     assert "visible=True" in line
     assert "DigitLab" in (private_home / "logs" / "digitlab.log").read_text(encoding="utf-8")
+
+
+def launch(private_home, **env):
+    """Run ``python -m desktop`` until its window is shown; the finished process."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DIGITLAB_HOME=str(private_home),
+               **{app.BENCH_ENV: repr(time.time())}, **env)
+    return subprocess.run([sys.executable, "-m", "desktop"], cwd=REPOSITORY, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+# (Not a device: were the fix undone, Qt's save of the settings would replace the device
+# itself, for root.)
+NOT_FILES = {
+    "a pipe": os.mkfifo,   # read or written, it waits for the other end: the launch hung
+    "a folder": lambda path: path.mkdir(),
+}
+
+
+@pytest.mark.parametrize("kind", NOT_FILES)
+@pytest.mark.parametrize("place, words", [
+    ("settings.ini", "settings are kept only until DigitLab closes"),
+    ("logs/digitlab.log", "cannot write its log file"),
+])
+def test_a_settings_or_log_file_that_is_no_file_does_not_stop_the_launch(private_home, kind,
+                                                                          place, words):
+    path = private_home / place
+    path.parent.mkdir(parents=True)
+    NOT_FILES[kind](path)
+
+    result = launch(private_home)
+
+    assert result.returncode == 0, result.stderr
+    assert any(line.startswith(app.BENCH_PREFIX) and "visible=True" in line
+               for line in result.stdout.splitlines())
+    assert words in result.stderr and str(path) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_settings_file_named_is_the_one_qt_uses(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DIGITLAB_HOME"}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    code = ("from desktop import settings; "
+            "print(settings.settings_file()); print(settings.open_settings().fileName())")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPOSITORY, env=env,
+                            capture_output=True, text=True, timeout=60, check=True)
+    named, used = result.stdout.splitlines()
+    assert named == used == str(tmp_path / "config" / "DigitLab" / "DigitLab.conf")
 
 
 @pytest.mark.parametrize("option, expected", [
