@@ -24,7 +24,8 @@ def write_atomically(path, write):
     of ``path``.
 
     A symbolic link at ``path`` stays a link and its target gets the new content; a file that
-    exists keeps its permission bits, a new one gets the usual ones (0666 minus the umask).
+    exists keeps its permission bits, a new one gets the usual ones (0666 minus the umask);
+    anything else there (a folder, a pipe, a device) is left alone and OSError raised.
     Raises OSError (the temporary file is removed) or whatever ``write`` raises.
     """
     folder = os.path.dirname(os.fspath(path)) or os.curdir
@@ -33,6 +34,9 @@ def write_atomically(path, write):
         # a file that the same name could never open again.
         raise FileNotFoundError(errno.ENOENT, "No such folder", folder)
     target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        # Renamed over, a pipe or a device (say /dev/null, for root) would become a file.
+        raise OSError(errno.EINVAL, "Not a file (a folder, a pipe or a device)", os.fspath(path))
     remove_stale_partials(target.parent, target.name)
     mode = _mode_for(target)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}-",

@@ -106,6 +106,9 @@ def check_can_save(path):
     path = _named(path, "save")
     if path.is_dir() or not path.name:
         raise ModelFileError(f"Cannot save to {path}: it is a folder; give a file name.")
+    if path.exists() and not path.is_file():
+        raise ModelFileError(f"Cannot save to {path}: it is not a file (a pipe or a device); "
+                             "give a file name.")
     folder = Path(os.path.realpath(path)).parent
     if not folder.is_dir():
         raise ModelFileError(f"Cannot save {path}: the folder {folder} does not exist; create "

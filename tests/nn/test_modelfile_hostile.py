@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nn.files.atomic import PARTIAL_SUFFIX, remove_stale_partials
+from nn.files.atomic import PARTIAL_SUFFIX, remove_stale_partials, write_atomically
 from nn.network.errors import DigitLabError, ModelFileError
 from nn.network.model import Model
 from nn.files.model_meta import check_meta
@@ -29,6 +29,10 @@ from nn.training.presets import cnn_architecture, mlp_architecture
 from tests.nn.makers import make_model, npz_entries, write_npz
 
 MEMORY_BOUND = 200 * 2**20
+
+
+def write_atomically_empty(path, model):
+    write_atomically(path, lambda f: None)
 
 
 @pytest.fixture
@@ -229,6 +233,20 @@ def test_saving_to_a_folder_or_a_bad_name_is_refused(tmp_path, monkeypatch, targ
     with pytest.raises(ModelFileError, match=words) as error:
         save_model(target, make_model())
     assert "\n" not in str(error.value) and len(str(error.value)) < 200
+
+
+@pytest.mark.parametrize("save", [save_model, write_atomically_empty])
+def test_saving_over_a_pipe_leaves_it_a_pipe(tmp_path, save):
+    # Renamed over, it became a file; a device such as /dev/null, for root, the same.
+    pipe = tmp_path / "pipe.npz"
+    os.mkfifo(pipe)
+    link = tmp_path / "link.npz"
+    link.symlink_to(pipe)
+    for path in (pipe, link):
+        with pytest.raises((ModelFileError, OSError), match="not a file|Not a file"):
+            save(path, make_model())
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.npz", "pipe.npz"]
 
 
 # The child saves the same 20 MB model again and again; the parent kills it at random moments,
