@@ -57,7 +57,7 @@ def settings_file():
     Windows, the system's store on macOS)."""
     home = os.environ.get("DIGITLAB_HOME")
     if home:
-        return Path(home).expanduser() / "settings.ini"
+        return Path(os.path.expanduser(home)) / "settings.ini"
     if sys.platform in ("win32", "darwin"):
         return None
     config = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)

@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from nn.files.paths import folder_problem
 from nn.network.errors import DataError
 from nn.data.idx import read_idx
 
@@ -147,7 +148,7 @@ def user_data_dir():
     ``$XDG_DATA_HOME/digitlab`` (default ``~/.local/share/digitlab``) elsewhere.
     """
     if os.environ.get("DIGITLAB_HOME"):
-        return Path(os.environ["DIGITLAB_HOME"]).expanduser()
+        return Path(os.path.expanduser(os.environ["DIGITLAB_HOME"]))
     home = Path.home()
     if sys.platform == "win32":
         return Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / "DigitLab"
@@ -182,16 +183,14 @@ def find_data_dir(info, explicit=None):
     A file counts gzipped (``train-images-idx3-ubyte.gz``) or unpacked (without ``.gz``).
     """
     if explicit is not None:
-        found = _search(info, Path(explicit).expanduser(), root_is_dataset=True)
+        found = _search(info, user_folder(explicit), root_is_dataset=True)
         if found is None:
             raise DataError(
                 f"{explicit} does not hold the {info.title} files "
                 f"{_list_files(info)}; choose the folder that contains them."
             )
         return found
-    roots = [_CHECKOUT_DATA_DIR, user_data_dir() / "datasets"]
-    if os.environ.get("DIGITLAB_DATA"):
-        roots.insert(0, Path(os.environ["DIGITLAB_DATA"]).expanduser())
+    roots = data_roots()
     for root in roots:
         found = _search(info, root)
         if found is not None:
@@ -202,6 +201,25 @@ def find_data_dir(info, explicit=None):
         f"{user_dataset_dir(info)} or point DIGITLAB_DATA to their folder, or fetch them "
         f"{_ways_to_download(info)}."
     )
+
+
+def data_roots():
+    """The folders datasets are looked for in when none is given: ``DIGITLAB_DATA`` if set,
+    ``data/`` of the checkout, ``user_data_dir()/datasets``."""
+    roots = [_CHECKOUT_DATA_DIR, user_data_dir() / "datasets"]
+    if os.environ.get("DIGITLAB_DATA"):
+        roots.insert(0, user_folder(os.environ["DIGITLAB_DATA"]))
+    return roots
+
+
+def user_folder(text):
+    """The folder or file a user named (a leading ~ is their home), as a Path; DataError when
+    no folder can have that name (a name part past 255 bytes, a NUL). A ~user that names no
+    one stays as it is written, a folder that does not exist."""
+    problem = folder_problem(text)
+    if problem:
+        raise DataError(f"Cannot look in {text}: {problem}.")
+    return Path(os.path.expanduser(text))
 
 
 def _ways_to_download(info):

@@ -23,14 +23,13 @@ and is never read for training or tuning.
 """
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from nn.data.datasets import _CHECKOUT_DATA_DIR, NUM_CLASSES, user_data_dir
+from nn.data.datasets import NUM_CLASSES, data_roots, user_data_dir, user_folder
 from nn.network.errors import DataError
 
 FILE_NAME = "pendigits-orig.tra"
@@ -167,15 +166,13 @@ def find_pendigits(explicit=None):
     ``DIGITLAB_DATA=../shared/mnist`` finds ``../shared/pendigits``).
     """
     if explicit is not None:
-        explicit = Path(explicit).expanduser()
+        explicit = user_folder(explicit)
         candidate = explicit / FILE_NAME if explicit.is_dir() else explicit
         if not candidate.is_file():
             raise DataError(f"{explicit} is not {FILE_NAME} nor a folder holding it; "
                             f"choose the file or its folder.")
         return candidate
-    roots = [_CHECKOUT_DATA_DIR, user_data_dir() / "datasets"]
-    if os.environ.get("DIGITLAB_DATA"):
-        roots.insert(0, Path(os.environ["DIGITLAB_DATA"]).expanduser())
+    roots = data_roots()
     for root in roots:
         for folder in (root, root / FOLDER_NAME, root.parent / FOLDER_NAME):
             if (folder / FILE_NAME).is_file():

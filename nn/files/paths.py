@@ -29,6 +29,19 @@ def name_problem(path):
         return "the name ends with . or .., so it names a folder; give a file name"
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
         return "the name holds a control character (a line break, a tab...); choose another"
+    return _length_problem(text)
+
+
+def folder_problem(path):
+    """Why ``path`` cannot name a folder to look in (a phrase), or None. The system raises
+    for a NUL or a name too long even when only asked whether such a folder exists."""
+    text = os.fspath(path)
+    if "\0" in text:
+        return "the name holds a NUL character, which no folder name can"
+    return _length_problem(text)
+
+
+def _length_problem(text):
     longest = max((len(os.fsencode(part)) for part in Path(text).parts), default=0)
     if longest > NAME_MAX:
         return (f"the name is {longest:,} bytes long, more than the {NAME_MAX} a file or "

@@ -57,7 +57,17 @@ def test_missing_data_names_the_files(tmp_path):
                       "train-images-idx3-ubyte")
 
 
-@pytest.mark.slow
+@pytest.mark.parametrize("flags, words", [
+    (["evaluate", "bundled", "--data", "~no-such-user-digitlab/mnist"], ["does not hold"]),
+    (["evaluate", "bundled", "--data", "m" * 300], ["300 bytes long"]),
+])
+def test_a_data_folder_no_folder_could_be_is_one_line_and_status_2(tmp_path, flags, words):
+    # ~user of no one raised RuntimeError from Path.expanduser, a name part past 255 bytes
+    # OSError from Path.is_dir: both printed a traceback.
+    assert_user_error(run(*flags, cwd=tmp_path), *words)
+
+
+
 def test_train_evaluate_info_with_json(tmp_path, mnist_dir):
     model = tmp_path / "small.npz"
     result = run("train", "--preset", "mlp", "--epochs", "1", "--limit", "3000",

@@ -110,6 +110,7 @@ def test_resume_continues_with_the_optimizer_state(capsys, data_dir, tmp_path):
     (["--preset", "cnn", "--hidden", "64"], ["cnn", "cannot be edited"]),
     (["--hidden", "16,x"], ["whole numbers"]),
     (["--hidden", "16,\u00b2"], ["whole numbers"]),   # a digit to str.isdigit, not to int
+    (["--pen-digits", "p" * 300], ["300 bytes long"]),   # OSError from Path.is_dir before
     (["--resume", "nowhere.npz", "--hidden", "8"], ["--resume", "--hidden"]),
 ])
 def test_unusable_settings_are_one_line_errors(capsys, data_dir, tmp_path, flags, words):

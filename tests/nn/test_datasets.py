@@ -102,6 +102,22 @@ def test_explicit_folder_without_the_files_is_an_error(tmp_path):
         find_data_dir(MNIST, tmp_path / "empty-folder")
 
 
+@pytest.mark.parametrize("folder, words", [
+    ("~no-such-user-digitlab/mnist", "does not hold the MNIST"),
+    ("m" * 300, "300 bytes long"),
+    ("mn\0ist", "NUL"),
+    ("/x" * 2100, "longer than the 4,096 bytes"),
+])
+def test_a_folder_named_as_no_folder_can_be_is_a_data_error(tmp_path, monkeypatch, folder, words):
+    # Remembered by the app as the data folder, such a name raised at every press of Start.
+    with pytest.raises(DataError, match=words):
+        find_data_dir(MNIST, folder)
+    if "\0" not in folder:   # no environment variable can hold a NUL
+        monkeypatch.setenv("DIGITLAB_DATA", folder)
+        with pytest.raises(DataError, match="bytes|not found"):
+            find_data_dir(MNIST)
+
+
 def test_env_pointing_at_the_mnist_folder_also_finds_fashion_beside_it(tmp_path, monkeypatch):
     # What CI does: DIGITLAB_DATA=../shared/mnist, with ../shared/fashion-mnist next to it.
     mnist = write_tiny_dataset(tmp_path / "shared" / "mnist")

@@ -150,9 +150,12 @@ def test_a_diverging_run_fails_and_names_the_learning_rate(qtbot, tab):
     assert trained == [] and not tab.is_training and tab.form.isEnabled()
 
 
-def test_missing_data_asks_for_the_dataset_instead_of_failing(open_train_tab, qtbot, tmp_path):
+# A remembered folder whose name no folder can have raised at every press of Start before.
+@pytest.mark.parametrize("folder", ["empty", "~no-such-user-digitlab/mnist", "m" * 300])
+def test_missing_data_asks_for_the_dataset_instead_of_failing(open_train_tab, qtbot, tmp_path,
+                                                              folder):
     tab = open_train_tab()  # no MNIST needed: the point is that there is none
-    tab.set_dataset("mnist", str(tmp_path))
+    tab.set_dataset("mnist", str(tmp_path) if folder == "empty" else folder)
     configure(tab)
     failed = []
     tab.training_failed.connect(failed.append)
