@@ -56,6 +56,11 @@ class Database:
             raise DataError(f"Cannot create the folder {self.path.parent} ({error.strerror}); "
                             f"check that no file has its name and that the disk is writable.") \
                 from None
+        if self.path.exists() and not self.path.is_file():
+            # SQLite calls a pipe a disk I/O error, which sends the user to free disk space.
+            raise DataError(f"Cannot open {self.KIND.title} {self.path}: it is not a file (a "
+                            f"folder, a pipe or a device), so it cannot be opened; move it "
+                            f"away and DigitLab starts a new one.")
         try:
             # isolation_level=None: autocommit, so each write's transaction is explicit below.
             # The timeout makes SQLite wait out another connection's short write lock.

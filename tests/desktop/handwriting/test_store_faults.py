@@ -168,12 +168,14 @@ def test_a_read_only_folder_is_reported_and_its_collection_left_alone(tmp_path):
         tmp_path.chmod(0o755)
 
 
-def test_a_folder_in_place_of_the_collection_is_reported_and_left_alone(tmp_path):
+@pytest.mark.parametrize("make", [Path.mkdir, os.mkfifo], ids=["a folder", "a pipe"])
+def test_a_folder_or_pipe_in_place_of_the_collection_is_reported_and_left_alone(tmp_path, make):
     path = tmp_path / DB_NAME
-    path.mkdir()
+    make(path)
     store, message = open_database(HandwritingStore, path)
-    assert store is None and "cannot be opened" in message and str(path) in message
-    assert path.is_dir() and os.listdir(tmp_path) == [DB_NAME]
+    assert store is None and str(path) in message
+    assert "not a file" in message and "disk" not in message   # a pipe was a "disk I/O error"
+    assert not path.is_file() and os.listdir(tmp_path) == [DB_NAME]
 
 
 def test_rows_that_break_the_checks_are_left_out_of_every_reading(collection):
