@@ -14,7 +14,7 @@ import zipfile
 import numpy as np
 
 from nn.cli.args import emit_json, path_text
-from nn.files.modelfile import check_can_save, load_model, save_model
+from nn.files.modelfile import check_can_save, check_not_read, load_model, save_model
 from nn.network.errors import DataError
 from nn.training.calibration import BINS, calibrate
 
@@ -38,6 +38,7 @@ def cmd_calibrate(args, out):
     model = load_model(args.model)
     if args.out:
         check_can_save(args.out)
+        check_not_read(args.out, [args.held_out])
     scores, labels, writers = load_held_out(args.held_out, len(model.class_names))
     result = calibrate(scores, labels, writers)
     if args.out:

@@ -20,10 +20,10 @@ import numpy as np
 
 from nn.cli.args import path_text, real_number, whole_number
 from nn.cli.progress import ProgressBar
-from nn.data.datasets import load_dataset
+from nn.data.datasets import dataset_files, load_dataset
 from nn.data.idx import labels_path_for, read_digit_images
 from nn.data.unipen import load_pendigits
-from nn.files.modelfile import check_can_save, load_model, save_model
+from nn.files.modelfile import check_can_save, check_not_read, load_model, save_model
 from nn.network.errors import SettingError
 from nn.training.finetune import FineTuneSettings, fine_tune
 from nn.training.writer_simulation import simulate, summary
@@ -78,6 +78,7 @@ def cmd_finetune(args, out):
     images, labels = read_digit_images(args.drawings, labels_path)
     path = args.out or str(Path(args.model).with_name(Path(args.model).stem + "-tuned.npz"))
     check_can_save(path)
+    check_not_read(path, [args.drawings, labels_path] + dataset_files("mnist", args.data))
     mnist = load_dataset("mnist", args.data)
     bar = ProgressBar()
     tuned = fine_tune(model, images.reshape(len(images), -1).astype(np.float32) / 255,

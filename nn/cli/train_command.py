@@ -12,9 +12,9 @@ from pathlib import Path
 from nn.cli.args import BUNDLED, emit_json, model_file, path_text, real_number, whole_number
 from nn.cli.progress import ProgressBar
 from nn.cli.writers import DEFAULT_COPIES, pen_info
-from nn.data.datasets import load_dataset
-from nn.data.unipen import load_pendigits
-from nn.files.modelfile import check_can_save, load_model, save_model
+from nn.data.datasets import dataset_files, load_dataset
+from nn.data.unipen import find_pendigits, load_pendigits
+from nn.files.modelfile import check_can_save, check_not_read, load_model, save_model
 from nn.files.runinfo import training_info
 from nn.ink.augment import Augmentation
 from nn.network.errors import SettingError
@@ -109,6 +109,9 @@ def cmd_train(args, out):
         config = training_config(args, preset.config)
     path = args.out or f"{args.preset}.npz"
     check_can_save(path)  # before training, not after
+    pen_file = [] if args.pen_digits is None else [
+        find_pendigits(None if args.pen_digits is True else args.pen_digits)]
+    check_not_read(path, dataset_files(args.dataset, args.data) + pen_file)
     data = load_dataset(args.dataset, args.data, args.limit)
     if not args.resume:
         model = Model.from_architecture(specs, input_shape, data.class_names,

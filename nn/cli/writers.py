@@ -23,9 +23,9 @@ import numpy as np
 
 from nn.cli.args import emit_json, model_file, path_text, real_number, whole_number
 from nn.cli.progress import ProgressBar
-from nn.data.datasets import load_dataset
-from nn.data.unipen import load_pendigits
-from nn.files.modelfile import load_model, save_model
+from nn.data.datasets import dataset_files, load_dataset
+from nn.data.unipen import find_pendigits, load_pendigits
+from nn.files.modelfile import check_can_save, check_not_read, load_model, save_model
 from nn.ink.second_look import read_drawings
 from nn.ink.ways import WAYS, accuracy_by_way
 from nn.network.errors import SettingError
@@ -88,6 +88,10 @@ def cmd_writers(args, out):
     out_dir = Path(args.out) if args.out else None
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
+        reads = [args.base, find_pendigits(args.pen_digits)] + dataset_files("mnist", args.data)
+        for name in [f"fold{k}.npz" for k in range(args.folds)] + ["oof.npz"]:
+            check_can_save(out_dir / name)
+            check_not_read(out_dir / name, reads)
     # MNIST's redrawn copies are the same in every fold: made once, as train --pen-digits makes
     # them (nn.training.writers.pen_training_set), then each fold adds its writers' digits.
     x_mnist, y_mnist, config = redrawn_once(data.x_train, data.y_train, config)

@@ -203,6 +203,12 @@ def find_data_dir(info, explicit=None):
     )
 
 
+def dataset_files(name, data_dir=None):
+    """The paths of dataset ``name``'s four files (found as `load_dataset` finds them)."""
+    info = DATASETS[name]
+    return list(_data_files(info, find_data_dir(info, data_dir)).values())
+
+
 def data_roots():
     """The folders datasets are looked for in when none is given: ``DIGITLAB_DATA`` if set,
     ``data/`` of the checkout, ``user_data_dir()/datasets``."""

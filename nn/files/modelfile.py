@@ -27,7 +27,7 @@ import numpy as np
 from nn.files.atomic import write_atomically
 from nn.files.model_meta import FORMAT, FORMAT_VERSION, check_meta
 from nn.files.npz_entries import entry_sizes, read_entries, read_meta
-from nn.files.paths import name_problem
+from nn.files.paths import name_problem, same_file
 from nn.network.errors import ModelFileError, shorten
 from nn.network.layers import DTYPE
 from nn.network.model import OVERFLOW, Model, calibration_problem
@@ -116,6 +116,16 @@ def check_can_save(path):
     if not os.access(folder, os.W_OK):
         raise ModelFileError(f"Cannot save {path}: the folder {folder} cannot be written; "
                              "choose another.")
+
+
+def check_not_read(path, reads):
+    """Raise ModelFileError when ``path`` is one of ``reads``, the files a command reads to
+    make what it writes there, under any name (a model it is asked to replace, as calibrate
+    and train --resume may, is not among them)."""
+    for source in reads:
+        if same_file(path, source):
+            raise ModelFileError(f"Cannot save {path}: it is {source}, one of the files being "
+                                 "read; choose another name.")
 
 
 def load_model(path):

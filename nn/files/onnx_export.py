@@ -27,9 +27,8 @@ import numpy as np
 import nn
 from nn.files.atomic import write_atomically
 from nn.network.errors import DigitLabError, ModelFileError
-from nn.files.modelfile import PREPROCESSING, check_can_save
+from nn.files.modelfile import PREPROCESSING, check_can_save, check_not_read
 from nn.network.memory import TINY_NORM
-from nn.files.paths import same_file
 
 # Opset 17 and IR version 8 are ONNX 1.12's: what onnxruntime 1.12 and every later one runs.
 OPSET = 17
@@ -54,9 +53,7 @@ def save_onnx(path, model, source=None):
     """Write ``model`` to ``path`` as an ONNX file, atomically (as model files are); refused
     when ``path`` is ``source``, the model file it was read from, under any name."""
     check_can_save(path)
-    if source is not None and same_file(path, source):
-        raise ModelFileError(f"Cannot save {path}: it is the model file {source} being "
-                             "exported, which ONNX bytes would replace; choose another name.")
+    check_not_read(path, () if source is None else (source,))
     proto = to_onnx(model)
     try:
         write_atomically(path, lambda f: f.write(proto.SerializeToString()))

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from nn.data.idx import write_idx
 from nn.files.modelfile import load_model, save_model
 from nn.network.errors import ModelFileError
 from nn.network.model import Model
@@ -21,6 +22,7 @@ from nn.training.train import TrainConfig, make_optimizer
 from tests.nn.makers import npz_entries, write_npz
 from tests.nn.test_cli_hostile import assert_one_line_error, run
 from tests.nn.test_datasets import write_tiny_dataset
+from tests.nn.test_unipen import TWO_DIGITS
 
 LONG = "m" * 300 + ".npz"
 
@@ -127,8 +129,48 @@ def test_export_refuses_to_write_over_its_model_under_any_name(capsys, tmp_path)
     before = path.read_bytes()
     for out in (path, tmp_path / "link.onnx", tmp_path / "hard.onnx"):
         status, _, err = run(capsys, "export", path, out)
-        assert_one_line_error(status, err, "being exported")
+        assert_one_line_error(status, err, "one of the files being read")
     assert path.read_bytes() == before
+
+
+@pytest.fixture
+def inputs(tmp_path, data):
+    """Every kind of file a command reads, copied into one folder: MNIST's four files, a model,
+    held-out predictions, pen digits of two writers, drawings and their labels."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for source in data.iterdir():
+        (folder / source.name).write_bytes(source.read_bytes())
+    save_model(folder / "m.npz", small_model())
+    rng = np.random.default_rng(0)
+    np.savez(folder / "oof.npz", log_probs=np.log(rng.dirichlet(np.ones(10), 40)),
+             labels=rng.integers(0, 10, 40), writers=rng.integers(0, 4, 40))
+    (folder / "pen.tra").write_text(TWO_DIGITS.replace(".COMMENT 1 3", ".COMMENT 1 4"))
+    write_idx(folder / "my-images-idx3-ubyte", rng.integers(0, 256, (20, 28, 28), np.uint8))
+    write_idx(folder / "my-labels-idx1-ubyte", np.arange(20, dtype=np.uint8) % 10)
+    return folder
+
+
+@pytest.mark.parametrize("argv, victim", [
+    (["train", "--data", "{in}", "--epochs", "1", "--out", "{in}/t10k-images-idx3-ubyte.gz"],
+     "t10k-images-idx3-ubyte.gz"),
+    (["train", "--data", "{in}", "--pen-digits", "{in}/pen.tra", "--out", "{in}/pen.tra"],
+     "pen.tra"),
+    (["finetune", "{in}/m.npz", "--drawings", "{in}/my-images-idx3-ubyte", "--data", "{in}",
+      "--out", "{in}/my-labels-idx1-ubyte"], "my-labels-idx1-ubyte"),
+    (["calibrate", "{in}/m.npz", "--held-out", "{in}/oof.npz", "--out", "{in}/oof.npz"],
+     "oof.npz"),
+    (["writers", "--base", "{in}/fold0.npz", "--data", "{in}", "--pen-digits", "{in}/pen.tra",
+      "--folds", "2", "--out", "{in}"], "fold0.npz"),
+])
+def test_no_command_writes_over_a_file_it_reads(capsys, inputs, argv, victim):
+    (inputs / "fold0.npz").write_bytes((inputs / "m.npz").read_bytes())
+    before = {p.name: p.read_bytes() for p in inputs.iterdir()}
+
+    status, _, err = run(capsys, *[a.replace("{in}", str(inputs)) for a in argv])
+
+    assert_one_line_error(status, err, "one of the files being read", victim)
+    assert {p.name: p.read_bytes() for p in inputs.iterdir()} == before
 
 
 @pytest.mark.parametrize("argv, words", [
