@@ -77,6 +77,13 @@ GOOD = {"log_probs": np.log(np.full((4, 10), 0.1)), "labels": np.array([1, 2, 3,
     ({"labels": np.array([1, 2, 3, 10])}, ["classes 0 to 9"]),
     ({"labels": np.array([1.0, 2, 3, 4])}, ["labels", "whole numbers"]),
     ({"writers": np.array([1, 2])}, ["writers"]),
+    # A row of -inf set the temperature to its limit, 100, and every reading 12% sure.
+    ({"log_probs": np.vstack([np.full((1, 10), -np.inf), np.log(np.full((3, 10), 0.1))])},
+     ["infinities"]),
+    ({"log_probs": np.full((4, 10), -1e308)}, ["add up to 1"]),
+    ({"log_probs": np.log(np.full((4, 10), 0.5))}, ["add up to 1"]),
+    ({"log_probs": np.log(np.full((1, 10), 0.1)), "labels": np.array([3])},   # read wrong
+     ["cannot calibrate", "no right answers"]),
 ], ids=str)
 def test_a_bad_predictions_file_is_one_line(files, tmp_path, capsys, change, words):
     arrays = {k: v for k, v in (GOOD | change).items() if v is not None}
