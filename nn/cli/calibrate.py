@@ -13,7 +13,7 @@ import zipfile
 
 import numpy as np
 
-from nn.cli.args import emit_json, path_text
+from nn.cli.args import emit_json, model_file, path_text
 from nn.files.modelfile import check_can_save, check_not_read, load_model, save_model
 from nn.network.errors import DataError
 from nn.training.calibration import BINS, calibrate
@@ -23,7 +23,8 @@ TARGETS = {"ece": 0.01, "misreads_unsure": 0.60, "correct_unsure": 0.02}   # the
 
 
 def add_calibrate_arguments(parser):
-    parser.add_argument("model", type=path_text, help="the model file to calibrate")
+    parser.add_argument("model", type=model_file,
+                        help="the model file to calibrate, or 'bundled'")
     parser.add_argument("--held-out", required=True, type=path_text, metavar="OOF.npz",
                         help="held-out predictions: log_probs (n, classes) at temperature 1 of "
                              "examples the network never trained on, labels (n,) and, if known, "

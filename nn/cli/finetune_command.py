@@ -18,12 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from nn.cli.args import path_text, real_number, whole_number
+from nn.cli.args import model_file, path_text, real_number, whole_number
 from nn.cli.progress import ProgressBar
 from nn.data.datasets import dataset_files, load_dataset
 from nn.data.idx import labels_path_for, read_digit_images
 from nn.data.unipen import load_pendigits
+from nn.files.bundled import bundled_model_path
 from nn.files.modelfile import check_can_save, check_not_read, load_model, save_model
+from nn.files.paths import same_file
 from nn.network.errors import SettingError
 from nn.training.finetune import FineTuneSettings, fine_tune
 from nn.training.writer_simulation import simulate, summary
@@ -35,8 +37,9 @@ MAX_MEMORY = 10.0
 
 def add_finetune_arguments(parser):
     add = parser.add_argument
-    add("model", type=path_text, nargs="?",
-        help="the model to fine-tune (with --simulate-writers: one that never saw a pen writer)")
+    add("model", type=model_file, nargs="?",
+        help="the model to fine-tune, or 'bundled' (with --simulate-writers: one that never "
+             "saw a pen writer)")
     add("--drawings", type=path_text, metavar="IMAGES",
         help="IDX image file of your drawings (My Handwriting > Export to IDX)")
     add("--labels", type=path_text,
@@ -47,7 +50,8 @@ def add_finetune_arguments(parser):
     add("--memory", type=real_number(0.0, MAX_MEMORY), metavar="SPREADS",
         help=f"most the memory of your drawings adds to a digit's score, in spreads of the "
              f"scores; 0: no memory (default {FineTuneSettings().memory:g})")
-    add("--out", type=path_text, help="model file to write (default: <model>-tuned.npz)")
+    add("--out", type=path_text, help="model file to write (default: <model>-tuned.npz, in "
+                                       "the current folder for the bundled model)")
     add("--data", type=path_text, help="folder with the MNIST files (default: searched)")
     add("--simulate-writers", action="store_true",
         help="measure instead: each real pen writer gives 20 corrections; their other digits "
@@ -76,12 +80,15 @@ def cmd_finetune(args, out):
                            f"label file with --labels.")
     model = load_model(args.model)
     images, labels = read_digit_images(args.drawings, labels_path)
-    path = args.out or str(Path(args.model).with_name(Path(args.model).stem + "-tuned.npz"))
+    tuned_name = Path(args.model).stem + "-tuned.npz"
+    beside = Path(args.model).parent if not same_file(args.model, bundled_model_path()) else "."
+    path = args.out or str(Path(beside) / tuned_name)
     check_can_save(path)
     check_not_read(path, [args.drawings, labels_path] + dataset_files("mnist", args.data))
     mnist = load_dataset("mnist", args.data)
     bar = ProgressBar()
-    tuned = fine_tune(model, images.reshape(len(images), -1).astype(np.float32) / 255,
+    n, rows, cols = images.shape   # (n, 28, 28), n may be 0: fine_tune says how many it needs
+    tuned = fine_tune(model, images.reshape(n, rows * cols).astype(np.float32) / 255,
                       labels, mnist, settings_of(args),
                       on_progress=lambda p: bar.update(p.fraction, p.text, p.fraction >= 1))
     tuned.info["name"] = Path(path).stem

@@ -24,6 +24,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # DigitLab reads uses them, so they are rejected rather than carried as untested code.
 _UBYTE = 0x08
 MAX_DATA_BYTES = 2**29    # 512 MiB; MNIST's largest file holds 47 MB
+MAX_DIMENSIONS = 4        # MNIST's files have 1 (labels) and 3 (images)
 TRAILING_MARGIN = 2**16   # how far past the announced end a gzipped file is read
 READ_CHUNK = 2**20
 
@@ -88,6 +89,11 @@ def _read_body(f, path, size):
         raise DataError(
             f"{path} is not an IDX file: it starts with bytes {head.hex(' ')} instead of "
             f"00 00 08 <number of dimensions>; use the original MNIST-style files."
+        )
+    if ndim > MAX_DIMENSIONS:
+        raise DataError(
+            f"{path} announces {ndim} dimensions; an IDX file of digits has at most "
+            f"{MAX_DIMENSIONS} (MNIST's images have 3): use the original MNIST-style files."
         )
     if dtype_code != _UBYTE:
         raise DataError(

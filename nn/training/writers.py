@@ -16,6 +16,7 @@ from nn.ink.redraw import with_redrawn
 from nn.ink.stroke_augment import distort_strokes
 from nn.ink.strokes import strokes_to_mnist
 from nn.ink.world_styles import STYLES, restyle, styled
+from nn.network.errors import SettingError
 
 FOLDS = 5
 FOLD_SEED = 0
@@ -30,7 +31,8 @@ def writer_folds(writers, folds=FOLDS, seed=FOLD_SEED):
     """
     ids = np.unique(np.asarray(writers, dtype=np.int64))
     if not 2 <= folds <= len(ids):
-        raise ValueError(f"{len(ids)} writers cannot be split into {folds} folds")
+        raise SettingError(f"{len(ids)} writers cannot be split into {folds} folds; choose 2 to "
+                           f"{len(ids)} folds, or pen digits of more writers.")
     order = np.random.default_rng(seed).permutation(ids)
     return [np.sort(order[k::folds]) for k in range(folds)]
 

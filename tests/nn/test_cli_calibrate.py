@@ -101,6 +101,13 @@ def test_a_missing_or_foreign_file_is_one_line(files, tmp_path, capsys):
     assert_one_line_error(status, err, "text.npz", "not a NumPy .npz")
 
 
+def test_the_bundled_model_is_named_as_everywhere(files, capsys):
+    # "bundled does not exist", before: the word named a file here and the model elsewhere.
+    status, out, err = run(capsys, "calibrate", "bundled", "--held-out", files[1], "--json")
+    assert status == 0, err
+    assert json.loads(out)["model"].endswith("default-model.npz")
+
+
 arrays = st.one_of(
     st.builds(lambda shape, v: np.full(shape, v), st.tuples(st.integers(0, 5), st.integers(0, 11)),
               st.floats(allow_nan=True, allow_infinity=True)),

@@ -98,3 +98,11 @@ def test_a_base_that_saw_pen_digits_is_refused_for_the_folds(capsys, data, tmp_p
     assert info["pen_digits"] == {"writers": list(range(1, WRITERS + 1)), "copies": 2}
     status, error = run(capsys, "writers", "--base", seen, "--data", folder, "--pen-digits", pen)
     assert status == 2 and "trained on pen digits already" in error and error.count("\n") == 1
+
+
+def test_more_folds_than_writers_is_one_line(capsys, data, base):
+    folder, pen = data
+    status, error = run(capsys, "writers", "--base", base, "--data", folder, "--pen-digits", pen,
+                        "--folds", WRITERS + 1)
+    assert status == 2 and error.count("\n") == 1
+    assert f"{WRITERS} writers cannot be split into {WRITERS + 1} folds" in error

@@ -82,7 +82,15 @@ def test_the_default_output_and_the_text_report(small_model, drawings, mnist_dir
     assert (small_model.parent / "small-tuned.npz").is_file()
 
 
-def test_bad_requests_are_one_line(small_model, tmp_path, drawings):
+def test_the_bundled_model_is_tuned_into_the_current_folder(drawings, mnist_dir, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "nn", "finetune", "bundled", "--drawings",
+                             str(drawings), "--data", str(mnist_dir), "--weight", "1"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "default-model-tuned.npz").is_file()
+
+
+def test_bad_requests_are_one_line(small_model, tmp_path, drawings, mnist_dir):
     one_line_error(run(small_model), "--drawings")
     odd = tmp_path / "mine.idx"
     odd.write_bytes(b"")
@@ -92,6 +100,10 @@ def test_bad_requests_are_one_line(small_model, tmp_path, drawings):
     one_line_error(run(small_model, "--drawings", tmp_path / "few-images-idx3-ubyte"),
                    "4", "labels for 3 images")
     one_line_error(run("--simulate-writers"), "--folds")
+    write_idx(tmp_path / "none-images-idx3-ubyte", np.zeros((0, 28, 28), np.uint8))
+    write_idx(tmp_path / "none-labels-idx1-ubyte", np.zeros(0, np.uint8))
+    one_line_error(run(small_model, "--drawings", tmp_path / "none-images-idx3-ubyte", "--data",
+                       mnist_dir), "at least")   # 0 drawings: a traceback from reshape before
     one_line_error(run(small_model, "--drawings", drawings, "--weight", "0"), "out of range")
     for memory in ("-1", "nan", "1e9"):
         one_line_error(run(small_model, "--drawings", drawings, "--memory", memory), "out of range")

@@ -131,3 +131,13 @@ def test_cut_off_gzip_is_truncated(tmp_path):
 def test_missing_file_is_a_data_error(tmp_path):
     with pytest.raises(DataError, match="absent-idx1-ubyte does not exist"):
         read_idx(tmp_path / "absent-idx1-ubyte")
+
+
+def test_more_dimensions_than_digits_have_are_refused(tmp_path):
+    # numpy cannot even shape past 64: 255 dimensions raised ValueError from reshape.
+    path = tmp_path / "deep-idx3-ubyte"
+    path.write_bytes(bytes([0, 0, 8, 255]) + (1).to_bytes(4, "big") * 255 + bytes(1))
+
+    with pytest.raises(DataError, match="announces 255 dimensions") as caught:
+        read_idx(path)
+    assert "deep-idx3-ubyte" in str(caught.value)
