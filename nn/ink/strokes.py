@@ -27,7 +27,9 @@ model trained without them; the figures are in the commit history):
   and better than no anti-aliasing.
 
 The distance from a pixel to the strokes is taken to samples `SAMPLE_STEP` apart along them,
-many at once as (pixel, sample) arrays; a drawing takes a fraction of a millisecond.
+many at once as (pixel, sample) arrays; a drawing takes a fraction of a millisecond. A scribble
+longer than `MAX_SAMPLES` samples (a digit's strokes take a few hundred) is sampled more
+sparsely, so that no drawing, however long or however many its points, takes more work.
 """
 
 import numpy as np
@@ -36,6 +38,7 @@ from nn.ink.images import BOX, place_in_field
 
 STROKE_WIDTH = 2.5   # in pixels of the 28x28 field
 SAMPLE_STEP = 0.25   # pixels of the 28x28 field between two samples along a stroke
+MAX_SAMPLES = 4096   # samples of a whole drawing at most: 1,000 px of ink at SAMPLE_STEP
 CHUNK_ELEMENTS = 1 << 16  # (pixel, sample) distances computed at a time
 # A drawing whose extent is below this share of its largest coordinate is a dot: its shape is
 # lost in the coordinates' rounding anyway, and scaling it up to the box would overflow.
@@ -77,19 +80,19 @@ def drawn_paths(strokes):
     return numbers, [paths[i] for i in numbers]
 
 
-def _samples(path):
-    """(k, 2) points along a polyline (m, 2), SAMPLE_STEP or less apart, both ends included.
+def _samples(path, spacing):
+    """(k, 2) points along a polyline (m, 2), ``spacing`` or less apart, both ends included.
 
     Of the points closer together than that (a densely sampled stroke), only the first of
-    every SAMPLE_STEP of length is kept; longer segments get points in between.
+    every ``spacing`` of length is kept; longer segments get points in between.
     """
     steps = np.hypot(*np.diff(path, axis=0).T)
-    bucket = np.floor(np.concatenate(([0.0], np.cumsum(steps))) / SAMPLE_STEP)
+    bucket = np.floor(np.concatenate(([0.0], np.cumsum(steps))) / spacing)
     keep = np.concatenate(([True], bucket[1:] != bucket[:-1]))
     keep[-1] = True
     path = path[keep]
     steps = np.diff(path, axis=0)
-    count = np.maximum(1, np.ceil(np.hypot(*steps.T) / SAMPLE_STEP)).astype(int)
+    count = np.maximum(1, np.ceil(np.hypot(*steps.T) / spacing)).astype(int)
     # Sample j of the segment from path[i]: path[i] + j / count[i] * steps[i], j < count[i].
     j = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
     fraction = (j / np.repeat(count, count))[:, None]
@@ -104,15 +107,16 @@ def _draw(paths, rows, cols):
     SAMPLE_STEP apart make that the distance to the polyline within 0.01 px where it matters
     (at the stroke's edge). Squared distances add up from a row part and a column part.
     """
+    length = sum(float(np.hypot(*np.diff(path, axis=0).T).sum()) for path in paths)
+    spacing = max(SAMPLE_STEP, length / MAX_SAMPLES)
+    samples = np.concatenate([_samples(path, spacing) for path in paths]).astype(np.float32)
     row_index = np.arange(rows, dtype=np.float32)[:, None]
     col_index = np.arange(cols, dtype=np.float32)[:, None]
     nearest = np.full((rows, cols), np.inf, np.float32)
-    # Stroke by stroke, a few samples at a time: memory stays small whatever is drawn.
+    # A few samples at a time, of all strokes at once: memory stays small whatever is drawn.
     step = max(1, CHUNK_ELEMENTS // (rows * cols))
-    for path in paths:
-        samples = _samples(path).astype(np.float32)                        # (N, 2)
-        for i in range(0, len(samples), step):
-            down = (row_index - samples[i:i + step, 1]) ** 2               # (rows, n)
-            across = (col_index - samples[i:i + step, 0]) ** 2             # (cols, n)
-            np.minimum(nearest, (down[:, None, :] + across[None, :, :]).min(axis=2), out=nearest)
+    for i in range(0, len(samples), step):
+        down = (row_index - samples[i:i + step, 1]) ** 2                   # (rows, n)
+        across = (col_index - samples[i:i + step, 0]) ** 2                 # (cols, n)
+        np.minimum(nearest, (down[:, None, :] + across[None, :, :]).min(axis=2), out=nearest)
     return np.clip(STROKE_WIDTH / 2 + 0.5 - np.sqrt(nearest), 0.0, 1.0)

@@ -2,6 +2,7 @@
 
 import itertools
 import time
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -111,3 +112,19 @@ def test_a_densely_drawn_digit_takes_well_under_two_milliseconds():
         strokes_to_mnist(zero)
         seconds.append(time.perf_counter() - start)
     assert min(seconds) < 2e-3
+
+
+@pytest.mark.parametrize("strokes", [
+    [np.random.default_rng(0).random((500_000, 2))],              # a scribble, one stroke
+    [np.random.default_rng(1).random((1, 2)) for _ in range(500)],  # 500 taps
+], ids=["half a million points", "500 dots"])
+def test_any_scribble_is_drawn_in_bounded_memory(strokes):
+    # Every sample 0.25 px apart, half a million random points took 20 s and over a GB.
+    tracemalloc.start()
+    try:
+        image = strokes_to_mnist(strokes)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 2**20, f"{peak / 2**20:.0f} MB"
+    assert image.shape == (28, 28) and np.isfinite(image).all() and image.max() == 1.0
