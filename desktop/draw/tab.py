@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 
 from desktop.draw.probability_chart import ProbabilityChart
 from desktop.draw.saliency_view import MAP_MIN_SIDE, SaliencyPanel
-from desktop.widgets.drawing_pad import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawingPad
+from desktop.widgets.drawing_pad import (DEFAULT_PEN_WIDTH, FULL_TEXT, MAX_PEN_WIDTH,
+                                         MIN_PEN_WIDTH, DrawingPad)
 from desktop.widgets.network_input import NetworkInputView
 from nn.ink.second_look import second_look
 from nn.ink.strokes import strokes_to_mnist
@@ -72,6 +73,7 @@ class DrawTab(QWidget):
         self._pad.drawing_changed.connect(self._schedule_prediction)
         for signal in (self._pad.stroke_finished, self._pad.stroke_undone, self._pad.cleared):
             signal.connect(self.predict)
+        self._pad.full.connect(lambda: self._confidence.setText(FULL_TEXT))
         self.predict()
 
     @property

@@ -1,6 +1,6 @@
 """The Number tab's wide pad: the drawing pad, plus a box around each digit it found."""
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 
 from desktop.theme import SERIES_COLOURS
@@ -12,16 +12,10 @@ SURE_COLOUR = SERIES_COLOURS[0]   # blue
 UNSURE_COLOUR = SERIES_COLOURS[3]  # vermilion: the model is unsure of this digit
 BOX_MARGIN = 3                    # image pixels between a digit's ink and its box
 PEN_SHARE = 0.6                   # of the Draw pad's pen: a number's digits are written smaller
-# Strokes one pad holds: room for a long number (a digit takes one to four), and a bound on
-# what each pen-up reads.
-MAX_STROKES = 60
 
 
 class NumberPad(DrawingPad):
-    """A DrawingPad ASPECT times as wide as high that outlines digits (see set_boxes) and holds
-    at most MAX_STROKES strokes: a pen put down on a full pad draws nothing and emits `full`."""
-
-    full = Signal()
+    """A DrawingPad ASPECT times as wide as high that outlines digits (see set_boxes)."""
 
     def __init__(self, parent=None):
         super().__init__(parent, aspect=ASPECT, placeholder=PLACEHOLDER)
@@ -39,12 +33,6 @@ class NumberPad(DrawingPad):
         """boxes: a list of ((left, top, right, bottom) in image coordinates, sure) pairs."""
         self._boxes = list(boxes)
         self.update()
-
-    def _begin_stroke(self, position):
-        if len(self.strokes) >= MAX_STROKES:
-            self.full.emit()
-            return
-        super()._begin_stroke(position)
 
     def paintEvent(self, event):
         super().paintEvent(event)

@@ -17,7 +17,8 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                                QSizePolicy, QVBoxLayout, QWidget)
 
-from desktop.number.pad import MAX_STROKES, UNSURE_COLOUR, NumberPad
+from desktop.number.pad import UNSURE_COLOUR, NumberPad
+from desktop.widgets.drawing_pad import FULL_TEXT
 from desktop.widgets.network_input import NetworkInputView
 from nn.ink.second_look import second_look
 from nn.ink.segment import NumberReader
@@ -31,8 +32,6 @@ CELL_SIDE = 3 * 28         # logical px of each digit's input: 3 screen pixels p
 EMPTY_TEXT = "Write a number on the pad: digits side by side, from left to right."
 NO_MODEL_TEXT = "No model loaded"
 NOT_DIGITS_TEXT = "The active model reads {}, not digits: open or train a digit model."
-FULL_TEXT = (f"The pad holds at most {MAX_STROKES} strokes: Undo or Clear to write more "
-             f"(that stroke was not drawn).")
 DIGITS = tuple("0123456789")
 
 

@@ -26,6 +26,11 @@ MIN_POINT_DISTANCE = 0.5
 # Keys that wipe the pad. Backspace too, because the Mac keyboard's "delete" key sends it.
 CLEAR_KEYS = (Qt.Key.Key_Delete, Qt.Key.Key_Escape, Qt.Key.Key_Backspace)
 PLACEHOLDER = "Draw a digit here"
+# Strokes one pad holds: room for a long number (a digit takes one to four), and a bound on
+# what each pen-up reads (a scribble of hundreds of strokes took half a second to read).
+MAX_STROKES = 60
+FULL_TEXT = (f"The pad holds at most {MAX_STROKES} strokes: Undo or Clear to draw more "
+             f"(that stroke was not drawn).")
 
 
 class DrawingPad(QWidget):
@@ -43,6 +48,7 @@ class DrawingPad(QWidget):
     stroke_finished = Signal()   # pen up
     stroke_undone = Signal()
     cleared = Signal()
+    full = Signal()              # a pen put down on a pad of MAX_STROKES strokes: not drawn
 
     def __init__(self, parent=None, aspect=1.0, placeholder=PLACEHOLDER):
         super().__init__(parent)
@@ -110,6 +116,9 @@ class DrawingPad(QWidget):
     # --- drawing --------------------------------------------------------------------------------
 
     def _begin_stroke(self, position):
+        if len(self.strokes) >= MAX_STROKES:
+            self.full.emit()
+            return
         point = self._to_image(position)
         self._drawing = True
         self.strokes.append([point])

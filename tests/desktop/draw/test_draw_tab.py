@@ -29,6 +29,7 @@ from desktop.widgets.drawing_pad import (
     DEFAULT_PEN_WIDTH,
     IMAGE_SIDE,
     MAX_PEN_WIDTH,
+    MAX_STROKES,
     MIN_PEN_WIDTH,
     DrawingPad,
 )
@@ -250,6 +251,21 @@ def test_ctrl_z_undoes_the_last_stroke_and_repredicts(draw_tab, qtbot):
     assert_empty(draw_tab)
 
 
+def test_a_full_pad_refuses_the_next_stroke_and_says_so(draw_tab):
+    # Hundreds of scribbled strokes took half a second a pen-up to read, before the pad held
+    # at most as many as the Number pad.
+    for k in range(MAX_STROKES):
+        x = 0.05 + 0.9 * k / MAX_STROKES
+        draw(draw_tab.pad, on_pad(draw_tab.pad, [(x, 0.2), (x + 0.02, 0.8)]))
+    label = child(draw_tab, QLabel, "confidenceLabel")
+    assert len(draw_tab.pad.strokes) == MAX_STROKES and "at most" not in label.text()
+    draw(draw_tab.pad, on_pad(draw_tab.pad, DASH))
+    assert len(draw_tab.pad.strokes) == MAX_STROKES
+    assert f"at most {MAX_STROKES} strokes" in label.text()
+    draw_tab.pad.undo()
+    assert "at most" not in label.text()
+
+
 def test_the_pad_keeps_its_keys_from_window_shortcuts(draw_tab, qtbot):
     triggered = []
     action = QAction("Undo something else", draw_tab)
@@ -409,8 +425,8 @@ def test_a_long_drawing_session_neither_crashes_nor_leaks(draw_tab):
     after a few thousand strokes; and nothing but the strokes may grow."""
     pad = draw_tab.pad
     side = min(pad.width(), pad.height())
-    moves = 100
-    strokes = 200
+    moves = 340
+    strokes = MAX_STROKES    # as many as the pad holds: 20,400 segments
 
     def session(n_strokes):
         """n_strokes zigzag strokes of `moves` segments, each segment one real mouse move."""
@@ -433,11 +449,11 @@ def test_a_long_drawing_session_neither_crashes_nor_leaks(draw_tab):
     refs, blocks, rss = sys.getrefcount(None), sys.getallocatedblocks(), rss_bytes()
     events = session(strokes)
     segments = strokes * moves
-    # The 6.12 bug takes at least one reference per segment (20,000 here) and the pad makes no
+    # The 6.12 bug takes at least one reference per segment (20,400 here) and the pad makes no
     # None references of its own, so beyond sendEvent's drift the count must not move.
     assert sys.getrefcount(None) - refs >= drift * events - 1000
     assert pad.strokes == [] and pad._widths == []
-    # Python objects still alive after clear(): keeping even one per segment would be 20,000.
+    # Python objects still alive after clear(): keeping even one per segment would be 20,400.
     # (Counted with getallocatedblocks, not tracemalloc: tracing shows bounded caches that
     # refill after it starts as growth.)
     kept = sys.getallocatedblocks() - blocks

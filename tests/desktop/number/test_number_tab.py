@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
-from desktop.number.pad import MAX_STROKES
+from desktop.widgets.drawing_pad import MAX_STROKES
 from desktop.number.tab import NumberTab
 from desktop.widgets.drawing_pad import DrawingPad
 from nn.files.modelfile import load_model
