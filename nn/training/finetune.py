@@ -126,10 +126,12 @@ def distorted_features(model, x, settings, rng, stop=None):
     """Body features of each drawing as it is and of ``settings.weight - 1`` distorted copies:
     (weight, m, features), copy 0 undistorted."""
     images = np.asarray(x, np.float32).reshape(len(x), 784)
-    stack = [images] + [augment_batch(images.copy(), settings.augmentation, rng)
-                        for _ in range(settings.weight - 1)]
-    features = body_features(model, np.concatenate(stack), stop)
-    return features.reshape(settings.weight, len(x), -1)
+    # One copy at a time: all the copies' images at once took gigabytes for many drawings.
+    copies = [body_features(model, images, stop)]
+    for _ in range(settings.weight - 1):
+        copies.append(body_features(model, augment_batch(images.copy(), settings.augmentation,
+                                                         rng), stop))
+    return np.stack(copies)
 
 
 class FineTuning:

@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
 import desktop.handwriting.tab as handwriting_tab_module
-from desktop.handwriting.store import DB_NAME, IMAGES_FILE, LABELS_FILE, HandwritingStore, to_uint8
+from desktop.handwriting.store import (DB_NAME, IMAGES_FILE, LABELS_FILE, MAX_IMPORT,
+                                      HandwritingStore, to_uint8)
 from desktop.handwriting.tab import MAX_TILES_PER_DIGIT, HandwritingTab
 from nn.network.errors import DataError
 from nn.data.idx import read_idx, write_idx
@@ -174,6 +175,17 @@ def test_importing_a_bad_file_raises_a_data_error(store, tmp_path, case):
         store.import_idx(images_path, labels_path)
     assert "\n" not in str(error.value)
     assert len(store) == 0, "nothing is added from a bad pair of files"
+
+
+def test_a_data_set_is_not_imported_as_someone_s_drawings(store, tmp_path):
+    # MNIST's 60,000 training digits froze the window for 40 s and filled the collection.
+    n = MAX_IMPORT + 1
+    images_path, labels_path = tmp_path / "i-idx3-ubyte", tmp_path / "l-idx1-ubyte"
+    write_idx(images_path, np.zeros((n, 28, 28), np.uint8))
+    write_idx(labels_path, np.zeros(n, np.uint8))
+    with pytest.raises(DataError, match=f"holds {n:,} images, more than the {MAX_IMPORT:,}"):
+        store.import_idx(images_path, labels_path)
+    assert len(store) == 0
 
 
 def test_a_corrupt_database_is_a_data_error_naming_the_file(tmp_path):
