@@ -8,6 +8,7 @@ models) is not fetched.
 """
 
 import hashlib
+import http.client
 import os
 import urllib.error
 import urllib.request
@@ -76,13 +77,21 @@ def _fetch(url, timeout, should_stop):
                                     f"more than the pen digits; nothing was saved.")
                 chunks.append(chunk)
     except urllib.error.HTTPError as error:
-        raise DataError(f"{url} answered HTTP {error.code} ({error.reason}); try again later, "
-                        f"or copy {FILE_NAME} by hand.") from None
+        raise DataError(f"{url} answered HTTP {error.code} ({_one_line(error.reason)}); try "
+                        f"again later, or copy {FILE_NAME} by hand.") from None
+    except http.client.HTTPException as error:   # an answer that is not HTTP, a broken body
+        raise DataError(f"{url} sent an answer that is not valid HTTP ({type(error).__name__}); "
+                        f"try again later, or copy {FILE_NAME} by hand.") from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", None) or error
-        raise DataError(f"Cannot reach {url} ({reason}); check the connection, or copy "
-                        f"{FILE_NAME} by hand.") from None
+        raise DataError(f"Cannot reach {url} ({_one_line(reason)}); check the connection, or "
+                        f"copy {FILE_NAME} by hand.") from None
     return b"".join(chunks)
+
+
+def _one_line(reason):
+    """A server's or the system's reason, as words on one line of at most 80 characters."""
+    return " ".join(str(reason).split())[:80]
 
 
 def _sha256(data):

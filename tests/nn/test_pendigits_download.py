@@ -83,3 +83,31 @@ def test_no_server_and_cancel(tmp_path, server):
     with pytest.raises(PendigitsCancelled):
         download_pendigits(tmp_path, url=server + f"{FILE_NAME}.Z", should_stop=lambda: True)
     assert not (tmp_path / FILE_NAME).exists()
+
+
+@pytest.mark.parametrize("script, words", [
+    ([("send", b"SSH-2.0-OpenSSH\r\n")], "not valid HTTP"),          # a proxy that is not one
+    ([("send", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")],
+     "not valid HTTP"),                                                   # broken chunking
+    ([("send", b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 150 + b"\r\n")], "not valid HTTP"),
+], ids=["not HTTP", "bad chunk", "header flood"])
+def test_an_answer_that_is_not_http_is_one_line(tmp_path, script, words):
+    # Each printed a traceback from http.client (the MNIST download said it in one line).
+    http_server, base = local_http.serve(local_http.scripted_handler(script))
+    try:
+        with pytest.raises(DataError, match=words) as error:
+            download_pendigits(tmp_path / "dest", url=base + "x.Z", timeout=5)
+    finally:
+        local_http.stop(http_server)
+    assert "\n" not in str(error.value) and not (tmp_path / "dest").exists()
+
+
+def test_a_redirect_loop_is_one_line(tmp_path):
+    http_server, base = local_http.serve(local_http.RedirectLoopHandler)
+    try:
+        with pytest.raises(DataError) as error:
+            download_pendigits(tmp_path / "dest", url=base + "x.Z", timeout=5)
+    finally:
+        local_http.stop(http_server)
+    assert "\n" not in str(error.value)   # urllib's reason held "...message was:\nFound"
+
