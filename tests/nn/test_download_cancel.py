@@ -100,3 +100,18 @@ def test_any_server_script_ends_in_a_file_an_error_or_a_prompt_cancel(
     if download.error is not None:
         assert "\n" not in str(download.error) and str(download.error)
     assert not list(dest.glob("*.part")), "no partial file is kept"
+
+
+def test_cancel_is_heard_with_a_huge_file_in_the_way(served, server_of, tmp_path):
+    # A file of the dataset's name but not its size was hashed whole before anything else:
+    # 20 GB took a minute, deaf to Cancel (and closing the window waited for it).
+    _, info = served
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    with open(dest / FIRST_FILE, "wb") as huge:   # sparse: no disk is used
+        huge.truncate(4 << 30)
+    download = Download(info, dest, server_of(trickle_handler(info.sizes[FIRST_FILE], False)))
+    download.start()
+    assert download.progressed.wait(5), "the download starts without reading the file first"
+    took = download.cancel()
+    assert took < CANCEL_WITHIN_S and isinstance(download.error, DownloadCancelled)
