@@ -144,7 +144,8 @@ class SaliencyPanel(QWidget):
             self._caption.setText("")
             self._label.setText("Why? (draw a digit)\nred: for · blue: against")
             return
-        ranked = np.argsort(self._probs)[::-1]
+        # Highest first, ties in class order, as the answer (np.argmax) breaks them.
+        ranked = np.argsort(-np.asarray(self._probs), kind="stable")
         predicted = int(ranked[0])
         if self._chosen is not None and self._chosen >= len(self._probs):
             self._chosen = None  # a model with fewer classes came in

@@ -99,6 +99,15 @@ def test_the_map_explains_the_predicted_class_and_a_clicked_bar_switches_it(qtbo
     assert label(draw_tab).startswith("Why 0?")
 
 
+def test_on_a_tie_the_map_explains_the_digit_the_answer_shows(qtbot, draw_tab):
+    # A model that reads everything 10% each: the answer said 0 and the map "Why 9?".
+    draw_tab.set_model(ink_position_model(strength=0.0))
+    draw_on_pad(draw_tab.pad, ONE)
+    wait_for_map(qtbot, draw_tab)
+    assert draw_tab.findChild(QLabel, "predictedDigit").text() == "0"
+    assert label(draw_tab) == "Why 0? (the answer)"
+
+
 def test_occlusion_that_barely_moves_the_probability_stays_pale(qtbot, draw_tab):
     # A model that hardly cares about the ink: erasing any of it changes p by less than 0.001.
     draw_tab.set_model(ink_position_model(strength=0.0005))
