@@ -17,6 +17,10 @@ from pathlib import Path
 
 PARTIAL_SUFFIX = ".digitlab-partial"
 MAX_PID = 2**31 - 1   # process ids are C ints
+# Bytes the temporary file's name adds to its target's: the dots, the process id, the 8
+# random characters tempfile picks, the suffix. A target name this much under the system's
+# limit is the longest that can be saved.
+TEMPORARY_NAME_EXTRA = len(f"..{MAX_PID}-{'x' * 8}{PARTIAL_SUFFIX}")
 
 
 def write_atomically(path, write):

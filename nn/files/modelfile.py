@@ -18,16 +18,17 @@ problem on loading raises ``ModelFileError`` with a sentence that names the file
 wrong.
 """
 
+import errno
 import json
 import os
 from pathlib import Path
 
 import numpy as np
 
-from nn.files.atomic import write_atomically
+from nn.files.atomic import TEMPORARY_NAME_EXTRA, write_atomically
 from nn.files.model_meta import FORMAT, FORMAT_VERSION, check_meta
 from nn.files.npz_entries import entry_sizes, read_entries, read_meta
-from nn.files.paths import name_problem, same_file
+from nn.files.paths import NAME_MAX, name_problem, same_file
 from nn.network.errors import ModelFileError, shorten
 from nn.network.layers import DTYPE
 from nn.network.model import OVERFLOW, Model, calibration_problem
@@ -38,6 +39,7 @@ PREPROCESSING = "mnist: ink bounding box scaled to 20x20 (area average), centre 
 MAX_STEPS = 2**53 - 1        # an optimizer's step count: exact in a float64 (JSON's numbers)
 NOTEBOOK_SHAPES = {"W1": (10, 784), "b1": (10, 1), "W2": (10, 10), "b2": (10, 1)}
 SCORE_PROBES = (0.0, 0.5, 1.0)   # pixel values of the images a loaded model must score
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)   # the errors "free some disk space" answers
 
 
 def save_model(path, model, optimizer=None):
@@ -76,8 +78,9 @@ def save_model(path, model, optimizer=None):
     try:
         write_atomically(path, lambda f: np.savez(f, **arrays))
     except OSError as e:
-        raise ModelFileError(f"Cannot save {path}: {e.strerror or e}; free some disk space or "
-                             "choose another folder.") from e
+        advice = ("free some disk space or choose another folder" if e.errno in DISK_FULL
+                  else "choose another folder or name")
+        raise ModelFileError(f"Cannot save {path}: {e.strerror or e}; {advice}.") from e
 
 
 def _check_before_saving(path, text, arrays, model):
@@ -109,6 +112,12 @@ def check_can_save(path):
     if path.exists() and not path.is_file():
         raise ModelFileError(f"Cannot save to {path}: it is not a file (a pipe or a device); "
                              "give a file name.")
+    longest = NAME_MAX - TEMPORARY_NAME_EXTRA
+    if len(os.fsencode(path.name)) > longest:
+        # (the file is written under a longer temporary name first)
+        raise ModelFileError(f"Cannot save {shorten(str(path))}: the name is "
+                             f"{len(os.fsencode(path.name)):,} bytes long, more than the {longest} "
+                             "DigitLab can save under; choose a shorter one.")
     folder = Path(os.path.realpath(path)).parent
     if not folder.is_dir():
         raise ModelFileError(f"Cannot save {path}: the folder {folder} does not exist; create "

@@ -20,7 +20,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nn.files.atomic import PARTIAL_SUFFIX, remove_stale_partials, write_atomically
+from nn.files.atomic import (PARTIAL_SUFFIX, TEMPORARY_NAME_EXTRA, remove_stale_partials,
+                             write_atomically)
+from nn.files.paths import NAME_MAX
 from nn.network.errors import DigitLabError, ModelFileError
 from nn.network.model import Model
 from nn.files.model_meta import check_meta
@@ -203,6 +205,12 @@ def test_the_largest_network_of_the_train_form_passes_the_size_limits():
 
 # --- saving ---------------------------------------------------------------------------------------
 
+def test_the_longest_name_allowed_saves(tmp_path):
+    path = tmp_path / ("m" * (NAME_MAX - TEMPORARY_NAME_EXTRA - 4) + ".npz")
+    save_model(path, make_model())
+    assert load_model(path).params[0].shape == make_model().params[0].shape
+
+
 def test_saving_keeps_the_permission_bits_of_the_file_it_replaces(tmp_path):
     path = tmp_path / "model.npz"
     save_model(path, make_model(seed=1))
@@ -227,7 +235,9 @@ def test_saving_over_a_link_writes_through_it(tmp_path):
 
 
 @pytest.mark.parametrize("target, words", [("", "the name is empty"), (".", "folder"),
-                                           ("m" * 300 + ".npz", "304 bytes long")])
+                                           ("m" * 300 + ".npz", "304 bytes long"),
+                                           # fits the system, not its temporary file's name
+                                           ("m" * 226 + ".npz", "230 bytes long")])
 def test_saving_to_a_folder_or_a_bad_name_is_refused(tmp_path, monkeypatch, target, words):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ModelFileError, match=words) as error:
