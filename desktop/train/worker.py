@@ -227,11 +227,14 @@ class TrainingWorker(QObject):
 
     def _run_name(self):
         """"mlp-2026-11-25-1403": the run's prefix and when it started; a continued model
-        keeps its family name, with the new date."""
+        keeps its family name ("mlp" of "mlp-2026-...", or its own name when it has no date),
+        with the new date: not the form's preset, which a continued model does not use."""
         job = self.job
         previous = job.base_model.info if job.base_model is not None else {}
-        match = DATED_NAME.match(str(previous.get("name", "")))
-        prefix = match["prefix"] if match else job.name_prefix
+        name = previous.get("name")
+        match = DATED_NAME.match(str(name or ""))
+        prefix = match["prefix"] if match else name if isinstance(name, str) and name \
+            else job.name_prefix
         return f"{prefix}-{datetime.datetime.now().astimezone().strftime(NAME_DATE_FORMAT)}"
 
     def _info(self, model, result, dataset, test_accuracy):

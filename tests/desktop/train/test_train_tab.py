@@ -187,6 +187,12 @@ def test_continue_starts_from_the_active_models_weights(qtbot, tab):
     assert [h["epoch"] for h in second.info["history"]] == [1, 2]
     assert second.info["name"].startswith("mlp-")
 
+    # A model of its own name (a file opened, a CNN while the form says mlp) keeps that name.
+    second.info["name"] = "my-cnn"
+    tab.set_active_model(second)
+    choose_continue(qtbot, tab.form)
+    assert train_once(qtbot, tab).info["name"].startswith("my-cnn-2")
+
 
 def test_shutdown_during_training_returns_promptly(qtbot, tab):
     configure(tab, epochs=200, batch_size=16)
