@@ -8,7 +8,7 @@ from PySide6.QtCore import qVersion
 from desktop.settings import APPLICATION as APP_NAME
 from desktop.settings import settings_location
 from nn import __version__
-from nn.data.datasets import user_data_dir
+from nn.data.folders import user_data_dir
 
 
 def log_path():

@@ -15,7 +15,8 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressBar, QProgressDialog
 
 from desktop import settings
-from nn.data.datasets import find_data_dir, user_dataset_dir
+from nn.data.datasets import find_data_dir
+from nn.data.folders import user_dataset_dir
 from nn.data.download import DownloadCancelled, download_dataset
 from nn.network.errors import DigitLabError
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from desktop import resources
-from nn.data.datasets import xdg_data_home
+from nn.data.folders import xdg_data_home
 
 APP_ID = "digitlab"
 APP_NAME = "DigitLab"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from desktop import settings
 from nn.files.atomic import remove_stale_partials
-from nn.data.datasets import user_data_dir
+from nn.data.folders import user_data_dir
 from nn.network.errors import DigitLabError
 from nn.files.modelfile import load_model
 

@@ -48,10 +48,10 @@ def closed_port_url():
 def no_dataset(monkeypatch, tmp_path):
     """Nowhere to find MNIST, and no proxy: no DIGITLAB_DATA, an empty checkout data/ (the
     per-user folder is the test's own, see tests/conftest.py)."""
-    import nn.data.datasets
+    import nn.data.folders
 
     monkeypatch.delenv("DIGITLAB_DATA", raising=False)
-    monkeypatch.setattr(nn.data.datasets, "_CHECKOUT_DATA_DIR", tmp_path / "checkout-data")
+    monkeypatch.setattr(nn.data.folders, "_CHECKOUT_DATA_DIR", tmp_path / "checkout-data")
     no_proxy(monkeypatch)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from desktop.storage.errors import FAILURES, damaged, explain
-from nn.data.datasets import user_data_dir
+from nn.data.folders import user_data_dir
 from nn.network.errors import DataError, shorten
 
 BUSY_TIMEOUT_S = 5.0  # another DigitLab window may hold the write lock for a moment

@@ -17,7 +17,8 @@ from nn.cli.finetune_command import add_finetune_arguments, cmd_finetune
 from nn.cli.progress import ProgressBar
 from nn.cli.train_command import add_training_arguments, cmd_train
 from nn.cli.writers import add_writers_arguments, cmd_writers
-from nn.data.datasets import DATASETS, IMAGE_SIDE, load_dataset, user_data_dir, user_dataset_dir
+from nn.data.datasets import DATASETS, IMAGE_SIDE, load_dataset
+from nn.data.folders import user_data_dir, user_dataset_dir
 from nn.data.unipen import FOLDER_NAME as PENDIGITS
 from nn.files.modelfile import load_model
 from nn.network import metrics

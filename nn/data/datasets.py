@@ -1,4 +1,4 @@
-"""The datasets DigitLab trains on, where their files are found, and loading them as arrays.
+"""The datasets DigitLab trains on, finding their files, and loading them as arrays.
 
 MNIST and Fashion-MNIST share one layout: four IDX files (train/test images and labels) of
 28x28 grayscale images in 10 classes. `load_dataset` finds the files, validates them and
@@ -6,24 +6,20 @@ returns float32 images in [0, 1] with int64 labels.
 """
 
 import hashlib
-import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
 
-from nn.files.paths import folder_problem
+from nn.data.folders import data_roots, user_dataset_dir, user_folder
 from nn.network.errors import DataError
 from nn.data.idx import read_idx
 
 IMAGE_SIDE = 28
 NUM_CLASSES = 10
 
-# A checkout keeps datasets in data/ beside nn/; tests monkeypatch this to stay hermetic.
-_CHECKOUT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
 @dataclass(frozen=True)
@@ -139,36 +135,6 @@ class Split:
     verified: bool
 
 
-def user_data_dir():
-    """The per-user folder where DigitLab keeps its data; datasets go in its ``datasets/<name>``.
-
-    ``DIGITLAB_HOME`` replaces the whole folder when set (tests and portable installs use it).
-    Otherwise the platform's convention, without extra dependencies: ``%LOCALAPPDATA%\\DigitLab``
-    on Windows, ``~/Library/Application Support/DigitLab`` on macOS and
-    ``$XDG_DATA_HOME/digitlab`` (default ``~/.local/share/digitlab``) elsewhere.
-    """
-    if os.environ.get("DIGITLAB_HOME"):
-        return Path(os.path.expanduser(os.environ["DIGITLAB_HOME"]))
-    home = Path.home()
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / "DigitLab"
-    if sys.platform == "darwin":
-        return home / "Library" / "Application Support" / "DigitLab"
-    return xdg_data_home() / "digitlab"
-
-
-def xdg_data_home():
-    """The freedesktop data folder: ``$XDG_DATA_HOME`` when it is an absolute path (the spec
-    says to ignore relative ones), else ``~/.local/share``."""
-    xdg = os.environ.get("XDG_DATA_HOME", "")
-    return Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"
-
-
-def user_dataset_dir(info):
-    """The per-user folder for one dataset: where downloads go and where users copy files."""
-    return user_data_dir() / "datasets" / info.name
-
-
 def find_data_dir(info, explicit=None):
     """Return the folder holding the four files of ``info``.
 
@@ -207,25 +173,6 @@ def dataset_files(name, data_dir=None):
     """The paths of dataset ``name``'s four files (found as `load_dataset` finds them)."""
     info = DATASETS[name]
     return list(_data_files(info, find_data_dir(info, data_dir)).values())
-
-
-def data_roots():
-    """The folders datasets are looked for in when none is given: ``DIGITLAB_DATA`` if set,
-    ``data/`` of the checkout, ``user_data_dir()/datasets``."""
-    roots = [_CHECKOUT_DATA_DIR, user_data_dir() / "datasets"]
-    if os.environ.get("DIGITLAB_DATA"):
-        roots.insert(0, user_folder(os.environ["DIGITLAB_DATA"]))
-    return roots
-
-
-def user_folder(text):
-    """The folder or file a user named (a leading ~ is their home), as a Path; DataError when
-    no folder can have that name (a name part past 255 bytes, a NUL). A ~user that names no
-    one stays as it is written, a folder that does not exist."""
-    problem = folder_problem(text)
-    if problem:
-        raise DataError(f"Cannot look in {text}: {problem}.")
-    return Path(os.path.expanduser(text))
 
 
 def _ways_to_download(info):

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nn.data.datasets import NUM_CLASSES, data_roots, user_data_dir, user_folder
+from nn.data.datasets import NUM_CLASSES
+from nn.data.folders import data_roots, user_data_dir, user_folder
 from nn.network.errors import DataError
 
 FILE_NAME = "pendigits-orig.tra"

@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from desktop import dataset_choice
-from nn.data.datasets import DATASETS, MNIST, user_dataset_dir
+from nn.data.datasets import DATASETS, MNIST
+from nn.data.folders import user_dataset_dir
 from tests import local_http
 
 LEFT = Qt.MouseButton.LeftButton

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import settings
-from nn.data.datasets import DATASETS, user_dataset_dir
+from nn.data.datasets import DATASETS
+from nn.data.folders import user_dataset_dir
 from nn.files.modelfile import load_model, save_model
 from tests.desktop.drawing import SEVEN, draw_on_pad
 from tests.desktop.stand_ins import tiny_model

@@ -12,7 +12,7 @@ import zlib
 import numpy as np
 import pytest
 
-from nn.data import datasets
+from nn.data import folders
 from nn.data.datasets import DATASETS, load_dataset
 from nn.network.errors import DataError
 from nn.data.idx import read_idx, write_idx
@@ -23,7 +23,7 @@ from tests.real_data import FILE_NAMES, real_dataset_dir
 @pytest.fixture(autouse=True)
 def isolated_places(tmp_path, monkeypatch):
     monkeypatch.delenv("DIGITLAB_DATA", raising=False)
-    monkeypatch.setattr(datasets, "_CHECKOUT_DATA_DIR", tmp_path / "checkout" / "data")
+    monkeypatch.setattr(folders, "_CHECKOUT_DATA_DIR", tmp_path / "checkout" / "data")
 
 
 def gzip_bomb(path, declared_images, zero_megabytes):

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nn.data import datasets
+from nn.data import folders
 from nn.data.datasets import DATASETS, FASHION_MNIST, MNIST, find_data_dir, load_dataset
 from nn.network.errors import DataError
 from nn.data.idx import write_idx
@@ -27,7 +27,7 @@ def isolated_places(tmp_path, monkeypatch):
     """No test sees the developer's DIGITLAB_DATA, checkout data/ or per-user folder."""
     monkeypatch.delenv("DIGITLAB_DATA", raising=False)
     monkeypatch.setenv("DIGITLAB_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(datasets, "_CHECKOUT_DATA_DIR", tmp_path / "checkout" / "data")
+    monkeypatch.setattr(folders, "_CHECKOUT_DATA_DIR", tmp_path / "checkout" / "data")
 
 
 # --- constants -------------------------------------------------------------------------------
@@ -54,8 +54,8 @@ def test_sha256_constants_match_the_real_files(info, folder):
 # --- user_data_dir ---------------------------------------------------------------------------
 
 def test_digitlab_home_overrides_user_data_dir(tmp_path):
-    assert datasets.user_data_dir() == tmp_path / "home"
-    assert datasets.user_dataset_dir(FASHION_MNIST) == tmp_path / "home" / "datasets" / "fashion-mnist"
+    assert folders.user_data_dir() == tmp_path / "home"
+    assert folders.user_dataset_dir(FASHION_MNIST) == tmp_path / "home" / "datasets" / "fashion-mnist"
 
 
 def test_user_data_dir_follows_platform_conventions(tmp_path, monkeypatch):
@@ -63,14 +63,14 @@ def test_user_data_dir_follows_platform_conventions(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "home", staticmethod(lambda: tmp_path))
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    assert datasets.user_data_dir() == tmp_path / "xdg" / "digitlab"
+    assert folders.user_data_dir() == tmp_path / "xdg" / "digitlab"
     monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
-    assert datasets.user_data_dir() == tmp_path / ".local" / "share" / "digitlab"
+    assert folders.user_data_dir() == tmp_path / ".local" / "share" / "digitlab"
     monkeypatch.setattr(sys, "platform", "darwin")
-    assert datasets.user_data_dir() == tmp_path / "Library" / "Application Support" / "DigitLab"
+    assert folders.user_data_dir() == tmp_path / "Library" / "Application Support" / "DigitLab"
     monkeypatch.setattr(sys, "platform", "win32")
     monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
-    assert datasets.user_data_dir() == tmp_path / "local" / "DigitLab"
+    assert folders.user_data_dir() == tmp_path / "local" / "DigitLab"
 
 
 # --- discovery -------------------------------------------------------------------------------

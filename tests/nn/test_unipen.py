@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nn.data import datasets, unipen
+from nn.data import folders, unipen
 from nn.data.unipen import find_pendigits, load_pendigits, read_unipen
 from nn.network.errors import DataError
 
@@ -118,7 +118,7 @@ def test_found_beside_the_mnist_folder_like_the_other_datasets(tmp_path, monkeyp
 def test_missing_everywhere_says_where_to_put_it(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITLAB_DATA", str(tmp_path))
     monkeypatch.setenv("DIGITLAB_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(datasets, "_CHECKOUT_DATA_DIR", tmp_path / "nothing")
+    monkeypatch.setattr(folders, "_CHECKOUT_DATA_DIR", tmp_path / "nothing")
     with pytest.raises(DataError, match="pendigits-orig.tra was not found.*DIGITLAB_DATA"):
         find_pendigits()
 

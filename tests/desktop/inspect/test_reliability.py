@@ -128,7 +128,7 @@ def test_a_model_trained_on_the_writers_is_said_to_be_flattered(tab, qtbot, pen_
 
 def test_missing_pen_digits_are_one_line_in_the_panel(tab, qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITLAB_DATA", str(tmp_path))
-    monkeypatch.setattr("nn.data.datasets._CHECKOUT_DATA_DIR", tmp_path / "none")
+    monkeypatch.setattr("nn.data.folders._CHECKOUT_DATA_DIR", tmp_path / "none")
     tab.set_model(tiny_model())
     click(qtbot, tab.findChild(QPushButton, "penReliabilityButton"))
     qtbot.waitUntil(lambda: not tab.reliability.is_computing, timeout=15000)
