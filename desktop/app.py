@@ -43,6 +43,7 @@ from desktop.garbage import collect_on_gui_thread, set_aside_what_lives_on
 from desktop.settings import APPLICATION as APP_NAME
 from desktop.settings import ORGANIZATION
 from nn import __version__
+from nn.files.paths import not_a_file
 
 DESKTOP_FILE_NAME = "digitlab"  # the entry desktop.install writes; also the Wayland app id
 LOG_MAX_BYTES = 1_000_000
@@ -90,7 +91,7 @@ def setup_logging(path=None):
     formatter = logging.Formatter(LOG_FORMAT)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists() and not path.is_file():   # opening a pipe would wait for a reader
+        if not_a_file(path):   # opening a pipe would wait for a reader
             raise OSError(f"{path} is not a file (a pipe, a device or a folder)")
         handler = logging.handlers.RotatingFileHandler(
             path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")

@@ -20,6 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from nn.files.json_text import is_flat_object, read_json
+from nn.files.paths import not_a_file
 
 ORGANIZATION = "DigitLab"
 APPLICATION = "DigitLab"
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 def open_settings():
     """The QSettings object all of DigitLab reads and writes (see the module docstring)."""
     path = settings_file()
-    if path is not None and _not_a_file(path):
+    if path is not None and not_a_file(path):
         # Qt would read a pipe until a writer came (the launch would hang), a device forever.
         return QSettings(str(_stand_in_for(path)), QSettings.Format.IniFormat)
     if os.environ.get("DIGITLAB_HOME"):
@@ -62,14 +63,6 @@ def settings_file():
         return None
     config = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
     return Path(config) / ORGANIZATION / f"{APPLICATION}.conf"
-
-
-def _not_a_file(path):
-    """Whether something other than a file (a pipe, a device, a folder) is at ``path``."""
-    try:
-        return path.exists() and not path.is_file()
-    except OSError:   # a name too long to look at: Qt cannot read it either, and says so
-        return False
 
 
 _stand_in = None   # the temporary folder whose settings.ini stands in for one that is no file

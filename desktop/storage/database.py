@@ -20,6 +20,7 @@ from typing import ClassVar
 
 from desktop.storage.errors import FAILURES, damaged, explain
 from nn.data.folders import user_data_dir
+from nn.files.paths import not_a_file
 from nn.network.errors import DataError, shorten
 
 BUSY_TIMEOUT_S = 5.0  # another DigitLab window may hold the write lock for a moment
@@ -56,7 +57,7 @@ class Database:
             raise DataError(f"Cannot create the folder {self.path.parent} ({error.strerror}); "
                             f"check that no file has its name and that the disk is writable.") \
                 from None
-        if self.path.exists() and not self.path.is_file():
+        if not_a_file(self.path):
             # SQLite calls a pipe a disk I/O error, which sends the user to free disk space.
             raise DataError(f"Cannot open {self.KIND.title} {self.path}: it is not a file (a "
                             f"folder, a pipe or a device), so it cannot be opened; move it "

@@ -15,6 +15,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from nn.files.paths import not_a_file
+
 PARTIAL_SUFFIX = ".digitlab-partial"
 MAX_PID = 2**31 - 1   # process ids are C ints
 # Bytes the temporary file's name adds to its target's: the dots, the process id, the 8
@@ -38,7 +40,7 @@ def write_atomically(path, write):
         # a file that the same name could never open again.
         raise FileNotFoundError(errno.ENOENT, "No such folder", folder)
     target = Path(os.path.realpath(path))
-    if target.exists() and not target.is_file():
+    if not_a_file(target):
         # Renamed over, a pipe or a device (say /dev/null, for root) would become a file.
         raise OSError(errno.EINVAL, "Not a file (a folder, a pipe or a device)", os.fspath(path))
     remove_stale_partials(target.parent, target.name)

@@ -28,7 +28,7 @@ import numpy as np
 from nn.files.atomic import TEMPORARY_NAME_EXTRA, write_atomically
 from nn.files.model_meta import FORMAT, FORMAT_VERSION, check_meta
 from nn.files.npz_entries import entry_sizes, read_entries, read_meta
-from nn.files.paths import NAME_MAX, name_problem, same_file
+from nn.files.paths import NAME_MAX, name_problem, not_a_file, same_file
 from nn.network.errors import ModelFileError, shorten
 from nn.network.layers import DTYPE
 from nn.network.model import OVERFLOW, Model, calibration_problem
@@ -109,7 +109,7 @@ def check_can_save(path):
     path = _named(path, "save")
     if path.is_dir() or not path.name:
         raise ModelFileError(f"Cannot save to {path}: it is a folder; give a file name.")
-    if path.exists() and not path.is_file():
+    if not_a_file(path):
         raise ModelFileError(f"Cannot save to {path}: it is not a file (a pipe or a device); "
                              "give a file name.")
     longest = NAME_MAX - TEMPORARY_NAME_EXTRA

@@ -51,6 +51,17 @@ def _length_problem(text):
     return None
 
 
+def not_a_file(path):
+    """Whether something other than a file is at ``path``: a folder, a pipe or a device, which
+    DigitLab must neither read as a file (a pipe waits for a writer for ever) nor replace.
+    False when nothing is there or it cannot be looked at."""
+    try:
+        path = Path(path)
+        return path.exists() and not path.is_file()
+    except (OSError, ValueError):   # a name too long to look at, a NUL
+        return False
+
+
 def same_file(first, second):
     """Whether the names ``first`` and ``second`` lead to one file (the same inode, through
     links of any kind); False when either does not exist or cannot be looked at."""
