@@ -6,6 +6,7 @@ Every setting of the Train tab has a flag; a flag left out keeps the preset's va
 """
 
 import dataclasses
+import sys
 import time
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from nn.network.randomness import init_rng
 from nn.network.schedules import SCHEDULES
 from nn.training.presets import PRESETS, edited_network, parse_hidden_layers
 from nn.training.train import LIMITS, MAX_EPOCHS, TrainConfig, resume_optimizer, train
+from nn.training.validation import split_counts
 from nn.training.writers import pen_training_set
 
 
@@ -92,6 +94,17 @@ def training_config(args, base):
     return dataclasses.replace(base, **overrides)
 
 
+def preparation_text(n, config, pen, copies):
+    """A line saying what a run on n examples draws before its first epoch, which takes
+    seconds to minutes with no progress to show; "" when it draws nothing."""
+    redrawn = round(config.redraw * n) if pen is not None else split_counts(n, config)[1]
+    work = [f"redrawing {redrawn:,} digits from their centre lines"] if redrawn else []
+    if pen is not None:
+        work.append(f"writing {len(pen.labels):,} pen digits and {copies} rewritten copies "
+                    f"of each")
+    return f"Before the first epoch: {' and '.join(work)}...\n" if work else ""
+
+
 def cmd_train(args, out):
     preset = PRESETS[args.preset]
     hidden = None if args.hidden is None else parse_hidden_layers(args.hidden)
@@ -126,6 +139,9 @@ def cmd_train(args, out):
             raise SettingError("--pen-digits are digits: train them with MNIST, not "
                                f"{data.name}.")
         pen, _ = load_pendigits(None if args.pen_digits is True else args.pen_digits)
+    if not args.json:
+        sys.stderr.write(preparation_text(len(x), config, pen, args.pen_copies))
+    if pen is not None:
         x, y, config = pen_training_set(x, y, pen, args.pen_copies, config)
     start = time.perf_counter()
     result = train(model, x, y, config, on_progress=ProgressBar().training, optimizer=optimizer)

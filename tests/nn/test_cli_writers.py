@@ -106,3 +106,22 @@ def test_more_folds_than_writers_is_one_line(capsys, data, base):
                         "--folds", WRITERS + 1)
     assert status == 2 and error.count("\n") == 1
     assert f"{WRITERS} writers cannot be split into {WRITERS + 1} folds" in error
+
+
+def test_a_run_says_what_it_draws_before_its_first_epoch(capsys, data, tmp_path):
+    folder, pen = data
+    args = ["train", "--preset", "mlp", "--hidden", "8", "--epochs", "1", "--data", folder,
+            "--redraw", "0.5", "--out", tmp_path / "m.npz"]
+    assert cli.main([*map(str, args + ["--pen-digits", pen, "--pen-copies", "2"])]) == 0
+    before, _, training = capsys.readouterr().err.partition("\n")
+    # With pen digits, half of all 100 MNIST examples are redrawn, validation ones included.
+    assert before == ("Before the first epoch: redrawing 50 digits from their centre lines and "
+                      f"writing {WRITERS * DIGITS_EACH} pen digits and 2 rewritten copies of "
+                      "each...")
+    assert "epoch 1/1" in training
+    # Without pen digits, the run holds a fifth out for validation and redraws half the rest.
+    assert cli.main([*map(str, args)]) == 0
+    assert capsys.readouterr().err.startswith(
+        "Before the first epoch: redrawing 40 digits from their centre lines...\n")
+    assert cli.main([*map(str, args[:-2] + ["--redraw", "0", "--out", tmp_path / "n.npz"])]) == 0
+    assert capsys.readouterr().err.startswith("epoch 1/1")
