@@ -80,7 +80,8 @@ def measure_pen_up(window, rng):
 
 
 def occlusion_ms(window):
-    """Median ms of nn.network.saliency.occlusion on the Draw tab's last drawing and explained class."""
+    """Median ms of nn.network.saliency.occlusion on the Draw tab's last drawing and
+    explained class."""
     from nn.network.saliency import occlusion
 
     tab, times = window.draw_tab, []

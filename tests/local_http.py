@@ -62,8 +62,9 @@ def no_proxy(monkeypatch):
 
 
 def tiny_mnist(folder, seed):
-    """Write four small valid IDX gz files of random digits (N_TRAIN and N_TEST) into `folder` (created); returns
-    MNIST's DatasetInfo with their checksums and sizes, so a download of them verifies."""
+    """Write four small valid IDX gz files of random digits (N_TRAIN and N_TEST) into `folder`
+    (created); returns MNIST's DatasetInfo with their checksums and sizes, so a download of them
+    verifies."""
     folder.mkdir()
     rng = np.random.default_rng(seed)
     for prefix, n in (("train", N_TRAIN), ("t10k", N_TEST)):

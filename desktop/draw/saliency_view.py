@@ -1,4 +1,5 @@
-"""Why did it say that? The Draw tab's saliency map (``nn.network.saliency``) beside the network input.
+"""Why did it say that? The Draw tab's saliency map (``nn.network.saliency``) beside the
+network input.
 
 Two maps, each in its own units and with a colour bar that says them:
 

@@ -135,7 +135,8 @@ class ReliabilityPanel(QWidget):
     def _unsure_text(self, confidence, correct):
         misreads, right = unsure_rates(confidence, correct, self._model.unsure_below)
         misread_text = "no misreads" if misreads != misreads else f"{misreads:.0%} of misreads"
-        return (f"{len(correct):,} digits, {correct.mean():.1%} right. Unsure below {self._model.unsure_below:.0%}: "
+        return (f"{len(correct):,} digits, {correct.mean():.1%} right. "
+                f"Unsure below {self._model.unsure_below:.0%}: "
                 f"{misread_text}, {right:.1%} of right answers.")
 
     def _writers_text(self, writers):

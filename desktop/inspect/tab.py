@@ -2,9 +2,9 @@
 of the current drawing through its layers.
 
 - The confusion matrix needs a pass over the test set (seconds for a CNN), so a ConfusionJob
-  does it on a JobRunner's thread pool, on a copy of the model, and only when the tab is shown or Compute
-  is pressed. Results are cached per model object; a job for a model or dataset no longer
-  shown is cancelled. A ConfusionView (confusion_view.py) draws the result shown.
+  does it on a JobRunner's thread pool, on a copy of the model, and only when the tab is shown
+  or Compute is pressed. Results are cached per model object; a job for a model or dataset no
+  longer shown is cancelled. A ConfusionView (confusion_view.py) draws the result shown.
 - Under it a ReliabilityPanel (reliability_panel.py) draws how sure the model is against how
   often it is right: on the test set from the same pass, on real writers' pen digits from a
   pass of its own.

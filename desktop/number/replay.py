@@ -4,8 +4,9 @@ Numbers of 3-6 MNIST test digits or of one real writer's pen digits, written by
 `nn.ink.written_numbers` (at varying heights, baselines and gaps), are drawn on the tab's
 numberPad with real mouse events (press, moves with the left button held, release, sent
 through `QApplication.sendEvent`), at the positions a mouse reports
-(`nn.ink.ways.Way.mouse_strokes`: a point every few pixels, rounded to whole pixels). The answer is what numberReading then shows; the time from the last stroke's
-release to that answer is the number's pen-up time.
+(`nn.ink.ways.Way.mouse_strokes`: a point every few pixels, rounded to whole pixels). The
+answer is what numberReading then shows; the time from the last stroke's release to that
+answer is the number's pen-up time.
 
 A number is right when numberReading is exactly its digits. Digits are counted right by
 aligning the reading with the truth (edit distance), so a number split into one digit too many

@@ -1,9 +1,9 @@
 """The live plot of what each layer does while the network trains: its gradient norm, the
 size of each update relative to its weights (both on log scales), and its dead ReLU units.
 
-The figures come with the batch progress records (``nn.network.diagnostics.LayerStats``). As with the
-loss curves, records only append to buffers; `redraw` (on the Train tab's timer) hands the
-changed buffers to `setData`. Curves are created the first time a run has that many layers
+The figures come with the batch progress records (``nn.network.diagnostics.LayerStats``). As
+with the loss curves, records only append to buffers; `redraw` (on the Train tab's timer) hands
+the changed buffers to `setData`. Curves are created the first time a run has that many layers
 (one per record) and reused by later runs, so a run never creates plot items per update.
 """
 

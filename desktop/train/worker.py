@@ -90,7 +90,8 @@ class TrainingWorker(QObject):
     batch_progress = Signal(object)      # BatchProgress
     epoch_progress = Signal(object)      # EpochProgress
     weights_changed = Signal(object)     # a Model with a copy of the weights being trained
-    finished = Signal(object, object)    # the trained Model (info filled), nn.training.train.TrainResult
+    finished = Signal(object, object)    # the trained Model (info filled),
+                                         # nn.training.train.TrainResult
     failed = Signal(str)                 # one human sentence; the previous model stays active
     cancelled = Signal()                 # stopped before a single batch was learnt
 

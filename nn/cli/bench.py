@@ -100,7 +100,8 @@ def seconds_to(epoch_seconds, accuracies):
 
 def cmd_bench(args, out):
     preset = NETWORKS[args.preset]
-    config = preset.config if args.epochs is None else dataclasses.replace(preset.config, epochs=args.epochs)
+    config = (preset.config if args.epochs is None
+              else dataclasses.replace(preset.config, epochs=args.epochs))
     data = load_dataset("mnist", args.data, args.limit)
     report = {"preset": preset.name, "architecture": Model.from_architecture(
                   preset.architecture, preset.input_shape).summary(),
@@ -159,7 +160,8 @@ def print_report(report, out):
           + ("unknown" if peak is None else f"{peak:.0f} MB"), file=out)
     print("test accuracy per epoch: " + " ".join(f"{a:.2%}" for a in r["test_accuracy"]), file=out)
     for name, seconds in r["seconds_to"].items():
-        print(f"  time to {name}: " + ("not reached" if seconds is None else f"{seconds:.1f} s"), file=out)
+        print(f"  time to {name}: " + ("not reached" if seconds is None else f"{seconds:.1f} s"),
+              file=out)
     if "torch" in report:
         t = report["torch"]
         print(f"torch {t['version']}: {t['seconds_per_epoch']:.2f} s/epoch, final test accuracy "

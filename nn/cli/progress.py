@@ -54,7 +54,8 @@ class ProgressBar:
                     f"acc {record.train_accuracy:.2%}{val} ETA {format_seconds(record.eta)}")
             # Full-batch runs have hundreds of tiny epochs: print one line per ~5% of the run.
             every = max(1, record.epochs // 20)
-            self.update(fraction, text, final=record.epoch % every == 0 or record.epoch == record.epochs)
+            self.update(fraction, text,
+                        final=record.epoch % every == 0 or record.epoch == record.epochs)
         else:
             self.update(fraction, f"epoch {int(record.epoch) + 1}/{record.epochs} loss "
                         f"{record.loss:.4f} {record.samples_per_second:,.0f} samples/s "

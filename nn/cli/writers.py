@@ -1,4 +1,5 @@
-"""``python -m nn writers``: how well a training recipe reads the handwriting of people it never saw.
+"""``python -m nn writers``: how well a training recipe reads the handwriting of people it
+never saw.
 
 The recipe is the bundled model's last step: continue a model trained on MNIST alone (``--base``,
 with its optimizer state) for a few epochs on MNIST plus real writers' pen digits, exactly as
@@ -109,7 +110,8 @@ def cmd_writers(args, out):
         log_probs[held] = np.log(np.maximum(model.predict_proba(pen_images(pen.select(held))),
                                             1e-30))
         held_digits = pen.select(held)
-        for name, accuracy in accuracy_by_way(model, held_digits.strokes, held_digits.labels).items():
+        for name, accuracy in accuracy_by_way(model, held_digits.strokes,
+                                              held_digits.labels).items():
             ways[name] += accuracy * held.sum() / len(pen)
         for name, counts in style_counts(model, held_digits, np.random.default_rng(k)).items():
             styles[name] = np.add(styles.get(name, (0, 0)), counts)

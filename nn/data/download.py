@@ -146,7 +146,8 @@ def _fetch(url, final, expected, size, on_progress, should_stop, timeout):
             "copy the file by hand.") from None
     except http.client.HTTPException as error:  # an answer that is not HTTP at all
         raise _MirrorFailed(f"Download of {final.name} from {url} failed: the server's answer "
-                            f"is not valid HTTP ({type(error).__name__}); try again later.") from None
+                            f"is not valid HTTP ({type(error).__name__}); "
+                            "try again later.") from None
     except (urllib.error.URLError, OSError) as error:  # refused, no DNS, timeout
         reason = getattr(error, "reason", error)
         if isinstance(reason, TimeoutError):
@@ -176,11 +177,13 @@ def _write_problem(error, part, final):
     """What to tell the user when the download cannot be written (never blame the disk for
     a folder in the way or a missing permission)."""
     if error.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return f"Cannot write {part}: {error.strerror}; free some disk space or choose another folder."
+        return (f"Cannot write {part}: {error.strerror}; "
+                "free some disk space or choose another folder.")
     if error.errno in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST):
         return (f"Cannot put the download at {final}: a folder of that name is in the way; "
                 "remove it or choose another folder.")
-    return f"Cannot write {part}: {error.strerror or error}; check the folder's permissions or choose another folder."
+    return (f"Cannot write {part}: {error.strerror or error}; "
+            "check the folder's permissions or choose another folder.")
 
 
 def _stream(response, out, filename, url, size, timeout, on_progress, should_stop):

@@ -71,7 +71,9 @@ def read_idx(path):
         ) from None
     except (OSError, zlib.error) as error:
         if gzipped:  # bad header, bad CRC, bad deflate data
-            raise DataError(f"{path} is not a valid gzip file ({error}); download it again.") from None
+            raise DataError(
+                f"{path} is not a valid gzip file ({error}); download it again."
+            ) from None
         raise DataError(f"Cannot read {path}: {error.strerror}; check its permissions.") from None
 
 

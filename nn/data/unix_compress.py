@@ -62,7 +62,8 @@ def uncompress(data, limit):
         if position + width > total_bits:
             break
         byte = position >> 3
-        code = (int.from_bytes(body[byte:byte + 3], "little") >> (position & 7)) & ((1 << width) - 1)
+        code = ((int.from_bytes(body[byte:byte + 3], "little") >> (position & 7))
+                & ((1 << width) - 1))
         position += width
         if previous is None:
             if code > 255:

@@ -167,7 +167,8 @@ def load_model(path):
         # nn.files.model_meta worked out, or the model would only fail later, when it is used.
         out_shape = model.forward(np.zeros((1,) + model.input_shape, dtype=DTYPE)).shape
     except Exception as e:  # whatever the layers object to, the file is at fault
-        raise ModelFileError(f"{path.name} has an architecture this DigitLab cannot build: {e}.") from e
+        raise ModelFileError(f"{path.name} has an architecture this DigitLab cannot build: "
+                             f"{e}.") from e
     if out_shape != (1, len(model.class_names)):
         raise ModelFileError(f"{path.name} is damaged: its layers give {out_shape[1:]} scores for "
                              f"{len(model.class_names)} class names.")
@@ -196,7 +197,8 @@ def _check_optimizer(path, settings, sizes, param_shapes):
     keys = [k[len("optimizer."):] for k in sizes if k.startswith("optimizer.")]
     if settings is None and not keys:
         return {}
-    name, t = (settings.get("name"), settings.get("t")) if isinstance(settings, dict) else (None, None)
+    name, t = ((settings.get("name"), settings.get("t")) if isinstance(settings, dict)
+               else (None, None))
     if not (isinstance(name, str) and name in OPTIMIZERS):
         raise ModelFileError(f"{path.name} is damaged: its optimizer settings "
                              f"{shorten(repr(settings))} are not valid.")

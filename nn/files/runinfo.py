@@ -11,7 +11,8 @@ ONE_RUN_ONLY = ("stopped_early", "fine_tune", "training_seconds")
 
 def training_info(previous, name, dataset, config, result, test_accuracy, seconds=None,
                   now=None):
-    """The ``info`` of a model after a run of ``nn.training.train.train`` (``result``) with ``config``.
+    """The ``info`` of a model after a run of ``nn.training.train.train`` (``result``) with
+    ``config``.
 
     ``previous`` is the info of the model the run continued ({} for a new model): what it
     says is kept, and its history goes on, epochs counted from the model's very first run, so

@@ -46,7 +46,8 @@ def random_matrices(n, aug, rng):
     scale = 1.0 + rng.uniform(-aug.scale, aug.scale, n)
     shear = rng.uniform(-aug.shear, aug.shear, n)
     cos, sin = np.cos(angle) / scale, np.sin(angle) / scale
-    # Inverse map: rotate by -angle, undo the scale, then undo a horizontal shear (col += shear * row).
+    # Inverse map: rotate by -angle, undo the scale, then undo a horizontal shear
+    # (col += shear * row).
     m = np.empty((n, 2, 2), dtype=np.float32)
     m[:, 0, 0], m[:, 0, 1] = cos, sin
     m[:, 1, 0], m[:, 1, 1] = -sin - shear * cos, cos - shear * sin

@@ -38,7 +38,8 @@ class Conv2D(Layer):
 
     param_names = ("W", "b")
 
-    def __init__(self, in_channels, out_channels, kernel_size, padding="valid", init="he", rng=None):
+    def __init__(self, in_channels, out_channels, kernel_size, padding="valid", init="he",
+                 rng=None):
         if padding not in PADDINGS:
             raise ValueError(f"unknown padding {padding!r}: use 'valid' or 'same'")
         if min(in_channels, out_channels, kernel_size) < 1:

@@ -52,8 +52,8 @@ class LayerWatch:
     ``replicas`` are the models that computed parts of the batch (``nn.network.parallel``; the model
     itself first): a unit is dead only when it is dead in every part. Call `before_step` once
     the batch's gradient is in ``model.grads`` and `after_step` once the optimizer has
-    updated the weights. For batches computed in chunks (``nn.training.train.GRADIENT_CHUNK``) the ReLU
-    layers hold the last chunk's outputs, so dead units are counted on that chunk.
+    updated the weights. For batches computed in chunks (``nn.training.train.GRADIENT_CHUNK``)
+    the ReLU layers hold the last chunk's outputs, so dead units are counted on that chunk.
     """
 
     def __init__(self, model, replicas):

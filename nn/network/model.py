@@ -54,7 +54,8 @@ class Model:
         # test accuracy...): a JSON-able dict saved in model files.
         self.info = {}
         self.optimizer_state = None  # (settings, arrays) read from a file, for resuming
-        # Where the last run's random streams stopped (nn.network.randomness), so the next continues them.
+        # Where the last run's random streams stopped (nn.network.randomness), so the next
+        # continues them.
         self.random_state = None
         self.temperature = 1.0
         self.unsure_below = UNSURE_BELOW
@@ -119,8 +120,8 @@ class Model:
         """Class probabilities (n, classes) for images x, (n, 784) or (n, 1, 28, 28).
 
         Works through x in batches (of `batch_limit` examples unless ``batch_size`` is
-        given), so evaluating 10,000 images never holds more than one batch of activations. The probabilities are calibrated:
-        see `probabilities`.
+        given), so evaluating 10,000 images never holds more than one batch of activations.
+        The probabilities are calibrated: see `probabilities`.
         """
         batch_size = batch_size or self.batch_limit(INFERENCE_BATCH)
         x = np.asarray(x, dtype=DTYPE).reshape((-1,) + self.input_shape)
@@ -166,7 +167,8 @@ class Model:
         return [layer.spec() for layer in self.layers]
 
     @classmethod
-    def from_architecture(cls, specs, input_shape=(784,), class_names=tuple("0123456789"), rng=None):
+    def from_architecture(cls, specs, input_shape=(784,), class_names=tuple("0123456789"),
+                          rng=None):
         rng = rng if rng is not None else np.random.default_rng(0)
         return cls([build_layer(s, rng) for s in specs], input_shape, class_names)
 
@@ -214,7 +216,8 @@ def calibration_problem(temperature, unsure_below):
     """What is wrong with a calibration, as a phrase, or "" if nothing is: the temperature
     must be a number from MIN_TEMPERATURE to MAX_TEMPERATURE, the threshold one from 0 to 1."""
     def number(v):
-        return isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) and np.isfinite(v)
+        return (isinstance(v, (int, float, np.floating)) and not isinstance(v, bool)
+                and np.isfinite(v))
 
     if not (number(temperature) and MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE):
         return (f"temperature {temperature!r:.40} is not a number from {MIN_TEMPERATURE:g} to "

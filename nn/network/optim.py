@@ -36,7 +36,8 @@ class Optimizer:
 
     def state_arrays(self):
         """Running state as {"momentum.0": array, ...}, for saving alongside the model."""
-        return {f"{name}.{i}": a for name, arrays in self.state.items() for i, a in enumerate(arrays)}
+        return {f"{name}.{i}": a for name, arrays in self.state.items()
+                for i, a in enumerate(arrays)}
 
     def snapshot(self):
         """``(settings, arrays)``: a copy of everything needed to resume, as model files hold it."""

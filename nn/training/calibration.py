@@ -155,9 +155,10 @@ class Calibration:
     ``before`` and ``after`` are the reliability at temperature 1 and at ``temperature``;
     ``misreads_unsure`` and ``correct_unsure`` the shares of misreads and right answers shown
     unsure at ``unsure_below``. ``cross_checked`` says how these were measured: when the
-    examples' writers are known (at least ``FOLDS`` of them), each fold of writers is measured with a temperature and a
-    threshold fitted on the other folds' writers only (so nobody is scored by a calibration
-    fitted on their own digits); otherwise on the very examples they were fitted on.
+    examples' writers are known (at least ``FOLDS`` of them), each fold of writers is measured
+    with a temperature and a threshold fitted on the other folds' writers only (so nobody is
+    scored by a calibration fitted on their own digits); otherwise on the very examples they
+    were fitted on.
     """
 
     temperature: float

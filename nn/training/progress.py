@@ -70,7 +70,8 @@ class Progress:
         return stepped
 
     def batch_done(self, epoch, b, loss, correct, size, lr, layers, step):
-        self.loss_sum, self.correct, self.lr = self.loss_sum + loss * size, self.correct + correct, lr
+        self.loss_sum, self.correct, self.lr = (self.loss_sum + loss * size,
+                                                self.correct + correct, lr)
         if self.on_progress:
             done = epoch * self.n + b * self.batch_size + size
             self.on_progress(BatchProgress(epoch + (b + 1) / self.n_batches, self.epochs, loss,
@@ -78,8 +79,9 @@ class Progress:
                                            layers, step))
 
     def epoch_done(self, epoch, val_loss, val_acc):
-        record = EpochProgress(epoch + 1, self.epochs, self.loss_sum / self.n, self.correct / self.n,
-                               val_loss, val_acc, self.lr, *self._speed_and_time((epoch + 1) * self.n))
+        record = EpochProgress(epoch + 1, self.epochs, self.loss_sum / self.n,
+                               self.correct / self.n, val_loss, val_acc, self.lr,
+                               *self._speed_and_time((epoch + 1) * self.n))
         self.history.append(record)
         self.loss_sum, self.correct = 0.0, 0
         if self.on_progress:

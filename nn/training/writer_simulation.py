@@ -1,4 +1,5 @@
-"""Does fine-tuning learn *you*? Each real pen writer plays the user, with a model that never saw them.
+"""Does fine-tuning learn *you*? Each real pen writer plays the user, with a model that
+never saw them.
 
 For every writer of the pen digits (`nn.data.unipen`): two of their drawings of each digit (20)
 are the corrections they give the My Handwriting tab; `nn.training.finetune.fine_tune` learns

@@ -1,4 +1,5 @@
-"""Real writers' digits as training examples, and figures that never score a writer seen in training.
+"""Real writers' digits as training examples, and figures that never score a writer seen
+in training.
 
 A model that has seen a person's digits reads that person's other digits better than anyone
 else's: the same hand makes the same 4. So every figure on real handwriting here is

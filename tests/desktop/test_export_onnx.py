@@ -81,7 +81,8 @@ def test_export_writes_a_file_onnxruntime_runs_with_the_apps_answers(qtbot, wind
     export_action(window).trigger()
 
     ((title, suggestion, file_filter),) = dialog.suggestions
-    assert title == "Export as ONNX" and suggestion.endswith("little-cnn.onnx") and "*.onnx" in file_filter
+    assert (title == "Export as ONNX" and suggestion.endswith("little-cnn.onnx")
+            and "*.onnx" in file_filter)
     written = tmp_path / "exported.onnx"
     images = np.random.default_rng(1).random((6, 1, 28, 28), dtype=np.float32)
     session = ort.InferenceSession(str(written), providers=["CPUExecutionProvider"])

@@ -50,7 +50,8 @@ def test_positions_outside_the_image_read_as_background():
 def test_rotation_by_90_degrees_turns_the_image():
     images = digits(4)
     n = len(images)
-    m, _ = random_matrices(n, Augmentation(rotation=0, scale=0, shear=0, shift=0), np.random.default_rng(0))
+    m, _ = random_matrices(n, Augmentation(rotation=0, scale=0, shear=0, shift=0),
+                           np.random.default_rng(0))
     np.testing.assert_allclose(m, np.tile(IDENTITY, (n, 1, 1)), atol=1e-7)
     quarter = np.tile(np.array([[0, 1], [-1, 0]], dtype=np.float32), (n, 1, 1))
     out = warp(images, quarter, np.zeros((n, 2), dtype=np.float32))

@@ -116,7 +116,8 @@ arrays = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(contents=st.dictionaries(st.sampled_from(["log_probs", "labels", "writers", "other"]),
                                 arrays, min_size=1))
 def test_any_npz_is_read_or_refused_with_a_data_error(tmp_path, contents):

@@ -55,7 +55,8 @@ def test_sha256_constants_match_the_real_files(info, folder):
 
 def test_digitlab_home_overrides_user_data_dir(tmp_path):
     assert folders.user_data_dir() == tmp_path / "home"
-    assert folders.user_dataset_dir(FASHION_MNIST) == tmp_path / "home" / "datasets" / "fashion-mnist"
+    assert (folders.user_dataset_dir(FASHION_MNIST)
+            == tmp_path / "home" / "datasets" / "fashion-mnist")
 
 
 def test_user_data_dir_follows_platform_conventions(tmp_path, monkeypatch):
@@ -217,7 +218,8 @@ def test_images_that_are_not_28x28_are_rejected(tmp_path):
     folder = write_tiny_dataset(tmp_path / "tiny")
     write_idx(folder / "t10k-images-idx3-ubyte.gz", np.zeros((5, 32, 32), dtype=np.uint8))
 
-    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte.gz holds arrays of shape \(5, 32, 32\)"):
+    with pytest.raises(DataError,
+                       match=r"t10k-images-idx3-ubyte.gz holds arrays of shape \(5, 32, 32\)"):
         load_dataset("mnist", folder)
 
 
@@ -238,8 +240,10 @@ def test_real_mnist_loads_with_the_published_shapes_and_histogram():
     assert split.x_train.dtype == split.x_test.dtype == np.float32
     assert split.y_train.dtype == split.y_test.dtype == np.int64
     assert split.x_train.min() == 0.0 and split.x_train.max() == 1.0
-    assert np.bincount(split.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-    assert np.bincount(split.y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert (np.bincount(split.y_test).tolist()
+            == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])
+    assert (np.bincount(split.y_train).tolist()
+            == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949])
 
 
 def test_real_fashion_mnist_is_found_beside_mnist_and_balanced(monkeypatch):

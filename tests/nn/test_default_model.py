@@ -29,10 +29,12 @@ def as_drawing(image, rng):
     if grow > 0:  # thicker: maximum over a (2*grow+1)-pixel square
         padded = np.pad(big, grow)
         big = np.max([padded[i:i + side, j:j + side]
-                      for i in range(0, 2 * grow + 1, 2) for j in range(0, 2 * grow + 1, 2)], axis=0)
+                      for i in range(0, 2 * grow + 1, 2) for j in range(0, 2 * grow + 1, 2)],
+                     axis=0)
     elif grow < 0:  # thinner: minimum over neighbours
         padded = np.pad(big, -grow)
-        big = np.min([padded[i:i + side, j:j + side] for i in (0, -2 * grow) for j in (0, -2 * grow)],
+        big = np.min([padded[i:i + side, j:j + side]
+                      for i in (0, -2 * grow) for j in (0, -2 * grow)],
                      axis=0)
     canvas = np.zeros((PAD, PAD), dtype=np.float32)
     row, col = rng.integers(0, PAD - side + 1, 2)

@@ -1,5 +1,5 @@
-"""What each layer did in a training step (nn.network.diagnostics), and step-by-step training, on cases
-worked out by hand."""
+"""What each layer did in a training step (nn.network.diagnostics), and step-by-step training,
+on cases worked out by hand."""
 
 import copy
 import threading

@@ -1,4 +1,5 @@
-"""Tests for nn.ink.images.image_to_mnist: a drawing must come out the way MNIST digits were made."""
+"""Tests for nn.ink.images.image_to_mnist: a drawing must come out the way MNIST
+digits were made."""
 
 import gzip
 import os

@@ -23,15 +23,15 @@ def run_python(code):
 
 
 def test_importing_the_engine_loads_no_qt():
-    code = ("import nn, nn.training.train, nn.files.modelfile, nn.data.datasets, nn.data.download, nn.ink.images, "
-            "nn.training.presets; import sys; "
+    code = ("import nn, nn.training.train, nn.files.modelfile, nn.data.datasets, "
+            "nn.data.download, nn.ink.images, nn.training.presets; import sys; "
             "print('PySide6' in sys.modules or 'pyqtgraph' in sys.modules)")
     assert run_python(code) == "False"
 
 
 def test_importing_every_nn_module_loads_no_qt():
-    # Every module pkgutil finds (nn.cli.commands, nn.cli.bench, ... whatever exists), except __main__,
-    # which runs the command line when imported.
+    # Every module pkgutil finds (nn.cli.commands, nn.cli.bench, ... whatever exists), except
+    # __main__, which runs the command line when imported.
     code = ("import importlib, pkgutil, nn\n"
             "names = [m.name for m in pkgutil.walk_packages(nn.__path__, 'nn.')\n"
             "         if m.name.rsplit('.', 1)[-1] != '__main__']\n"

@@ -8,7 +8,8 @@ arrays replaced by float64 copies (``params``/``grads`` list the attributes, so 
 import numpy as np
 import pytest
 
-from nn.network.layers import DTYPE, Dense, Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Tanh, init_weights
+from nn.network.layers import (DTYPE, Dense, Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Tanh,
+                               init_weights)
 from nn.network.losses import softmax_cross_entropy
 from nn.network.model import LAYER_TYPES, Model, build_layer
 from nn.training.presets import mlp_architecture
@@ -65,7 +66,8 @@ def test_dense_gradients_for_input_weights_and_bias():
     check_layer_gradient(layer, x, rng)
 
 
-@pytest.mark.parametrize("layer", [ReLU(), LeakyReLU(0.1), Tanh()], ids=lambda layer: type(layer).__name__)
+@pytest.mark.parametrize("layer", [ReLU(), LeakyReLU(0.1), Tanh()],
+                         ids=lambda layer: type(layer).__name__)
 def test_activation_gradients(layer):
     rng = np.random.default_rng(12)
     x = away_from_zero(rng, (4, 6))

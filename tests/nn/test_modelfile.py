@@ -207,7 +207,8 @@ def test_text_file(tmp_path):
 
 
 def test_zip_that_is_not_an_npz(tmp_path):
-    path = write_zip(tmp_path / "photos.npz", {"readme.txt": b"holiday photos", "a.jpg": b"\xff\xd8"})
+    path = write_zip(tmp_path / "photos.npz",
+                     {"readme.txt": b"holiday photos", "a.jpg": b"\xff\xd8"})
     assert_refused(path)
 
 
@@ -435,7 +436,7 @@ def test_malformed_optimizer_state_is_refused_on_loading(tmp_path, tamper):
     assert_refused(path, "optimizer")
 
 
-# --- the notebook's weights ---------------------------------------------------------------------------
+# --- the notebook's weights ---------------------------------------------------------------------
 
 def notebook_weights(rng, dtype=np.float64):
     """Parameters as the notebook keeps them: columns are examples, W1 @ X + b1."""

@@ -55,7 +55,7 @@ def test_gradient_descent_updates_in_place_and_leaves_gradients_alone():
     np.testing.assert_array_equal(g, [[1.0, 1.0]])
 
 
-# --- SGD with momentum -----------------------------------------------------------------------------
+# --- SGD with momentum --------------------------------------------------------------------------
 
 def test_sgd_momentum_two_steps_velocity_accumulates():
     p, = arrays([1.0, -1.0])
@@ -190,7 +190,7 @@ def test_adamw_decay_differs_from_adam_l2_decay():
     assert W[0, 0] == pytest.approx(1.9, abs=1e-6)
 
 
-# --- configuration and running state ---------------------------------------------------------------
+# --- configuration and running state ------------------------------------------------------------
 
 def test_config_names_and_settings():
     p, g = arrays([[1.0]], [[1.0]])

@@ -1,4 +1,5 @@
-"""Tests for nn.ink.redraw: training digits redrawn from their centre lines, and training on them."""
+"""Tests for nn.ink.redraw: training digits redrawn from their centre lines, and
+training on them."""
 
 import numpy as np
 import pytest

@@ -29,7 +29,8 @@ def seven(scale=1.0, offset=(0.0, 0.0), step=None):
     corners = np.array([(0.0, 0.0), (60.0, 0.0), (20.0, 90.0)]) * scale + offset
     if step is None:
         return [corners]
-    pieces = [a + (b - a) * np.linspace(0, 1, int(np.ceil(np.hypot(*(b - a)) / step)) + 1)[:-1, None]
+    pieces = [a + (b - a) * np.linspace(0, 1,
+                                        int(np.ceil(np.hypot(*(b - a)) / step)) + 1)[:-1, None]
               for a, b in itertools.pairwise(corners)]
     return [np.concatenate(pieces + [corners[-1:]])]
 

@@ -70,7 +70,7 @@ def test_adam_overfits_a_small_random_batch_to_full_accuracy():
     assert result.stopped is False and result.best_epoch is None
 
 
-# --- progress records ---------------------------------------------------------------------------------
+# --- progress records ---------------------------------------------------------------------------
 
 class FakeClock:
     """A clock for nn.training.progress that only moves when a (ticking) training batch runs."""
@@ -144,7 +144,7 @@ def test_progress_reports_validation_results_when_examples_are_held_out():
         assert epoch.val_accuracy * 20 == pytest.approx(round(epoch.val_accuracy * 20))
 
 
-# --- stop and pause ---------------------------------------------------------------------------------
+# --- stop and pause -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("stop_after", [1, 2, 5])
 def test_stop_set_from_the_callback_stops_within_one_batch(stop_after):
@@ -216,7 +216,7 @@ def test_stop_while_paused_ends_training():
     assert time.perf_counter() - start < 5
 
 
-# --- divergence --------------------------------------------------------------------------------------
+# --- divergence ---------------------------------------------------------------------------------
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_nan_loss_raises_training_error_naming_the_learning_rate():
@@ -245,7 +245,7 @@ def test_huge_learning_rate_raises_training_error(optimizer, lr):
         train(small_mlp(), x, y, config)
 
 
-# --- early stopping ------------------------------------------------------------------------------------
+# --- early stopping -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("patience, val_accuracies, best, stopped_after", [
     (1, [0.5, 0.7, 0.6, 0.9, 0.9], 2, 3),
@@ -300,7 +300,7 @@ def test_without_validation_examples_early_stopping_is_off():
     assert len(result.history) == 3 and result.best_epoch is None
 
 
-# --- validation split, train_size, batching ------------------------------------------------------------
+# --- validation split, train_size, batching -----------------------------------------------------
 
 class InputRecorder(Layer):
     """Identity layer that notes which examples (their id in column 0) go through it."""
@@ -383,7 +383,7 @@ def test_full_batch_makes_exactly_one_step_per_epoch(batch_size):
     assert [b.epoch for b in seen.batches] == [1.0, 2.0, 3.0, 4.0, 5.0]
 
 
-# --- determinism and resuming ------------------------------------------------------------------------------
+# --- determinism and resuming -------------------------------------------------------------------
 
 def run_seeded(seed):
     x, y = random_problem(120, seed=20)
@@ -456,7 +456,7 @@ def test_train_config_round_trips_through_a_dict_and_ignores_unknown_keys():
     assert TrainConfig.from_dict(config.to_dict() | {"from_the_future": 1}) == config
 
 
-# --- the notebook preset on real MNIST ---------------------------------------------------------------------------
+# --- the notebook preset on real MNIST ----------------------------------------------------------
 
 @pytest.mark.slow
 def test_notebook_recipe_reaches_85_percent_on_real_mnist(mnist_dir):
@@ -525,7 +525,8 @@ def test_a_resumed_run_continues_the_streams_instead_of_restarting_them(tmp_path
 
     resumed = list(seen)
     assert [ids for ids, _ in resumed] != [ids for ids, _ in first]
-    assert sorted(i for ids, _ in resumed for i in ids) == sorted(i for ids, _ in first for i in ids)
+    assert (sorted(i for ids, _ in resumed for i in ids)
+            == sorted(i for ids, _ in first for i in ids))
     assert not any(np.array_equal(a, b) for (_, a), (_, b) in zip(resumed, first))
 
 

@@ -1,4 +1,5 @@
-"""The UNIPEN reader: real pen digits in, strokes with y down out, one clear error for a damaged file."""
+"""The UNIPEN reader: real pen digits in, strokes with y down out, one clear error for a
+damaged file."""
 
 import hashlib
 
@@ -91,7 +92,8 @@ def test_a_binary_file_is_refused_in_one_line(tmp_path):
         read_unipen(path)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cut=st.integers(0, len(TWO_DIGITS)), junk=st.text(max_size=30))
 def test_any_cut_or_junk_gives_digits_or_a_data_error(tmp_path, cut, junk):
     path = write(tmp_path, TWO_DIGITS[:cut] + junk + TWO_DIGITS[cut:], name="fuzzed.tra")

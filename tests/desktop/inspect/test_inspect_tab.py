@@ -18,7 +18,8 @@ from tests.desktop.drawing import ONE, draw, on_pad
 from tests.desktop.stand_ins import use_as_bundled
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "resources" / "default-model.npz"
-TEST_LIMIT = 1000  # the bundled model misreads 5 of the first 1,000 test digits, none of the first 500
+TEST_LIMIT = 1000  # the bundled model misreads 5 of the first 1,000 test digits, none of the
+                   # first 500
 
 
 def make_model(kind):
@@ -255,7 +256,8 @@ def test_window_inspect_tab_follows_the_drawing(open_window, monkeypatch, tmp_pa
     use_as_bundled(tmp_path / "notebook.npz", monkeypatch, make_model("notebook"))
     window = open_window()
     tabs = window.tabs
-    assert [tabs.tabText(i) for i in range(tabs.count())][:4] == ["Draw", "Number", "Train", "Inspect"]
+    assert ([tabs.tabText(i) for i in range(tabs.count())][:4]
+            == ["Draw", "Number", "Train", "Inspect"])
     inspect = window.inspect_tab
     path = inspect.findChild(QWidget, "activationPath")
     assert path.entries == [] and not inspect.is_computing   # hidden: nothing computed yet

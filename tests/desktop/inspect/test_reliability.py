@@ -27,7 +27,8 @@ def unipen_text(writers=(3, 12), copies=3):
     for writer in writers:
         for _ in range(copies):
             for label, strokes in STROKES.items():
-                lines += [f'.SEGMENT DIGIT {index} ? "{label}"', f".COMMENT {label} {writer} {index}"]
+                lines += [f'.SEGMENT DIGIT {index} ? "{label}"',
+                          f".COMMENT {label} {writer} {index}"]
                 for stroke in strokes:
                     lines += [".PEN_DOWN"] + [f" {x + 7 * index} {y}" for x, y in stroke]
                     lines += [".PEN_UP", ".DT 100"]

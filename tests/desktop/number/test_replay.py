@@ -1,4 +1,5 @@
-"""The bench's replay writes nn.ink.written_numbers' numbers on the real numberPad, where it says."""
+"""The bench's replay writes nn.ink.written_numbers' numbers on the real numberPad,
+where it says."""
 
 import json
 
