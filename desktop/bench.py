@@ -4,8 +4,9 @@
 2. Pen-up to prediction: real mouse strokes on the Draw tab's pad; time from the release
    event to ``prediction_changed`` (p95, target 16 ms), and to the screen being repainted,
    which includes the saliency map (ink shares): it is computed in the event-loop turn after
-   the answer (``with_saliency_map`` counts the strokes that asked for one). Also the median time of an occlusion map of the last drawing (outside
-   the budget: the Draw tab draws that view after the answer).
+   the answer (``with_saliency_map`` counts the strokes that asked for one). Also the median
+   time of an occlusion map of the last drawing (outside the budget: the Draw tab draws that
+   view after the answer).
 3. During a training run (the cnn preset, the bundled model's network, on 30,000 real MNIST
    examples, stopped after 10 s): the largest gap between ticks of a precise 2 ms QTimer on
    the GUI thread, which bounds the longest stall of the event loop within 2 ms (target
@@ -31,7 +32,8 @@ data is found (as `nn.data.unipen.find_pendigits` looks for it). A writer must n
 seen by the model that reads them: the writers are split into `nn.training.writers.writer_folds`
 and, with ``--fold-models DIR``, fold k's numbers are read by ``DIR/fold{k}.npz`` (trained
 without fold k's writers); without it, by the app's model, which is right only for a model
-trained on none of them (the bundled MNIST one).
+trained on none of them (the bundled MNIST one). With ``--touching`` the digits of each number
+are written so close that their inks meet (`nn.ink.written_numbers.TOUCHING`).
 
 Runs offscreen when there is no display; it uses a private settings folder, never the user's.
 """
@@ -136,6 +138,9 @@ def main(argv=None):
     parser.add_argument("--fold-models", metavar="DIR",
                         help="with --numbers: read the real writers of fold k with "
                              "DIR/fold{k}.npz, a model trained without them")
+    parser.add_argument("--touching", action="store_true",
+                        help="with --numbers: write each number's digits so close that they "
+                             "touch")
     parser.add_argument("--limit", type=int, metavar="N",
                         help=f"with --handwriting: how many test digits to replay (default "
                              f"{HANDWRITING_DIGITS:,}); with --numbers: how many numbers of "
@@ -156,7 +161,7 @@ def main(argv=None):
                 print(f"  {way:<20} {accuracy:.1%}")
         return 0
     if args.numbers:
-        results = run_numbers(args.data, args.limit or NUMBERS, args.fold_models)
+        results = run_numbers(args.data, args.limit or NUMBERS, args.fold_models, args.touching)
     else:
         results = run(args.data, args.preset)
     figures = list(_flat(results))

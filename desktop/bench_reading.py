@@ -38,13 +38,14 @@ def run_handwriting(data_dir, limit=HANDWRITING_DIGITS):
     return results
 
 
-def run_numbers(data_dir, limit, fold_models=None):
+def run_numbers(data_dir, limit, fold_models=None, touching=False):
     """Write `limit` held-out numbers of traced MNIST digits, then `limit` numbers of real
-    writers, on the window's Number tab; the figures of each as a dict."""
+    writers, on the window's Number tab, their digits so close that they touch if `touching`;
+    the figures of each as a dict."""
     from nn.data.datasets import load_dataset
     from nn.data.unipen import load_pendigits
     from nn.files.modelfile import load_model
-    from nn.ink.written_numbers import held_out_numbers, writer_numbers
+    from nn.ink.written_numbers import GAP, TOUCHING, held_out_numbers, writer_numbers
     from nn.network.errors import DataError, DigitLabError
     from nn.training.writers import FOLDS, writer_folds
 
@@ -64,8 +65,8 @@ def run_numbers(data_dir, limit, fold_models=None):
             raise SystemExit("no model to read numbers with: "
                              "resources/default-model.npz is missing")
         rng = np.random.default_rng(NUMBERS_SEED)
-        aspect = window.number_tab.pad.aspect
-        numbers = held_out_numbers(split.x_test, split.y_test, limit, aspect, rng)
+        aspect, gap = window.number_tab.pad.aspect, TOUCHING if touching else GAP
+        numbers = held_out_numbers(split.x_test, split.y_test, limit, aspect, rng, gap)
         results = {"traced_mnist": _numbers_figures(window, [(window.active_model, numbers)])}
         if pen is None:
             results["real_writers"] = f"skipped: {pen_error}"
@@ -76,7 +77,7 @@ def run_numbers(data_dir, limit, fold_models=None):
             if count:
                 readers.append((models[k] if fold_models else window.active_model,
                                 writer_numbers(pen.select(np.isin(pen.writers, fold)), count,
-                                               aspect, rng)))
+                                               aspect, rng, gap)))
         results["real_writers"] = _numbers_figures(window, readers)
         results["real_writers"]["read_by"] = (
             f"{fold_models}/fold{{k}}.npz for the writers of fold k" if fold_models

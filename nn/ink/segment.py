@@ -12,10 +12,16 @@ plausible way of cutting the ink into digits is read, and the cut that reads bes
    width; a very narrow one (under NARROW x H, H being the height of the whole line of ink: a
    "1", a dot) has no width to share, so its centre must lie INSIDE x H or more within the
    other. A sweep from left to right joins each piece to the atom it overlaps most; atoms are
-   then ordered by their centres. Ink of two digits that merely touch stays in two atoms: whether it is one
-   digit is for the reading to say.
-2. Candidates. Every run of 1 to MAX_PARTS consecutive atoms that is no wider than
-   MAX_WIDTH x H is a candidate digit: their number grows in step with the strokes.
+   then ordered by their centres. Ink of two digits that merely come close stays in two
+   atoms: whether it is one digit is for the reading to say.
+   Digits written so close that their strokes touch or cross are one piece, though. So an
+   atom of 2 to CUT_STROKES strokes that is wider than CUT_AT x H (wider than most digits)
+   may also be cut in two: its strokes, ordered by their centres, split between any two of
+   them. (A scribble of more strokes is not cut: reading its cuts would take work that grows
+   with the square of its strokes.)
+2. Candidates. Every run of 1 to MAX_PARTS consecutive parts that is no wider than
+   MAX_WIDTH x H is a candidate digit: the parts are the atoms, and at either end of a run
+   the side of a cut atom. Their number grows in step with the strokes.
 3. Scores. Each candidate is drawn for the network (`nn.ink.strokes.strokes_to_mnist`, the path
    of the Draw tab) and all are read in one call of the classifier. A candidate scores the log
    probability of its likeliest digit, less what makes it unlike one digit of this number:
@@ -23,16 +29,20 @@ plausible way of cutting the ink into digits is read, and the cut that reads bes
    WIDE_AT x H (two digits side by side), LOW_COST per H of height below LOW_AT x H (the
    digits of a number are about as tall as each other, so a low candidate is a piece of one:
    the network reads the upright of a 4 as a sure 1, but it is lower than the line), and
-   SHORT_COST with less than SHORT x H of ink (a dot, a tap).
-4. Path. The grouping of the atoms, left to right, whose scores add up to the most is found by
-   dynamic programming: best[j] = max over i of best[i] + score(atoms i..j-1).
+   SHORT_COST with less than SHORT x H of ink (a dot, a tap). A candidate that ends at a cut
+   pays CUT_COST: two digits that touch are rarer than two that do not.
+4. Path. The grouping of the parts, left to right, whose scores add up to the most is found by
+   dynamic programming over the line's nodes (the edges between atoms and the cuts inside
+   them): best[j] = max over candidates from node i to node j of best[i] + score.
 
 The costs were chosen on numbers written from MNIST *training* digits and from the pen digits
 of 18 of the 30 writers (`nn.training.writers.writer_folds` folds 0-2), read by a model trained
-on MNIST only.
+on MNIST only; CUT_AT and CUT_COST on numbers of MNIST training digits written with these
+gaps and with gaps of at most 3% of their height (touching), read by the bundled model.
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -51,6 +61,9 @@ LOW_AT, LOW_COST = 0.7, 20.0    # per H of height below LOW_AT x H
 SHORT, SHORT_COST = 0.3, 6.0    # a digit with less than SHORT x H of ink pays SHORT_COST
 FLOOR = 1e-6       # probabilities are read as at least this, so a log stays finite
 MAX_LINE_RATIO = 1000.0    # H is at least this share of the ink's extent
+CUT_AT = 0.9       # of H: an atom of 2..CUT_STROKES strokes wider than this may be two
+CUT_STROKES = 12   # digits, cut in two between its strokes...
+CUT_COST = 2.0     # ...for this much
 
 
 @dataclass(frozen=True)
@@ -101,7 +114,7 @@ class NumberReader:
         exponent = np.frexp(max(float(np.abs(p).max()) for p in paths))[1]
         shapes = [np.ldexp(p, -exponent) for p in paths]
         atoms, line = _atoms(shapes)
-        candidates = _candidates(shapes, atoms, line)
+        candidates, last = _candidates(shapes, atoms, line)
         names = [p.tobytes() for p in paths]
         keys = [tuple(names[i] for i in c.strokes) for c in candidates]
         known = {key: self._known[key] for key in keys if key in self._known}
@@ -114,8 +127,7 @@ class NumberReader:
             known.update(zip(new, zip(images, probabilities)))
         self._known = known
         sure = np.array([np.log(max(float(known[key][1].max()), FLOOR)) for key in keys])
-        chosen = _best_path(candidates, sure + np.array([c.prior for c in candidates]),
-                            len(atoms))
+        chosen = _best_path(candidates, sure + np.array([c.prior for c in candidates]), last)
         probabilities = [known[keys[k]][1] for k in chosen]
         if self._look_again is not None:
             looked = {}
@@ -138,8 +150,8 @@ def split_digits(strokes, classify):
 
 @dataclass(frozen=True)
 class _Candidate:
-    start: int        # first atom
-    stop: int         # one past the last atom
+    start: int        # the node it starts at
+    stop: int         # the node it ends at
     strokes: tuple    # sorted stroke indices
     prior: float      # everything in its score but the classifier's log probability
 
@@ -196,46 +208,92 @@ def _clear_overlap(left_a, right_a, left_b, right_b, line):
     return share if share >= JOIN_AT else 0.0
 
 
+class _Part(NamedTuple):
+    """One atom, or one side of a cut atom: what a candidate digit is made of."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+    ink: float        # length of its strokes
+    strokes: list     # stroke indices
+    stop: int         # the node it ends at
+    is_cut: bool      # it ends at a cut inside an atom
+
+
 def _candidates(paths, atoms, line):
-    """Every run of 1..MAX_PARTS consecutive atoms that may be one digit, with its prior."""
+    """Every way of taking 1..MAX_PARTS consecutive parts of the line as one digit, with its
+    prior; returns (candidates, the number of the line's last node).
+
+    The parts are the atoms and, for a wide atom of several strokes, its two sides at each
+    cut. The line's nodes, numbered left to right, are the edges between atoms and the cuts
+    inside them: a candidate runs from one node to another. It may start with the right side
+    of a cut atom and end with the left side of one, but not both within the same atom.
+    """
     low = np.array([p.min(axis=0) for p in paths])
     high = np.array([p.max(axis=0) for p in paths])
     ink = np.array([np.hypot(*np.diff(p, axis=0).T).sum() for p in paths])
-    # Each atom's box (left, top, right, bottom) and ink, as plain floats: a run's are a few
-    # mins, maxes and sums of them.
-    boxes = [(*low[a].min(axis=0), *high[a].max(axis=0), ink[a].sum()) for a in atoms]
+    middle = (low[:, 0] + high[:, 0]) / 2
+
+    def part(strokes, stop, is_cut):
+        return _Part(*low[strokes].min(axis=0), *high[strokes].max(axis=0),
+                     ink[strokes].sum(), list(strokes), stop, is_cut)
+
+    leaving = []   # per node, the parts that start there
+    for atom in atoms:
+        node = len(leaving)
+        wide = np.ptp(np.r_[low[atom, 0], high[atom, 0]]) > CUT_AT * line
+        cuts = range(1, len(atom)) if wide and len(atom) <= CUT_STROKES else ()
+        after = node + 1 + len(cuts)
+        ordered = sorted(atom, key=lambda i: middle[i])
+        leaving.append([part(atom, after, False)])
+        leaving[node] += [part(ordered[:k], node + k, True) for k in cuts]
+        leaving += [[part(ordered[k:], after, False)] for k in cuts]
+    leaving.append([])   # the last node
     candidates = []
-    for start in range(len(atoms)):
-        left, top, right, bottom = boxes[start][:4]
-        length, members, parts = 0.0, [], []
-        for stop in range(start + 1, min(start + MAX_PARTS, len(atoms)) + 1):
-            part_left, part_top, part_right, part_bottom, part_ink = boxes[stop - 1]
-            left, top = min(left, part_left), min(top, part_top)
-            right, bottom = max(right, part_right), max(bottom, part_bottom)
-            length += part_ink
-            if stop - start > 1 and (right - left) / line > MAX_WIDTH:
-                break   # a longer run is wider still
-            members += atoms[stop - 1]
-            parts.append((part_left, part_right))
-            # Empty space between the parts, scanning them from left to right.
-            ordered = sorted(parts)
-            reach, gap = ordered[0][1], 0.0
-            for next_left, next_right in ordered[1:]:
-                gap = max(gap, next_left - reach)
-                reach = max(reach, next_right)
-            width, height = (right - left) / line, (bottom - top) / line
-            prior = -(GAP_COST * gap / line + WIDE_COST * max(0.0, width - WIDE_AT)
-                      + LOW_COST * max(0.0, LOW_AT - height) + SHORT_COST * (length < SHORT * line))
-            candidates.append(_Candidate(start, stop, tuple(sorted(members)), prior))
-    return candidates
+    for start in range(len(leaving)):
+        runs = [()]   # the runs of parts from `start` that a longer run may extend
+        for _ in range(MAX_PARTS):
+            longer = []
+            for run in runs:
+                for extended in (run + (p,) for p in leaving[run[-1].stop if run else start]):
+                    prior = _prior(extended, line)
+                    if prior is None:
+                        continue   # too wide for one digit, and a longer run is wider still
+                    strokes = tuple(sorted(i for p in extended for i in p.strokes))
+                    candidates.append(_Candidate(start, extended[-1].stop, strokes, prior))
+                    if not extended[-1].is_cut:
+                        longer.append(extended)
+            runs = longer
+    return candidates, len(leaving) - 1
+
+
+def _prior(parts, line):
+    """Everything in the score of a candidate made of `parts` but the classifier's log
+    probability (see the module's docstring); None when it is too wide to be one digit."""
+    left, right = min(p.left for p in parts), max(p.right for p in parts)
+    if len(parts) > 1 and (right - left) / line > MAX_WIDTH:
+        return None
+    top, bottom = min(p.top for p in parts), max(p.bottom for p in parts)
+    # Empty space between the parts, scanning them from left to right.
+    ordered = sorted((p.left, p.right) for p in parts)
+    reach, gap = ordered[0][1], 0.0
+    for next_left, next_right in ordered[1:]:
+        gap = max(gap, next_left - reach)
+        reach = max(reach, next_right)
+    width, height = (right - left) / line, (bottom - top) / line
+    return -(GAP_COST * gap / line + WIDE_COST * max(0.0, width - WIDE_AT)
+             + LOW_COST * max(0.0, LOW_AT - height)
+             + SHORT_COST * (sum(p.ink for p in parts) < SHORT * line)
+             + CUT_COST * parts[-1].is_cut)
 
 
 def _best_path(candidates, scores, count):
-    """Indices of the candidates that cover atoms 0..count-1 in order with the best total."""
+    """Indices of the candidates that lead from node 0 to node `count` with the best total."""
     best = np.full(count + 1, -np.inf)
     best[0] = 0.0
     came_from = [None] * (count + 1)
-    # Candidates come ordered by their first atom, so every best[start] is final when used.
+    # Candidates come ordered by their first node, so every best[start] is final when used.
     for k, candidate in enumerate(candidates):
         total = best[candidate.start] + scores[k]
         if total > best[candidate.stop]:

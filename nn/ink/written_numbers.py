@@ -19,7 +19,8 @@ MIN_DIGITS, MAX_DIGITS = 3, 6
 HEIGHT = (0.45, 0.75)      # a number's digit height, of the pad's height
 SIZE_JITTER = 0.12         # each digit's height varies by up to this share of the number's
 BASELINE_JITTER = 0.06     # each digit's bottom moves up or down by up to this, of the height
-GAP = (0.0, 0.40)         # space between two digits' ink, of the digit height
+GAP = (0.0, 0.40)          # space between two digits' ink, of the digit height
+TOUCHING = (0.0, 0.03)     # a number written so tightly that its digits' inks meet
 MARGIN = 0.05              # of the pad's height, kept free around the number
 
 
@@ -36,12 +37,13 @@ class WrittenNumber:
     owner: np.ndarray
 
 
-def held_out_numbers(images, labels, count, aspect, rng):
+def held_out_numbers(images, labels, count, aspect, rng, gap=GAP):
     """`count` numbers of MIN_DIGITS..MAX_DIGITS digits picked at random from `images`.
 
     images: (m, 784) or (m, 28, 28) floats in [0, 1] (MNIST test digits), labels: (m,); each
     digit is used once. A digit whose centre lines cannot be found (no ink) is left out of its
-    number. Returns a list of WrittenNumber, each fitting a pad `aspect` times as wide as high.
+    number. Returns a list of WrittenNumber, each fitting a pad `aspect` times as wide as high,
+    its digits `gap` apart (see `write_number`).
     """
     lengths = rng.integers(MIN_DIGITS, MAX_DIGITS + 1, count)
     if lengths.sum() > len(images):
@@ -55,17 +57,17 @@ def held_out_numbers(images, labels, count, aspect, rng):
         start += length
         digits = [strokes[i] for i in picked]
         text = "".join(str(int(labels[chosen[i]])) for i in picked)
-        numbers.append(write_number(text, digits, aspect, rng))
+        numbers.append(write_number(text, digits, aspect, rng, gap))
     return numbers
 
 
-def writer_numbers(digits, count, aspect, rng):
+def writer_numbers(digits, count, aspect, rng, gap=GAP):
     """`count` numbers of MIN_DIGITS..MAX_DIGITS digits, each written by one person.
 
     digits: pen digits with `strokes` (per digit, a sequence of (k, 2) point arrays, y down),
     `labels` (n,) and `writers` (n,) (`nn.data.unipen.PenDigits`). Each number's writer is
     drawn at random and its digits from that writer's, each digit used once. Returns a list of
-    WrittenNumber fitting a pad `aspect` times as wide as high.
+    WrittenNumber fitting a pad `aspect` times as wide as high, its digits `gap` apart.
     """
     writers = np.asarray(digits.writers)
     unused = {int(w): list(rng.permutation(np.flatnonzero(writers == w)))
@@ -80,12 +82,13 @@ def writer_numbers(digits, count, aspect, rng):
         picked = [writer.pop() for _ in range(length)]
         text = "".join(str(int(digits.labels[i])) for i in picked)
         numbers.append(write_number(text, [list(digits.strokes[i]) for i in picked], aspect,
-                                    rng))
+                                    rng, gap))
     return numbers
 
 
-def write_number(text, digits, aspect, rng):
-    """Put digits (each a list of (k, 2) stroke arrays, any unit) side by side on a pad.
+def write_number(text, digits, aspect, rng, gap=GAP):
+    """Put digits (each a list of (k, 2) stroke arrays, any unit) side by side on a pad, the
+    space between two digits' ink drawn uniformly from `gap` (low, high), of the digit height.
 
     Returns a WrittenNumber whose ink fits `[MARGIN, aspect - MARGIN] x [MARGIN, 1 - MARGIN]`.
     """
@@ -97,7 +100,7 @@ def write_number(text, digits, aspect, rng):
         size = height * (1 + rng.uniform(-SIZE_JITTER, SIZE_JITTER))
         scale = size / max(float(high[1] - low[1]), 1e-9)
         bottom = 1 + rng.uniform(-BASELINE_JITTER, BASELINE_JITTER) * height
-        left = right + (rng.uniform(*GAP) * height if position else 0.0)
+        left = right + (rng.uniform(*gap) * height if position else 0.0)
         offset = np.array([left, bottom - size]) - low * scale
         strokes += [np.asarray(s, dtype=np.float64) * scale + offset for s in digit]
         owner += [position] * len(digit)

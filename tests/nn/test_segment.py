@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from nn.files.modelfile import load_model
 from nn.ink.segment import NumberReader, split_digits
 from nn.ink.strokes import strokes_to_mnist
-from nn.ink.written_numbers import held_out_numbers, write_number, writer_numbers
+from nn.ink.written_numbers import GAP, TOUCHING, held_out_numbers, write_number, writer_numbers
 from nn.network.errors import DataError
 
 FOUR = [[(0.4, 0.0), (0.05, 0.6), (0.6, 0.6)], [(0.45, 0.2), (0.45, 1.0)]]
@@ -94,6 +94,15 @@ def test_digits_that_touch_stay_apart():
     assert read(ZERO + moved(ONE, 0.6)) == ([[0], [1]], "01")
     assert read(ZERO + moved(ZERO, 0.6)) == ([[0], [1]], "00")
     assert read(ZERO + [[(0.75, 0.0), (0.55, 1.0)]]) == ([[0], [1]], "01")
+
+
+def test_digits_whose_strokes_meet_are_cut_apart():
+    # A 4 whose bar runs into the 0 after it, a 5 whose bar meets the 7's: each pair is one
+    # piece of ink, too wide for one digit, cut in two between its strokes.
+    assert read(FOUR + moved(ZERO, 0.6)) == ([[0, 1], [2]], "40")
+    assert read(FIVE + moved(SEVEN, 0.6)) == ([[0, 1], [2, 3]], "57")
+    # A narrower piece is not cut: the 4's strokes stay one digit however they read apart.
+    assert read(FOUR) == ([[0, 1]], "4")
 
 
 def test_a_digit_whose_stroke_broke_stays_one_digit():
@@ -203,6 +212,21 @@ def test_write_number_places_digits_left_to_right_on_the_pad():
     number = write_number("111111", digits, 2.0, rng)
     xs = [stroke[0, 0] for stroke in number.strokes]
     assert xs == sorted(xs) and number.owner.tolist() == list(range(6))
+
+
+def test_touching_numbers_are_written_with_their_digits_inks_almost_meeting():
+    rng = np.random.default_rng(4)
+    digits = [[np.array([[0.0, 0.0], [0.3, 0.5], [0.0, 1.0]])] for _ in range(6)]
+    # Gaps are drawn as a share of the number's height; each digit's is within 12% of it.
+    for gap, widest in ((TOUCHING, 0.035), (GAP, 0.46)):
+        gaps = []
+        for _ in range(20):
+            number = write_number("111111", digits, 3.0, rng, gap)
+            height = min(np.ptp(stroke[:, 1]) for stroke in number.strokes)
+            gaps += [(b[:, 0].min() - a[:, 0].max()) / height
+                     for a, b in zip(number.strokes, number.strokes[1:])]
+        assert 0.0 <= min(gaps) and max(gaps) <= widest
+        assert max(gaps) > widest / 2   # the whole range is used
 
 
 class Pen:
