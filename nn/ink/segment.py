@@ -241,6 +241,9 @@ def _candidates(paths, atoms, line):
 
     leaving = []   # per node, the parts that start there
     for atom in atoms:
+        # The atom starts at `node`; its cut k (k strokes on the left) is node + k, and it
+        # ends at `after`: the whole atom and each left side start at `node`, each right
+        # side at its cut.
         node = len(leaving)
         wide = np.ptp(np.r_[low[atom, 0], high[atom, 0]]) > CUT_AT * line
         cuts = range(1, len(atom)) if wide and len(atom) <= CUT_STROKES else ()
