@@ -263,6 +263,20 @@ def test_real_writers_two_stroke_fours_stay_whole_with_the_bundled_model():
     assert np.mean(counts) == 1.0
 
 
+def test_real_writers_numbers_written_touching_split_with_the_bundled_model():
+    from nn.data.unipen import load_pendigits
+
+    try:
+        pen, _ = load_pendigits()
+    except DataError as error:
+        pytest.skip(str(error))
+    numbers = writer_numbers(pen, 300, 3.0, np.random.default_rng(0), TOUCHING)
+    reader = NumberReader(load_model(BUNDLED).predict_proba)
+    counts = [len(reader.read(number.strokes).groups) == len(number.text) for number in numbers]
+    # 97.0% (291); 95.7% before the split could cut a piece of ink between its strokes.
+    assert np.mean(counts) >= 0.97
+
+
 def test_asking_for_more_numbers_than_there_are_digits_says_so():
     with pytest.raises(DataError, match="ask for fewer numbers"):
         held_out_numbers(np.zeros((10, 28, 28), np.float32), np.zeros(10), 5, 3.0,
