@@ -100,8 +100,8 @@ def preparation_text(n, config, pen, copies):
     redrawn = round(config.redraw * n) if pen is not None else split_counts(n, config)[1]
     work = [f"redrawing {redrawn:,} digits from their centre lines"] if redrawn else []
     if pen is not None:
-        work.append(f"writing {len(pen.labels):,} pen digits and {copies} rewritten copies "
-                    f"of each")
+        rewritten = f" and {copies} rewritten cop{'y' if copies == 1 else 'ies'} of each"
+        work.append(f"writing {len(pen.labels):,} pen digits{rewritten if copies else ''}")
     return f"Before the first epoch: {' and '.join(work)}...\n" if work else ""
 
 
