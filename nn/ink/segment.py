@@ -113,8 +113,10 @@ class NumberReader:
         # distance between huge coordinates overflows, and no other drawing changes at all.
         exponent = np.frexp(max(float(np.abs(p).max()) for p in paths))[1]
         shapes = [np.ldexp(p, -exponent) for p in paths]
-        atoms, line = _atoms(shapes)
-        candidates, last = _candidates(shapes, atoms, line)
+        low = np.array([p.min(axis=0) for p in shapes])     # (n, 2): each stroke's box
+        high = np.array([p.max(axis=0) for p in shapes])
+        atoms, line = _atoms(shapes, low, high)
+        candidates, last = _candidates(shapes, low, high, atoms, line)
         names = [p.tobytes() for p in paths]
         keys = [tuple(names[i] for i in c.strokes) for c in candidates]
         known = {key: self._known[key] for key in keys if key in self._known}
@@ -156,11 +158,10 @@ class _Candidate:
     prior: float      # everything in its score but the classifier's log probability
 
 
-def _atoms(paths):
+def _atoms(paths, low, high):
     """Join the strokes that are joined or clearly overlap sideways; returns (atoms, H): atoms
-    as lists of stroke indices, ordered by their centres, and the line's height H."""
-    low = np.array([p.min(axis=0) for p in paths])     # (n, 2): each stroke's box
-    high = np.array([p.max(axis=0) for p in paths])
+    as lists of stroke indices, ordered by their centres, and the line's height H. low, high:
+    (n, 2), each stroke's smallest and largest x and y."""
     line = float(high[:, 1].max() - low[:, 1].min()) or float((high - low).max()) or 1.0
     # Costs are counted per H: a line of ink a million times wider than high (a flat scribble)
     # would make them infinite, and then no way of reading it would be left.
@@ -221,7 +222,7 @@ class _Part(NamedTuple):
     is_cut: bool      # it ends at a cut inside an atom
 
 
-def _candidates(paths, atoms, line):
+def _candidates(paths, low, high, atoms, line):
     """Every way of taking 1..MAX_PARTS consecutive parts of the line as one digit, with its
     prior; returns (candidates, the number of the line's last node).
 
@@ -230,8 +231,6 @@ def _candidates(paths, atoms, line):
     inside them: a candidate runs from one node to another. It may start with the right side
     of a cut atom and end with the left side of one, but not both within the same atom.
     """
-    low = np.array([p.min(axis=0) for p in paths])
-    high = np.array([p.max(axis=0) for p in paths])
     ink = np.array([np.hypot(*np.diff(p, axis=0).T).sum() for p in paths])
     middle = (low[:, 0] + high[:, 0]) / 2
 
