@@ -122,9 +122,10 @@ def cmd_train(args, out):
         config = training_config(args, preset.config)
     path = args.out or f"{args.preset}.npz"
     check_can_save(path)  # before training, not after
-    pen_file = [] if args.pen_digits is None else [
-        find_pendigits(None if args.pen_digits is True else args.pen_digits)]
-    check_not_read(path, dataset_files(args.dataset, args.data) + pen_file)
+    pen_file = None if args.pen_digits is None else find_pendigits(
+        None if args.pen_digits is True else args.pen_digits)
+    check_not_read(path, dataset_files(args.dataset, args.data)
+                   + ([] if pen_file is None else [pen_file]))
     data = load_dataset(args.dataset, args.data, args.limit)
     if not args.resume:
         model = Model.from_architecture(specs, input_shape, data.class_names,
@@ -134,11 +135,11 @@ def cmd_train(args, out):
         raise SettingError(f"{args.resume} was trained on other classes than {data.name}'s; "
                            f"choose its dataset with --dataset.")
     x, y, pen = data.x_train, data.y_train, None
-    if args.pen_digits is not None:
+    if pen_file is not None:
         if data.name != "mnist":
             raise SettingError("--pen-digits are digits: train them with MNIST, not "
                                f"{data.name}.")
-        pen, _ = load_pendigits(None if args.pen_digits is True else args.pen_digits)
+        pen, _ = load_pendigits(pen_file)
     if not args.json:
         sys.stderr.write(preparation_text(len(x), config, pen, args.pen_copies))
     if pen is not None:

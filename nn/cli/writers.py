@@ -83,13 +83,14 @@ def cmd_writers(args, out):
                            f"read writers it has seen; choose a model trained on MNIST alone.")
     config = recipe_config(base, args.epochs, args.lr)
     data = load_dataset("mnist", args.data)
-    pen, _ = load_pendigits(args.pen_digits)
+    pen_file = find_pendigits(args.pen_digits)
+    pen, _ = load_pendigits(pen_file)
     log_probs = np.zeros((len(pen), 10), np.float32)
     folds, ways, styles, models = [], {way.name: 0.0 for way in WAYS}, {}, []
     out_dir = Path(args.out) if args.out else None
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
-        reads = [args.base, find_pendigits(args.pen_digits)] + dataset_files("mnist", args.data)
+        reads = [args.base, pen_file] + dataset_files("mnist", args.data)
         for name in [f"fold{k}.npz" for k in range(args.folds)] + ["oof.npz"]:
             check_can_save(out_dir / name)
             check_not_read(out_dir / name, reads)
