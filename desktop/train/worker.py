@@ -233,9 +233,9 @@ class TrainingWorker(QObject):
         job = self.job
         previous = job.base_model.info if job.base_model is not None else {}
         name = previous.get("name")
-        match = DATED_NAME.match(str(name or ""))
-        prefix = match["prefix"] if match else name if isinstance(name, str) and name \
-            else job.name_prefix
+        name = name if isinstance(name, str) else ""
+        match = DATED_NAME.match(name)
+        prefix = match["prefix"] if match else name or job.name_prefix
         return f"{prefix}-{datetime.datetime.now().astimezone().strftime(NAME_DATE_FORMAT)}"
 
     def _info(self, model, result, dataset, test_accuracy):
