@@ -13,6 +13,7 @@ from desktop.draw.replay import draw_digit, replay
 from nn.data.unipen import load_pendigits
 from nn.files.modelfile import load_model
 from nn.ink.ways import WAYS
+from nn.network.model import DIGITS
 from nn.training.writers import scores
 
 LIMIT_SEED = 0
@@ -52,7 +53,7 @@ def run_writers(window, model_path=None, limit=None):
         if i % 20 == 0:
             QApplication.processEvents()
     window.draw_tab.pad.clear()
-    predicted = np.array([int(a) if a.isdigit() else -1 for a in answers])
+    predicted = np.array([DIGITS.index(a) if a in DIGITS else -1 for a in answers])
     figures = scores(predicted, digits.labels, digits.writers)
     figures["per_way"] = {natural.name: figures["overall"]} | replay(
         window.draw_tab, digits.strokes, digits.labels, WAYS[1:])

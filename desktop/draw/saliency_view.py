@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QVBoxLayout, QWidg
 
 from desktop.widgets.colour_map import ColourBar, diverging_rgb, nice_ceiling
 from desktop.widgets.network_input import CrispSquareView
+from nn.network.model import DIGITS
 from nn.network.saliency import integrated_gradients, occlusion
 
 MAP_MIN_SIDE = 3 * 28  # logical px: room for it beside the input preview in a small window
@@ -84,7 +85,7 @@ class SaliencyPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._model = self._input = self._probs = None
-        self._names = tuple("0123456789")
+        self._names = DIGITS
         self._chosen = None       # a class picked by the user, or None: the predicted one
         self.shown_class = None   # the class the map on screen explains
         self.partner_class = None  # the class whose map shares the scale

@@ -32,7 +32,7 @@ from desktop.widgets.network_input import NetworkInputView
 from nn.ink.second_look import second_look
 from nn.ink.strokes import strokes_to_mnist
 from nn.network.errors import DigitLabError
-from nn.network.model import UNSURE_BELOW
+from nn.network.model import DIGITS, UNSURE_BELOW
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class DrawTab(QWidget):
         self._store = None        # a HandwritingStore, set by the window; None: no labelling
         self._last_probs = None
         self.last_input = None
-        self._class_names = tuple("0123456789")
+        self._class_names = DIGITS
 
         self._pad = DrawingPad()
         self._throttle = QTimer(self)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.inspect.views import gallery_tile, take_all
+from nn.network.model import DIGITS
 
 MAX_GALLERY = 24          # test images shown for one confusion cell
 GALLERY_COLUMNS = 6
@@ -36,7 +37,7 @@ class ConfusionView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._result = None
-        self._names = list("0123456789")
+        self._names = list(DIGITS)
         self._matrix = QTableWidget(10, 10, objectName="confusionMatrix")
         self._matrix.setToolTip("Rows: the true class; columns: what the model answered. "
                                 "Click a cell to see those test images.")

@@ -26,6 +26,7 @@ from desktop.inspect.pictures import activation_path, first_layer_picture
 from desktop.inspect.reliability_panel import ReliabilityPanel
 from desktop.inspect.views import ActivationPath, LearnedWeights
 from nn.network.errors import DigitLabError
+from nn.network.model import DIGITS
 
 CACHE_SIZE = 4            # models whose confusion results are kept
 IDLE_TEXT = "Press Compute (or open this tab) to test the model on the test set."
@@ -199,7 +200,7 @@ class InspectTab(QWidget):
 
     def _show_confusion(self, message=""):
         result = self._cached(self._key())
-        names = list(self._model.class_names) if self._model is not None else list("0123456789")
+        names = list(self._model.class_names) if self._model is not None else list(DIGITS)
         self._confusion.show_result(result, names)
         if not self._training:
             self.reliability.show_mnist(result)

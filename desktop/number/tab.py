@@ -23,7 +23,7 @@ from desktop.widgets.network_input import NetworkInputView
 from nn.ink.second_look import second_look
 from nn.ink.segment import NumberReader
 from nn.network.errors import DigitLabError
-from nn.network.model import shown_unsure
+from nn.network.model import DIGITS, shown_unsure
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,6 @@ CELL_SIDE = 3 * 28         # logical px of each digit's input: 3 screen pixels p
 EMPTY_TEXT = "Write a number on the pad: digits side by side, from left to right."
 NO_MODEL_TEXT = "No model loaded"
 NOT_DIGITS_TEXT = "The active model reads {}, not digits: open or train a digit model."
-DIGITS = tuple("0123456789")
 
 
 class DigitCell(QWidget):

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QToolButton, QVBoxLayout, QWi
 from desktop.widgets.network_input import NetworkInputView
 from nn.ink.augment import Augmentation, augment_batch
 from nn.ink.images import SIZE, image_to_mnist
+from nn.network.model import DIGITS
 
-DIGITS = "0123456789"
 CAPTION = ("What augmentation shows the network: random shifts, rotations, sizes, slants and "
            "stroke widths")
 # Typed large, then area-averaged down to MNIST's 20 px box like a drawing, so the edges get

@@ -15,6 +15,7 @@ import numpy as np
 
 from nn.data.folders import data_roots, user_dataset_dir, user_folder
 from nn.network.errors import DataError
+from nn.network.model import DIGITS
 from nn.data.idx import read_idx
 
 IMAGE_SIDE = 28
@@ -75,7 +76,7 @@ MNIST = DatasetInfo(
         "test_images": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
         "test_labels": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
     }),
-    class_names=tuple(str(digit) for digit in range(NUM_CLASSES)),
+    class_names=DIGITS,
     # The mirrors torchvision and TensorFlow use; yann.lecun.com answers 403 since 2024.
     mirrors=(
         "https://ossci-datasets.s3.amazonaws.com/mnist/",

@@ -38,6 +38,9 @@ UNSURE_BELOW = 0.60           # the "unsure" threshold of a model nobody calibra
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 100.0
 
 
+DIGITS = tuple("0123456789")   # the class names of a model that reads digits: MNIST's
+
+
 class Model:
     """A feed-forward network: layers applied one after another.
 
@@ -46,7 +49,7 @@ class Model:
     or (n, 1, 28, 28) and reshapes them to it.
     """
 
-    def __init__(self, layers, input_shape=(784,), class_names=tuple("0123456789")):
+    def __init__(self, layers, input_shape=(784,), class_names=DIGITS):
         self.layers = list(layers)
         self.input_shape = tuple(input_shape)
         self.class_names = tuple(class_names)
@@ -167,7 +170,7 @@ class Model:
         return [layer.spec() for layer in self.layers]
 
     @classmethod
-    def from_architecture(cls, specs, input_shape=(784,), class_names=tuple("0123456789"),
+    def from_architecture(cls, specs, input_shape=(784,), class_names=DIGITS,
                           rng=None):
         rng = rng if rng is not None else np.random.default_rng(0)
         return cls([build_layer(s, rng) for s in specs], input_shape, class_names)

@@ -44,6 +44,7 @@ import numpy as np
 from nn.ink.augment import Augmentation, augment_batch
 from nn.network.errors import TrainingError
 from nn.network.memory import TINY_NORM
+from nn.network.model import DIGITS
 from nn.training.head import (
     FeatureCache,
     body_features,
@@ -56,7 +57,6 @@ from nn.training.head import (
 
 FOLDS = 5
 MIN_DRAWINGS = 10           # fewer teach nothing worth measuring
-DIGITS = tuple("0123456789")
 TUNED_SUFFIX = "-tuned"     # of a fine-tuned model's name
 
 
