@@ -18,6 +18,7 @@ from nn.data.unipen import find_pendigits, load_pendigits
 from nn.files.modelfile import check_can_save, check_not_read, load_model, save_model
 from nn.files.runinfo import training_info
 from nn.ink.augment import Augmentation
+from nn.ink.redraw import redrawn_count
 from nn.network.errors import SettingError
 from nn.network.layers import ACTIVATIONS
 from nn.network.model import Model, describe
@@ -97,7 +98,9 @@ def training_config(args, base):
 def preparation_text(n, config, pen, copies):
     """A line saying what a run on n examples draws before its first epoch, which takes
     seconds to minutes with no progress to show; "" when it draws nothing."""
-    redrawn = round(config.redraw * n) if pen is not None else split_counts(n, config)[1]
+    # A run with pen digits redraws its whole dataset (`nn.training.writers`); others keep a
+    # validation split out first.
+    redrawn = redrawn_count(n, config.redraw) if pen is not None else split_counts(n, config)[1]
     work = [f"redrawing {redrawn:,} digits from their centre lines"] if redrawn else []
     if pen is not None:
         rewritten = f" and {copies} rewritten cop{'y' if copies == 1 else 'ies'} of each"

@@ -34,14 +34,19 @@ def redraw(images, stop=None):
     return out.reshape(images.shape)
 
 
+def redrawn_count(n, share):
+    """How many of n examples `with_redrawn` redraws for a `share` of them."""
+    return round(share * n)
+
+
 def with_redrawn(x, y, share, rng, stop=None):
     """(x, y) followed by redrawings of a random `share` (0 to 1) of its examples.
 
     x: (n, ...) float32 images, y: (n,) labels; returns (n + m, ...) and (n + m,) with
-    m = round(share * n). `stop` is `redraw`'s.
+    m = `redrawn_count` (n, share). `stop` is `redraw`'s.
     """
     if not 0 <= share <= 1:
         raise TrainingError(f"The share of training digits to redraw must be between 0 and 1, "
                             f"not {share}.")
-    chosen = rng.choice(len(x), round(share * len(x)), replace=False)
+    chosen = rng.choice(len(x), redrawn_count(len(x), share), replace=False)
     return np.concatenate([x, redraw(x[chosen], stop)]), np.concatenate([y, y[chosen]])

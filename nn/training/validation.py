@@ -4,7 +4,7 @@ trained in, and early stopping on the held-out ones."""
 import numpy as np
 
 from nn.network.errors import TrainingError
-from nn.ink.redraw import with_redrawn
+from nn.ink.redraw import redrawn_count, with_redrawn
 
 
 def validation_count(n, size):
@@ -19,7 +19,7 @@ def split_counts(n, config):
     `validation_count` of them out and adds ``config.redraw`` redrawn copies of the rest."""
     used = min(n, config.train_size) if config.train_size else n
     validation = validation_count(used, config.validation_size)
-    return used - validation, round(config.redraw * (used - validation)), validation
+    return used - validation, redrawn_count(used - validation, config.redraw), validation
 
 
 def split_sizes(n, config):
