@@ -11,7 +11,7 @@ When actions are enabled (``_update_actions``):
 
 import logging
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QSize, Slot
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
 
 from desktop import resources, settings, startup
@@ -34,7 +34,8 @@ from desktop.train.tab import TrainTab
 from nn.network.errors import DigitLabError
 
 BUNDLED_MODEL = resources.BUNDLED_MODEL  # a module attribute, so tests can swap it
-DEFAULT_SIZE = (1100, 760)
+DEFAULT_SIZE = (1100, 780)   # room for the Train tab's settings without scrolling...
+SCREEN_SHARE = 0.9           # ...but no more than this share of a smaller screen
 STATUS_TIMEOUT_MS = 8000
 APP_TITLE = "DigitLab"
 
@@ -303,7 +304,9 @@ class MainWindow(QMainWindow):
     def _read_settings(self):
         geometry, state = settings.window_geometry(self.settings)
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(*DEFAULT_SIZE)
+            # The frame and title bar are not in the size: the share leaves them room.
+            screen = self.screen().availableGeometry().size()
+            self.resize(QSize(*DEFAULT_SIZE).boundedTo(screen * SCREEN_SHARE))
         if state is not None:
             self.restoreState(state)
         self.datasets.restore()

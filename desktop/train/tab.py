@@ -8,8 +8,9 @@ thread; its signals reach this tab's slots on the GUI thread, which hand the pro
 (desktop.train.live_view).
 """
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout,
+                               QWidget)
 
 from desktop.train.augment_preview import AugmentPreview
 from desktop.train.experiments import QUICK_DEMO, ExperimentButtons, fill_form
@@ -90,6 +91,18 @@ class TrainTab(QWidget):
         self.form.augmentCheck.toggled.connect(self.augmentPreview.setVisible)
         left.addWidget(self.augmentPreview)
         left.addStretch(1)
+        # The column scrolls when the window is low (a laptop's 768 pixels less the task bar
+        # and title): else its height, over 800 pixels with the preview, would be the
+        # window's least and push the status bar off the screen.
+        left.setContentsMargins(0, 0, 0, 0)
+        column = QWidget()
+        column.setLayout(left)
+        settings = QScrollArea(objectName="trainSettings", widgetResizable=True,
+                               frameShape=QScrollArea.Shape.NoFrame)
+        settings.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        settings.setWidget(column)
+        settings.setFixedWidth(column.sizeHint().width()
+                               + settings.verticalScrollBar().sizeHint().width())
         self.live = LiveView()
         curves = self.live.training_curves
         self.lossPlot, self.accuracyPlot = curves.loss_plot, curves.accuracy_plot
@@ -104,7 +117,7 @@ class TrainTab(QWidget):
         right.addWidget(self.live, 4)
         right.addWidget(self.run_history, 1)
         layout = QHBoxLayout(self)
-        layout.addLayout(left)
+        layout.addWidget(settings)
         layout.addLayout(right, 1)
 
     # --- public API -----------------------------------------------------------------------------

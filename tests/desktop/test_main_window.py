@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QProgressBar,
+    QScrollArea,
     QTableWidget,
 )
 
@@ -196,6 +197,24 @@ def test_window_state_and_dataset_are_kept(open_window, window):
     again = open_window(show=False)
     assert again.size().width() == 640 and action(again, "fashionAction").isChecked()
     assert settings.dataset_choice() == ("fashion-mnist", None)
+
+
+
+def test_the_window_fits_a_laptop_screen_and_the_train_settings_scroll(qtbot, window):
+    """The first window fits the screen (the offscreen one is 800x800), and a window as low as
+    a laptop's 768 pixels less the task bar and title leaves every setting within reach:
+    with Augment's preview the Train column is over 800 pixels, and it scrolls instead of
+    making the window taller than the screen."""
+    screen = window.screen().availableGeometry()
+    assert window.width() <= screen.width() and window.height() <= screen.height()
+    window.tabs.setCurrentWidget(window.train_tab)
+    window.train_tab.form.augmentCheck.setChecked(True)
+    window.resize(1000, 640)
+    qtbot.waitUntil(lambda: window.height() == 640)
+    column = window.findChild(QScrollArea, "trainSettings")
+    for widget in (window.train_tab.startButton, window.train_tab.augmentPreview):
+        column.ensureWidgetVisible(widget)
+        qtbot.waitUntil(lambda: widget.visibleRegion().boundingRect() == widget.rect())
 
 
 # --- training through the menus ---------------------------------------------------------------
