@@ -138,9 +138,10 @@ class MainWindow(QMainWindow):
         """The user's labelled drawings; without them "Correct it" is off, the rest works.
         Returns what went wrong for the status bar ("" when nothing did)."""
         self.handwriting, problem = open_database(HandwritingStore)
-        self.draw_tab.set_store(self.handwriting)
-        self.handwriting_tab.set_store(self.handwriting)
+        for tab in (self.draw_tab, self.number_tab, self.handwriting_tab):
+            tab.set_store(self.handwriting)
         self.draw_tab.drawing_saved.connect(self.handwriting_tab.refresh)
+        self.number_tab.drawing_saved.connect(self.handwriting_tab.refresh)
         return problem
 
     def _open_runs(self):

@@ -5,17 +5,18 @@ reading them (`nn.ink.segment.NumberReader`: each way of grouping the strokes le
 drawn as the network's 28x28 input, exactly as on the Draw tab, and the grouping the model
 reads best wins). The pad outlines each digit (dashed, in another colour, when the model is
 unsure of it); under it are each digit's input and the model's confidence, in a row that
-scrolls rather than widening the window, and above it the number.
+scrolls rather than widening the window, and above it the number. A digit read wrong can be
+corrected there, as on the Draw tab: it is kept in My Handwriting as the digit it is.
 """
 
 import logging
 from functools import partial
 
 import numpy as np
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
-                               QSizePolicy, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QScrollArea,
+                               QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
 from desktop.number.pad import UNSURE_COLOUR, NumberPad
 from desktop.widgets.drawing_pad import FULL_TEXT
@@ -35,7 +36,10 @@ NOT_DIGITS_TEXT = "The active model reads {}, not digits: open or train a digit 
 
 
 class DigitCell(QWidget):
-    """One digit of the reading: the 28x28 input the network got and how sure it is."""
+    """One digit of the reading: the 28x28 input the network got, how sure it is, and a menu
+    to say which digit it really is."""
+
+    corrected = Signal(int)   # the user chose the digit this one really is
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -44,10 +48,18 @@ class DigitCell(QWidget):
         self.preview.setFixedSize(CELL_SIDE, CELL_SIDE)
         self.label = QLabel(objectName="digitConfidence")
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.correct = QToolButton(objectName="digitCorrectButton", text="Correct it")
+        self.correct.setToolTip("Keep this digit in My Handwriting as the digit it really is.")
+        self.correct.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.correct)
+        for digit in range(10):
+            menu.addAction(f"It is a {digit}", lambda d=digit: self.corrected.emit(d))
+        self.correct.setMenu(menu)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.preview)
         layout.addWidget(self.label)
+        layout.addWidget(self.correct, 0, Qt.AlignmentFlag.AlignHCenter)
 
     def show_digit(self, x, digit, probability, unsure_below):
         self.preview.set_input(x)
@@ -63,10 +75,14 @@ class DigitCell(QWidget):
 class NumberTab(QWidget):
     """Write a number and read it with the active model; set_model when it changes."""
 
+    drawing_saved = Signal(int)   # a digit was corrected and kept with this label
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self._model = None
         self._reader = None       # NumberReader of the model, if it reads digits
+        self._store = None        # a HandwritingStore, set by the window; None: no corrections
+        self._groups = []         # each digit's stroke indices, left to right
         self.inputs = []          # each digit's (28, 28) input, left to right
         self.probabilities = []   # each digit's (10,) probabilities
         self._pad = NumberPad()
@@ -119,8 +135,7 @@ class NumberTab(QWidget):
         cells.setFrameShape(QFrame.Shape.NoFrame)
         cells.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         cells.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        cells.setFixedHeight(row.sizeHint().height() + CELL_SIDE
-                             + self.fontMetrics().height() * 2
+        cells.setFixedHeight(row.sizeHint().height() + DigitCell().sizeHint().height()
                              + cells.horizontalScrollBar().sizeHint().height())
         caption = QLabel("What the network sees, digit by digit (28x28 each), and how sure it is")
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -149,6 +164,28 @@ class NumberTab(QWidget):
         if event.type() == QEvent.Type.FontChange:
             self._update_font()
         super().changeEvent(event)
+
+    def set_store(self, store):
+        """Where corrected digits are kept (a HandwritingStore, or None to turn it off)."""
+        self._store = store
+        for cell in self._cells:
+            cell.correct.setEnabled(store is not None)
+
+    def keep(self, k, digit):
+        """Keep the k-th digit read (its input, strokes and reading) as a ``digit``."""
+        if self._store is None or k >= len(self.inputs):
+            return
+        predicted = int(np.argmax(self.probabilities[k]))
+        strokes = [self._pad.strokes[i] for i in self._groups[k]]
+        try:
+            self._store.add(digit, self.inputs[k], strokes, predicted,
+                            float(self.probabilities[k][predicted]))
+            n = self._store.counts()[digit]
+        except DigitLabError as error:  # e.g. the disk is full or the file became read-only
+            self._status.setText(str(error))
+            return
+        self._status.setText(f"Digit {k + 1} saved as a {digit} ({n} of your {digit}s)")
+        self.drawing_saved.emit(digit)
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -193,8 +230,11 @@ class NumberTab(QWidget):
             sure = not shown_unsure(confidences[k], unsure_below)
             boxes.append(((*points.min(axis=0), *points.max(axis=0)), sure))
         self._pad.set_boxes(boxes)
+        self._groups = groups
         while len(self._cells) < len(groups):
             cell = DigitCell()
+            cell.correct.setEnabled(self._store is not None)
+            cell.corrected.connect(partial(self.keep, len(self._cells)))
             self._cells.append(cell)
             self._cell_row.insertWidget(len(self._cells), cell)
         for k, cell in enumerate(self._cells):

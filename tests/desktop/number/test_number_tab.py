@@ -1,15 +1,19 @@
 """The Number tab: a number written on the numberPad with real mouse events is read digit by
-digit by the bundled model; Ctrl+Z and Escape work on the pad."""
+digit by the bundled model; Ctrl+Z and Escape work on the pad; a digit read wrong is corrected
+into My Handwriting."""
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
-from desktop.widgets.drawing_pad import MAX_STROKES
+from desktop.handwriting.store import HandwritingStore, to_uint8
 from desktop.number.tab import NumberTab
+from desktop.storage import database as database_module
+from desktop.widgets.drawing_pad import MAX_STROKES
 from desktop.widgets.drawing_pad import DrawingPad
 from nn.files.modelfile import load_model
 from nn.ink.strokes import strokes_to_mnist
@@ -136,3 +140,77 @@ def test_a_full_pad_refuses_the_next_stroke_and_says_so(qtbot):
     tab.pad.undo()
     draw_on_pad(tab.pad, [(0.5, 0.1), (0.6, 0.9)])
     assert len(tab.pad.strokes) == MAX_STROKES and "at most" not in status.text()
+
+
+# --- correcting a digit -----------------------------------------------------------------------
+
+@pytest.fixture
+def store(tmp_path):
+    opened = HandwritingStore(tmp_path / "hw.sqlite3")
+    yield opened
+    opened.close()
+
+
+def choose(qtbot, cell, digit):
+    """Click the cell's "Correct it" and pick "It is a <digit>" in its menu with the keyboard,
+    as a user would (the menu runs its own event loop, so the keys come from a timer)."""
+    def pick():
+        menu = QApplication.activePopupWidget()
+        for _ in range(digit + 1):
+            qtbot.keyClick(menu, Qt.Key.Key_Down)
+        qtbot.keyClick(menu, Qt.Key.Key_Return)
+    QTimer.singleShot(50, pick)
+    qtbot.mouseClick(cell.correct, Qt.MouseButton.LeftButton)
+
+
+def test_a_digit_of_the_number_is_corrected_into_my_handwriting(tab, store, qtbot):
+    tab.set_store(store)
+    write(tab.pad, [[ONE], FOUR, [SEVEN]])
+    strokes = [np.array(s) for s in tab.pad.strokes]
+    four, reading = tab.inputs[1].copy(), tab.findChild(QLabel, "numberReading")
+    with qtbot.waitSignal(tab.drawing_saved) as saved:
+        choose(qtbot, tab._cells[1], 9)
+    assert saved.args == [9]
+    assert tab.findChild(QLabel, "numberStatus").text() == "Digit 2 saved as a 9 (1 of your 9s)"
+    (record,) = store.records()
+    assert record["label"] == 9 and record["predicted"] == 4 and 0 < record["confidence"] <= 1
+    # The four's own two strokes and the very input the network read, not the whole number.
+    assert len(record["strokes"]) == 2
+    for kept, drawn in zip(record["strokes"], strokes[1:3]):
+        np.testing.assert_allclose(kept, drawn, atol=0.01)
+    np.testing.assert_array_equal(store.arrays()[1][0], to_uint8(four))
+    assert reading.text() == "147" and len(tab.pad.strokes) == 4   # the number stays
+
+
+def test_without_a_collection_no_digit_can_be_corrected(tab):
+    write(tab.pad, [[ONE], [SEVEN]])
+    cells = [cell for cell in tab._cells if cell.isVisible()]
+    assert len(cells) == 2 and not any(cell.correct.isEnabled() for cell in cells)
+
+
+def test_a_locked_collection_says_so_and_keeps_the_number(tab, store, qtbot, monkeypatch,
+                                                           tmp_path):
+    monkeypatch.setattr(database_module, "BUSY_TIMEOUT_S", 0.2)
+    tab.set_store(store)
+    write(tab.pad, [[ONE], [SEVEN]])
+    holder = sqlite3.connect(tmp_path / "hw.sqlite3", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")   # another program writing to the collection
+    try:
+        choose(qtbot, tab._cells[0], 1)
+        status = tab.findChild(QLabel, "numberStatus").text()
+        assert "locked" in status and "\n" not in status
+    finally:
+        holder.rollback()
+        holder.close()
+    assert len(store) == 0 and len(tab.pad.strokes) == 2
+    choose(qtbot, tab._cells[0], 1)   # the lock is gone: it is kept now
+    assert [r["label"] for r in store.records()] == [1]
+
+
+def test_the_window_keeps_corrected_digits_with_the_draw_tabs_and_shows_them(window, qtbot):
+    window.tabs.setCurrentWidget(window.number_tab)
+    write(window.number_tab.pad, [[ONE], [SEVEN]])
+    choose(qtbot, window.number_tab._cells[1], 7)
+    assert window.handwriting.counts()[7] == 1
+    counts = window.handwriting_tab.findChild(QLabel, "handwritingCounts").text()
+    assert "1 drawing" in counts and "7: 1" in counts
