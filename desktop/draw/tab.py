@@ -200,11 +200,8 @@ class DrawTab(QWidget):
         """Store the current drawing labelled digit, with the model's reading, and clear the pad."""
         if self._store is None or self.last_input is None:
             return
-        probs = self._last_probs
-        predicted = None if probs is None else int(np.argmax(probs))
-        confidence = None if probs is None else float(probs[predicted])
         try:
-            self._store.add(digit, self.last_input, self._pad.strokes, predicted, confidence)
+            self._store.add(digit, self.last_input, self._pad.strokes, self._last_probs)
             n = self._store.counts()[digit]
         except DigitLabError as error:  # e.g. the disk is full or the file became read-only
             self._saved_label.setText(str(error))

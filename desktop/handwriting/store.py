@@ -91,9 +91,13 @@ class HandwritingStore(Database):
 
     # --- writing --------------------------------------------------------------------------------
 
-    def add(self, label, image, strokes=(), predicted=None, confidence=None):
-        """Store one drawing; returns its id once it is committed. image: (28, 28) input."""
+    def add(self, label, image, strokes=(), probabilities=None):
+        """Store one drawing; returns its id once it is committed. image: (28, 28) input;
+        probabilities: (10,), what the model read in it (its answer and how sure it was are
+        kept), or None when no model read it."""
         label = int(label)
+        predicted = None if probabilities is None else int(np.argmax(probabilities))
+        confidence = None if probabilities is None else float(probabilities[predicted])
         if not 0 <= label < N_CLASSES:
             raise ValueError(f"label must be 0-9, got {label}")
         blob = to_uint8(image).tobytes()

@@ -175,11 +175,9 @@ class NumberTab(QWidget):
         """Keep the k-th digit read (its input, strokes and reading) as a ``digit``."""
         if self._store is None or k >= len(self.inputs):
             return
-        predicted = int(np.argmax(self.probabilities[k]))
         strokes = [self._pad.strokes[i] for i in self._groups[k]]
         try:
-            self._store.add(digit, self.inputs[k], strokes, predicted,
-                            float(self.probabilities[k][predicted]))
+            self._store.add(digit, self.inputs[k], strokes, self.probabilities[k])
             n = self._store.counts()[digit]
         except DigitLabError as error:  # e.g. the disk is full or the file became read-only
             self._status.setText(str(error))

@@ -215,7 +215,8 @@ WRITER = textwrap.dedent("""
     rng = np.random.default_rng(0)
     n = 0
     while True:
-        drawing_id = store.add(n % 10, rng.random((28, 28)), [[(1.0, 2.0), (3.0, 4.0)]], 1, 0.5)
+        drawing_id = store.add(n % 10, rng.random((28, 28)), [[(1.0, 2.0), (3.0, 4.0)]],
+                               np.eye(10)[1])
         print(drawing_id, flush=True)  # only after add() returned: the drawing is committed
         n += 1
 """)
