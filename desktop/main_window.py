@@ -11,7 +11,7 @@ When actions are enabled (``_update_actions``):
 
 import logging
 
-from PySide6.QtCore import QSize, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
 
 from desktop import resources, settings, startup
@@ -34,8 +34,6 @@ from desktop.train.tab import TrainTab
 from nn.network.errors import DigitLabError
 
 BUNDLED_MODEL = resources.BUNDLED_MODEL  # a module attribute, so tests can swap it
-DEFAULT_SIZE = (1100, 780)   # room for the Train tab's settings without scrolling...
-SCREEN_SHARE = 0.9           # ...but no more than this share of a smaller screen
 STATUS_TIMEOUT_MS = 8000
 APP_TITLE = "DigitLab"
 
@@ -69,7 +67,8 @@ class MainWindow(QMainWindow):
         self._create_actions()
         self._create_menus()
         self._connect_tabs()
-        self._read_settings()
+        startup.restore_window(self)
+        self.datasets.restore()
         startup.remove_stale_temp_files(self.settings)
         problems = [self._open_handwriting(), self._open_runs(),
                     startup.activate_initial_model(self, BUNDLED_MODEL)]
@@ -301,16 +300,6 @@ class MainWindow(QMainWindow):
         self.shortcuts_dialog.raise_()
 
     # --- settings and closing -----------------------------------------------------------------
-
-    def _read_settings(self):
-        geometry, state = settings.window_geometry(self.settings)
-        if geometry is None or not self.restoreGeometry(geometry):
-            # The frame and title bar are not in the size: the share leaves them room.
-            screen = self.screen().availableGeometry().size()
-            self.resize(QSize(*DEFAULT_SIZE).boundedTo(screen * SCREEN_SHARE))
-        if state is not None:
-            self.restoreState(state)
-        self.datasets.restore()
 
     def _restore_train_form(self):
         """The Train form as it was left, once the model it may continue is active; on a

@@ -1,12 +1,15 @@
 """What the main window does at launch so that DigitLab always starts, whatever state the
-per-user files are in: clear what killed saves left behind, and pick the model to start with.
+per-user files are in: put the window where it was left, clear what killed saves left behind,
+and pick the model to start with.
 
-Each step returns a line for the status bar saying what it had to work around ("" when all
-was well); nothing here raises.
+The last two steps return a line for the status bar saying what they had to work around (""
+when all was well); nothing here raises.
 """
 
 import logging
 from pathlib import Path
+
+from PySide6.QtCore import QSize
 
 from desktop import settings
 from nn.files.atomic import remove_stale_partials
@@ -14,7 +17,22 @@ from nn.data.folders import user_data_dir
 from nn.network.errors import DigitLabError
 from nn.files.modelfile import load_model
 
+DEFAULT_SIZE = (1100, 780)   # room for the Train tab's settings without scrolling...
+SCREEN_SHARE = 0.9           # ...but no more than this share of a smaller screen
+
 log = logging.getLogger(__name__)
+
+
+def restore_window(window):
+    """Give ``window`` the size, place and docks it was left with; a first window (or one
+    whose saved geometry Qt cannot use) is DEFAULT_SIZE, within its screen."""
+    geometry, state = settings.window_geometry(window.settings)
+    if geometry is None or not window.restoreGeometry(geometry):
+        # The frame and title bar are not in the size: the share leaves them room.
+        screen = window.screen().availableGeometry().size()
+        window.resize(QSize(*DEFAULT_SIZE).boundedTo(screen * SCREEN_SHARE))
+    if state is not None:
+        window.restoreState(state)
 
 
 def remove_stale_temp_files(qsettings):
