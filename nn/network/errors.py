@@ -27,6 +27,9 @@ class SettingError(DigitLabError, ValueError):
 
 
 def shorten(text, limit=60):
-    """``text`` cut to at most ``limit`` characters, "..." marking the cut: a value quoted in a
-    one-line message (a hostile file can hold names thousands of characters long)."""
+    """``text`` on one line and cut to at most ``limit`` characters, "..." marking the cut: a
+    value quoted in a one-line message. A hostile file can hold names thousands of characters
+    long, with line breaks in them: those, and every other character that does not print, are
+    written as escapes ("\\n"), as repr writes them."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
     return text if len(text) <= limit else text[:limit - 3] + "..."

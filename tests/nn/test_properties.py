@@ -116,6 +116,19 @@ def test_mutated_model_files_load_or_are_refused(tmp_path, valid_file, data):
     check_loads_or_refuses(path)
 
 
+@pytest.mark.parametrize("name, shown", [("optimizer.m.\n", r"optimizer.m.\n"),
+                                         ("optimizer.v.0\r", r"optimizer.v.0\r")])
+def test_an_entry_named_with_a_line_break_is_refused_in_one_line(tmp_path, valid_file, name,
+                                                                 shown):
+    # Hypothesis found it: a flipped byte made an entry "optimizer.m.\n", and the message
+    # quoting its name ran over two lines.
+    path = tmp_path / "renamed.npz"
+    np.savez(path, **valid_file.arrays, meta=np.array(json.dumps(valid_file.meta)),
+             **{name: np.zeros(3, np.float32)})
+    error = outcome(lambda: load_model(path))
+    assert isinstance(error, DigitLabError) and shown in str(error)
+
+
 def filled(dtype, shape, fill):
     with np.errstate(invalid="ignore", over="ignore"):  # nan and inf cast to integers
         return np.full(shape, fill).astype(dtype)
