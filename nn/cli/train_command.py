@@ -103,8 +103,9 @@ def preparation_text(n, config, pen, copies):
     redrawn = redrawn_count(n, config.redraw) if pen is not None else split_counts(n, config)[1]
     work = [f"redrawing {redrawn:,} digits from their centre lines"] if redrawn else []
     if pen is not None:
-        rewritten = f" and {copies} rewritten cop{'y' if copies == 1 else 'ies'} of each"
-        work.append(f"writing {len(pen.labels):,} pen digits{rewritten if copies else ''}")
+        rewritten = f", {copies} rewritten cop{'y' if copies == 1 else 'ies'} of each"
+        work.append(f"writing {len(pen.labels):,} pen digits{rewritten if copies else ''} "
+                    "and pairs of touching digits")
     return f"Before the first epoch: {' and '.join(work)}...\n" if work else ""
 
 

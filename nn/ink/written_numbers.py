@@ -6,6 +6,10 @@ a line the way people write: the whole number at some height, each digit a littl
 smaller, a little above or below the line, with gaps that vary from generous to touching.
 Coordinates are in units of the pad's height (the pad is `[0, aspect] x [0, 1]`, y down), so
 any pad size can replay them.
+
+Two digits written touching and drawn for the network as one input (`touching_pairs`) are also
+what a digit reader is taught to be unsure of: they are no one digit, and the Number tab's split
+must not take them for one.
 """
 
 from dataclasses import dataclass
@@ -14,6 +18,7 @@ import numpy as np
 
 from nn.network.errors import DataError
 from nn.ink.skeleton import strokes_of
+from nn.ink.strokes import strokes_to_mnist
 
 MIN_DIGITS, MAX_DIGITS = 3, 6
 HEIGHT = (0.45, 0.75)      # a number's digit height, of the pad's height
@@ -22,6 +27,7 @@ BASELINE_JITTER = 0.06     # each digit's bottom moves up or down by up to this,
 GAP = (0.0, 0.40)          # space between two digits' ink, of the digit height
 TOUCHING = (0.0, 0.03)     # a number written so tightly that its digits' inks meet
 MARGIN = 0.05              # of the pad's height, kept free around the number
+PAIR_GAP = (-0.05, 0.10)   # a touching pair: from a little into each other to a little apart
 
 
 @dataclass(frozen=True)
@@ -113,3 +119,15 @@ def write_number(text, digits, aspect, rng, gap=GAP):
     centre = np.array([aspect, 1.0]) / 2
     strokes = [(s - (low + high) / 2) * fit + centre for s in strokes]
     return WrittenNumber(text, strokes, np.array(owner))
+
+
+def touching_pairs(digits, count, rng):
+    """`count` inputs of two different random `digits` (each a list of (k, 2) strokes) written
+    side by side `PAIR_GAP` apart and drawn as one, as the pad draws a drawing for the network:
+    (count, 784) float32."""
+    images = np.empty((count, 784), np.float32)
+    for i in range(count):
+        a, b = rng.choice(len(digits), 2, replace=False)
+        pair = write_number("00", [digits[a], digits[b]], 3.0, rng, PAIR_GAP)
+        images[i] = strokes_to_mnist(pair.strokes).ravel()
+    return images

@@ -52,7 +52,7 @@ class Progress:
         self.epochs, self.n, self.n_batches = epochs, examples.n, examples.n_batches
         self.batch_size, self.on_progress = examples.batch_size, on_progress
         self.start, self.paused = time.perf_counter(), 0.0
-        self.history, self.loss_sum, self.correct = [], 0.0, 0
+        self.history, self.loss_sum, self.correct, self.labelled = [], 0.0, 0, 0
 
     def wait_while_paused(self, pause, stop, step):
         """Return when not paused, stopped, or (while paused) after taking one ``step`` token:
@@ -69,21 +69,23 @@ class Progress:
         self.paused += time.perf_counter() - paused_at
         return stepped
 
-    def batch_done(self, epoch, b, loss, correct, size, lr, layers, step):
-        self.loss_sum, self.correct, self.lr = (self.loss_sum + loss * size,
-                                                self.correct + correct, lr)
+    def batch_done(self, epoch, b, loss, correct, size, labelled, lr, layers, step):
+        """Count a batch of ``size`` examples, ``labelled`` of them of a class (accuracy is
+        theirs: an example of no class, `nn.network.losses.NONE`, has no right answer)."""
+        self.loss_sum, self.correct, self.labelled, self.lr = (
+            self.loss_sum + loss * size, self.correct + correct, self.labelled + labelled, lr)
         if self.on_progress:
             done = epoch * self.n + b * self.batch_size + size
             self.on_progress(BatchProgress(epoch + (b + 1) / self.n_batches, self.epochs, loss,
-                                           correct / size, lr, *self._speed_and_time(done),
-                                           layers, step))
+                                           correct / max(labelled, 1), lr,
+                                           *self._speed_and_time(done), layers, step))
 
     def epoch_done(self, epoch, val_loss, val_acc):
         record = EpochProgress(epoch + 1, self.epochs, self.loss_sum / self.n,
-                               self.correct / self.n, val_loss, val_acc, self.lr,
-                               *self._speed_and_time((epoch + 1) * self.n))
+                               self.correct / max(self.labelled, 1), val_loss, val_acc,
+                               self.lr, *self._speed_and_time((epoch + 1) * self.n))
         self.history.append(record)
-        self.loss_sum, self.correct = 0.0, 0
+        self.loss_sum, self.correct, self.labelled = 0.0, 0, 0
         if self.on_progress:
             self.on_progress(record)
 

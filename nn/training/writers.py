@@ -7,6 +7,11 @@ else's: the same hand makes the same 4. So every figure on real handwriting here
 writers and scored only on them, and each writer is scored exactly once, by a model that never
 saw them. The digits are drawn for the network by `nn.ink.strokes.strokes_to_mnist`, the very
 path the drawing pad takes.
+
+A run on pen digits is also taught what is *not* one digit: two digits written touching and drawn
+as one input (`nn.ink.written_numbers.touching_pairs`), labelled `nn.network.losses.NONE`. A
+reader sure that such a pair is an 8 makes the Number tab read "18" as "8"; one taught to be unsure
+of pairs lets the split part them.
 """
 
 import dataclasses
@@ -14,13 +19,18 @@ import dataclasses
 import numpy as np
 
 from nn.ink.redraw import with_redrawn
+from nn.ink.skeleton import strokes_of
 from nn.ink.stroke_augment import distort_strokes
 from nn.ink.strokes import strokes_to_mnist
 from nn.ink.world_styles import STYLES, restyle, styled
+from nn.ink.written_numbers import touching_pairs
 from nn.network.errors import SettingError
+from nn.network.losses import NONE
 
 FOLDS = 5
 FOLD_SEED = 0
+PAIR_SHARE = 1 / 16  # touching pairs added, of the other training examples
+TRACED_FOR_PAIRS = 12_000  # MNIST digits traced for them: each used about once
 
 
 def writer_folds(writers, folds=FOLDS, seed=FOLD_SEED):
@@ -56,11 +66,31 @@ def pen_examples(digits, copies, rng):
     return np.concatenate(x), np.tile(digits.labels, 1 + copies)
 
 
-def with_pen_digits(x, y, digits, copies, rng):
-    """Training images x ((n, 784) float32) and labels y with `pen_examples` of ``digits``
+def traced_digits(images, count, rng):
+    """The centre lines (`nn.ink.skeleton`) of ``count`` random ones of MNIST ``images``
+    ((n, 784)): a list of stroke lists, digits without any left out."""
+    chosen = rng.choice(len(images), min(count, len(images)), replace=False)
+    return [strokes for strokes in strokes_of(images[chosen]) if strokes]
+
+
+def pair_examples(count, traced, digits, rng):
+    """``count`` touching pairs, half of two random ``traced`` digits (stroke lists), half of
+    two random pen ``digits``: x ((count, 784) float32) and y, all `NONE`. A source of fewer
+    than two digits makes no pairs."""
+    sources = [s for s in (traced, [list(d) for d in digits.strokes]) if len(s) >= 2]
+    shares = [count // len(sources) + (k < count % len(sources)) for k in range(len(sources))]
+    x = [touching_pairs(source, share, rng) for source, share in zip(sources, shares)]
+    x = np.concatenate(x) if x else np.empty((0, 784), np.float32)
+    return x, np.full(len(x), NONE, dtype=np.int64)
+
+
+def with_pen_digits(x, y, digits, copies, traced, rng):
+    """Training images x ((n, 784) float32) and labels y with `pen_examples` of ``digits`` and
+    `pair_examples` (PAIR_SHARE of all the others, from ``traced`` MNIST digits and ``digits``)
     appended; the order does not matter, as training shuffles."""
     px, py = pen_examples(digits, copies, rng)
-    return np.concatenate([x.reshape(len(x), -1), px]), np.concatenate([y, py])
+    nx, ny = pair_examples(round(PAIR_SHARE * (len(x) + len(px))), traced, digits, rng)
+    return np.concatenate([x.reshape(len(x), -1), px, nx]), np.concatenate([y, py, ny])
 
 
 def redrawn_once(x, y, config):
@@ -77,9 +107,11 @@ def redrawn_once(x, y, config):
 
 def pen_training_set(x, y, digits, copies, config):
     """The training set of a run on MNIST and pen digits: `redrawn_once`, then
-    `with_pen_digits`. Returns (x, y, config); the order does not matter, as training shuffles."""
+    `with_pen_digits`, its traced pairs made of MNIST's own digits. Returns (x, y, config)."""
+    rng = np.random.default_rng(config.seed)
+    traced = traced_digits(x.reshape(len(x), -1), TRACED_FOR_PAIRS, rng)
     x, y, config = redrawn_once(x, y, config)
-    x, y = with_pen_digits(x, y, digits, copies, np.random.default_rng(config.seed))
+    x, y = with_pen_digits(x, y, digits, copies, traced, rng)
     return x, y, config
 
 

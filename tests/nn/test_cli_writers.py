@@ -116,14 +116,15 @@ def test_a_run_says_what_it_draws_before_its_first_epoch(capsys, data, tmp_path)
     before, _, training = capsys.readouterr().err.partition("\n")
     # With pen digits, half of all 100 MNIST examples are redrawn, validation ones included.
     assert before == ("Before the first epoch: redrawing 50 digits from their centre lines and "
-                      f"writing {WRITERS * DIGITS_EACH} pen digits and 2 rewritten copies of "
-                      "each...")
+                      f"writing {WRITERS * DIGITS_EACH} pen digits, 2 rewritten copies of "
+                      "each and pairs of touching digits...")
     assert "epoch 1/1" in training
     assert cli.main([*map(str, args + ["--pen-digits", pen, "--pen-copies", "1"])]) == 0
     pens = WRITERS * DIGITS_EACH
-    assert f"writing {pens} pen digits and 1 rewritten copy of each..." in capsys.readouterr().err
+    assert (f"writing {pens} pen digits, 1 rewritten copy of each and pairs of touching digits"
+            "...") in capsys.readouterr().err
     assert cli.main([*map(str, args + ["--pen-digits", pen, "--pen-copies", "0"])]) == 0
-    assert f"writing {pens} pen digits...\n" in capsys.readouterr().err
+    assert f"writing {pens} pen digits and pairs of touching digits...\n" in capsys.readouterr().err
     # Without pen digits, the run holds a fifth out for validation and redraws half the rest.
     assert cli.main([*map(str, args)]) == 0
     assert capsys.readouterr().err.startswith(

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nn.network.losses import softmax, softmax_cross_entropy
+from nn.network.losses import NONE, NONE_WEIGHT, softmax, softmax_cross_entropy
 
 # A 2x3 example worked by hand.
 #   row 0: logits (1, 2, 3); e^1 = 2.718281828, e^2 = 7.389056099, e^3 = 20.085536923,
@@ -104,3 +104,42 @@ def test_does_not_modify_the_logits():
     softmax_cross_entropy(logits, np.array([0, 1, 2]))
 
     np.testing.assert_array_equal(logits, before)
+
+
+def test_an_example_of_no_class_is_pulled_towards_the_uniform_distribution():
+    # Row 0 labelled NONE: log sum exp (1, 2, 3) = 3.407605964, minus the mean score 2, gives
+    # 1.407605964; weighted by 0.5: 0.703802982. Row 1 (label 0) as in the hand example:
+    # 1.098612289. Gradient of row 0: 0.5 * (p - 1/3) / 2.
+    loss, probs, grad = softmax_cross_entropy(LOGITS, np.array([NONE, 0]))
+
+    assert NONE_WEIGHT == 0.5
+    assert loss == pytest.approx((0.703802982 + 1.098612289) / 2, abs=1e-8)
+    np.testing.assert_allclose(probs, PROBS, rtol=1e-8)
+    np.testing.assert_allclose(grad[0], 0.25 * (PROBS[0] - 1 / 3), rtol=1e-7)
+    np.testing.assert_allclose(grad[1], GRAD[1], rtol=1e-8)
+
+
+def test_the_gradient_with_examples_of_no_class_matches_finite_differences():
+    rng = np.random.default_rng(5)
+    logits = rng.normal(0, 2, (6, 4))
+    labels = np.array([NONE, 1, NONE, 3, 0, NONE])
+    eps = 1e-6
+
+    _, _, grad = softmax_cross_entropy(logits, labels)
+
+    numeric = np.zeros_like(logits)
+    for idx in np.ndindex(logits.shape):
+        plus, minus = logits.copy(), logits.copy()
+        plus[idx] += eps
+        minus[idx] -= eps
+        numeric[idx] = (softmax_cross_entropy(plus, labels)[0]
+                        - softmax_cross_entropy(minus, labels)[0]) / (2 * eps)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_no_class_costs_least_when_every_class_is_as_likely():
+    sure = softmax_cross_entropy(np.array([[9.0, 0.0, 0.0]]), np.array([NONE]))[0]
+    torn = softmax_cross_entropy(np.array([[2.0, 2.0, 0.0]]), np.array([NONE]))[0]
+    uniform = softmax_cross_entropy(np.array([[4.0, 4.0, 4.0]]), np.array([NONE]))[0]
+
+    assert sure > torn > uniform == pytest.approx(NONE_WEIGHT * np.log(3))

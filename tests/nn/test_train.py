@@ -14,6 +14,7 @@ import nn.training.train
 from nn.ink.augment import Augmentation
 from nn.network.errors import TrainingError
 from nn.network.layers import Dense, Dropout, Layer
+from nn.network.losses import NONE
 from nn.network.model import Model
 from nn.files.modelfile import load_model, save_model
 from nn.training.presets import PRESETS, mlp_architecture
@@ -68,6 +69,30 @@ def test_adam_overfits_a_small_random_batch_to_full_accuracy():
     assert result.history[-1].train_accuracy == 1.0
     assert result.history[-1].train_loss < result.history[0].train_loss / 10
     assert result.stopped is False and result.best_epoch is None
+
+
+def test_examples_of_no_class_are_learnt_as_unsure_and_left_out_of_accuracy():
+    # Class 0 inks the first half of the input, class 1 the second; examples of no class
+    # (NONE) ink both halves, as two digits written as one ink both.
+    rng = np.random.default_rng(7)
+    kind = np.repeat([0, 1, 2], 60)
+    x = rng.random((180, N_IN), dtype=np.float32) * 0.2
+    x[kind != 1, :N_IN // 2] += 0.8
+    x[kind != 0, N_IN // 2:] += 0.8
+    y = np.where(kind == 2, NONE, kind)
+    model = small_mlp(seed=1, hidden=(32,))
+    config = TrainConfig(epochs=40, batch_size=30, optimizer="adam", learning_rate=1e-2,
+                         validation_size=36, seed=3)
+
+    result = train(model, x, y, config)
+
+    probs = model.predict_proba(x)
+    assert (probs[kind < 2].argmax(axis=1) == kind[kind < 2]).all()
+    assert probs[kind == 2].max() < 0.2  # near 1/10 for each class: no class is sure
+    # Accuracy counts the examples that have a right answer: all of them are read right here,
+    # while the NONE third can never be "right".
+    assert result.history[-1].train_accuracy == 1.0
+    assert result.history[-1].val_accuracy == 1.0
 
 
 # --- progress records ---------------------------------------------------------------------------

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from nn.data.unipen import PenDigits
-from nn.training.writers import pen_examples, scores, writer_folds
+from nn.ink.strokes import strokes_to_mnist
+from nn.network.losses import NONE
+from nn.training.writers import pair_examples, pen_examples, scores, writer_folds
 
 
 def test_folds_hold_every_writer_once_and_are_the_same_every_time():
@@ -37,3 +39,37 @@ def test_scores_count_per_digit_and_per_writer():
     assert result["overall"] == 0.75
     assert result["per_digit"] == {1: 1.0, 2: 1.0, 3: 0.5}
     assert result["per_writer"] == {5: 1.0, 6: 0.5}
+
+
+ONE = (np.array([[0.0, 0.0], [0.0, 30.0]]),)
+ZERO = (np.array([[10 + 10 * np.cos(t), 15 + 15 * np.sin(t)]
+                  for t in np.linspace(0, 2 * np.pi, 40)]),)
+
+
+def test_a_touching_pair_is_two_digits_drawn_as_one_input_of_no_class():
+    zeros = PenDigits((ZERO, ZERO), np.array([0, 0]), np.array([4, 4]))
+    x, y = pair_examples(5, [], zeros, np.random.default_rng(0))
+    assert x.shape == (5, 784) and x.dtype == np.float32 and (y == NONE).all()
+    assert x.min() >= 0 and x.max() <= 1
+    # A zero is taller than wide; two of them side by side, drawn as one, are wider than tall.
+    def extent(images, axis):
+        return (images.reshape(-1, 28, 28).max(axis=axis) > 0.5).sum(axis=1)
+    single = strokes_to_mnist(ZERO)[None]
+    assert extent(single, 2) > extent(single, 1)
+    assert (extent(x, 1) > extent(x, 2)).all()
+
+
+def test_pairs_are_shared_between_the_traced_digits_and_the_pen_digits():
+    ones = PenDigits((ONE, ONE), np.array([1, 1]), np.array([4, 4]))
+    zeros = [list(ZERO), list(ZERO)]
+    x, y = pair_examples(7, zeros, ones, np.random.default_rng(1))
+    assert len(x) == len(y) == 7
+    # Two zeros hold far more ink than two ones: the first 4 pairs are traced, the last 3 pen.
+    ink = (x > 0.5).sum(axis=1)
+    assert ink[:4].min() > 1.5 * ink[4:].max()
+    # A source of one digit cannot make a pair: the other makes them all, or none is made.
+    x, _ = pair_examples(7, [list(ZERO)], ones, np.random.default_rng(1))
+    assert len(x) == 7 and (x > 0.5).sum(axis=1).max() < ink[:4].min()
+    one_pen = PenDigits((ONE,), np.array([1]), np.array([4]))
+    x, y = pair_examples(7, [list(ZERO)], one_pen, np.random.default_rng(1))
+    assert x.shape == (0, 784) and y.shape == (0,)
