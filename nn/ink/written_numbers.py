@@ -122,7 +122,7 @@ def write_number(text, digits, aspect, rng, gap=GAP):
 
 
 def touching_pairs(digits, count, rng):
-    """`count` inputs of two different random `digits` (each a list of (k, 2) strokes) written
+    """`count` inputs of two random `digits` (each a list of (k, 2) strokes; never one twice)
     side by side `PAIR_GAP` apart and drawn as one, as the pad draws a drawing for the network:
     (count, 784) float32."""
     images = np.empty((count, 784), np.float32)
