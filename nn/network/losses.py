@@ -57,6 +57,6 @@ def softmax_cross_entropy(logits, labels):
     return float(losses.mean()), probs, grad
 
 
-def digit_rows(labels):
+def of_a_class(labels):
     """Which of ``labels`` name a class (all but the `NONE` ones): an (n,) bool mask."""
     return np.asarray(labels) != NONE

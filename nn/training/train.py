@@ -20,7 +20,7 @@ from nn.ink.augment import Augmentation, augment_batch
 from nn.network.diagnostics import LayerWatch
 from nn.network.errors import TrainingError
 from nn.network.layers import Dropout
-from nn.network.losses import digit_rows, softmax_cross_entropy
+from nn.network.losses import of_a_class, softmax_cross_entropy
 from nn.network.model import INFERENCE_BATCH
 from nn.network.optim import OPTIMIZERS
 from nn.network.parallel import DataParallel, parts_for
@@ -184,7 +184,7 @@ def _train(model, x, y, config, on_progress, stop, pause, optimizer, step):
                     watch.before_step()
                 optimizer.step(lr)
                 progress.batch_done(epoch, b, loss, correct, len(yb),
-                                    np.count_nonzero(digit_rows(yb)), lr,
+                                    np.count_nonzero(of_a_class(yb)), lr,
                                     watch.after_step() if watching else None,
                                     check.after() if check else None)
             val_loss, val_acc = (evaluate_in_parts(parallel, examples.x_val, examples.y_val)
@@ -281,4 +281,4 @@ def evaluate(model, x, y, batch_size=None):
         loss, probs, _ = softmax_cross_entropy(model.forward(xb), yb)
         loss_sum += loss * len(yb)
         correct += np.count_nonzero(probs.argmax(axis=1) == yb)
-    return loss_sum / len(x), correct / max(np.count_nonzero(digit_rows(y)), 1)
+    return loss_sum / len(x), correct / max(np.count_nonzero(of_a_class(y)), 1)
