@@ -45,12 +45,12 @@ def softmax_cross_entropy(logits, labels):
     probs = exp / total[:, None]
     grad = probs.copy()
     none = labels == NONE
-    rows = np.flatnonzero(~none) if none.any() else np.arange(n)
+    rows = np.flatnonzero(~none)
     # -log softmax(z)[y] = log(sum exp z) - z[y], computed on the shifted scores.
     losses = np.log(total)
     losses[rows] -= shifted[rows, labels[rows]]
     grad[rows, labels[rows]] -= 1.0
-    if len(rows) < n:
+    if none.any():
         losses[none] = NONE_WEIGHT * (losses[none] - shifted[none].mean(axis=1))
         grad[none] = NONE_WEIGHT * (grad[none] - 1.0 / logits.shape[1])
     grad /= n
