@@ -213,10 +213,13 @@ def evaluate_in_parts(parallel, x, y):
     are: the (mean loss, accuracy) of the whole."""
     def work(model, x_part, y_part, rng):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a thread's own
-            return evaluate(model, x_part, y_part)
+            loss, accuracy = evaluate(model, x_part, y_part)
+        return loss, accuracy, np.count_nonzero(of_a_class(y_part))
     done = parallel.map(work, x, y)
-    return (sum(share * loss for share, (loss, _) in done),
-            sum(share * accuracy for share, (_, accuracy) in done))
+    # The accuracy of each part is over its examples of a class, so parts weigh by those.
+    labelled = max(sum(count for _, (_, _, count) in done), 1)
+    return (sum(share * loss for share, (loss, _, _) in done),
+            sum(accuracy * count for _, (_, accuracy, count) in done) / labelled)
 
 
 def _check_weights(model, epoch, config):
