@@ -201,13 +201,12 @@ class DrawTab(QWidget):
         if self._store is None or self.last_input is None:
             return
         try:
-            self._store.add(digit, self.last_input, self._pad.strokes, self._last_probs)
-            n = self._store.counts()[digit]
+            saved = self._store.keep(digit, self.last_input, self._pad.strokes, self._last_probs)
         except DigitLabError as error:  # e.g. the disk is full or the file became read-only
             self._saved_label.setText(str(error))
             return
         self._pad.clear()
-        self._saved_label.setText(f"Saved as a {digit} ({n} of your {digit}s)")
+        self._saved_label.setText(f"Saved {saved}")
         self.drawing_saved.emit(digit)
 
     def keyPressEvent(self, event):

@@ -113,6 +113,12 @@ class HandwritingStore(Database):
                  None if confidence is None else float(confidence)))
         return cursor.lastrowid
 
+    def keep(self, label, image, strokes, probabilities):
+        """`add` a drawing the user labelled; returns what the tabs tell them, such as
+        "as a 3 (5 of your 3s)"."""
+        self.add(label, image, strokes, probabilities)
+        return f"as a {label} ({self.counts()[label]} of your {label}s)"
+
     def add_many(self, labels, images):
         """Store many (n, 28, 28) uint8 images with their labels in one transaction."""
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -177,12 +177,11 @@ class NumberTab(QWidget):
             return
         strokes = [self._pad.strokes[i] for i in self._groups[k]]
         try:
-            self._store.add(digit, self.inputs[k], strokes, self.probabilities[k])
-            n = self._store.counts()[digit]
+            saved = self._store.keep(digit, self.inputs[k], strokes, self.probabilities[k])
         except DigitLabError as error:  # e.g. the disk is full or the file became read-only
             self._status.setText(str(error))
             return
-        self._status.setText(f"Digit {k + 1} saved as a {digit} ({n} of your {digit}s)")
+        self._status.setText(f"Digit {k + 1} saved {saved}")
         self.drawing_saved.emit(digit)
 
     # --- reading --------------------------------------------------------------------------------
