@@ -39,6 +39,7 @@ LAYER_VIEW_DELAY_MS = REFRESH_INTERVAL_MS // 2   # after the curves' redraw, see
 PROGRESS_STEPS = 1000          # progress bar resolution: 0.1%
 # Shares of the height: the loss plot has the most to show (batches, epochs, steps, runs).
 LOSS_STRETCH, ACCURACY_STRETCH, LAYER_VIEWS_STRETCH = 3, 2, 3
+MIN_PLOT_HEIGHT = 120          # px: below this a plot's tick labels run into each other
 SMOOTHING_STEPS = 100          # the slider sets the smoothing weight in hundredths...
 MAX_SMOOTHING = 99             # ...up to 0.99 (1 would freeze the curve at its first value)
 
@@ -67,6 +68,9 @@ class LiveView(QWidget):
         layout = QVBoxLayout(self)  # the progress bar goes under the plots: its text needs room
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._smoothing_row())
+        for plot in (self.training_curves.loss_plot, self.training_curves.accuracy_plot,
+                     self.layer_views):
+            plot.setMinimumHeight(MIN_PLOT_HEIGHT)
         layout.addWidget(self.training_curves.loss_plot, LOSS_STRETCH)
         layout.addWidget(self.training_curves.accuracy_plot, ACCURACY_STRETCH)
         layout.addWidget(self.layer_views, LAYER_VIEWS_STRETCH)

@@ -9,8 +9,8 @@ thread; its signals reach this tab's slots on the GUI thread, which hand the pro
 """
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
+                               QVBoxLayout, QWidget)
 
 from desktop.train.augment_preview import AugmentPreview
 from desktop.train.experiments import QUICK_DEMO, ExperimentButtons, fill_form
@@ -24,6 +24,7 @@ from nn.data.datasets import DATASETS, find_data_dir
 from nn.network.errors import DataError
 
 FORM_WIDTH = 330
+LIVE_STRETCH, RUNS_SHARE = 4, 200   # the live plots take 4 shares of the height, the runs 1
 
 
 class TrainTab(QWidget):
@@ -81,8 +82,6 @@ class TrainTab(QWidget):
         self.experiments.chosen.connect(self.run_experiment)
         left = QVBoxLayout()
         left.addWidget(self.form)
-        left.addLayout(buttons)
-        left.addWidget(self.statusLabel)
         left.addWidget(self.experiments)
         # Only while Augment is ticked: then it shows what the option does to the images.
         self.augmentPreview = AugmentPreview()
@@ -91,9 +90,10 @@ class TrainTab(QWidget):
         self.form.augmentCheck.toggled.connect(self.augmentPreview.setVisible)
         left.addWidget(self.augmentPreview)
         left.addStretch(1)
-        # The column scrolls when the window is low (a laptop's 768 pixels less the task bar
-        # and title): else its height, over 800 pixels with the preview, would be the
-        # window's least and push the status bar off the screen.
+        # The settings scroll when the window is low (a laptop's 768 pixels less the task bar
+        # and title): else their height, over 800 pixels with the preview, would be the
+        # window's least and push the status bar off the screen. The buttons and the run's
+        # status stay under them, always in sight.
         left.setContentsMargins(0, 0, 0, 0)
         column = QWidget()
         column.setLayout(left)
@@ -103,6 +103,10 @@ class TrainTab(QWidget):
         settings.setWidget(column)
         settings.setFixedWidth(column.sizeHint().width()
                                + settings.verticalScrollBar().sizeHint().width())
+        controls = QVBoxLayout()
+        controls.addWidget(settings, 1)
+        controls.addLayout(buttons)
+        controls.addWidget(self.statusLabel)
         self.live = LiveView()
         curves = self.live.training_curves
         self.lossPlot, self.accuracyPlot = curves.loss_plot, curves.accuracy_plot
@@ -113,12 +117,17 @@ class TrainTab(QWidget):
         self.run_history.problem.connect(self.status_message)
         self.live.smoothing_changed.connect(self.run_history.overlays.set_smoothing)
         self.weights_changed.connect(self.live.add_weights)
-        right = QVBoxLayout()
-        right.addWidget(self.live, 4)
-        right.addWidget(self.run_history, 1)
+        # The user drags the line between the live plots and the runs to see more of either.
+        right = QSplitter(Qt.Orientation.Vertical, objectName="trainSplitter",
+                          childrenCollapsible=False)
+        right.addWidget(self.live)
+        right.addWidget(self.run_history)
+        right.setSizes([LIVE_STRETCH * RUNS_SHARE, RUNS_SHARE])   # scaled to the height
+        right.setStretchFactor(0, LIVE_STRETCH)
+        right.setStretchFactor(1, 1)
         layout = QHBoxLayout(self)
-        layout.addWidget(settings)
-        layout.addLayout(right, 1)
+        layout.addLayout(controls)
+        layout.addWidget(right, 1)
 
     # --- public API -----------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import settings
+from desktop.train.live_view import MIN_PLOT_HEIGHT
 from nn.data.datasets import DATASETS
 from nn.data.folders import user_dataset_dir
 from nn.files.modelfile import load_model, save_model
@@ -204,17 +205,22 @@ def test_the_window_fits_a_laptop_screen_and_the_train_settings_scroll(qtbot, wi
     """The first window fits the screen (the offscreen one is 800x800), and a window as low as
     a laptop's 768 pixels less the task bar and title leaves every setting within reach:
     with Augment's preview the Train column is over 800 pixels, and it scrolls instead of
-    making the window taller than the screen."""
+    making the window taller than the screen. Start, Pause, Step and Stop stay in sight
+    without scrolling, and the plots stay tall enough to read."""
     screen = window.screen().availableGeometry()
     assert window.width() <= screen.width() and window.height() <= screen.height()
-    window.tabs.setCurrentWidget(window.train_tab)
-    window.train_tab.form.augmentCheck.setChecked(True)
+    tab = window.train_tab
+    window.tabs.setCurrentWidget(tab)
+    tab.form.augmentCheck.setChecked(True)
     window.resize(1000, 640)
     qtbot.waitUntil(lambda: window.height() == 640)
+    for button in (tab.startButton, tab.pauseButton, tab.stepButton, tab.stopButton):
+        qtbot.waitUntil(lambda: button.visibleRegion().boundingRect() == button.rect())
+    assert min(tab.lossPlot.height(), tab.accuracyPlot.height()) >= MIN_PLOT_HEIGHT
     column = window.findChild(QScrollArea, "trainSettings")
-    for widget in (window.train_tab.startButton, window.train_tab.augmentPreview):
-        column.ensureWidgetVisible(widget)
-        qtbot.waitUntil(lambda: widget.visibleRegion().boundingRect() == widget.rect())
+    column.ensureWidgetVisible(tab.augmentPreview)
+    qtbot.waitUntil(lambda: tab.augmentPreview.visibleRegion().boundingRect()
+                    == tab.augmentPreview.rect())
 
 
 # --- training through the menus ---------------------------------------------------------------

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QStyle, QStyleOptionButton
+from PySide6.QtWidgets import QScrollArea, QStyle, QStyleOptionButton
 
 from desktop.train.augment_preview import AugmentPreview, sample_digits
 from nn.files.modelfile import load_model
@@ -44,9 +44,10 @@ def test_preview_follows_the_augment_checkbox(qtbot, tab):
     click_checkbox(qtbot, tab.form.augmentCheck)
     assert tab.form.augmentCheck.isChecked()
     assert preview.isVisible()
-    # Inside the left column, under the status line.
+    # In the settings column, under the form.
+    assert tab.findChild(QScrollArea, "trainSettings").isAncestorOf(preview)
     assert preview.mapTo(tab, preview.rect().topLeft()).y() >= \
-        tab.statusLabel.mapTo(tab, tab.statusLabel.rect().bottomLeft()).y()
+        tab.form.mapTo(tab, tab.form.rect().bottomLeft()).y()
     click_checkbox(qtbot, tab.form.augmentCheck)
     assert not tab.form.augmentCheck.isChecked()
     assert not preview.isVisible()
