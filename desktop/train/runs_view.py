@@ -93,6 +93,9 @@ class RunHistory(QWidget):
         self.model.checked_changed.connect(self._show_checked)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
         self.model.rowsRemoved.connect(self._update_actions)
+        # A header sizes its columns to their contents when the model is reset, not when a run
+        # is added: without this, a run recorded now shows "07 Dec..." in a column sized empty.
+        self.model.rowsInserted.connect(lambda *_: header.resizeSections())
         self._update_actions()
 
     # --- public API -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QPushButton, QStyle, QStyleOptionViewItem, QTableView
 
-from desktop.train.runs_model import ACCURACY, CHECK, DIFFERS, EPOCHS, NETWORK
+from desktop.train.runs_model import ACCURACY, CHECK, DIFFERS, EPOCHS, NETWORK, WHEN
 from desktop.storage.runs import DB_NAME, RunStore
 from nn.data.idx import write_idx
 from tests.desktop.drawing import shown
@@ -110,6 +110,11 @@ def test_two_runs_are_listed_sorted_overlaid_and_one_deleted(qtbot, tab, run_sto
     train(qtbot, tab)
     assert table.model().rowCount() == 2 and len(run_store) == 2
     assert cell(table, 0, NETWORK).startswith("784-16-10") and cell(table, 0, EPOCHS) == "2"
+    # Runs recorded while the table is shown are read whole, not "07 Dec..." in a column
+    # sized when it was empty.
+    metrics = table.fontMetrics()
+    for column in (WHEN, NETWORK):
+        assert table.columnWidth(column) > metrics.horizontalAdvance(cell(table, 0, column))
 
     click_header(qtbot, table, ACCURACY)
     first = [run_store.runs()[i].accuracy for i in range(2)]
