@@ -314,7 +314,8 @@ class MainWindow(QMainWindow):
             self.train_tab.offer_quick_demo()
 
     def _write_settings(self):
-        settings.save_window(self.saveGeometry(), self.saveState(), self.settings)
+        settings.save_window(self.saveGeometry(), self.saveState(),
+                             self.train_tab.splitter.saveState(), self.settings)
         settings.set_train_form_state(self.train_tab.form_state(), self.settings)
         if self.active.path and not self.active.modified:
             settings.set_last_model_path(self.active.path, self.settings)

@@ -29,6 +29,7 @@ MAX_TEXT = 2**16   # a path, a name, or JSON of a few hundred bytes
 
 KEY_GEOMETRY = "window/geometry"
 KEY_WINDOW_STATE = "window/state"
+KEY_TRAIN_SPLITTER = "window/trainSplitter"   # the Train tab's line between plots and runs
 KEY_LAST_FOLDER = "files/lastFolder"
 KEY_RECENT_FILES = "files/recent"          # JSON list: avoids QSettings' one-item-list quirks
 KEY_LAST_MODEL = "model/lastPath"
@@ -176,9 +177,11 @@ def set_last_model_path(path, settings=None):
 # --- window -------------------------------------------------------------------------------------
 
 def window_geometry(settings=None):
-    """(geometry, state) QByteArrays saved by `save_window`, each None when absent."""
+    """(geometry, state, Train splitter state) QByteArrays saved by `save_window`, each None
+    when absent."""
     settings = settings or open_settings()
-    return tuple(_read(settings, key, _bytes, None) for key in (KEY_GEOMETRY, KEY_WINDOW_STATE))
+    return tuple(_read(settings, key, _bytes, None)
+                 for key in (KEY_GEOMETRY, KEY_WINDOW_STATE, KEY_TRAIN_SPLITTER))
 
 
 def _bytes(value):
@@ -187,10 +190,11 @@ def _bytes(value):
     return value
 
 
-def save_window(geometry, state, settings=None):
+def save_window(geometry, state, train_splitter, settings=None):
     settings = settings or open_settings()
     settings.setValue(KEY_GEOMETRY, geometry)
     settings.setValue(KEY_WINDOW_STATE, state)
+    settings.setValue(KEY_TRAIN_SPLITTER, train_splitter)
 
 
 # --- training form and dataset ------------------------------------------------------------------

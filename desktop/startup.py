@@ -24,15 +24,20 @@ log = logging.getLogger(__name__)
 
 
 def restore_window(window):
-    """Give ``window`` the size, place and docks it was left with; a first window (or one
-    whose saved geometry Qt cannot use) is DEFAULT_SIZE, within its screen."""
-    geometry, state = settings.window_geometry(window.settings)
+    """Give ``window`` the size, place and docks it was left with, and the Train tab's split
+    between plots and runs; a first window (or one whose saved geometry Qt cannot use) is
+    DEFAULT_SIZE, within its screen."""
+    geometry, state, train_splitter = settings.window_geometry(window.settings)
     if geometry is None or not window.restoreGeometry(geometry):
         # The frame and title bar are not in the size: the share leaves them room.
         screen = window.screen().availableGeometry().size()
         window.resize(QSize(*DEFAULT_SIZE).boundedTo(screen * SCREEN_SHARE))
     if state is not None:
         window.restoreState(state)
+    if train_splitter is not None:
+        # Not a splitter's state: False, and no change. One that would hide a side: the
+        # splitter gives each side its least height when the window is shown.
+        window.train_tab.splitter.restoreState(train_splitter)
 
 
 def remove_stale_temp_files(qsettings):

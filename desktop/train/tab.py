@@ -24,7 +24,7 @@ from nn.data.datasets import DATASETS, find_data_dir
 from nn.network.errors import DataError
 
 FORM_WIDTH = 330
-LIVE_STRETCH, RUNS_SHARE = 4, 200   # the live plots take 4 shares of the height, the runs 1
+LIVE_STRETCH = 4   # the live plots take this many shares of the height, the runs one
 
 
 class TrainTab(QWidget):
@@ -117,17 +117,18 @@ class TrainTab(QWidget):
         self.run_history.problem.connect(self.status_message)
         self.live.smoothing_changed.connect(self.run_history.overlays.set_smoothing)
         self.weights_changed.connect(self.live.add_weights)
-        # The user drags the line between the live plots and the runs to see more of either.
-        right = QSplitter(Qt.Orientation.Vertical, objectName="trainSplitter",
-                          childrenCollapsible=False)
-        right.addWidget(self.live)
-        right.addWidget(self.run_history)
-        right.setSizes([LIVE_STRETCH * RUNS_SHARE, RUNS_SHARE])   # scaled to the height
-        right.setStretchFactor(0, LIVE_STRETCH)
-        right.setStretchFactor(1, 1)
+        # The user drags the line between the live plots and the runs to see more of either
+        # (the window keeps where it was left).
+        self.splitter = QSplitter(Qt.Orientation.Vertical, objectName="trainSplitter",
+                                  childrenCollapsible=False)
+        self.splitter.addWidget(self.live)
+        self.splitter.addWidget(self.run_history)
+        self.splitter.setSizes([LIVE_STRETCH, 1])   # shares: the splitter scales them
+        self.splitter.setStretchFactor(0, LIVE_STRETCH)
+        self.splitter.setStretchFactor(1, 1)
         layout = QHBoxLayout(self)
         layout.addLayout(controls)
-        layout.addWidget(right, 1)
+        layout.addWidget(self.splitter, 1)
 
     # --- public API -----------------------------------------------------------------------------
 

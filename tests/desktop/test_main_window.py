@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -17,11 +18,14 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QScrollArea,
+    QSplitter,
     QTableWidget,
+    QWidget,
 )
 
 from desktop import settings
 from desktop.train.live_view import MIN_PLOT_HEIGHT
+from desktop.widgets.mouse import draw_stroke
 from nn.data.datasets import DATASETS
 from nn.data.folders import user_dataset_dir
 from nn.files.modelfile import load_model, save_model
@@ -189,6 +193,44 @@ def test_the_last_model_is_reopened_at_the_next_launch(open_window, window, dial
     third = open_window(show=False)
     assert third.active_path == str(bundled)
     assert "could not be reopened" in third.statusBar().currentMessage()
+
+
+def test_the_line_between_the_train_plots_and_the_runs_is_dragged_and_kept(open_window, window):
+    """The user drags the line above the runs table up to see more runs; the next launch
+    shows them the same way."""
+    window.resize(780, 700)   # inside the offscreen screen, which clamps restored geometry
+    window.tabs.setCurrentWidget(window.train_tab)
+    runs = window.train_tab.run_history
+    before = runs.height()
+    handle = window.train_tab.splitter.handle(1)
+    x, y = handle.width() / 2, handle.height() / 2
+    draw_stroke(handle, np.array([(x, y), (x, y - 40), (x, y - 80)]))
+    dragged = runs.height()
+    assert dragged >= before + 60
+    window.close()
+    again = open_window()
+    again.tabs.setCurrentWidget(again.train_tab)
+    assert abs(again.train_tab.run_history.height() - dragged) <= 2
+
+
+def test_a_saved_split_that_would_hide_the_plots_opens_as_the_first_one(qtbot, open_window,
+                                                                        bundled):
+    """settings.ini edited by hand, or by another program: a split that gives the plots no
+    room at all is not restored."""
+    hiding = QSplitter(Qt.Orientation.Vertical)
+    qtbot.addWidget(hiding)
+    hiding.addWidget(QWidget())
+    hiding.addWidget(QWidget())
+    hiding.resize(100, 1000)
+    hiding.setSizes([0, 1000])
+    stored = settings.open_settings()
+    stored.setValue(settings.KEY_TRAIN_SPLITTER, hiding.saveState())
+    stored.sync()
+    window = open_window()
+    window.resize(780, 700)
+    window.tabs.setCurrentWidget(window.train_tab)
+    qtbot.waitUntil(lambda: window.train_tab.lossPlot.height() >= MIN_PLOT_HEIGHT)
+    assert window.train_tab.run_history.height() < window.train_tab.live.height()
 
 
 def test_window_state_and_dataset_are_kept(open_window, window):

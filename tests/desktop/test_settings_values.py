@@ -25,12 +25,14 @@ BAD_SETTINGS = {
     "recent Infinity": (settings.KEY_RECENT_FILES, "Infinity"),
     "dataset a list": (settings.KEY_DATASET_NAME, ["mnist", "x"]),
     "geometry text": (settings.KEY_GEOMETRY, "not Qt's bytes"),
+    "splitter a number": (settings.KEY_TRAIN_SPLITTER, 3),
     "last model huge": (settings.KEY_LAST_MODEL, "m" * 100_000),
 }
 
 
 # The audit's, each of which stopped every launch, and a wrong type and wrong bytes.
-AT_LAUNCH = ["form Infinity", "form nested", "recent nested", "dataset a list", "geometry text"]
+AT_LAUNCH = ["form Infinity", "form nested", "recent nested", "dataset a list", "geometry text",
+             "splitter a number"]
 
 
 @pytest.mark.parametrize("bad", AT_LAUNCH)
@@ -62,7 +64,8 @@ def test_each_bad_setting_reads_as_its_default_once_logged(caplog, bad):
                settings.KEY_RECENT_FILES: (settings.recent_files, []),
                settings.KEY_DATASET_NAME: (settings.dataset_choice, (settings.DEFAULT_DATASET,
                                                                      None)),
-               settings.KEY_GEOMETRY: (settings.window_geometry, (None, None)),
+               settings.KEY_GEOMETRY: (settings.window_geometry, (None, None, None)),
+               settings.KEY_TRAIN_SPLITTER: (settings.window_geometry, (None, None, None)),
                settings.KEY_LAST_MODEL: (settings.last_model_path, None)}
     reader, default = readers[key]
     with caplog.at_level(logging.WARNING, logger="desktop.settings"):
