@@ -23,8 +23,8 @@ MARKER_SIZE = 6
 TEST_MARKER_SIZE = 14
 DEFAULT_SMOOTHING = 0.9
 CHANCE_ACCURACY = 10.0         # percent: guessing one of ten classes at random
-LOSS_TITLE = "Loss: each batch's, smoothed (line); train and validation per epoch (markers)"
-ACCURACY_TITLE = "Accuracy per epoch: train and validation; test at the end"
+LOSS_TITLE = "Loss per batch and per epoch"
+ACCURACY_TITLE = "Accuracy per epoch; test at the end"
 X_PADDING = 0.02               # fraction of the run left blank at each end of the x axis
 # (curve, plot, legend name, colour index, marker); the batch loss has no marker.
 CURVES = (

@@ -25,6 +25,7 @@ from nn.network.errors import DataError
 
 FORM_WIDTH = 330
 LIVE_STRETCH = 4   # the live plots take this many shares of the height, the runs one
+PLOTS_MIN_WIDTH = 426   # px: narrower, the plots' axes and legends are cut off at the right
 
 
 class TrainTab(QWidget):
@@ -124,6 +125,7 @@ class TrainTab(QWidget):
         self.splitter.addWidget(self.live)
         self.splitter.addWidget(self.run_history)
         self.splitter.setSizes([LIVE_STRETCH, 1])   # shares: the splitter scales them
+        self.splitter.setMinimumWidth(PLOTS_MIN_WIDTH)
         self.splitter.setStretchFactor(0, LIVE_STRETCH)
         self.splitter.setStretchFactor(1, 1)
         layout = QHBoxLayout(self)

@@ -195,10 +195,22 @@ def test_the_last_model_is_reopened_at_the_next_launch(open_window, window, dial
     assert "could not be reopened" in third.statusBar().currentMessage()
 
 
+def test_at_its_smallest_the_window_shows_the_train_plots_whole(qtbot, window):
+    """Shrunk as far as it goes, the window still fits an 800-pixel screen, and no plot of the
+    Train tab is drawn wider than its widget (its legend cut off at the right)."""
+    window.tabs.setCurrentWidget(window.train_tab)
+    window.resize(window.minimumSizeHint())
+    qtbot.waitUntil(lambda: window.size() == window.minimumSizeHint())
+    assert window.width() <= 800
+    tab = window.train_tab
+    for plot in (tab.lossPlot, tab.accuracyPlot):
+        assert plot.getPlotItem().sceneBoundingRect().width() <= plot.viewport().width() + 1
+
+
 def test_the_line_between_the_train_plots_and_the_runs_is_dragged_and_kept(open_window, window):
     """The user drags the line above the runs table up to see more runs; the next launch
     shows them the same way."""
-    window.resize(780, 700)   # inside the offscreen screen, which clamps restored geometry
+    window.resize(800, 700)   # inside the offscreen screen, which clamps restored geometry
     window.tabs.setCurrentWidget(window.train_tab)
     runs = window.train_tab.run_history
     before = runs.height()
@@ -227,18 +239,18 @@ def test_a_saved_split_that_would_hide_the_plots_opens_as_the_first_one(qtbot, o
     stored.setValue(settings.KEY_TRAIN_SPLITTER, hiding.saveState())
     stored.sync()
     window = open_window()
-    window.resize(780, 700)
+    window.resize(800, 700)
     window.tabs.setCurrentWidget(window.train_tab)
     qtbot.waitUntil(lambda: window.train_tab.lossPlot.height() >= MIN_PLOT_HEIGHT)
     assert window.train_tab.run_history.height() < window.train_tab.live.height()
 
 
 def test_window_state_and_dataset_are_kept(open_window, window):
-    window.resize(640, 480)  # inside the offscreen screen, which clamps restored geometry
+    window.resize(800, 650)  # inside the offscreen screen, which clamps restored geometry
     window.choose_dataset("fashion-mnist")
     window.close()
     again = open_window(show=False)
-    assert again.size().width() == 640 and action(again, "fashionAction").isChecked()
+    assert again.size().height() == 650 and action(again, "fashionAction").isChecked()
     assert settings.dataset_choice() == ("fashion-mnist", None)
 
 
