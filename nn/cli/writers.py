@@ -123,6 +123,7 @@ def cmd_writers(args, out):
         folds.append({"writers": fold.tolist(), "seconds": seconds,
                       "mnist_test_accuracy": model.accuracy(data.x_test, data.y_test)})
         model.info["pen_digits"] = pen_info(pen.select(~held), args.pen_copies)
+        model.info["name"] = f"fold{k}"   # its file's name, as `nn train` names what it saves
         if out_dir:   # kept as soon as it is trained, calibrated below once all are
             save_model(out_dir / f"fold{k}.npz", model)
     as_the_app_reads = read_as_the_app(models, pen, log_probs)

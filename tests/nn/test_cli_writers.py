@@ -71,8 +71,10 @@ def test_every_writer_is_read_once_by_a_fold_that_never_saw_them(capsys, data, b
     assert set(report["per_style"]) >= {"slashed 0", "crossed 7", "with a joining tail"}
     held_out = [set(f["writers"]) for f in report["folds"]]
     for k, writers in enumerate(held_out):
-        seen = set(load_model(tmp_path / f"fold{k}.npz").info["pen_digits"]["writers"])
+        fold = load_model(tmp_path / f"fold{k}.npz")
+        seen = set(fold.info["pen_digits"]["writers"])
         assert not seen & writers and seen | writers == set(range(1, WRITERS + 1))
+        assert fold.info["name"] == f"fold{k}"   # not the base's name: "fold1-tuned" once tuned
     oof = np.load(tmp_path / "oof.npz")
     assert oof["log_probs"].shape == (WRITERS * DIGITS_EACH, 10)
     assert np.allclose(np.exp(oof["log_probs"]).sum(axis=1), 1, atol=1e-4)
