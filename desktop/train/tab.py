@@ -1,6 +1,7 @@
-"""The Train tab: the settings form, Start/Pause/Step/Stop, ready-made experiments, live loss
-and accuracy curves, the gradient plot (desktop.train.gradient_plot), and the history of
-past runs under them (`desktop.train.runs_view`), recorded as each run ends.
+"""The Train tab: the settings form, Start/Pause/Step/Stop and ready-made experiments on the
+left (`desktop.train.settings_column`), live loss and accuracy curves, the gradient plot
+(desktop.train.gradient_plot), and the history of past runs under them
+(`desktop.train.runs_view`), recorded as each run ends.
 
 The current run is a `TrainingRun` (desktop.train.training_run), which owns the worker and its
 thread; its signals reach this tab's slots on the GUI thread, which hand the progress to the
@@ -9,21 +10,18 @@ thread; its signals reach this tab's slots on the GUI thread, which hand the pro
 """
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QSplitter, QWidget
 
-from desktop.train.augment_preview import AugmentPreview
-from desktop.train.experiments import QUICK_DEMO, ExperimentButtons, fill_form
-from desktop.train.form import TrainForm
+from desktop.train.experiments import QUICK_DEMO, fill_form
 from desktop.train.live_view import LiveView
 from desktop.train.run_record import run_of_training
 from desktop.train.runs_view import RunHistory
+from desktop.train.settings_column import SettingsColumn
 from desktop.train.training_run import TrainingRun
 from desktop.train.worker import TrainingJob
 from nn.data.datasets import DATASETS, find_data_dir
 from nn.network.errors import DataError
 
-FORM_WIDTH = 330
 LIVE_STRETCH = 4   # the live plots take this many shares of the height, the runs one
 PLOTS_MIN_WIDTH = 426   # px: narrower, the plots' axes and legends are cut off at the right
 
@@ -60,54 +58,16 @@ class TrainTab(QWidget):
         self._set_training_ui(False)
 
     def _build(self):
-        self.form = TrainForm()
-        self.form.setFixedWidth(FORM_WIDTH)
-        self.startButton = _button("startButton", "Start", "Train with these settings.")
-        self.pauseButton = _button("pauseButton", "Pause", "Pause or resume the running training.")
-        self.stepButton = _button("stepButton", "Step", "Train one batch, then pause; starts "
-                                  "a paused run when none is running.")
-        self.stopButton = _button("stopButton", "Stop",
-                                  "Stop after the current batch and keep what was learnt.")
+        column = SettingsColumn()
+        self.form, self.experiments = column.form, column.experiments
+        self.augmentPreview, self.statusLabel = column.augmentPreview, column.statusLabel
+        self.startButton, self.pauseButton = column.startButton, column.pauseButton
+        self.stepButton, self.stopButton = column.stepButton, column.stopButton
         self.startButton.clicked.connect(self.start)
         self.pauseButton.clicked.connect(self.toggle_pause)
         self.stepButton.clicked.connect(self.step)
         self.stopButton.clicked.connect(self.stop)
-        self.statusLabel = QLabel(objectName="statusLabel", wordWrap=True)
-        self.statusLabel.setFixedWidth(FORM_WIDTH)
-
-        buttons = QHBoxLayout()
-        for button in (self.startButton, self.pauseButton, self.stepButton, self.stopButton):
-            buttons.addWidget(button)
-        self.experiments = ExperimentButtons()
-        self.experiments.setFixedWidth(FORM_WIDTH)
         self.experiments.chosen.connect(self.run_experiment)
-        left = QVBoxLayout()
-        left.addWidget(self.form)
-        left.addWidget(self.experiments)
-        # Only while Augment is ticked: then it shows what the option does to the images.
-        self.augmentPreview = AugmentPreview()
-        self.augmentPreview.setFixedWidth(FORM_WIDTH)
-        self.augmentPreview.setVisible(self.form.augmentCheck.isChecked())
-        self.form.augmentCheck.toggled.connect(self.augmentPreview.setVisible)
-        left.addWidget(self.augmentPreview)
-        left.addStretch(1)
-        # The settings scroll when the window is low (a laptop's 768 pixels less the task bar
-        # and title): else their height, over 800 pixels with the preview, would be the
-        # window's least and push the status bar off the screen. The buttons and the run's
-        # status stay under them, always in sight.
-        left.setContentsMargins(0, 0, 0, 0)
-        column = QWidget()
-        column.setLayout(left)
-        settings = QScrollArea(objectName="trainSettings", widgetResizable=True,
-                               frameShape=QScrollArea.Shape.NoFrame)
-        settings.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        settings.setWidget(column)
-        settings.setFixedWidth(column.sizeHint().width()
-                               + settings.verticalScrollBar().sizeHint().width())
-        controls = QVBoxLayout()
-        controls.addWidget(settings, 1)
-        controls.addLayout(buttons)
-        controls.addWidget(self.statusLabel)
         self.live = LiveView()
         curves = self.live.training_curves
         self.lossPlot, self.accuracyPlot = curves.loss_plot, curves.accuracy_plot
@@ -129,7 +89,7 @@ class TrainTab(QWidget):
         self.splitter.setStretchFactor(0, LIVE_STRETCH)
         self.splitter.setStretchFactor(1, 1)
         layout = QHBoxLayout(self)
-        layout.addLayout(controls)
+        layout.addWidget(column)
         layout.addWidget(self.splitter, 1)
 
     # --- public API -----------------------------------------------------------------------------
@@ -345,8 +305,3 @@ class TrainTab(QWidget):
         self.statusLabel.setText(text)
         self.status_message.emit(text)
 
-
-def _button(name, text, tooltip):
-    button = QPushButton(text, objectName=name)
-    button.setToolTip(tooltip)
-    return button
