@@ -32,8 +32,8 @@ from nn.ink.ways import WAYS, accuracy_by_way
 from nn.network.errors import SettingError
 from nn.training.calibration import calibrate
 from nn.training.train import MAX_EPOCHS, TrainConfig, resume_optimizer, train
-from nn.training.writers import (FOLDS, TRACED_FOR_PAIRS, pen_images, redrawn_once, scores,
-                                 style_counts, traced_digits, with_pen_digits, writer_folds)
+from nn.training.writers import (FOLDS, from_mnist, pen_images, scores, style_counts,
+                                 with_pen_digits, writer_folds)
 
 # The bundled model's recipe, with a fifth of the copies written in each world style
 # (nn.ink.world_styles): ten epochs with eight rewritten copies of each pen digit read unseen
@@ -97,9 +97,8 @@ def cmd_writers(args, out):
     # MNIST's redrawn copies and traced digits are the same in every fold: made once, as train
     # --pen-digits makes them (nn.training.writers.pen_training_set), then each fold adds its
     # writers' digits and pairs.
-    traced = traced_digits(data.x_train.reshape(len(data.x_train), -1), TRACED_FOR_PAIRS,
-                           np.random.default_rng(config.seed))
-    x_mnist, y_mnist, config = redrawn_once(data.x_train, data.y_train, config)
+    x_mnist, y_mnist, traced, config = from_mnist(data.x_train, data.y_train, config,
+                                                  np.random.default_rng(config.seed))
     for k, fold in enumerate(writer_folds(pen.writers, args.folds)):
         held = np.isin(pen.writers, fold)
         model = load_model(args.base)

@@ -93,24 +93,26 @@ def with_pen_digits(x, y, digits, copies, traced, rng):
     return np.concatenate([x.reshape(len(x), -1), px, nx]), np.concatenate([y, py, ny])
 
 
-def redrawn_once(x, y, config):
-    """MNIST images x ((n, 784) float32) and labels y with ``config.redraw`` of them redrawn
-    (`nn.ink.redraw`), and config asking ``train`` to redraw nothing more: (x, y, config).
+def from_mnist(x, y, config, rng):
+    """What a run on pen digits takes from MNIST, the same for every writer fold: the training
+    images x ((n, 784) float32) and labels y with ``config.redraw`` of them redrawn
+    (`nn.ink.redraw`), the `traced_digits` its pairs are made of (drawn with ``rng``), and
+    config asking ``train`` to redraw nothing more. Returns (x, y, traced, config).
 
     Pen digits join after this: they are drawn by the pad's own renderer already, and redrawing
     them again would only cost time.
     """
+    traced = traced_digits(x.reshape(len(x), -1), TRACED_FOR_PAIRS, rng)
     if config.redraw:
         x, y = with_redrawn(x, y, config.redraw, np.random.default_rng(config.seed))
-    return x, y, dataclasses.replace(config, redraw=0.0)
+    return x, y, traced, dataclasses.replace(config, redraw=0.0)
 
 
 def pen_training_set(x, y, digits, copies, config):
-    """The training set of a run on MNIST and pen digits: `redrawn_once`, then
+    """The training set of a run on MNIST and pen digits: `from_mnist`, then
     `with_pen_digits`, its traced pairs made of MNIST's own digits. Returns (x, y, config)."""
     rng = np.random.default_rng(config.seed)
-    traced = traced_digits(x.reshape(len(x), -1), TRACED_FOR_PAIRS, rng)
-    x, y, config = redrawn_once(x, y, config)
+    x, y, traced, config = from_mnist(x, y, config, rng)
     x, y = with_pen_digits(x, y, digits, copies, traced, rng)
     return x, y, config
 
