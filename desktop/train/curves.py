@@ -112,10 +112,10 @@ class TrainingCurves:
             labelOpts={"position": 0.05, "color": text_colour, "anchors": [(0, 1), (0, 1)]})
         chance.setToolTip("Guessing one of ten classes at random is right 10% of the time.")
         items["accuracy"].addItem(chance)  # always in view: how far above chance a run is
-        items["accuracy"].setYRange(0, 100, padding=0)  # the whole scale before any run
         self._series = {name: Series() for name, *_ in CURVES}
         self._batch_losses = Series()  # raw, one point per batch received
         self.smoothing, self._average = DEFAULT_SMOOTHING, 0.0
+        self.clear(epochs=1)   # axes as a run's start shows them, before any run
 
     def clear(self, epochs):
         """Empty every curve for a new run of ``epochs`` epochs."""
