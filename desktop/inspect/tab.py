@@ -140,7 +140,6 @@ class InspectTab(QWidget):
         left_widget = QWidget()
         left = QVBoxLayout(left_widget)
         left.setContentsMargins(0, 0, 0, 0)
-        left.addLayout(header)
         left.addWidget(self._confusion, 1)
         left.addWidget(self.reliability)
 
@@ -157,11 +156,15 @@ class InspectTab(QWidget):
         right_scroll.setWidget(inner)
 
         # Both halves scroll when the window is small: the tab must not set its minimum width.
+        # The status line spans them both, so that it wraps to the tab, never under a scroll.
         left_scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.Shape.NoFrame)
         left_scroll.setWidget(left_widget)
-        layout = QHBoxLayout(self)
-        layout.addWidget(left_scroll, 1)
-        layout.addWidget(right_scroll, 1)
+        halves = QHBoxLayout()
+        halves.addWidget(left_scroll, 1)
+        halves.addWidget(right_scroll, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addLayout(halves, 1)
 
     # --- confusion matrix -----------------------------------------------------------------------
 

@@ -207,6 +207,24 @@ def test_at_its_smallest_the_window_shows_the_train_plots_whole(qtbot, window):
         assert plot.getPlotItem().sceneBoundingRect().width() <= plot.viewport().width() + 1
 
 
+def test_at_its_smallest_the_window_shows_the_whole_inspect_message(qtbot, window, tmp_path):
+    """Without MNIST the Inspect tab says what is missing, a long message: shrunk as far as it
+    goes, the window shows all of it, not a line cut off under a scrolling half of the tab."""
+    window.inspect_tab.set_dataset("mnist", tmp_path)   # a folder without it
+    window.tabs.setCurrentWidget(window.inspect_tab)
+    window.resize(window.minimumSizeHint())
+    label = window.inspect_tab.findChild(QLabel, "inspectStatus")
+    qtbot.waitUntil(lambda: "MNIST handwritten digits files" in label.text())
+    qtbot.waitUntil(lambda: window.size() == window.minimumSizeHint())
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
+    widget = label
+    while widget is not window:   # no widget it lies in cuts any of it off
+        parent = widget.parentWidget()
+        shown = label.rect().translated(label.mapTo(parent, label.rect().topLeft()))
+        assert parent.rect().contains(shown), parent
+        widget = parent
+
+
 def test_the_line_between_the_train_plots_and_the_runs_is_dragged_and_kept(open_window, window):
     """The user drags the line above the runs table up to see more runs; the next launch
     shows them the same way."""
