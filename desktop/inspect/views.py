@@ -8,15 +8,16 @@ Everything here only draws what it is given; the tab decides what to compute and
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QPainter, QPalette
-from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from desktop.widgets.colour_map import diverging_rgb
 from desktop.widgets.network_input import NetworkInputView, qimage_of
+from desktop.widgets.tile_flow import TileFlow
 
 TILE_SIDE = 56          # logical px for a 28x28 tile: two screen pixels per input pixel
 STRIP_CELL = 14         # logical px per unit of a 1-D heat strip
 STRIP_WRAP = 32         # longer 1-D layers wrap into rows of this many units (a block)
-GRID_COLUMNS = 8        # tiles per row in a grid (5 when there are exactly ten, see tile_columns)
+GRID_COLUMNS = 8        # most tiles in a row (5 when there are exactly ten, see tile_columns)
 MAX_CHANNEL_MAPS = 16   # conv layers: show at most this many channels' maps per layer
 MAP_SIDE = 40           # logical px per feature-map tile
 GALLERY_TILE_SIDE = 56  # logical px of a gallery image: two screen pixels per input pixel
@@ -67,30 +68,29 @@ def tile_columns(n):
 
 
 class TileGrid(QWidget):
-    """Captioned HeatImage tiles in a grid; ``tiles`` lists them in order."""
+    """Captioned HeatImage tiles in rows (`tile_columns` of them, fewer when the room is
+    narrower); ``tiles`` lists them in order."""
 
     def __init__(self, arrays, captions, object_name, side=TILE_SIDE, tooltip="", parent=None):
         super().__init__(parent)
         self.setObjectName(object_name)
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(4)
-        grid.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.flow = TileFlow(tile_columns(len(arrays)), 4, self)
         self.tiles = []
-        columns = tile_columns(len(arrays)) or 1
         scale = float(max((np.max(np.abs(a)) for a in arrays), default=0.0))  # one shared scale
-        for i, (array, caption) in enumerate(zip(arrays, captions)):
+        for array, caption in zip(arrays, captions):
             tile = HeatImage(side)
             tile.setObjectName(object_name + "Tile")
             tile.setToolTip(tooltip)
             tile.set_values(array, scale)
-            cell = QVBoxLayout()
-            cell.setSpacing(0)
-            cell.addWidget(tile, 0, Qt.AlignmentFlag.AlignHCenter)
+            cell = QWidget()
+            column = QVBoxLayout(cell)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.setSpacing(0)
+            column.addWidget(tile, 0, Qt.AlignmentFlag.AlignHCenter)
             label = QLabel(caption)
             label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-            cell.addWidget(label)
-            grid.addLayout(cell, i // columns, i % columns)
+            column.addWidget(label)
+            self.flow.addWidget(cell)
             self.tiles.append(tile)
 
     def set_arrays(self, arrays):
@@ -238,7 +238,7 @@ class ActivationPath(QWidget):
                 column.addWidget(QLabel(f"{name}   {' x '.join(map(str, np.shape(a)))}"))
                 views = layer_view_values(a)
                 row.grid = TileGrid(views, [""] * len(views), "activationRow", MAP_SIDE)
-                column.addWidget(row.grid, 0, Qt.AlignmentFlag.AlignLeft)
+                column.addWidget(row.grid)
                 self._layout.addWidget(row)
                 self._rows.append(row)
         else:

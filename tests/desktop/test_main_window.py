@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import settings
+from desktop.inspect.views import HeatImage
 from desktop.train.live_view import MIN_PLOT_HEIGHT
 from desktop.widgets.mouse import draw_stroke
 from nn.data.datasets import DATASETS
 from nn.data.folders import user_dataset_dir
 from nn.files.modelfile import load_model, save_model
 from tests.desktop.drawing import SEVEN, draw_on_pad
-from tests.desktop.stand_ins import tiny_model
+from tests.desktop.stand_ins import BUNDLED_HIDDEN, tiny_model
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 Button = QMessageBox.StandardButton
@@ -223,6 +224,34 @@ def test_at_its_smallest_the_window_shows_the_whole_inspect_message(qtbot, windo
         shown = label.rect().translated(label.mapTo(parent, label.rect().topLeft()))
         assert parent.rect().contains(shown), parent
         widget = parent
+
+
+def test_at_its_smallest_the_window_wraps_the_inspect_pictures_instead_of_cutting_them(
+        qtbot, window):
+    """The first layer's 16 units are eight tiles a row at the usual size; shrunk as far as it
+    goes, the Inspect tab wraps them into shorter rows, every tile in sight without scrolling
+    sideways, and back to eight a row when the window grows again."""
+    window.tabs.setCurrentWidget(window.inspect_tab)
+    tiles = window.inspect_tab.findChildren(HeatImage, "unitWeightsTile")
+    assert len(tiles) == BUNDLED_HIDDEN
+
+    def rows():
+        return len({tile.mapTo(window, tile.rect().topLeft()).y() for tile in tiles})
+
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: rows() == 2)
+    window.resize(window.minimumSizeHint())
+    qtbot.waitUntil(lambda: window.size() == window.minimumSizeHint())
+    qtbot.waitUntil(lambda: rows() > 2)
+    scroll = next(w for w in window.inspect_tab.findChildren(QScrollArea)
+                  if w.isAncestorOf(tiles[0]))
+    assert not scroll.horizontalScrollBar().isVisible()
+    viewport = scroll.viewport()
+    for tile in tiles:
+        left = tile.mapTo(viewport, tile.rect().topLeft()).x()
+        assert 0 <= left and left + tile.width() <= viewport.width(), tile.values.shape
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: rows() == 2)
 
 
 def test_the_line_between_the_train_plots_and_the_runs_is_dragged_and_kept(open_window, window):
