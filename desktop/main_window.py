@@ -336,6 +336,7 @@ class MainWindow(QMainWindow):
         self.data.shutdown()
         self.inspect_tab.shutdown()    # cancels the confusion matrix job: no wait
         self.handwriting_tab.shutdown()  # stops a fine-tuning within one batch
+        self.maths_view.shutdown()       # its examples' reader ends within a second
         for store in (self.handwriting, self.runs):
             if store is not None:
                 store.close()

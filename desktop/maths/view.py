@@ -70,8 +70,18 @@ class MathsView(QWidget):
         return self.pages.currentWidget()
 
     def wait_for_examples(self, msecs=-1):
-        """Block until MNIST is read (tests)."""
+        """Block until MNIST is read (tests, and `shutdown`)."""
         return self._pool_threads.waitForDone(msecs)
+
+    @property
+    def is_reading_examples(self):
+        return self._pool_threads.activeThreadCount() > 0
+
+    def shutdown(self):
+        """Wait for the examples' reader (the window closes): reading 1,000 MNIST images takes
+        well under a second, and a reader still running when Python exits would answer
+        through an object already deleted (a traceback on the way out)."""
+        self.wait_for_examples()
 
     # --- building -------------------------------------------------------------------------------
 

@@ -396,6 +396,42 @@ def test_closing_in_the_middle_of_training_exits_cleanly(mnist_dir, private_home
     assert "asked: ['Training is running'] training: False" in result.stdout
 
 
+QUIT_WHILE_MATHS_READS_MNIST = textwrap.dedent("""
+    import sys
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    from desktop.garbage import collect_on_gui_thread, set_aside_what_lives_on
+    from desktop.main_window import MainWindow
+    def main():   # as desktop.app.main: the window goes when main returns
+        app = QApplication([])
+        collect_on_gui_thread(app)
+        window = MainWindow()
+        window.choose_dataset("mnist", sys.argv[1])
+        window.show()
+        set_aside_what_lives_on()
+        window.tabs.setCurrentWidget(window.maths_view)   # starts reading MNIST's examples
+        QTimer.singleShot(0, window.close)
+        QTimer.singleShot(60000, lambda: sys.exit(3))  # never hang the test suite
+        status = app.exec()
+        print("still reading:", window.maths_view.is_reading_examples)
+        return status
+    sys.exit(main())
+""")
+
+
+def test_quitting_while_the_maths_tab_reads_its_examples_exits_cleanly(mnist_dir,
+                                                                       private_home):
+    """The Maths tab reads MNIST's first images on a pool thread when it is first shown: a
+    user who quits at once gets no traceback from a reader answering a closed window."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DIGITLAB_HOME=str(private_home))
+    result = subprocess.run([sys.executable, "-c", QUIT_WHILE_MATHS_READS_MNIST,
+                             str(mnist_dir)],
+                            cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=90)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "still reading: False" in result.stdout
+
+
 # --- Data menu --------------------------------------------------------------------------------
 
 def test_use_folder_checks_the_folder(window, dialogs, monkeypatch, tmp_path, mnist_dir):
