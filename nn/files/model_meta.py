@@ -33,6 +33,7 @@ MAX_PARAMS = 2**27             # 512 MB of float32
 MAX_ACTIVATIONS = 1_000_000
 MAX_SETTING = 2**31 - 1        # integer settings must fit the app's spin boxes
 MAX_POOL = 15                  # nn.network.conv.MAX_POOL_SIZE: the largest window it takes
+MAX_SLOPE = 1000               # a LeakyReLU's: far past any use, far from float32's overflow
 INITS = ("he", "glorot", "uniform")
 
 
@@ -141,7 +142,9 @@ def _layer_settings():
         "Conv2D": {"in_channels": positive, "out_channels": positive, "kernel_size": positive,
                    "padding": (lambda w, v: _choice(w, v, PADDINGS), False), "init": init},
         "MaxPool2D": {"size": (lambda w, v: _count(w, v, 1, MAX_POOL), False)},
-        "LeakyReLU": {"slope": (lambda w, v: _need(_is_number(v), w, v, "a number"), False)},
+        "LeakyReLU": {"slope": (lambda w, v: _need(_is_number(v) and abs(v) <= MAX_SLOPE, w, v,
+                                                   f"a number from -{MAX_SLOPE} to {MAX_SLOPE}"),
+                                False)},
         "Dropout": {"rate": (lambda w, v: _need(_is_number(v) and 0 <= v < 1, w, v,
                                                 "a rate from 0 up to 1"), False)},
         "ReLU": {}, "Sigmoid": {}, "Tanh": {}, "Flatten": {},
@@ -218,10 +221,14 @@ def _walk(specs, input_shape, n_classes):
 
 
 def _check_class_names(names):
+    # Names are shown in labels and tooltips, which Qt reads as HTML when they hold a tag
+    # (an <img> tag loads its file: /dev/zero took the app down), and printed on terminals.
     _need(isinstance(names, list) and len(names) == NUM_CLASSES
           and all(isinstance(n, str) and 0 < len(n) <= 100 for n in names)
           and len(set(names)) == len(names),
           "its 'class_names'", names, f"{NUM_CLASSES} different names")
+    _need(all(n.isprintable() and not set(n) & set("<>") for n in names),
+          "its 'class_names'", names, "printable names without < or >")
 
 
 # --- info: how the model was made ---------------------------------------------------------------

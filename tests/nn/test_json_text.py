@@ -30,6 +30,7 @@ def test_json_values_read_back_as_written(value):
     ('{"a": [1, -Infinity]}', "holds -Infinity"),
     ('{"lr": 1e400}', "holds 1e400, a number too large for a float"),
     ("[-2.5E+999]", "holds -2.5E+999"),
+    ('{"temperature": ' + "1" * 400 + "}", "holds a whole number of 400 digits, too large"),
     ("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), f"nested more than {MAX_DEPTH} levels"),
     ("[" * 100_000, f"nested more than {MAX_DEPTH} levels"),
     ("{'a': 1}", "is not JSON"),

@@ -292,6 +292,17 @@ def test_extra_array(tmp_path, saved):
     assert_refused(path, "unexpected layer9.W")
 
 
+def test_thousands_of_extra_arrays_with_odd_names_are_one_short_line(tmp_path, saved):
+    _, _, arrays, meta = saved
+    arrays |= {f"junk{i}": np.zeros(1, np.float32) for i in range(3000)}
+    arrays["evil\nsecond line\x1b[31m RED"] = np.zeros(1, np.float32)
+    path = write_npz(tmp_path / "bad.npz", arrays, meta)
+
+    message = assert_refused(path, "unexpected", "(3,001 entries)")
+
+    assert "\n" not in message and "\x1b" not in message and len(message) < 300
+
+
 def test_wrong_shape(tmp_path, saved):
     _, _, arrays, meta = saved
     arrays["layer3.W"] = arrays["layer3.W"].T.copy()
@@ -358,7 +369,7 @@ def nothing_built(monkeypatch):
 @pytest.mark.parametrize("specs, input_size, fragment", [
     ([{"type": "Dense", "in": 10**6, "out": 10**6}], 10**6, "absurd"),
     ([{"type": "Dense", "in": 784, "out": -10}], 784, "-10"),
-    ([{"type": "Dense", "in": 10**400, "out": 10}], 784, "'in'"),
+    ([{"type": "Dense", "in": 10**400, "out": 10}], 784, "401 digits"),  # refused as JSON
     ([{"type": "Dense", "in": 10**200, "out": 10**200}], 784, "'in'"),
     # Each layer under any per-layer limit, together 40 GB of float32:
     ([{"type": "Dense", "in": 7000, "out": 7000}] * 200, 7000, "absurd"),

@@ -79,6 +79,10 @@ def refused_cheaply(path):
     ({"info": {"config": [1]}}, "info.config"),
     ({"info": {"fine_tune": {"drawings": 3}}}, "info.fine_tune"),
     ({"class_names": list("0123456780")}, "'class_names'"),
+    # Qt reads a label holding a tag as HTML: an <img> of /dev/zero took the app down
+    ({"class_names": ['<img src="/dev/zero">' + d for d in "0123456789"]}, "without < or >"),
+    ({"class_names": [d + "\x1b[31m" for d in "0123456789"]}, "printable names"),
+    ({"class_names": [d + "\nsecond line" for d in "0123456789"]}, "printable names"),
     ({"input_shape": [30.0]}, "'input_shape'"),
     ({"input_shape": [True] * 30}, "'input_shape'"),
 ], ids=lambda v: json.dumps(v)[:40])
@@ -141,6 +145,45 @@ def test_a_number_too_large_for_a_float_in_meta_is_refused(tmp_path, saved):
     message = refused_cheaply(path)
 
     assert "1e400" in message
+
+
+@pytest.mark.parametrize("where", ["temperature", "dropout", "test_accuracy"])
+def test_a_whole_number_too_large_for_a_float_in_meta_is_refused(tmp_path, saved, where):
+    # JSON's 10**400 is an int no float comparison can take: before, the range checks of the
+    # calibration, a layer or the info raised OverflowError or TypeError, a traceback.
+    arrays, meta = saved
+    huge = 10**400
+    if where == "temperature":
+        meta = meta | {"calibration": meta["calibration"] | {"temperature": huge}}
+    elif where == "dropout":
+        meta = meta | {"architecture": meta["architecture"]
+                       + [{"type": "Dropout", "rate": huge}]}
+    else:
+        meta = meta | {"info": meta["info"] | {"test_accuracy": huge}}
+    path = tmp_path / "huge.npz"
+    np.savez(path, **arrays, meta=np.array(json.dumps(meta)))
+
+    message = refused_cheaply(path)
+
+    assert "401 digits" in message
+
+
+def test_a_slope_that_overflows_float32_is_refused_without_warnings(tmp_path):
+    # 1e39 is finite in JSON but infinite in float32: before, NumPy printed four warnings and
+    # the error blamed the weights.
+    path = tmp_path / "leaky.npz"
+    save_model(path, Model.from_architecture(
+        [{"type": "Dense", "in": 784, "out": 8}, {"type": "LeakyReLU", "slope": 0.01},
+         {"type": "Dense", "in": 8, "out": 10}], (784,)))
+    arrays, meta = npz_entries(path)
+    meta["architecture"][1]["slope"] = 1e39
+    write_npz(path, arrays, meta)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        message = refused_cheaply(path)
+
+    assert "slope" in message and "-1000 to 1000" in message
 
 
 def test_a_valid_info_is_kept_whole_with_unknown_keys(tmp_path, saved):
