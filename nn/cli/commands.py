@@ -21,8 +21,9 @@ from nn.data.datasets import DATASETS, IMAGE_SIDE, load_dataset
 from nn.data.folders import user_data_dir, user_dataset_dir
 from nn.data.unipen import FOLDER_NAME as PENDIGITS
 from nn.files.modelfile import load_model
+from nn.files.runinfo import epochs_done
 from nn.network import metrics
-from nn.network.errors import DataError, DigitLabError
+from nn.network.errors import DataError, DigitLabError, shorten
 from nn.network.model import describe
 from nn.training.presets import PRESETS, preset_name
 from nn.training.train import MAX_EPOCHS
@@ -115,7 +116,7 @@ def cmd_info(args, out):
     summary = {"model": args.model, "architecture": describe(model.architecture()),
                "layers": model.architecture(), "parameters": model.n_params,
                "input_shape": list(model.input_shape), "class_names": list(model.class_names),
-               "dataset": info.get("dataset"), "epochs": len(info.get("history", [])),
+               "dataset": info.get("dataset"), "epochs": epochs_done(info),
                "test_accuracy": info.get("test_accuracy"), "created": info.get("created"),
                "optimizer_state": model.optimizer_state is not None,
                "temperature": model.temperature, "unsure_below": model.unsure_below}
@@ -127,7 +128,7 @@ def cmd_info(args, out):
           f"  parameters    {model.n_params:,}\n"
           f"  trained on    {summary['dataset'] or 'unknown'}, {summary['epochs']} epochs\n"
           f"  test accuracy {'unknown' if acc is None else f'{acc:.2%}'}\n"
-          f"  created       {summary['created'] or 'unknown'}\n"
+          f"  created       {shorten(summary['created'] or 'unknown', 80)}\n"
           f"  calibration   temperature {model.temperature:.3g}, unsure below "
           f"{model.unsure_below:.0%}\n"
           f"  can resume    {'yes' if summary['optimizer_state'] else 'no (no optimizer state)'}",

@@ -27,7 +27,8 @@ import numpy as np
 
 from nn.files.atomic import TEMPORARY_NAME_EXTRA, write_atomically
 from nn.files.model_meta import FORMAT, FORMAT_VERSION, check_meta
-from nn.files.npz_entries import entry_sizes, read_entries, read_meta
+from nn.files.npz_entries import (MAX_META_BYTES, NPY_HEADER_BYTES, entry_sizes, read_entries,
+                                  read_meta)
 from nn.files.paths import NAME_MAX, name_problem, not_a_file, same_file
 from nn.network.errors import ModelFileError, shorten
 from nn.network.layers import DTYPE
@@ -40,6 +41,7 @@ MAX_STEPS = 2**53 - 1        # an optimizer's step count: exact in a float64 (JS
 NOTEBOOK_SHAPES = {"W1": (10, 784), "b1": (10, 1), "W2": (10, 10), "b2": (10, 1)}
 SCORE_PROBES = (0.0, 0.5, 1.0)   # pixel values of the images a loaded model must score
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)   # the errors "free some disk space" answers
+META_CHARACTER_BYTES = 4     # the meta is saved as NumPy text (UTF-32)
 
 
 def save_model(path, model, optimizer=None):
@@ -88,6 +90,9 @@ def _check_before_saving(path, text, arrays, model):
     DigitLab never writes a file it would refuse to open (say an optimizer step count past
     2**53, or a training config with ``step_every`` 0)."""
     try:
+        if len(text) * META_CHARACTER_BYTES + NPY_HEADER_BYTES > MAX_META_BYTES:
+            raise ModelFileError(f"{path.name}: its meta would take more than "
+                                 f"{MAX_META_BYTES // 2**20} MB.")
         meta = check_meta(path.name, text)
         params = dict(meta.pop("params"))
         optimizer_shapes = _check_optimizer(path, meta.get("optimizer"), arrays,
@@ -101,6 +106,12 @@ def _check_before_saving(path, text, arrays, model):
     except ModelFileError as e:
         raise ModelFileError(f"Cannot save {path}, as DigitLab would refuse to open the "
                              f"file: {e}") from None
+
+
+def _names(entries, shown=3):
+    """A few entry names for a one-line message, each shortened, and how many there are."""
+    names = ", ".join(shorten(name, 40) for name in entries[:shown])
+    return names + (f", ... ({len(entries):,} entries)" if len(entries) > shown else "")
 
 
 def check_can_save(path):
@@ -155,8 +166,8 @@ def load_model(path):
     stored = {k for k in sizes if k != "meta" and not k.startswith("optimizer.")}
     missing, extra = sorted(set(params) - stored), sorted(stored - set(params))
     if missing or extra:
-        what = "; ".join(s for s in (missing and f"missing {', '.join(missing)}",
-                                     extra and f"unexpected {', '.join(extra)}") if s)
+        what = "; ".join(s for s in (missing and f"missing {_names(missing)}",
+                                     extra and f"unexpected {_names(extra)}") if s)
         raise ModelFileError(f"{path.name} does not match its own architecture: {what}.")
     shapes = params | {f"optimizer.{k}": s for k, s in optimizer_shapes.items()}
     arrays = read_entries(path, shapes, sizes)

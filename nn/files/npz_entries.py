@@ -15,7 +15,10 @@ import numpy as np
 
 from nn.network.errors import ModelFileError, shorten
 
-MAX_META_BYTES = 16 * 2**20  # the meta of a model trained for thousands of epochs fits easily
+# The meta is stored as NumPy text, 4 bytes a character: a history of MAX_HISTORY epochs
+# (nn.files.runinfo) takes about 4.5 MB; files of earlier versions, which kept every epoch,
+# up to about 60,000 epochs.
+MAX_META_BYTES = 64 * 2**20
 NPY_HEADER_BYTES = 2**16     # the most a .npy header may take besides its array's data
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -78,8 +81,8 @@ def read_entries(path, shapes, sizes):
 def read_meta(path, sizes):
     """The text of the 'meta' entry: a 0-d NumPy string array of at most MAX_META_BYTES."""
     if sizes["meta"] > MAX_META_BYTES:
-        raise ModelFileError(f"{path.name} is not a DigitLab model: its 'meta' entry is "
-                             f"larger than {MAX_META_BYTES // 2**20} MB.")
+        raise ModelFileError(f"{path.name} is damaged or not a DigitLab model: its 'meta' "
+                             f"entry is larger than {MAX_META_BYTES // 2**20} MB.")
     try:
         with zipfile.ZipFile(path) as z, z.open("meta.npy") as f:
             a = _read_npy(path, f, "meta", (), kinds="U")

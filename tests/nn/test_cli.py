@@ -11,7 +11,7 @@ import pytest
 import nn
 from nn.cli.commands import build_parser
 from nn.files.bundled import bundled_model_path
-from nn.files.modelfile import load_model
+from nn.files.modelfile import load_model, save_model
 
 
 def run(*args, cwd=None):
@@ -216,6 +216,21 @@ def test_info_of_the_bundled_model_shows_its_training_settings():
     assert f"    learning rate            {saved['learning_rate']:g}" in settings
     assert any(line.split()[:2] == ["batch", "size"] and line.split()[2] == str(
         saved["batch_size"]) for line in settings)
+
+
+def test_info_prints_text_from_the_file_with_its_escapes_visible(tmp_path):
+    # A file's free text must not add lines to the report or drive the terminal.
+    model = load_model(bundled_model_path())
+    model.info = model.info | {"created": "today\n  can resume    yes\x1b[2J\x1b]0;owned\x07"}
+    save_model(tmp_path / "odd.npz", model)
+
+    result = run("info", tmp_path / "odd.npz")
+
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    created = [line for line in result.stdout.splitlines() if "created" in line]
+    assert len(created) == 1 and "today\\n  can resume" in created[0]
+    assert sum("can resume" in line for line in result.stdout.splitlines()) == 2
 
 
 def test_every_command_that_takes_a_model_takes_the_word_bundled():

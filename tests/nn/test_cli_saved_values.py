@@ -265,3 +265,27 @@ def test_any_output_path_is_written_and_opens_or_is_one_line(tmp_path_factory, p
             load_model(out)
     if command == "export":
         assert source.read_bytes() == before, "the model exported is never replaced"
+
+
+# --- long histories ------------------------------------------------------------------------------
+
+def test_a_model_trained_and_continued_past_the_history_limit_saves_and_reads_back(
+        capsys, tmp_path, data, monkeypatch):
+    """A history grows by an epoch record a run: before, two runs of 10,000 epochs and a
+    resume wrote a meta that loading refused (a trained model lost). Past MAX_HISTORY epochs
+    the file keeps every other earlier epoch, and still says how many there were."""
+    monkeypatch.setattr("nn.files.runinfo.MAX_HISTORY", 16)
+    path = tmp_path / "long.npz"
+    status, _, err = run(capsys, "train", "--data", data, "--preset", "notebook",
+                         "--epochs", 12, "--out", path)
+    assert status == 0, err
+    status, _, err = run(capsys, "train", "--data", data, "--resume", path, "--epochs", 12,
+                         "--out", path)
+    assert status == 0, err
+
+    history = load_model(path).info["history"]
+    assert len(history) <= 16
+    assert [history[0]["epoch"], history[-1]["epoch"]] == [1, 24]
+    assert all(a["epoch"] < b["epoch"] for a, b in zip(history, history[1:]))
+    status, out, _ = run(capsys, "info", path, "--json")
+    assert status == 0 and json.loads(out)["epochs"] == 24
