@@ -26,7 +26,7 @@ import numpy as np
 
 import nn
 from nn.files.atomic import write_atomically
-from nn.network.errors import DigitLabError, ModelFileError
+from nn.network.errors import DigitLabError, ModelFileError, shorten
 from nn.files.modelfile import PREPROCESSING, check_can_save, check_not_read
 from nn.network.memory import TINY_NORM
 
@@ -90,24 +90,34 @@ def to_onnx(model):
 
     float32, classes = onnx.TensorProto.FLOAT, len(model.class_names)
     graph = helper.make_graph(
-        nodes, model.info.get("name", "digitlab-model"),
+        nodes, _utf8(model.info.get("name") or "digitlab-model"),
         [helper.make_tensor_value_info(INPUT, float32, ["N", *model.input_shape])],
         [helper.make_tensor_value_info(name, float32, ["N", classes])
          for name in (PROBABILITIES, LOGITS)],
         initializers)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               ir_version=IR_VERSION, producer_name="DigitLab",
-                              producer_version=nn.__version__, doc_string=model.summary())
+                              producer_version=nn.__version__,
+                              doc_string=_utf8(model.summary()))
     helper.set_model_props(proto, {
         "class_names": json.dumps(list(model.class_names)),
-        "dataset": str(model.info.get("dataset", "unknown")),
+        "dataset": _utf8(str(model.info.get("dataset", "unknown"))),
         "preprocessing": PREPROCESSING,
         "temperature": repr(model.temperature),
         "unsure_below": repr(model.unsure_below),
         "digitlab_version": nn.__version__,
     })
-    onnx.checker.check_model(proto, full_check=True)
+    try:
+        onnx.checker.check_model(proto, full_check=True)
+    except onnx.checker.ValidationError as e:
+        raise DigitLabError(f"ONNX refuses this model: {shorten(str(e).splitlines()[0])}.") from e
     return proto
+
+
+def _utf8(text):
+    """``text`` as ONNX can store it: a name read from a model file's JSON may hold a lone
+    surrogate, which no UTF-8 encoder takes; it becomes "?"."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _dense_with_memory(helper, x, names, y):

@@ -145,6 +145,23 @@ def test_the_file_is_a_checked_onnx_model_that_describes_itself(tmp_path):
     assert not any("Dropout" in node.op_type for node in proto.graph.node)
 
 
+@pytest.mark.parametrize("name, graph_name", [("", "digitlab-model"), ("\ud800x", "?x")])
+def test_a_name_read_from_a_model_file_that_onnx_cannot_take_still_exports(tmp_path, name,
+                                                                          graph_name):
+    # A model file's JSON may name it "" or with a lone surrogate (both load): before, the
+    # export failed with onnx's ValidationError or a UnicodeEncodeError, a traceback.
+    model = random_model(ARCHITECTURES["Dense"])
+    model.info = {"name": name}
+    save_model(tmp_path / "m.npz", model)
+
+    path = exported(load_model(tmp_path / "m.npz"), tmp_path)
+
+    proto = onnx.load(path)
+    assert proto.graph.name == graph_name
+    x = np.random.default_rng(0).random((2, DENSE_IN), dtype=np.float32)
+    np.testing.assert_allclose(run_onnx(path, x)[0], model.predict_proba(x), atol=TOLERANCE)
+
+
 def test_a_missing_onnx_package_is_one_line_that_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "onnx", None)  # how Python marks a module as unavailable
 
