@@ -10,7 +10,7 @@ shows it in the status bar.
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel
 
 from nn.network.errors import DigitLabError
@@ -109,7 +109,8 @@ class ModelStatusLabel(QLabel):
     or, while a run trains, that run's name (`show_training`)."""
 
     def __init__(self, active, parent=None):
-        super().__init__(NO_MODEL_TEXT, parent, objectName="modelStatus")
+        super().__init__(NO_MODEL_TEXT, parent, objectName="modelStatus",
+                         textFormat=Qt.TextFormat.PlainText)   # names and paths, not HTML
         self._active = active
         active.state_changed.connect(self.refresh)
 

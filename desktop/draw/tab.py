@@ -131,7 +131,7 @@ class DrawTab(QWidget):
         self._digit.setObjectName("predictedDigit")
         self._digit.setToolTip("The class the model thinks you drew.")
         self._digit.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._confidence = QLabel()
+        self._confidence = QLabel(textFormat=Qt.TextFormat.PlainText)   # errors name files
         self._confidence.setObjectName("confidenceLabel")
         self._confidence.setToolTip(CONFIDENCE_TIP.format(UNSURE_BELOW))
         self._confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -182,7 +182,7 @@ class DrawTab(QWidget):
             button.clicked.connect(lambda _=False, d=digit: self.save_as(d))
             row.addWidget(button)
             self._correct_buttons.append(button)
-        self._saved_label = QLabel(objectName="savedLabel")
+        self._saved_label = QLabel(objectName="savedLabel", textFormat=Qt.TextFormat.PlainText)
         row.addWidget(self._saved_label, 1)
         return row
 

@@ -7,7 +7,7 @@ stays on screen. The figures shown are those of the fine-tuning that made the ac
 the drawings, each read by a model fine-tuned without it, and on the MNIST test set.
 """
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QWidget
 
 from desktop.handwriting.fine_tuning import FineTuner
@@ -69,7 +69,7 @@ class FineTunePanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setFixedWidth(PROGRESS_WIDTH)
         self.progress.hide()
-        self.result = QLabel(objectName="fineTuneResult")
+        self.result = QLabel(objectName="fineTuneResult", textFormat=Qt.TextFormat.PlainText)
         self.result.setWordWrap(True)
         self.result.setToolTip(
             "Accuracy before → after the fine-tuning that made the active model: on your "

@@ -66,9 +66,9 @@ class HandwritingTab(QWidget):
         self._tiles = {}
         self.accuracy = (None, [(0, 0)] * 10)
 
-        self._counts = QLabel(objectName="handwritingCounts")
+        self._counts = QLabel(objectName="handwritingCounts", textFormat=Qt.TextFormat.PlainText)
         self._counts.setWordWrap(True)
-        self._reads_me = QLabel(objectName="readsMeAccuracy")
+        self._reads_me = QLabel(objectName="readsMeAccuracy", textFormat=Qt.TextFormat.PlainText)
         self._reads_me.setWordWrap(True)
         self._reads_me.setToolTip("How often the active model reads your own drawings right: "
                                   "overall, then per digit (right / drawn).")

@@ -16,7 +16,7 @@ import copy
 import weakref
 
 import numpy as np
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.inspect.confusion_job import ConfusionJob
@@ -129,7 +129,8 @@ class InspectTab(QWidget):
         self._compute_button = QPushButton("&Compute", objectName="computeButton")
         self._compute_button.setToolTip("Test the active model on the test set.")
         self._compute_button.clicked.connect(self.compute)
-        self._status = QLabel(objectName="inspectStatus", wordWrap=True)
+        self._status = QLabel(objectName="inspectStatus", wordWrap=True,
+                              textFormat=Qt.TextFormat.PlainText)   # errors name folders
         header = QHBoxLayout()
         header.addWidget(self._compute_button)
         header.addWidget(self._status, 1)

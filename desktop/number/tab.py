@@ -110,7 +110,7 @@ class NumberTab(QWidget):
         self._reading.setToolTip("The number the model reads: its digits from left to right.")
         self._reading.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._reading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._status = QLabel(objectName="numberStatus")
+        self._status = QLabel(objectName="numberStatus", textFormat=Qt.TextFormat.PlainText)
         self._status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._status.setWordWrap(True)
         self._update_font()
