@@ -105,6 +105,16 @@ def test_open_makes_the_model_active_everywhere(window, dialogs, tmp_path):
     assert digit == other.class_names[int(np.argmax(expected))]
 
 
+def test_a_file_name_that_looks_like_html_is_shown_as_it_is(window, dialogs, tmp_path):
+    # QLabel guesses HTML: "<i>" would vanish into italics (and an <img> tag loads a file).
+    save_model(tmp_path / "<i>slanted.npz", tiny_model(32, accuracy=0.9, seed=3))
+    dialogs.open_paths.append(tmp_path / "<i>slanted.npz")
+    action(window, "openAction").trigger()
+    label = window.findChild(QLabel, "modelStatus")
+    assert label.text().startswith("<i>slanted ·")
+    assert label.sizeHint().width() >= label.fontMetrics().horizontalAdvance(label.text())
+
+
 @pytest.mark.parametrize("content", ["random", "foreign"])
 def test_a_bad_file_shows_an_error_and_the_model_stays(window, dialogs, tmp_path, content):
     path = tmp_path / "bad.npz"
