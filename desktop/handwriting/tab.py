@@ -41,12 +41,11 @@ EMPTY_TEXT = ("No drawings yet: draw a digit on the Draw tab and press its key (
 NO_MODEL_TEXT = "No model is active, so there is nothing to measure."
 
 
-def accuracy_on(model, images, labels):
-    """(overall accuracy or None, per-digit list of (correct, total)) of model on the images."""
-    per_digit = [(0, 0)] * 10
-    if model is None or len(labels) == 0:
-        return None, per_digit
-    predicted = model.predict(images.astype(np.float32) / 255)
+def accuracy_of(predicted, labels):
+    """(overall accuracy or None, per-digit list of (correct, total)) of answers ``predicted``
+    for drawings of ``labels``."""
+    if len(labels) == 0:
+        return None, [(0, 0)] * 10
     right = predicted == labels
     per_digit = [(int(right[labels == d].sum()), int((labels == d).sum())) for d in range(10)]
     return float(right.mean()), per_digit
@@ -62,6 +61,7 @@ class HandwritingTab(QWidget):
         super().__init__(parent)
         self._store = None
         self._model = None
+        self._answers = {}   # drawing id -> the model's answer: each read once per model
         self._selected = None
         self._tiles = {}
         self.accuracy = (None, [(0, 0)] * 10)
@@ -106,6 +106,7 @@ class HandwritingTab(QWidget):
 
     def set_model(self, model):
         self._model = model
+        self._answers = {}
         self._update_accuracy()
         self.fine_tune.set_model(model)
 
@@ -185,9 +186,20 @@ class HandwritingTab(QWidget):
         self._delete.setEnabled(True)
         self.setFocus()  # so the Delete key comes to keyPressEvent
 
+    def _predicted(self):
+        """The model's answer for each drawing. Each drawing is read once per model: keeping
+        one more reads only that one (a collection of 10,000 took a second at every keep)."""
+        ids = self._ids.tolist()
+        new = [i for i, drawing in enumerate(ids) if drawing not in self._answers]
+        if new:
+            answers = self._model.predict(self._images[new].astype(np.float32) / 255)
+            self._answers.update(zip((ids[i] for i in new), answers.tolist()))
+        return np.array([self._answers[drawing] for drawing in ids], dtype=np.int64)
+
     def _update_accuracy(self):
         try:
-            self.accuracy = accuracy_on(self._model, self._images, self._labels)
+            self.accuracy = ((None, [(0, 0)] * 10) if self._model is None
+                             else accuracy_of(self._predicted(), self._labels))
         except (DigitLabError, ValueError) as error:  # a model that takes other inputs
             log.warning("cannot measure the model on the drawings: %s", error)
             self.accuracy = (None, [(0, 0)] * 10)

@@ -115,6 +115,41 @@ def test_select_and_delete_with_the_key_and_the_button(hw_tab, store, qtbot):
     assert sorted(hw_tab.tiles()) == [first] and store.counts()[6] == 0
 
 
+class CountingReads:
+    """A model that notes how many drawings each of its reads was given."""
+
+    def __init__(self, model):
+        self.model, self.reads = model, []
+
+    def predict(self, x):
+        self.reads.append(len(x))
+        return self.model.predict(x)
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+
+def test_keeping_a_drawing_reads_only_that_one_not_the_whole_collection(hw_tab, store):
+    # A collection of 10,000 drawings froze the window for a second at every keep.
+    rng = np.random.default_rng(0)
+    images = (rng.random((200, 28, 28)) > 0.8).astype(np.uint8) * 255
+    store.add_many(rng.integers(0, 10, 200).tolist(), images)
+    model = CountingReads(ink_position_model())
+    hw_tab.set_model(model)
+    hw_tab.refresh()
+    assert sum(model.reads) == 200
+
+    store.add_many([1], np.zeros((1, 28, 28), np.uint8) + 255)
+    hw_tab.refresh()
+
+    assert model.reads[-1] == 1 and sum(model.reads) == 201
+    _, all_images, labels = store.arrays()
+    direct = np.mean(model.model.predict(all_images.astype(np.float32) / 255) == labels)
+    assert hw_tab.accuracy[0] == pytest.approx(direct)
+    hw_tab.set_model(model)   # another model (or the same one trained on): all read again
+    assert sum(model.reads) == 402
+
+
 def test_accuracy_on_my_drawings_equals_a_direct_computation(hw_tab, store):
     model = ink_position_model()
     images = np.zeros((6, 28, 28), np.uint8)
