@@ -2,6 +2,7 @@
 
 import sqlite3
 import textwrap
+from contextlib import closing
 
 import numpy as np
 import pytest
@@ -158,6 +159,60 @@ def test_a_damaged_page_loses_only_its_runs_and_their_curves(tmp_path):
             np.testing.assert_array_equal(run_store.curves(run_id)["batch_loss"][1],
                                           some_curves(50, run_id - 1)["batch_loss"][1]
                                           .astype(np.float32))
+    finally:
+        run_store.close()
+
+
+def history_with_runs(path, n):
+    run_store = RunStore(path)
+    for i in range(n):
+        run_store.add(a_run(accuracy=i / 100), some_curves(n=20, seed=i))
+    run_store.close()
+
+
+def test_a_history_without_a_column_the_store_can_do_without_keeps_its_runs(tmp_path):
+    # Before, every row was read with every column of today's schema: a file without
+    # model_path (a column that may be NULL) recovered 0 runs.
+    path = tmp_path / DB_NAME
+    history_with_runs(path, 3)
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("ALTER TABLE runs DROP COLUMN model_path")
+        db.commit()
+
+    run_store, message = open_database(RunStore, path)
+    try:
+        assert "3 runs" in message
+        assert [run.accuracy for run in run_store.runs()] == pytest.approx([0.0, 0.01, 0.02])
+        assert all(run.model_path is None for run in run_store.runs())
+    finally:
+        run_store.close()
+
+
+def test_an_intact_history_set_aside_is_read_without_trying_every_id_in_between(
+        tmp_path, monkeypatch):
+    # Two runs with ids 1 and 999,999 in a file marked as not DigitLab's: before, recovery
+    # tried every id between them, one SELECT each, half a minute before the window showed.
+    path = tmp_path / DB_NAME
+    history_with_runs(path, 2)
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("UPDATE runs SET id = 999999 WHERE id = 2")
+        db.execute("UPDATE curves SET run_id = 999999 WHERE run_id = 2")
+        db.execute("PRAGMA user_version = -1")
+        db.commit()
+    statements = []
+    connect = sqlite3.connect
+
+    def counting_connect(*args, **kwargs):
+        db = connect(*args, **kwargs)
+        db.set_trace_callback(statements.append)
+        return db
+    monkeypatch.setattr("desktop.storage.recovery.sqlite3.connect", counting_connect)
+
+    run_store, message = open_database(RunStore, path)
+    try:
+        assert "2 runs" in message
+        assert sorted(run.id for run in run_store.runs()) == [1, 999999]
+        assert len(statements) < 1000
     finally:
         run_store.close()
 
