@@ -79,9 +79,9 @@ def _activate(window, path):
     try:
         window.set_active_model(load_model(path), path)
     except DigitLabError as error:
-        log.warning("cannot start with the model %s: %s", path, error)
+        log.warning("cannot start with the model %r: %s", path, error)
         return str(error).rstrip(".")
     except Exception as error:  # noqa: BLE001 - whatever a hostile file does, the app starts
-        log.exception("cannot start with the model %s", path)
+        log.exception("cannot start with the model %r", path)
         return f"{type(error).__name__}: {error}"
     return None

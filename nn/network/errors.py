@@ -7,7 +7,14 @@ shows it in a dialog.
 
 
 class DigitLabError(Exception):
-    """Base class of every error caused by user input (files, data, settings)."""
+    """Base class of every error caused by user input (files, data, settings).
+
+    Its message is one line whatever it quotes: a file name with a line break or a terminal
+    escape in it shows them as escapes ("\\n"), so no name can add a line to what the CLI
+    prints or the log keeps."""
+
+    def __init__(self, message="", *args):
+        super().__init__(printable(str(message)), *args)
 
 
 class DataError(DigitLabError):
@@ -31,5 +38,11 @@ def shorten(text, limit=60):
     value quoted in a one-line message. A hostile file can hold names thousands of characters
     long, with line breaks in them: those, and every other character that does not print, are
     written as escapes ("\\n"), as repr writes them."""
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    text = printable(text)
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def printable(text):
+    """``text`` with every character that does not print written as an escape, as repr
+    writes it ("\\n", "\\x1b")."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

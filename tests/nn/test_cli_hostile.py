@@ -117,3 +117,15 @@ def test_bundled_in_an_installation_without_the_bundled_model_is_one_line(capsys
     status, out, err = run(capsys, "info", "bundled")
     assert_one_line_error(status, err, "no bundled model", "name a model file instead")
     assert out == ""
+
+
+@pytest.mark.parametrize("name", ["two\nlines", "escape\x1b[2J"])
+def test_a_data_folder_named_with_a_line_break_or_an_escape_stays_one_line(capsys, tmp_path,
+                                                                            name):
+    folder = tmp_path / name
+    folder.mkdir()
+
+    status, _, err = run(capsys, "evaluate", "bundled", "--data", folder)
+
+    assert_one_line_error(status, err, "does not hold")
+    assert "\x1b" not in err and repr(name)[1:-1] in err
