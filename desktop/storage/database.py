@@ -62,6 +62,11 @@ class Database:
             raise DataError(f"Cannot open {self.KIND.title} {self.path}: it is not a file (a "
                             f"folder, a pipe or a device), so it cannot be opened; move it "
                             f"away and DigitLab starts a new one.")
+        wal = self.path.with_name(self.path.name + "-wal")
+        if wal.is_dir():   # SQLite says the database "cannot be opened", blaming the file
+            raise DataError(f"Cannot open {self.KIND.title} {self.path}: {wal}, where its "
+                            f"latest writes are kept, is a folder; move it away and restart "
+                            f"DigitLab.")
         try:
             # isolation_level=None: autocommit, so each write's transaction is explicit below.
             # The timeout makes SQLite wait out another connection's short write lock.

@@ -163,6 +163,24 @@ def test_a_damaged_page_loses_only_its_runs_and_their_curves(tmp_path):
         run_store.close()
 
 
+def test_a_folder_where_the_history_keeps_its_latest_writes_is_named(tmp_path):
+    # SQLite says the database "cannot be opened", which sent the user to the wrong file.
+    path = tmp_path / DB_NAME
+    history_with_runs(path, 1)
+    (tmp_path / (DB_NAME + "-wal")).mkdir()
+
+    run_store, message = open_database(RunStore, path)
+
+    assert run_store is None and "\n" not in message
+    assert f"{DB_NAME}-wal, where its latest writes are kept, is a folder" in message
+    (tmp_path / (DB_NAME + "-wal")).rmdir()   # as the message says: the runs are all there
+    run_store, message = open_database(RunStore, path)
+    try:
+        assert message == "" and len(run_store.runs()) == 1
+    finally:
+        run_store.close()
+
+
 def history_with_runs(path, n):
     run_store = RunStore(path)
     for i in range(n):
