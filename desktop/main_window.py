@@ -74,7 +74,8 @@ class MainWindow(QMainWindow):
                     startup.activate_initial_model(self, BUNDLED_MODEL)]
         self._restore_train_form()
         if any(problems):  # kept until the next message: the user must get to read it
-            self.statusBar().showMessage(" ".join(filter(None, problems)))
+            # (both stores give the same line when their folder cannot be made: said once)
+            self.statusBar().showMessage(" ".join(dict.fromkeys(filter(None, problems))))
 
     # --- actions and menus --------------------------------------------------------------------
 

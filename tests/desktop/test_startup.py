@@ -145,3 +145,15 @@ def test_launch_removes_the_temporary_files_of_killed_saves(open_window, dialogs
     open_window(show=False)
     assert not any(path.exists() for path in stale)
     assert live.exists() and lookalike.exists() and recent.exists()
+
+
+def test_a_per_user_folder_that_is_a_file_is_said_once(open_window, dialogs, bundled,
+                                                        private_home):
+    private_home.parent.mkdir(parents=True, exist_ok=True)
+    private_home.write_text("not a folder")
+
+    window = open_window()
+
+    message = window.statusBar().currentMessage()
+    assert message.count(f"Cannot create the folder {private_home}") == 1, message
+    assert window.active_model is not None   # drawing still works, with the bundled model
