@@ -24,7 +24,7 @@ def redraw(images, stop=None):
     threading.Event) is set, the digits not yet redrawn are kept as they are too.
     """
     images = np.asarray(images, dtype=np.float32)
-    out = images.reshape(len(images), -1).copy()
+    out = images.reshape(len(images), int(np.prod(images.shape[1:]))).copy()  # none: (0, 784)
     for start in range(0, len(images), REDRAW_CHUNK):
         if stop is not None and stop.is_set():
             break

@@ -189,6 +189,9 @@ def _train(model, x, y, config, on_progress, stop, pause, optimizer, step):
                                     check.after() if check else None)
             val_loss, val_acc = (evaluate_in_parts(parallel, examples.x_val, examples.y_val)
                                  if examples.n_val else (None, None))
+            if epoch == config.epochs - 1:   # no later batch checks the loss the last step left
+                last = val_loss if val_loss is not None else evaluate_in_parts(parallel, xb, yb)[0]
+                _check_loss(last, f"after the last step of epoch {epoch + 1}", config)
         _check_weights(model, epoch, config)
         progress.epoch_done(epoch, val_loss, val_acc)
         if best.update(epoch + 1, val_acc):
@@ -200,12 +203,17 @@ def _gradient(parallel, work, xb, yb, config, epoch, b):
     """The batch's mean loss and number correct, its gradient left in the model; raises
     TrainingError when the loss has diverged."""
     loss, correct = parallel.gradient(work, xb, yb)   # under train()'s np.errstate
+    _check_loss(loss, f"in epoch {epoch + 1}, batch {b + 1}", config)
+    return loss, correct
+
+
+def _check_loss(loss, when, config):
+    """Raise TrainingError when ``loss`` shows that training has diverged."""
     if not np.isfinite(loss) or loss > DIVERGED_LOSS:
         raise TrainingError(
-            f"Training diverged: the loss became {loss:.3g} in epoch {epoch + 1}, batch {b + 1}. "
-            f"Lower the learning rate (now {config.learning_rate:g}), for example to "
-            f"{config.learning_rate / 10:g}, and start again.")
-    return loss, correct
+            f"Training diverged: the loss became {loss:.3g} {when}. Lower the learning rate "
+            f"(now {config.learning_rate:g}), for example to {config.learning_rate / 10:g}, "
+            f"and start again.")
 
 
 def evaluate_in_parts(parallel, x, y):

@@ -49,6 +49,14 @@ def test_with_redrawn_adds_the_chosen_share_with_their_labels():
         assert np.array_equal(image, x[label]) == (x[label].max() <= INK_ABOVE)
 
 
+@pytest.mark.parametrize("share", [0.0, 0.01, 1e-320])
+def test_a_share_too_small_for_one_digit_adds_none(share):
+    # round(share * n) == 0: before, redrawing no digits at all raised ValueError (reshape).
+    x, y = bars(10, 4), np.arange(10)
+    x2, y2 = with_redrawn(x, y, share, np.random.default_rng(0))
+    assert np.array_equal(x2, x) and np.array_equal(y2, y)
+
+
 class StopAfter:
     """A stop event that is found set from its `calls`-th look on."""
 

@@ -270,6 +270,19 @@ def test_huge_learning_rate_raises_training_error(optimizer, lr):
         train(small_mlp(), x, y, config)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("validation_size", [0, 16])
+def test_a_run_whose_only_step_diverges_raises_instead_of_keeping_it(validation_size):
+    # One full-batch step: no later batch checks the loss it left. Before, the run ended
+    # "finished" and its model, with a loss of 1e25, was saved.
+    x, y = random_problem(64, seed=0)
+    config = TrainConfig(epochs=1, batch_size=64, optimizer="gd", learning_rate=1e9,
+                         validation_size=validation_size)
+
+    with pytest.raises(TrainingError, match="after the last step of epoch 1"):
+        train(small_mlp(), x, y, config)
+
+
 # --- early stopping -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("patience, val_accuracies, best, stopped_after", [
