@@ -6,6 +6,7 @@ object on stdout.
 """
 
 import math
+import os
 import sys
 
 import nn
@@ -192,6 +193,7 @@ def cmd_export(args, out):
 
 
 def main(argv=None):
+    sturdy_streams()
     args = build_parser().parse_args(argv)
     commands = {"train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info,
                 "download": cmd_download, "bench": cmd_bench, "export": cmd_export,
@@ -210,4 +212,30 @@ def main(argv=None):
         print("error: this machine has not enough memory for that; use a smaller --limit or "
               "a smaller network.", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:   # the reader went away (`| head`): nothing more to say
+        _silence_stdout()
+        return 1
+    except OSError as e:   # the output itself failed: a full disk behind `> file`, say
+        print(f"error: cannot write the output: {e.strerror or e}.", file=sys.stderr)
+        return EXIT_USER_ERROR
     return 0
+
+
+def sturdy_streams():
+    """Standard streams every command can write to: a closed one (None) writes nowhere, and
+    a character the console's encoding lacks (a name in an ASCII console) comes out as an
+    escape, not as a UnicodeEncodeError after the work is done."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, open(os.devnull, "w"))
+        elif hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def _silence_stdout():
+    """Point stdout at nowhere, so Python's flush at exit does not fail on the closed pipe."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):   # no file descriptor (tests capture it)
+        pass

@@ -1,8 +1,13 @@
-"""The command line against bad values, run in-process through ``nn.cli.commands.main``: every bad
-command line is one line on stderr and status 2, and nothing is written before it is checked."""
+"""The command line against bad values, run in-process through ``nn.cli.commands.main`` (and
+from a shell where the streams themselves are odd: a pipe closed early, a full disk, a closed
+stderr, an ASCII console): every bad command line is one line on stderr and status 2, and
+nothing is written before it is checked."""
 
 import json
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +18,8 @@ from nn.network.model import Model
 from nn.files.modelfile import save_model
 from nn.training.presets import mlp_architecture
 from tests.nn.makers import write_tiny_dataset
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def run(capsys, *argv):
@@ -129,3 +136,34 @@ def test_a_data_folder_named_with_a_line_break_or_an_escape_stays_one_line(capsy
 
     assert_one_line_error(status, err, "does not hold")
     assert "\x1b" not in err and repr(name)[1:-1] in err
+
+
+def run_shell(command, tmp_path):
+    """(status, stdout, stderr) of a shell command line running ``python -m nn``."""
+    result = subprocess.run(command.replace("NN", f"{sys.executable} -m nn"), shell=True,
+                            executable="/bin/bash", cwd=REPOSITORY, capture_output=True,
+                            text=True, timeout=120, env=dict(os.environ, HOME=str(tmp_path)))
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_a_reader_that_goes_away_early_ends_the_command_quietly(tmp_path):
+    status, _, err = run_shell("NN info bundled --json | head -c 1 > /dev/null; "
+                               "exit ${PIPESTATUS[0]}", tmp_path)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_a_full_output_is_one_line(tmp_path):
+    status, _, err = run_shell("NN info bundled > /dev/full", tmp_path)
+    assert_one_line_error(status, err, "cannot write the output", "No space left")
+
+
+def test_a_closed_stderr_still_trains_and_saves(tmp_path):
+    data, model = write_tiny_dataset(tmp_path / "tiny"), tmp_path / "closed.npz"
+    status, out, _ = run_shell(f"NN train --data {data} --preset notebook --epochs 1 "
+                               f"--out {model} 2>&-", tmp_path)
+    assert status == 0 and model.is_file() and "saved" in out
+
+
+def test_a_name_an_ascii_console_cannot_show_is_an_escape(tmp_path):
+    status, _, err = run_shell(f"PYTHONIOENCODING=ascii NN info {tmp_path}/ñew.npz", tmp_path)
+    assert_one_line_error(status, err, "\\xf1ew.npz does not exist")
