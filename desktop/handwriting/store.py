@@ -25,7 +25,6 @@ from nn.data.idx import idx_bytes, read_digit_images
 DB_NAME = "handwriting.sqlite3"
 SIDE = 28
 N_CLASSES = 10
-MAX_IMPORT = 10_000   # drawings one import adds: a person's own take hundreds; MNIST has 60,000
 IMAGES_FILE = "handwriting-images-idx3-ubyte"
 LABELS_FILE = "handwriting-labels-idx1-ubyte"
 
@@ -183,10 +182,7 @@ class HandwritingStore(Database):
 
     def import_idx(self, images_path, labels_path):
         """Add the drawings of an IDX image file and its label file; returns how many. A file
-        of more than MAX_IMPORT is a data set, not someone's drawings: DataError."""
+        of more than `nn.data.idx.MAX_DRAWINGS` is a data set, not someone's drawings:
+        DataError."""
         images, labels = read_digit_images(images_path, labels_path, SIDE, N_CLASSES)
-        if len(images) > MAX_IMPORT:
-            raise DataError(f"{images_path} holds {len(images):,} images, more than the "
-                            f"{MAX_IMPORT:,} drawings My Handwriting takes at once: it keeps "
-                            f"your own drawings; train on a data set from the Train tab.")
         return self.add_many(labels, images)

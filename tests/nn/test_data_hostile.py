@@ -59,6 +59,19 @@ def test_a_header_announcing_an_absurd_size_is_refused_before_reading(tmp_path):
         read_idx(path)
 
 
+def test_a_small_file_announcing_ten_times_mnist_is_refused_before_unpacking(tmp_path):
+    # 684,784 blank images, under the old 512 MiB cap: 1 MB of gzip that loading turned
+    # into 5 GB of memory and minutes of work.
+    path = gzip_bomb(tmp_path / "train-images-idx3-ubyte.gz", 684_784, 1)
+    assert path.stat().st_size < 2_000_000
+
+    tracemalloc.start()
+    with pytest.raises(DataError, match="more than any dataset"):
+        read_idx(path)
+    assert tracemalloc.get_traced_memory()[1] < 10_000_000
+    tracemalloc.stop()
+
+
 def test_an_empty_test_set_is_refused(tmp_path):
     folder = write_tiny_dataset(tmp_path / "data")
     write_idx(folder / "t10k-images-idx3-ubyte.gz", np.zeros((0, 28, 28), np.uint8))

@@ -1,6 +1,7 @@
 """``python -m nn finetune`` as a user runs it: a subprocess, real files, exit codes."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from nn.data.datasets import load_dataset
-from nn.data.idx import labels_path_for, read_digit_images, write_idx
+from nn.data.idx import MAX_DRAWINGS, labels_path_for, read_digit_images, write_idx
 from nn.data.unipen import find_pendigits
 from nn.files.modelfile import load_model, save_model
 from nn.network.errors import DataError
@@ -107,6 +108,20 @@ def test_bad_requests_are_one_line(small_model, tmp_path, drawings, mnist_dir):
     one_line_error(run(small_model, "--drawings", drawings, "--weight", "0"), "out of range")
     for memory in ("-1", "nan", "1e9"):
         one_line_error(run(small_model, "--drawings", drawings, "--memory", memory), "out of range")
+
+
+def test_a_data_set_or_a_pipe_given_as_drawings_is_one_line(small_model, tmp_path):
+    # The MNIST training file by mistake: before, gigabytes and hours of fine-tuning; a
+    # pipe: a wait for ever with nothing said.
+    n = MAX_DRAWINGS + 1
+    write_idx(tmp_path / "set-images-idx3-ubyte", np.zeros((n, 28, 28), np.uint8))
+    write_idx(tmp_path / "set-labels-idx1-ubyte", np.zeros(n, np.uint8))
+    one_line_error(run(small_model, "--drawings", tmp_path / "set-images-idx3-ubyte"),
+                   f"holds {n:,} images", "data set")
+    os.mkfifo(tmp_path / "pipe-images-idx3-ubyte")
+    write_idx(tmp_path / "pipe-labels-idx1-ubyte", np.zeros(1, np.uint8))
+    one_line_error(run(small_model, "--drawings", tmp_path / "pipe-images-idx3-ubyte"),
+                   "is not a file (a folder, a pipe or a device)")
 
 
 def test_simulating_writers_reports_each_one(small_model, mnist_dir):

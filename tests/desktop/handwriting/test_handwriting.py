@@ -9,11 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
 import desktop.handwriting.tab as handwriting_tab_module
-from desktop.handwriting.store import (DB_NAME, IMAGES_FILE, LABELS_FILE, MAX_IMPORT,
-                                      HandwritingStore, to_uint8)
+from desktop.handwriting.store import DB_NAME, IMAGES_FILE, LABELS_FILE, HandwritingStore, to_uint8
 from desktop.handwriting.tab import MAX_TILES_PER_DIGIT, HandwritingTab
 from nn.network.errors import DataError
-from nn.data.idx import read_idx, write_idx
+from nn.data.idx import MAX_DRAWINGS, read_idx, write_idx
 from tests.desktop.drawing import LEFT, ONE, SEVEN, draw_on_pad, ink_position_model, shown
 from tests.sigkill import ids_reported_until_killed
 
@@ -214,11 +213,11 @@ def test_importing_a_bad_file_raises_a_data_error(store, tmp_path, case):
 
 def test_a_data_set_is_not_imported_as_someone_s_drawings(store, tmp_path):
     # MNIST's 60,000 training digits froze the window for 40 s and filled the collection.
-    n = MAX_IMPORT + 1
+    n = MAX_DRAWINGS + 1
     images_path, labels_path = tmp_path / "i-idx3-ubyte", tmp_path / "l-idx1-ubyte"
     write_idx(images_path, np.zeros((n, 28, 28), np.uint8))
     write_idx(labels_path, np.zeros(n, np.uint8))
-    with pytest.raises(DataError, match=f"holds {n:,} images, more than the {MAX_IMPORT:,}"):
+    with pytest.raises(DataError, match=f"holds {n:,} images, more than the {MAX_DRAWINGS:,}"):
         store.import_idx(images_path, labels_path)
     assert len(store) == 0
 
