@@ -17,6 +17,7 @@ from nn.data.folders import data_roots, user_dataset_dir, user_folder
 from nn.network.errors import DataError
 from nn.network.model import DIGITS
 from nn.data.idx import read_idx
+from nn.files.paths import file_at
 
 IMAGE_SIDE = 28
 NUM_CLASSES = 10
@@ -212,7 +213,7 @@ def _data_files(info, folder):
     paths = {}
     for role, filename in info.files.items():
         options = [folder / filename, folder / filename.removesuffix(".gz")]
-        existing = [path for path in options if path.is_file()]
+        existing = [path for path in options if file_at(path)]
         if not existing:
             return None
         paths[role] = existing[0]

@@ -31,6 +31,7 @@ import numpy as np
 
 from nn.data.datasets import NUM_CLASSES
 from nn.data.folders import data_roots, user_data_dir, user_folder
+from nn.files.paths import file_at, folder_at
 from nn.network.errors import DataError
 
 FILE_NAME = "pendigits-orig.tra"
@@ -168,15 +169,15 @@ def find_pendigits(explicit=None):
     """
     if explicit is not None:
         explicit = user_folder(explicit)
-        candidate = explicit / FILE_NAME if explicit.is_dir() else explicit
-        if not candidate.is_file():
+        candidate = explicit / FILE_NAME if folder_at(explicit) else explicit
+        if not file_at(candidate):
             raise DataError(f"{explicit} is not {FILE_NAME} nor a folder holding it; "
                             f"choose the file or its folder.")
         return candidate
     roots = data_roots()
     for root in roots:
         for folder in (root, root / FOLDER_NAME, root.parent / FOLDER_NAME):
-            if (folder / FILE_NAME).is_file():
+            if file_at(folder / FILE_NAME):
                 return folder / FILE_NAME
     raise DataError(
         f"The pen digits file {FILE_NAME} was not found in {', '.join(map(str, roots))} (nor "

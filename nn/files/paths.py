@@ -51,6 +51,23 @@ def _length_problem(text):
     return None
 
 
+def file_at(path):
+    """Whether a file is at ``path``; False when it cannot be looked at (a folder on the way
+    the user may not search, a name too long), where Path.is_file raises."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def folder_at(path):
+    """Whether a folder is at ``path``; False when it cannot be looked at (see `file_at`)."""
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def not_a_file(path):
     """Whether something other than a file is at ``path``: a folder, a pipe or a device, which
     DigitLab must neither read as a file (a pipe waits for a writer for ever) nor replace.

@@ -5,6 +5,7 @@ nothing is written before it is checked."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -167,3 +168,25 @@ def test_a_closed_stderr_still_trains_and_saves(tmp_path):
 def test_a_name_an_ascii_console_cannot_show_is_an_escape(tmp_path):
     status, _, err = run_shell(f"PYTHONIOENCODING=ascii NN info {tmp_path}/ñew.npz", tmp_path)
     assert_one_line_error(status, err, "\\xf1ew.npz does not exist")
+
+
+def as_a_user(command):
+    """``command`` run so that file permissions bind it, as they bind a user: root drops the
+    capabilities that pass them by (setpriv, from util-linux)."""
+    if os.geteuid() != 0:
+        return command
+    if shutil.which("setpriv") is None:
+        pytest.skip("root ignores permissions, and setpriv is missing to drop that")
+    return ("setpriv --inh-caps=-dac_override,-dac_read_search "
+            "--bounding-set=-dac_override,-dac_read_search " + command)
+
+
+def test_a_data_folder_that_cannot_be_searched_is_one_line(tmp_path):
+    # Path.is_file raises PermissionError there: before, a 33-line traceback.
+    folder = write_tiny_dataset(tmp_path / "locked")
+    folder.chmod(0)
+    try:
+        status, _, err = run_shell(as_a_user(f"NN evaluate bundled --data {folder}"), tmp_path)
+    finally:
+        folder.chmod(0o755)
+    assert_one_line_error(status, err, str(folder))
