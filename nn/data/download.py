@@ -15,6 +15,7 @@ import http.client
 import os
 import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ from nn.network.errors import DataError
 
 CHUNK_SIZE = 64 * 1024
 POLL_SECONDS = 0.1   # how often a waiting download looks at should_stop: Cancel acts this fast
+# The timeout bounds the wait for each piece; a server that sends a byte every few seconds
+# never reaches it. Past the timeout, a download that averages under this is given up.
+MIN_BYTES_PER_SECOND = 1000
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ def download_dataset(info, dest_dir, on_progress=None, should_stop=None, mirrors
         expected = info.sha256[filename]
         # The size first: hashing a 20 GB file in the way took a minute, deaf to Cancel.
         if ((dest / filename).is_file() and (dest / filename).stat().st_size == info.sizes[filename]
-                and _sha256_of(dest / filename) == expected):
+                and sha256_of(dest / filename) == expected):
             continue
         for path in (dest / filename, dest / (filename + ".part")):
             if path.is_dir():
@@ -167,13 +171,13 @@ def _fetch(url, final, expected, size, on_progress, should_stop, timeout):
             )
         os.replace(part, final)
     except OSError as error:
-        raise DataError(_write_problem(error, part, final)) from None
+        raise DataError(write_problem(error, part, final)) from None
     finally:
         with contextlib.suppress(OSError):  # nothing to remove, or not a file
             part.unlink(missing_ok=True)
 
 
-def _write_problem(error, part, final):
+def write_problem(error, part, final):
     """What to tell the user when the download cannot be written (never blame the disk for
     a folder in the way or a missing permission)."""
     if error.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)):
@@ -195,9 +199,13 @@ def _stream(response, out, filename, url, size, timeout, on_progress, should_sto
                             f"of {size}; the file on the server is not the published one, try "
                             "again later.")
     digest = hashlib.sha256()
-    done = 0
+    done, started = 0, time.monotonic()
     while True:
         _check_stop(should_stop, filename)
+        if too_slow(done, started, timeout):
+            raise _MirrorFailed(f"Download of {filename} from {url} stopped after {done} bytes: "
+                                f"the server sends under {MIN_BYTES_PER_SECOND:,} bytes a "
+                                f"second; try again later.", timed_out=True)
         try:
             # read1: what has arrived, up to a chunk, so a slow server still shows progress
             chunk = response.read1(min(CHUNK_SIZE, size + 1 - done))
@@ -315,7 +323,15 @@ def _content_length(response):
         return None
 
 
-def _sha256_of(path):
+def too_slow(done, started, timeout):
+    """Whether a download that has received ``done`` bytes since ``started`` (time.monotonic)
+    is too slow to go on: past ``timeout`` seconds, under MIN_BYTES_PER_SECOND on average."""
+    elapsed = time.monotonic() - started
+    return elapsed > timeout and done < MIN_BYTES_PER_SECOND * elapsed
+
+
+def sha256_of(path):
+    """The hex SHA-256 of the file at ``path``, read a megabyte at a time."""
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         for block in iter(lambda: file.read(1 << 20), b""):

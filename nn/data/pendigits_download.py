@@ -7,14 +7,18 @@ sits under the real name. The same data set's second file (other writers, kept f
 models) is not fetched.
 """
 
+import contextlib
 import hashlib
 import http.client
 import os
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from nn.data.download import MIN_BYTES_PER_SECOND, sha256_of, too_slow, write_problem
 from nn.data.unipen import FILE_NAME, MAX_FILE_BYTES, SHA256
+from nn.files.paths import file_at
 from nn.data.unix_compress import MAGIC, NotCompressed, uncompress
 from nn.network.errors import DataError
 
@@ -37,7 +41,7 @@ def download_pendigits(dest_dir, url=URL, sha256=SHA256, timeout=30, should_stop
     """
     dest_dir = Path(dest_dir)
     final = dest_dir / FILE_NAME
-    if final.is_file() and _sha256(final.read_bytes()) == sha256:
+    if file_at(final) and final.stat().st_size <= MAX_FILE_BYTES and sha256_of(final) == sha256:
         return final
     data = _fetch(url, timeout, should_stop)
     if data[:2] == MAGIC:
@@ -50,16 +54,19 @@ def download_pendigits(dest_dir, url=URL, sha256=SHA256, timeout=30, should_stop
         raise DataError(f"{url} sent a file that is not the published {FILE_NAME} (its SHA-256 "
                         f"differs); nothing was saved. Try again later, or copy the file into "
                         f"{dest_dir} by hand.")
+    part = final.with_name(final.name + ".part")
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
-        part = final.with_name(final.name + ".part")
         with open(part, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(part, final)
     except OSError as error:
-        raise DataError(f"Cannot save {final}: {error.strerror or error}.") from None
+        raise DataError(write_problem(error, part, final)) from None
+    finally:
+        with contextlib.suppress(OSError):   # renamed already, never made, or not a file
+            part.unlink(missing_ok=True)
     return final
 
 
@@ -67,10 +74,14 @@ def _fetch(url, timeout, should_stop):
     """The body at ``url``, at most MAX_DOWNLOAD_BYTES; DataError otherwise."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            chunks, size = [], 0
-            while chunk := response.read(CHUNK_BYTES):
+            chunks, size, started = [], 0, time.monotonic()
+            # read1: what has arrived, so that a server sending a byte at a time is noticed
+            while chunk := response.read1(CHUNK_BYTES):
                 if should_stop is not None and should_stop():
                     raise PendigitsCancelled("The download of the pen digits was cancelled.")
+                if too_slow(size, started, timeout):
+                    raise DataError(f"{url} sends under {MIN_BYTES_PER_SECOND:,} bytes a "
+                                    f"second; try again later, or copy {FILE_NAME} by hand.")
                 size += len(chunk)
                 if size > MAX_DOWNLOAD_BYTES:
                     raise DataError(f"{url} sent more than {MAX_DOWNLOAD_BYTES >> 20} MB, far "

@@ -1,5 +1,6 @@
 """Downloads against hostile servers and folders, with real HTTP servers on 127.0.0.1: no
-answer, an endless body without Content-Length, a stall halfway, and folders in the way."""
+answer, an endless body without Content-Length, a stall halfway, a trickle, and folders in
+the way."""
 
 import http.server
 import time
@@ -60,6 +61,28 @@ class StallHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class TrickleHandler(http.server.BaseHTTPRequestHandler):
+    """Announces the right length, then sends a byte at a time, each well within the
+    timeout: a wait for each piece never runs out."""
+
+    size = 0
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(self.size))
+        self.end_headers()
+        try:
+            for _ in range(200):
+                self.wfile.write(b"\0")
+                self.wfile.flush()
+                time.sleep(TIMEOUT / 5)
+        except OSError:   # the client hung up, as it should
+            pass
+
+    def log_message(self, format, *args):
+        pass
+
+
 class GarbageHandler(http.server.BaseHTTPRequestHandler):
     """Answers with bytes that are not HTTP."""
 
@@ -98,6 +121,22 @@ def test_a_server_that_stalls_halfway_is_reported_as_timed_out(served, server_of
 
     assert "sent nothing for 0.5 s" in one_line(caught)
     assert list((tmp_path / "dest").iterdir()) == []
+
+
+def test_a_server_that_trickles_is_given_up_instead_of_waited_on_for_months(served, server_of,
+                                                                            tmp_path):
+    # A byte every 0.1 s never reaches the 0.5 s timeout: before, the download went on for
+    # as long as the server liked (26 MB at that pace take months).
+    _, info = served
+    TrickleHandler.size = info.sizes["train-images-idx3-ubyte.gz"]
+    url = server_of(TrickleHandler)
+    start = time.monotonic()
+
+    with pytest.raises(DataError) as caught:
+        download_dataset(info, tmp_path / "dest", mirrors=[url], timeout=TIMEOUT)
+
+    assert "under 1,000 bytes a second" in one_line(caught)
+    assert time.monotonic() - start < 10 and list((tmp_path / "dest").iterdir()) == []
 
 
 def test_an_endless_body_without_length_stops_at_the_published_size(served, server_of,

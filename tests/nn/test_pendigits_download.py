@@ -3,6 +3,13 @@ files made by the real `compress` (tests/nn/files, from tests/nn/unipen_text.py'
 
 import functools
 import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -10,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nn.data.pendigits_download import PendigitsCancelled, download_pendigits
-from nn.data.unipen import FILE_NAME, read_unipen
+from nn.data.unipen import FILE_NAME, MAX_FILE_BYTES, read_unipen
 from nn.data.unix_compress import NotCompressed, uncompress
 from nn.network.errors import DataError
 from tests import local_http
@@ -111,3 +118,58 @@ def test_a_redirect_loop_is_one_line(tmp_path):
         local_http.stop(http_server)
     assert "\n" not in str(error.value)   # urllib's reason held "...message was:\nFound"
 
+
+
+def test_a_server_that_trickles_is_given_up(tmp_path):
+    # read() waited for 64 KiB that came a byte at a time: before, the download went on for
+    # as long as the server liked, showing nothing.
+    script = [("send", b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")]
+    script += [("send", b"\0"), ("wait", 0.1)] * 100
+    http_server, base = local_http.serve(local_http.scripted_handler(script))
+    start = time.monotonic()
+    try:
+        with pytest.raises(DataError, match="under 1,000 bytes a second") as error:
+            download_pendigits(tmp_path / "dest", url=base + "x.Z", timeout=0.5)
+    finally:
+        local_http.stop(http_server)
+    assert "\n" not in str(error.value) and time.monotonic() - start < 5
+
+
+FULL_DISK = textwrap.dedent("""
+    import resource, signal, sys
+    from nn.data.pendigits_download import download_pendigits
+    from nn.network.errors import DataError
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+    try:
+        download_pendigits(sys.argv[1], url=sys.argv[2], sha256=sys.argv[3])
+    except DataError as e:
+        print(e)
+""")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs POSIX file size limits")
+def test_a_full_disk_leaves_no_part_file_and_says_what_to_do(tmp_path, server):
+    dest = tmp_path / "dest"
+    result = subprocess.run([sys.executable, "-c", FULL_DISK, str(dest),
+                             server + f"{FILE_NAME}.Z", hashlib.sha256(TEXT).hexdigest()],
+                            capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ, no_proxy="127.0.0.1"))
+
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert "free some disk space or choose another folder" in result.stdout
+    assert list(dest.iterdir()) == []
+
+
+def test_a_file_already_there_is_checked_without_reading_it_whole(tmp_path, server):
+    # A 2 GB file by that name was read into memory to hash it.
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    with open(dest / FILE_NAME, "wb") as big:
+        big.truncate(MAX_FILE_BYTES + 1)   # sparse: no disk used
+    tracemalloc.start()
+    path = download_pendigits(dest, url=server + f"{FILE_NAME}.Z",
+                              sha256=hashlib.sha256(TEXT).hexdigest())
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert path.read_bytes() == TEXT and peak < 20_000_000
