@@ -37,7 +37,9 @@ from nn.network.errors import DataError
 FILE_NAME = "pendigits-orig.tra"
 FOLDER_NAME = "pendigits"
 SHA256 = "a66225d68d7d68591e62944df1ad33b3f5aa608e2df2505844b41f5568a80da4"
-MAX_FILE_BYTES = 64 << 20   # the real file is 3.6 MB; a larger one is not this data set
+MAX_FILE_BYTES = 16 << 20   # the real file is 3.6 MB; a larger one is not this data set
+MAX_DIGITS = 20_000         # the real file holds 7,494: more is another data set, or a bomb
+MAX_STROKE_POINTS = 10_000  # a real stroke has tens to a few hundred
 MAX_COORDINATE = 1e6        # tablet units; the real ones stay within about 0-600
 WRITER_ID = "[0-9]{1,9}"    # a writer number (the real ones are 0-43); longer is damage
 
@@ -126,6 +128,8 @@ def _parse(text, path):
             x, y = float(match.group(1)), float(match.group(2))
             if max(abs(x), abs(y)) > MAX_COORDINATE:
                 fail(number, f"the point ({x:g}, {y:g}) lies far outside any tablet")
+            if len(points) == MAX_STROKE_POINTS:
+                fail(number, f"a stroke has more than {MAX_STROKE_POINTS:,} points")
             points.append((x, y))
             continue
         keyword = line.split(maxsplit=1)[0] if line.strip() else ""
@@ -133,6 +137,8 @@ def _parse(text, path):
             continue
         if keyword == ".SEGMENT":
             close_digit(number)
+            if len(digits) == MAX_DIGITS:
+                fail(number, f"the file holds more than {MAX_DIGITS:,} digits")
             match = _SEGMENT.match(line)
             if match is None or not re.fullmatch(r"\d", match.group(1)):
                 fail(number, "a .SEGMENT line does not name one digit 0-9 in quotes")

@@ -2,6 +2,7 @@
 damaged file."""
 
 import hashlib
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -9,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nn.data import folders, unipen
-from nn.data.unipen import find_pendigits, load_pendigits, read_unipen
+from nn.data.unipen import (MAX_DIGITS, MAX_STROKE_POINTS, find_pendigits, load_pendigits,
+                            read_unipen)
 from nn.network.errors import DataError
 
 TWO_DIGITS = """.INCLUDE        dene.doc
@@ -83,6 +85,25 @@ def test_a_damaged_file_gives_one_error_naming_the_file(tmp_path, damage, words)
         read_unipen(path)
     message = str(error.value)
     assert words in message and str(path) in message and "\n" not in message
+
+
+def one_digit(points):
+    return f'.SEGMENT DIGIT 0-0 ? "1"\n.COMMENT 1 12  224\n.PEN_DOWN\n{points}.PEN_UP\n'
+
+
+@pytest.mark.parametrize("text, words", [
+    (one_digit(" 100  400\n" * (MAX_STROKE_POINTS + 1)), "more than 10,000 points"),
+    (one_digit(" 100  400\n") * (MAX_DIGITS + 1), "more than 20,000 digits"),
+], ids=["a stroke", "digits"])
+def test_files_under_the_size_limit_that_would_take_gigabytes_are_refused(tmp_path, text,
+                                                                          words):
+    # 64 MB of one stroke took 4 GB to parse; of one-point digits, 7.5 GB to draw.
+    path = write(tmp_path, text)
+    tracemalloc.start()
+    with pytest.raises(DataError, match=words):
+        read_unipen(path)
+    assert tracemalloc.get_traced_memory()[1] < 100_000_000
+    tracemalloc.stop()
 
 
 def test_a_binary_file_is_refused_in_one_line(tmp_path):
