@@ -38,7 +38,6 @@ are written so close that their inks meet (`nn.ink.written_numbers.TOUCHING`).
 Runs offscreen when there is no display; it uses a private settings folder, never the user's.
 """
 
-import argparse
 import json
 import os
 import statistics
@@ -54,8 +53,12 @@ from desktop.bench_common import figure, private_home, shown_window  # noqa: E40
 from desktop.bench_reading import (HANDWRITING_DIGITS, NUMBERS, run_handwriting,  # noqa: E402
                                    run_numbers)
 from desktop.bench_writers import report as writers_report, run_writers  # noqa: E402
+from nn.cli.args import EXIT_USER_ERROR, Parser, whole_number  # noqa: E402
+from nn.network.errors import DigitLabError  # noqa: E402
 from nn.training.presets import PRESETS  # noqa: E402
 # isort: on
+
+MAX_LIMIT = 100_000   # --limit: digits or numbers; MNIST's test set has 10,000
 
 
 def run_writers_bench(model_path, limit):
@@ -120,8 +123,7 @@ def _window_figures(window, data_dir, preset):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m desktop.bench",
-                                     description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m desktop.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--data", help="folder with the MNIST files (default: found as usual)")
     parser.add_argument("--preset", choices=PRESETS, default="cnn",
@@ -141,11 +143,23 @@ def main(argv=None):
     parser.add_argument("--touching", action="store_true",
                         help="with --numbers: write each number's digits so close that they "
                              "touch")
-    parser.add_argument("--limit", type=int, metavar="N",
+    parser.add_argument("--limit", type=whole_number(1, MAX_LIMIT), metavar="N",
                         help=f"with --handwriting: how many test digits to replay (default "
                              f"{HANDWRITING_DIGITS:,}); with --numbers: how many numbers of "
                              f"each kind to write (default {NUMBERS:,})")
     args = parser.parse_args(argv)
+    try:
+        return _measure(args)
+    except DigitLabError as error:   # no data, a model file that cannot be read, ...
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _measure(args):
+    """Run the benchmark ``args`` ask for, print its figures; the exit status."""
     if args.writers:
         results = run_writers_bench(args.model, args.limit)
         print(json.dumps(results, indent=2) if args.json else writers_report(results))

@@ -62,3 +62,21 @@ def test_the_numbers_bench_reads_each_writer_fold_with_its_own_model(qtbot, tmp_
     for part in (traced, writers):
         assert 0 <= part["numbers_read_exactly"]["value"] <= 1
         assert 0 <= part["numbers_split_into_the_right_count"]["value"] <= 1
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--numbers", "--limit", "-3"], "--limit: -3 is out of range"),
+    (["--handwriting", "--limit", "10" + "0" * 30], "out of range"),
+    (["--writers", "--model", "no-such-model.npz"], "no-such-model.npz does not exist"),
+    (["--handwriting", "--data", "no-such-folder", "--limit", "5"], "does not hold the MNIST"),
+])
+def test_the_bench_says_what_is_wrong_in_one_line(capsys, argv, words):
+    # Before: tracebacks (negative dimensions, a missing model file), or 5 lines of usage.
+    from desktop.bench import main
+
+    try:
+        status = main(argv)
+    except SystemExit as exit_:
+        status = exit_.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1 and words in err[0], err
