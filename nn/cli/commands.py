@@ -24,7 +24,7 @@ from nn.data.unipen import FOLDER_NAME as PENDIGITS
 from nn.files.modelfile import load_model
 from nn.files.runinfo import epochs_done
 from nn.network import metrics
-from nn.network.errors import DataError, DigitLabError, shorten
+from nn.network.errors import DataError, DigitLabError, SettingError, shorten
 from nn.network.model import describe
 from nn.training.presets import PRESETS, preset_name
 from nn.training.train import MAX_EPOCHS
@@ -89,6 +89,9 @@ def cmd_evaluate(args, out):
         raise DataError(f"{args.model} takes inputs of shape {model.input_shape}, not "
                         f"{IMAGE_SIDE}x{IMAGE_SIDE} images; evaluate a model made for them.")
     data = load_dataset(dataset, args.data, args.limit)
+    if tuple(model.class_names) != tuple(data.class_names):   # 10% "correct" says nothing
+        raise SettingError(f"{args.model} was trained on other classes than {data.name}'s; "
+                           f"choose its dataset with --dataset.")
     predicted = model.predict(data.x_test)
     confusion = metrics.confusion_matrix(data.y_test, predicted, len(data.class_names))
     per_class = metrics.per_class_accuracy(confusion)

@@ -95,6 +95,16 @@ def test_evaluate_of_a_model_that_does_not_take_images_is_refused(capsys, tmp_pa
     assert_one_line_error(status, err, "(30,)")
 
 
+def test_evaluate_of_a_digit_model_on_clothes_is_refused(capsys, tmp_path):
+    # Before: "10.00% correct", per class rows named after clothes.
+    model = tmp_path / "digits.npz"
+    save_model(model, Model.from_architecture(mlp_architecture((4,))))
+    data = write_tiny_dataset(tmp_path / "fashion-mnist")
+
+    status, _, err = run(capsys, "evaluate", model, "--dataset", "fashion-mnist", "--data", data)
+    assert_one_line_error(status, err, "trained on other classes than fashion-mnist's")
+
+
 def test_download_json_is_one_object(capsys, tmp_path, mnist_dir):
     dest = tmp_path / "d"
     dest.mkdir()
