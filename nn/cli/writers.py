@@ -26,10 +26,11 @@ from nn.cli.args import emit_json, model_file, path_text, real_number, whole_num
 from nn.cli.progress import ProgressBar
 from nn.data.datasets import dataset_files, load_dataset
 from nn.data.unipen import find_pendigits, load_pendigits
+from nn.files.atomic import write_atomically
 from nn.files.modelfile import check_can_save, check_not_read, load_model, save_model
 from nn.ink.second_look import read_drawings
 from nn.ink.ways import WAYS, accuracy_by_way
-from nn.network.errors import SettingError
+from nn.network.errors import ModelFileError, SettingError, shorten
 from nn.training.calibration import calibrate
 from nn.training.train import MAX_EPOCHS, TrainConfig, resume_optimizer, train
 from nn.training.writers import (FOLDS, from_mnist, pen_images, scores, style_counts,
@@ -78,6 +79,9 @@ def recipe_config(base, epochs, lr):
 
 def cmd_writers(args, out):
     base = load_model(args.base)
+    if base.input_shape not in ((784,), (1, 28, 28)):   # found after minutes of redrawing
+        raise SettingError(f"{args.base} takes inputs of shape {base.input_shape}, not 28x28 "
+                           f"images; choose a model made for MNIST.")
     if "pen_digits" in base.info:
         raise SettingError(f"{args.base} was trained on pen digits already, so its folds would "
                            f"read writers it has seen; choose a model trained on MNIST alone.")
@@ -89,7 +93,7 @@ def cmd_writers(args, out):
     folds, ways, styles, models = [], {way.name: 0.0 for way in WAYS}, {}, []
     out_dir = Path(args.out) if args.out else None
     if out_dir:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        _make_folder(out_dir)
         reads = [args.base, pen_file] + dataset_files("mnist", args.data)
         for name in [f"fold{k}.npz" for k in range(args.folds)] + ["oof.npz"]:
             check_can_save(out_dir / name)
@@ -127,7 +131,12 @@ def cmd_writers(args, out):
             save_model(out_dir / f"fold{k}.npz", model)
     as_the_app_reads = read_as_the_app(models, pen, log_probs)
     if out_dir:
-        np.savez(out_dir / "oof.npz", log_probs=log_probs, labels=pen.labels, writers=pen.writers)
+        try:   # whole or not at all, as the models are saved
+            write_atomically(out_dir / "oof.npz", lambda f: np.savez(
+                f, log_probs=log_probs, labels=pen.labels, writers=pen.writers))
+        except OSError as error:
+            raise ModelFileError(f"Cannot save {out_dir / 'oof.npz'}: {error.strerror or error};"
+                                 f" free some disk space or choose another folder.") from None
         for k, (model, _) in enumerate(models):
             save_model(out_dir / f"fold{k}.npz", model)
     result = scores(log_probs.argmax(axis=1), pen.labels, pen.writers) | {
@@ -175,3 +184,16 @@ def report(result):
     lines += [f"fold {k}: MNIST test {f['mnist_test_accuracy']:.2%}, {f['seconds']:.0f} s"
               for k, f in enumerate(result["folds"])]
     return "\n".join(lines)
+
+
+def _make_folder(folder):
+    """Create the --out folder (and its parents), unless its name holds a line break or
+    another control character, which no file of DigitLab's does."""
+    if not str(folder).isprintable():
+        raise SettingError(f"Cannot save in {shorten(str(folder))!r}: the name holds a control "
+                           f"character (a line break, a tab...); choose another --out.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:   # a file of that name, a read-only disk
+        raise ModelFileError(f"Cannot create the folder {folder}: {error.strerror or error}; "
+                             f"choose another --out.") from None

@@ -9,7 +9,9 @@ import pytest
 from nn.cli import commands as cli
 from nn.cli.writers import report as writers_report
 from nn.data.idx import write_idx
-from nn.files.modelfile import load_model
+from nn.files.modelfile import load_model, save_model
+from nn.network.model import Model
+from nn.training.presets import mlp_architecture
 
 WRITERS = 6
 DIGITS_EACH = 10  # one of each digit per writer
@@ -108,6 +110,23 @@ def test_more_folds_than_writers_is_one_line(capsys, data, base):
                         "--folds", WRITERS + 1)
     assert status == 2 and error.count("\n") == 1
     assert f"{WRITERS} writers cannot be split into {WRITERS + 1} folds" in error
+
+
+def test_a_bad_out_or_base_is_one_line_before_any_work(capsys, data, base, tmp_path):
+    # Before: a FileExistsError traceback (a file named like the folder), a folder made
+    # with a line break in its name, and a model of 30 inputs refused after minutes.
+    folder, pen = data
+    (tmp_path / "a-file").write_text("")
+    for out, words in ((tmp_path / "a-file", "Cannot create the folder"),
+                       (tmp_path / "two\nlines", "control character")):
+        status, error = run(capsys, "writers", "--base", base, "--data", folder,
+                            "--pen-digits", pen, "--out", out)
+        assert status == 2 and error.count("\n") == 1 and words in error, error
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]   # nothing made
+    small = tmp_path / "thirty.npz"
+    save_model(small, Model.from_architecture(mlp_architecture((4,), n_in=30), (30,)))
+    status, error = run(capsys, "writers", "--base", small, "--data", folder, "--pen-digits", pen)
+    assert status == 2 and "takes inputs of shape (30,)" in error
 
 
 def test_a_run_says_what_it_draws_before_its_first_epoch(capsys, data, tmp_path):
