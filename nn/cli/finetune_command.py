@@ -70,6 +70,9 @@ def settings_of(args):
 
 def cmd_finetune(args, out):
     if args.simulate_writers:
+        if args.drawings is not None or args.out is not None:
+            raise SettingError("--simulate-writers measures without drawings and saves no "
+                               "model: leave out --drawings and --out.")
         return simulate_writers(args, out)
     if args.model is None or args.drawings is None:
         raise SettingError("Name the model and the drawings: python -m nn finetune MODEL "

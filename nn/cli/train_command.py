@@ -64,8 +64,9 @@ def add_training_arguments(parser):
     add("--pen-digits", nargs="?", const=True, type=path_text, metavar="PATH",
         help="also train on real people's pen digits (pendigits-orig.tra, or its folder; "
              "found like MNIST when no PATH is given)")
-    add("--pen-copies", type=whole_number(0, 50), default=DEFAULT_COPIES, metavar="N",
-        help="with --pen-digits: rewritten copies of each pen digit, besides the digit itself")
+    add("--pen-copies", type=whole_number(0, 50), metavar="N",
+        help=f"with --pen-digits: rewritten copies of each pen digit, besides the digit itself "
+             f"(default {DEFAULT_COPIES})")
     add("--resume", metavar="MODEL", type=model_file,
         help=f'continue training this model file ("{BUNDLED}": the model DigitLab ships with), '
              f'with its optimizer state when it has one')
@@ -124,6 +125,9 @@ def cmd_train(args, out):
     else:
         specs, input_shape = edited_network(preset, **network)
         config = training_config(args, preset.config)
+    if args.pen_copies is not None and args.pen_digits is None:
+        raise SettingError("--pen-copies only applies with --pen-digits.")
+    copies = DEFAULT_COPIES if args.pen_copies is None else args.pen_copies
     path = args.out or f"{args.preset}.npz"
     check_can_save(path)  # before training, not after
     pen_file = None if args.pen_digits is None else find_pendigits(
@@ -145,9 +149,9 @@ def cmd_train(args, out):
                                f"{data.name}.")
         pen, _ = load_pendigits(pen_file)
     if not args.json:
-        sys.stderr.write(preparation_text(len(x), config, pen, args.pen_copies))
+        sys.stderr.write(preparation_text(len(x), config, pen, copies))
     if pen is not None:
-        x, y, config = pen_training_set(x, y, pen, args.pen_copies, config)
+        x, y, config = pen_training_set(x, y, pen, copies, config)
     start = time.perf_counter()
     result = train(model, x, y, config, on_progress=ProgressBar().training, optimizer=optimizer)
     seconds = time.perf_counter() - start
@@ -157,7 +161,7 @@ def cmd_train(args, out):
                                test_accuracy, seconds)
     model.info["name"] = Path(path).stem
     if pen is not None:
-        model.info["pen_digits"] = pen_info(pen, args.pen_copies)
+        model.info["pen_digits"] = pen_info(pen, copies)
     save_model(path, model, result.optimizer)
     if args.json:
         emit_json(out, {"preset": args.preset, "dataset": data.name, "model": str(path),

@@ -53,6 +53,10 @@ def assert_one_line_error(status, err, *words):
     (["bench", "--epochs", "0"], "--epochs"),
     (["info"], "model"),
     (["download", "--dataset", "cifar"], "invalid choice"),
+    # a flag that would do nothing here is said, not silently ignored
+    (["train", "--pen-copies", "3"], "--pen-copies only applies with --pen-digits"),
+    (["finetune", "bundled", "--simulate-writers", "--drawings", "x-images-idx3-ubyte"],
+     "leave out --drawings and --out"),
     ([], "command"),
     (["frobnicate"], "invalid choice"),
 ])
