@@ -8,6 +8,7 @@ It is a `desktop.storage.database.Database`: WAL, a transaction per write, the f
 when opened, one-line errors, and `desktop.storage.recovery` for a damaged file at launch.
 """
 
+import contextlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -175,9 +176,17 @@ class HandwritingStore(Database):
         images_path, labels_path = folder / IMAGES_FILE, folder / LABELS_FILE
         try:   # each file whole or not at all: a full disk never truncates an earlier export
             write_atomically(images_path, lambda f: f.write(idx_bytes(images)))
-            write_atomically(labels_path, lambda f: f.write(idx_bytes(labels)))
         except OSError as error:
             raise DataError(f"Cannot write to {folder}: {error.strerror}.") from None
+        try:
+            write_atomically(labels_path, lambda f: f.write(idx_bytes(labels)))
+        except OSError as error:
+            # New images beside an earlier export's labels would import mislabelled when the
+            # counts agree: the images go too, and an import says the labels are missing.
+            with contextlib.suppress(OSError):
+                images_path.unlink()
+            raise DataError(f"Cannot write {labels_path}: {error.strerror}; nothing was "
+                            f"exported.") from None
         return images_path, labels_path
 
     def import_idx(self, images_path, labels_path):

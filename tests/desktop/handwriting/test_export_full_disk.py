@@ -13,6 +13,7 @@ import pytest
 
 from desktop.handwriting.store import IMAGES_FILE, LABELS_FILE, HandwritingStore
 from nn.data.idx import read_idx
+from nn.network.errors import DataError
 
 resource = pytest.importorskip("resource")   # POSIX only
 
@@ -51,3 +52,18 @@ def test_a_full_disk_leaves_the_previous_export_whole(tmp_path):
     for name, content in before.items():
         assert (folder / name).read_bytes() == content
     assert len(read_idx(folder / IMAGES_FILE)) == len(read_idx(folder / LABELS_FILE)) == 5
+
+
+def test_when_the_labels_cannot_be_written_the_new_images_do_not_stay_alone(tmp_path):
+    # New images beside another export's labels import mislabelled when the counts agree.
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "export"
+    (folder / LABELS_FILE).mkdir(parents=True)   # in the way of the labels, not the images
+    store = HandwritingStore(tmp_path / "handwriting.sqlite3")
+    store.add_many(rng.integers(0, 10, 5), rng.integers(0, 256, (5, 28, 28), dtype=np.uint8))
+    try:
+        with pytest.raises(DataError, match="nothing was exported"):
+            store.export_idx(folder)
+    finally:
+        store.close()
+    assert [p.name for p in folder.iterdir()] == [LABELS_FILE]
