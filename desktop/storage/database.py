@@ -24,6 +24,9 @@ from nn.files.paths import not_a_file
 from nn.network.errors import DataError, shorten
 
 BUSY_TIMEOUT_S = 5.0  # another DigitLab window may hold the write lock for a moment
+# Opening waits less: a lock held that long at launch is another program's, and the window
+# must not wait seconds for each database before it shows.
+OPEN_TIMEOUT_S = 0.5
 
 
 def lenient_text(raw):
@@ -70,7 +73,7 @@ class Database:
         try:
             # isolation_level=None: autocommit, so each write's transaction is explicit below.
             # The timeout makes SQLite wait out another connection's short write lock.
-            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            self._db = sqlite3.connect(self.path, timeout=OPEN_TIMEOUT_S, isolation_level=None)
             self._db.text_factory = lenient_text
             ready = self._check_file()   # before anything is written to a file not ours
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -80,6 +83,7 @@ class Database:
                     for statement in filter(str.strip, self.SCHEMA.split(";")):
                         self._db.execute(statement)
                     self._db.execute(f"PRAGMA user_version={self.SCHEMA_VERSION}")
+            self._db.execute(f"PRAGMA busy_timeout={round(BUSY_TIMEOUT_S * 1000)}")
         except FAILURES as error:
             self.close()
             raise explain(error, self.KIND, self.path, f"open {self.KIND.title}") from None
