@@ -49,8 +49,9 @@ def read_entries(path, shapes, sizes):
     """The arrays ``shapes`` names ({name: expected shape}), float32 or float64.
 
     Nothing is read before the archive's declared sizes fit the expected shapes, and nothing
-    allocated before an entry's own header gives that shape: a file of a few kilobytes cannot
-    make DigitLab unpack or allocate gigabytes.
+    allocated before an entry's own header gives that shape: a small file makes DigitLab
+    unpack and allocate no more than the network its meta declares needs, which the meta's
+    checks bound by the largest network DigitLab builds (`nn.files.model_meta`).
     """
     arrays = {}
     for name, shape in shapes.items():
