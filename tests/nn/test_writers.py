@@ -24,6 +24,13 @@ def test_more_folds_than_writers_is_refused():
         writer_folds([1, 2, 3])
 
 
+def test_pen_digits_of_one_writer_say_that_more_writers_are_needed():
+    # Before: "1 writers cannot be split into 5 folds; choose 2 to 1 folds".
+    with pytest.raises(ValueError, match="of 1 writer; measuring by writer needs pen digits "
+                                         "of 2 writers or more"):
+        writer_folds([7, 7, 7])
+
+
 def test_pen_examples_are_the_digits_and_their_copies_drawn_for_the_network():
     one = (np.array([[0.0, 0.0], [0.0, 30.0]]),)
     seven = (np.array([[0.0, 0.0], [12.0, 0.0], [5.0, 25.0]]),)
