@@ -71,7 +71,8 @@ class MainWindow(QMainWindow):
         self.datasets.restore()
         startup.remove_stale_temp_files(self.settings)
         problems = [self._open_handwriting(), self._open_runs(),
-                    startup.activate_initial_model(self, BUNDLED_MODEL)]
+                    startup.activate_initial_model(self, BUNDLED_MODEL),
+                    settings.settings_problem()]
         self._restore_train_form()
         if any(problems):  # kept until the next message: the user must get to read it
             # (both stores give the same line when their folder cannot be made: said once)

@@ -78,6 +78,35 @@ def _stand_in_for(path):
     return Path(_stand_in.name) / "settings.ini"
 
 
+def settings_problem():
+    """One line for the status bar when the settings will not be remembered ("" when they
+    will): their file is no file, or a link to a folder that does not exist."""
+    path = settings_file()
+    if path is None:
+        return ""
+    if not_a_file(path):   # open_settings keeps them in a stand-in for this session
+        reason = "is not a file (a folder, a pipe or a device)"
+    elif not _can_write(path):
+        reason = "cannot be written"
+    else:
+        return ""
+    return (f"Settings are kept only until DigitLab closes: {path} {reason}; fix it or move it "
+            f"away to have them remembered.")
+
+
+def _can_write(path):
+    """Whether Qt can write the settings file ``path``. It writes a new file beside the one
+    a link leads to, then renames it; for a plain file it first makes the missing folders."""
+    try:
+        if path.is_symlink():
+            folder = Path(os.path.realpath(path)).parent
+        else:
+            folder = next(p for p in path.parents if p.exists())
+        return folder.is_dir() and os.access(folder, os.W_OK)
+    except OSError:
+        return False
+
+
 def settings_location():
     """Where the settings are stored, for the About box."""
     return open_settings().fileName()

@@ -157,3 +157,26 @@ def test_a_per_user_folder_that_is_a_file_is_said_once(open_window, dialogs, bun
     message = window.statusBar().currentMessage()
     assert message.count(f"Cannot create the folder {private_home}") == 1, message
     assert window.active_model is not None   # drawing still works, with the bundled model
+
+
+@pytest.mark.parametrize("what, words", [("link", "settings.ini cannot be written"),
+                                          ("folder", "settings.ini is not a file")])
+def test_settings_that_cannot_be_kept_are_said_at_launch(open_window, dialogs, bundled,
+                                                          private_home, what, words):
+    # A link into a folder that is gone: Qt wrote nothing at every close, and said nothing.
+    private_home.mkdir(parents=True, exist_ok=True)
+    if what == "link":
+        (private_home / "settings.ini").symlink_to(private_home / "gone" / "settings.ini")
+    else:
+        (private_home / "settings.ini").mkdir()
+
+    window = open_window()
+
+    message = window.statusBar().currentMessage()
+    assert "Settings are kept only until DigitLab closes" in message and "\n" not in message
+    assert words in message
+
+
+def test_settings_that_can_be_kept_say_nothing(open_window, dialogs, bundled, private_home):
+    window = open_window()
+    assert "Settings" not in window.statusBar().currentMessage()
