@@ -8,7 +8,6 @@ It is a `desktop.storage.database.Database`: WAL, a transaction per write, the f
 when opened, one-line errors, and `desktop.storage.recovery` for a damaged file at launch.
 """
 
-import contextlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 
 from desktop.storage.database import Database
 from desktop.storage.errors import Kind
-from nn.files.atomic import write_atomically
+from nn.files.atomic import write_together
 from nn.files.json_text import read_json
 from nn.network.errors import DataError
 from nn.data.idx import idx_bytes, read_digit_images
@@ -28,6 +27,7 @@ SIDE = 28
 N_CLASSES = 10
 IMAGES_FILE = "handwriting-images-idx3-ubyte"
 LABELS_FILE = "handwriting-labels-idx1-ubyte"
+MAX_IMPORT = 10_000   # drawings one import adds: a person's own take hundreds; MNIST has 60,000
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS drawings (
@@ -174,24 +174,20 @@ class HandwritingStore(Database):
         folder = Path(folder)
         _, images, labels = self.arrays()
         images_path, labels_path = folder / IMAGES_FILE, folder / LABELS_FILE
-        try:   # each file whole or not at all: a full disk never truncates an earlier export
-            write_atomically(images_path, lambda f: f.write(idx_bytes(images)))
+        try:   # both whole or neither: a full disk never leaves new images by old labels
+            write_together({images_path: lambda f: f.write(idx_bytes(images)),
+                            labels_path: lambda f: f.write(idx_bytes(labels))})
         except OSError as error:
-            raise DataError(f"Cannot write to {folder}: {error.strerror}.") from None
-        try:
-            write_atomically(labels_path, lambda f: f.write(idx_bytes(labels)))
-        except OSError as error:
-            # New images beside an earlier export's labels would import mislabelled when the
-            # counts agree: the images go too, and an import says the labels are missing.
-            with contextlib.suppress(OSError):
-                images_path.unlink()
-            raise DataError(f"Cannot write {labels_path}: {error.strerror}; nothing was "
+            raise DataError(f"Cannot write to {folder}: {error.strerror}; nothing was "
                             f"exported.") from None
         return images_path, labels_path
 
     def import_idx(self, images_path, labels_path):
         """Add the drawings of an IDX image file and its label file; returns how many. A file
-        of more than `nn.data.idx.MAX_DRAWINGS` is a data set, not someone's drawings:
-        DataError."""
+        of more than MAX_IMPORT is a data set, not someone's drawings: DataError."""
         images, labels = read_digit_images(images_path, labels_path, SIDE, N_CLASSES)
+        if len(images) > MAX_IMPORT:
+            raise DataError(f"{images_path} holds {len(images):,} images, more than the "
+                            f"{MAX_IMPORT:,} drawings My Handwriting takes at once: it keeps "
+                            f"your own drawings; train on a data set from the Train tab.")
         return self.add_many(labels, images)

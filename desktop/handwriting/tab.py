@@ -61,7 +61,7 @@ class HandwritingTab(QWidget):
         super().__init__(parent)
         self._store = None
         self._model = None
-        self._answers = {}   # drawing id -> the model's answer: each read once per model
+        self._answers = {}   # a drawing's 784 bytes -> the model's answer, per model
         self._selected = None
         self._tiles = {}
         self.accuracy = (None, [(0, 0)] * 10)
@@ -188,13 +188,16 @@ class HandwritingTab(QWidget):
 
     def _predicted(self):
         """The model's answer for each drawing. Each drawing is read once per model: keeping
-        one more reads only that one (a collection of 10,000 took a second at every keep)."""
-        ids = self._ids.tolist()
-        new = [i for i, drawing in enumerate(ids) if drawing not in self._answers]
+        one more reads only that one (a collection of 10,000 took a second at every keep).
+        Answers are kept by the drawing's pixels, not its id, which SQLite gives again to a
+        drawing kept after the newest was deleted."""
+        keys = [image.tobytes() for image in self._images]
+        new = [i for i, key in enumerate(keys) if key not in self._answers]
         if new:
             answers = self._model.predict(self._images[new].astype(np.float32) / 255)
-            self._answers.update(zip((ids[i] for i in new), answers.tolist()))
-        return np.array([self._answers[drawing] for drawing in ids], dtype=np.int64)
+            self._answers.update(zip((keys[i] for i in new), answers.tolist()))
+        self._answers = {key: self._answers[key] for key in keys}   # the deleted go
+        return np.array([self._answers[key] for key in keys], dtype=np.int64)
 
     def _update_accuracy(self):
         try:

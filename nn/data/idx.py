@@ -26,8 +26,6 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _UBYTE = 0x08
 # MNIST's largest file holds 47 MB; loading makes float32 copies, four times larger.
 MAX_DATA_BYTES = 2**26    # 64 MiB
-# A file of someone's own drawings: a person's take hundreds; MNIST has 60,000.
-MAX_DRAWINGS = 10_000
 MAX_DIMENSIONS = 4        # MNIST's files have 1 (labels) and 3 (images)
 TRAILING_MARGIN = 2**16   # how far past the announced end a gzipped file is read
 READ_CHUNK = 2**20
@@ -201,14 +199,9 @@ def labels_path_for(images_path):
 
 
 def read_digit_images(images_path, labels_path, side=28, classes=10):
-    """The (n, side, side) uint8 images of an IDX file of someone's drawings and their (n,)
-    uint8 labels from its label file; DataError with one sentence when they are not digit
-    images and labels, or more than MAX_DRAWINGS (a data set, not someone's drawings)."""
+    """The (n, side, side) uint8 images of an IDX image file and their (n,) uint8 labels from
+    its label file; DataError with one sentence when they are not digit images and labels."""
     images, labels = read_idx(images_path), read_idx(labels_path)
-    if len(images) > MAX_DRAWINGS:
-        raise DataError(f"{images_path} holds {len(images):,} images, more than the "
-                        f"{MAX_DRAWINGS:,} drawings DigitLab takes as one person's: it is a "
-                        f"data set; train on it from the Train tab.")
     if images.ndim != 3 or images.shape[1:] != (side, side):
         raise DataError(f"{images_path} holds images of shape {images.shape[1:]}, "
                         f"not {side}x{side}; choose an MNIST-style image file.")

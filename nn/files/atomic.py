@@ -34,6 +34,29 @@ def write_atomically(path, write):
     anything else there (a folder, a pipe, a device) is left alone and OSError raised.
     Raises OSError (the temporary file is removed) or whatever ``write`` raises.
     """
+    write_together({path: write})
+
+
+def write_together(writes):
+    """`write_atomically` for files that belong together ({path: write}, say an export's
+    images and labels): every new content is written and flushed before any is renamed into
+    place, so a full disk leaves all the old files, never a new one beside an old one."""
+    written = []
+    try:
+        for path, write in writes.items():
+            written.append(_written(path, write))
+        for tmp, target in written:
+            os.replace(tmp, target)
+    except BaseException:
+        for tmp, _ in written:   # those renamed already are gone from here
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+
+
+def _written(path, write):
+    """(temporary file, target): ``write``'s content flushed to disk beside ``path``'s
+    target, with the permission bits the target is to have."""
     folder = os.path.dirname(os.fspath(path)) or os.curdir
     if not os.path.isdir(folder):
         # Asked of the system as written: realpath would read "gone/../m.npz" as "m.npz",
@@ -53,11 +76,11 @@ def write_atomically(path, write):
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return tmp, target
 
 
 def remove_stale_partials(folder, name=None):

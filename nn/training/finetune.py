@@ -57,6 +57,9 @@ from nn.training.head import (
 
 FOLDS = 5
 MIN_DRAWINGS = 10           # fewer teach nothing worth measuring
+# More is a data set, not one person's drawings, and each is learnt `weight` times: 10,000
+# take about 1 GB (MNIST's 60,000 training digits by mistake took 5 GB and hours).
+MAX_DRAWINGS = 10_000
 TUNED_SUFFIX = "-tuned"     # of a fine-tuned model's name
 
 
@@ -93,6 +96,9 @@ def check_can_fine_tune(model, labels):
     if len(labels) < MIN_DRAWINGS:
         raise TrainingError(f"Fine-tuning needs at least {MIN_DRAWINGS} drawings; there are "
                             f"{len(labels)}.")
+    if len(labels) > MAX_DRAWINGS:
+        raise TrainingError(f"Fine-tuning takes at most {MAX_DRAWINGS:,} drawings, one "
+                            f"person's; there are {len(labels):,}: a data set is for training.")
 
 
 def fold_of(labels, folds=FOLDS):

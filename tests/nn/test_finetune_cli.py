@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from nn.data.datasets import load_dataset
-from nn.data.idx import MAX_DRAWINGS, labels_path_for, read_digit_images, write_idx
+from nn.data.idx import labels_path_for, read_digit_images, write_idx
 from nn.data.unipen import find_pendigits
 from nn.files.modelfile import load_model, save_model
 from nn.network.errors import DataError
 from nn.network.model import Model
-from nn.training.finetune import FineTuneSettings, fine_tune
+from nn.training.finetune import MAX_DRAWINGS, FineTuneSettings, fine_tune
 from nn.training.presets import mlp_architecture
 from nn.training.train import TrainConfig, train
 
@@ -117,7 +117,7 @@ def test_a_data_set_or_a_pipe_given_as_drawings_is_one_line(small_model, tmp_pat
     write_idx(tmp_path / "set-images-idx3-ubyte", np.zeros((n, 28, 28), np.uint8))
     write_idx(tmp_path / "set-labels-idx1-ubyte", np.zeros(n, np.uint8))
     one_line_error(run(small_model, "--drawings", tmp_path / "set-images-idx3-ubyte"),
-                   f"holds {n:,} images", "data set")
+                   f"at most {MAX_DRAWINGS:,} drawings", f"there are {n:,}")
     os.mkfifo(tmp_path / "pipe-images-idx3-ubyte")
     write_idx(tmp_path / "pipe-labels-idx1-ubyte", np.zeros(1, np.uint8))
     one_line_error(run(small_model, "--drawings", tmp_path / "pipe-images-idx3-ubyte"),

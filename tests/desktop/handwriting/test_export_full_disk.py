@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from desktop.handwriting.store import IMAGES_FILE, LABELS_FILE, HandwritingStore
-from nn.data.idx import read_idx
+from nn.data.idx import read_idx, write_idx
 from nn.network.errors import DataError
 
 resource = pytest.importorskip("resource")   # POSIX only
@@ -54,16 +54,21 @@ def test_a_full_disk_leaves_the_previous_export_whole(tmp_path):
     assert len(read_idx(folder / IMAGES_FILE)) == len(read_idx(folder / LABELS_FILE)) == 5
 
 
-def test_when_the_labels_cannot_be_written_the_new_images_do_not_stay_alone(tmp_path):
-    # New images beside another export's labels import mislabelled when the counts agree.
+def test_when_the_labels_cannot_be_written_the_images_written_before_stay(tmp_path):
+    # New images beside another export's labels import mislabelled when the counts agree;
+    # the first fix removed the new images, and with them the earlier export's.
     rng = np.random.default_rng(0)
     folder = tmp_path / "export"
-    (folder / LABELS_FILE).mkdir(parents=True)   # in the way of the labels, not the images
+    folder.mkdir()
+    earlier = rng.integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    write_idx(folder / IMAGES_FILE, earlier)
+    (folder / LABELS_FILE).mkdir()   # in the way of the labels, not of the images
     store = HandwritingStore(tmp_path / "handwriting.sqlite3")
-    store.add_many(rng.integers(0, 10, 5), rng.integers(0, 256, (5, 28, 28), dtype=np.uint8))
+    store.add_many(rng.integers(0, 10, 6), rng.integers(0, 256, (6, 28, 28), dtype=np.uint8))
     try:
         with pytest.raises(DataError, match="nothing was exported"):
             store.export_idx(folder)
     finally:
         store.close()
-    assert [p.name for p in folder.iterdir()] == [LABELS_FILE]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([IMAGES_FILE, LABELS_FILE])
+    np.testing.assert_array_equal(read_idx(folder / IMAGES_FILE), earlier)

@@ -9,10 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
 import desktop.handwriting.tab as handwriting_tab_module
-from desktop.handwriting.store import DB_NAME, IMAGES_FILE, LABELS_FILE, HandwritingStore, to_uint8
+from desktop.handwriting.store import (DB_NAME, IMAGES_FILE, LABELS_FILE, MAX_IMPORT,
+                                      HandwritingStore, to_uint8)
 from desktop.handwriting.tab import MAX_TILES_PER_DIGIT, HandwritingTab
 from nn.network.errors import DataError
-from nn.data.idx import MAX_DRAWINGS, read_idx, write_idx
+from nn.data.idx import read_idx, write_idx
 from tests.desktop.drawing import LEFT, ONE, SEVEN, draw_on_pad, ink_position_model, shown
 from tests.sigkill import ids_reported_until_killed
 
@@ -149,6 +150,25 @@ def test_keeping_a_drawing_reads_only_that_one_not_the_whole_collection(hw_tab, 
     assert sum(model.reads) == 402
 
 
+def test_a_drawing_kept_in_place_of_one_deleted_is_read_anew(hw_tab, store):
+    # SQLite gives a drawing kept after the newest was deleted that one's id: answers kept
+    # by id showed the deleted drawing's.
+    model = ink_position_model()
+    blank, bar = np.zeros((28, 28), np.uint8), np.zeros((28, 28), np.uint8)
+    bar[5:23, 13:15] = 255                     # read as 1, a blank as 0
+    hw_tab.set_model(model)
+    store.add_many([1, 1], np.stack([blank, blank]))
+    hw_tab.refresh()
+    newest = int(store.arrays()[0].max())
+    store.delete(newest)
+    store.add_many([1], bar[None])
+    assert int(store.arrays()[0].max()) == newest   # the same id, another drawing
+
+    hw_tab.refresh()
+
+    assert hw_tab.accuracy[0] == pytest.approx(0.5) and hw_tab.accuracy[1][1] == (1, 2)
+
+
 def test_accuracy_on_my_drawings_equals_a_direct_computation(hw_tab, store):
     model = ink_position_model()
     images = np.zeros((6, 28, 28), np.uint8)
@@ -213,11 +233,11 @@ def test_importing_a_bad_file_raises_a_data_error(store, tmp_path, case):
 
 def test_a_data_set_is_not_imported_as_someone_s_drawings(store, tmp_path):
     # MNIST's 60,000 training digits froze the window for 40 s and filled the collection.
-    n = MAX_DRAWINGS + 1
+    n = MAX_IMPORT + 1
     images_path, labels_path = tmp_path / "i-idx3-ubyte", tmp_path / "l-idx1-ubyte"
     write_idx(images_path, np.zeros((n, 28, 28), np.uint8))
     write_idx(labels_path, np.zeros(n, np.uint8))
-    with pytest.raises(DataError, match=f"holds {n:,} images, more than the {MAX_DRAWINGS:,}"):
+    with pytest.raises(DataError, match=f"holds {n:,} images, more than the {MAX_IMPORT:,}"):
         store.import_idx(images_path, labels_path)
     assert len(store) == 0
 
