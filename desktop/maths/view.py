@@ -73,10 +73,6 @@ class MathsView(QWidget):
         """Block until MNIST is read (tests, and `shutdown`)."""
         return self._pool_threads.waitForDone(msecs)
 
-    @property
-    def is_reading_examples(self):
-        return self._pool_threads.activeThreadCount() > 0
-
     def shutdown(self):
         """Wait for the examples' reader (the window closes): reading 1,000 MNIST images takes
         well under a second, and a reader still running when Python exits would answer

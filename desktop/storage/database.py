@@ -24,8 +24,8 @@ from nn.files.paths import not_a_file
 from nn.network.errors import DataError, shorten
 
 BUSY_TIMEOUT_S = 5.0  # another DigitLab window may hold the write lock for a moment
-# Opening waits less: a lock held that long at launch is another program's, and the window
-# must not wait seconds for each database before it shows.
+# Reading a database as it opens waits less: a lock held that long at launch is another
+# program's, and the window must not wait seconds for each database before it shows.
 OPEN_TIMEOUT_S = 0.5
 
 
@@ -76,6 +76,9 @@ class Database:
             self._db = sqlite3.connect(self.path, timeout=OPEN_TIMEOUT_S, isolation_level=None)
             self._db.text_factory = lenient_text
             ready = self._check_file()   # before anything is written to a file not ours
+            # Past the read, the writes (the first launch's tables) wait as every write does:
+            # another window may be making them at this very moment.
+            self._db.execute(f"PRAGMA busy_timeout={round(BUSY_TIMEOUT_S * 1000)}")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             if not ready:
@@ -83,7 +86,6 @@ class Database:
                     for statement in filter(str.strip, self.SCHEMA.split(";")):
                         self._db.execute(statement)
                     self._db.execute(f"PRAGMA user_version={self.SCHEMA_VERSION}")
-            self._db.execute(f"PRAGMA busy_timeout={round(BUSY_TIMEOUT_S * 1000)}")
         except FAILURES as error:
             self.close()
             raise explain(error, self.KIND, self.path, f"open {self.KIND.title}") from None

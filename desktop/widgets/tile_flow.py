@@ -21,6 +21,11 @@ class TileFlow(QLayout):
         self.setSpacing(spacing)
         self.setContentsMargins(0, 0, 0, 0)
 
+    def __del__(self):
+        # A layout deletes the items it made for its widgets; a Python one must let them go.
+        while self.takeAt(0) is not None:
+            pass
+
     def addItem(self, item):
         self._items.append(item)
 

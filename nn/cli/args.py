@@ -9,7 +9,7 @@ from pathlib import Path
 
 from nn.data.datasets import DATASETS
 from nn.files.bundled import bundled_model_path
-from nn.network.errors import DigitLabError
+from nn.network.errors import DigitLabError, SettingError
 from nn.training.train import MAX_COUNT
 
 INSTALLED_NAME = "digitlab-cli"   # the console script pyproject.toml installs
@@ -97,3 +97,11 @@ def add_data_arguments(parser, dataset_default="mnist"):
                         help="which dataset (default: mnist, or the one the model was trained on)")
     parser.add_argument("--limit", type=whole_number(1),
                         help="use only the first N train and test images")
+
+
+def check_classes(model_name, model, dataset):
+    """Refuse, before the data is read, a model trained on other classes than those of the
+    dataset named ``dataset``: measured or trained on it, it would say nothing."""
+    if tuple(model.class_names) != tuple(DATASETS[dataset].class_names):
+        raise SettingError(f"{model_name} was trained on other classes than {dataset}'s; "
+                           f"choose its dataset with --dataset.")

@@ -10,8 +10,8 @@ import os
 import sys
 
 import nn
-from nn.cli.args import (BUNDLED, EXIT_USER_ERROR, Parser, add_data_arguments, emit_json,
-                         model_file, path_text, program_name, whole_number)
+from nn.cli.args import (BUNDLED, EXIT_USER_ERROR, Parser, add_data_arguments, check_classes,
+                         emit_json, model_file, path_text, program_name, whole_number)
 from nn.cli.bench import add_bench_arguments, cmd_bench
 from nn.cli.calibrate import add_calibrate_arguments, cmd_calibrate
 from nn.cli.finetune_command import add_finetune_arguments, cmd_finetune
@@ -24,7 +24,7 @@ from nn.data.unipen import FOLDER_NAME as PENDIGITS
 from nn.files.modelfile import load_model
 from nn.files.runinfo import epochs_done
 from nn.network import metrics
-from nn.network.errors import DataError, DigitLabError, SettingError, shorten
+from nn.network.errors import DataError, DigitLabError, printable, shorten
 from nn.network.model import describe
 from nn.training.presets import PRESETS, preset_name
 from nn.training.train import MAX_EPOCHS
@@ -88,10 +88,8 @@ def cmd_evaluate(args, out):
     if math.prod(model.input_shape) != IMAGE_SIDE * IMAGE_SIDE:
         raise DataError(f"{args.model} takes inputs of shape {model.input_shape}, not "
                         f"{IMAGE_SIDE}x{IMAGE_SIDE} images; evaluate a model made for them.")
+    check_classes(args.model, model, dataset)   # "10% correct" would say nothing
     data = load_dataset(dataset, args.data, args.limit)
-    if tuple(model.class_names) != tuple(data.class_names):   # 10% "correct" says nothing
-        raise SettingError(f"{args.model} was trained on other classes than {data.name}'s; "
-                           f"choose its dataset with --dataset.")
     predicted = model.predict(data.x_test)
     confusion = metrics.confusion_matrix(data.y_test, predicted, len(data.class_names))
     per_class = metrics.per_class_accuracy(confusion)
@@ -218,8 +216,9 @@ def main(argv=None):
     except BrokenPipeError:   # the reader went away (`| head`): nothing more to say
         _silence_stdout()
         return 1
-    except OSError as e:   # the output itself failed: a full disk behind `> file`, say
-        print(f"error: cannot write the output: {e.strerror or e}.", file=sys.stderr)
+    except OSError as e:   # a file's own errors name it; the output's (`> /dev/full`) do not
+        where = f"{e.filename}: " if e.filename else "cannot write the output: "
+        print(f"error: {printable(where)}{e.strerror or e}.", file=sys.stderr)
         return EXIT_USER_ERROR
     return 0
 

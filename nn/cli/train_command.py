@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from nn.cli.args import BUNDLED, emit_json, model_file, path_text, real_number, whole_number
+from nn.cli.args import (BUNDLED, check_classes, emit_json, model_file, path_text, real_number,
+                         whole_number)
 from nn.cli.progress import ProgressBar
 from nn.cli.writers import DEFAULT_COPIES, pen_info
 from nn.data.datasets import dataset_files, load_dataset
@@ -134,14 +135,13 @@ def cmd_train(args, out):
         None if args.pen_digits is True else args.pen_digits)
     check_not_read(path, dataset_files(args.dataset, args.data)
                    + ([] if pen_file is None else [pen_file]))
+    if args.resume:
+        check_classes(args.resume, model, args.dataset)
     data = load_dataset(args.dataset, args.data, args.limit)
     if not args.resume:
         model = Model.from_architecture(specs, input_shape, data.class_names,
                                         rng=init_rng(config.seed))
         optimizer, previous = None, {}
-    elif tuple(model.class_names) != tuple(data.class_names):
-        raise SettingError(f"{args.resume} was trained on other classes than {data.name}'s; "
-                           f"choose its dataset with --dataset.")
     x, y, pen = data.x_train, data.y_train, None
     if pen_file is not None:
         if data.name != "mnist":

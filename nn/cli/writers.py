@@ -79,9 +79,9 @@ def recipe_config(base, epochs, lr):
 
 def cmd_writers(args, out):
     base = load_model(args.base)
-    if base.input_shape not in ((784,), (1, 28, 28)):   # found after minutes of redrawing
-        raise SettingError(f"{args.base} takes inputs of shape {base.input_shape}, not 28x28 "
-                           f"images; choose a model made for MNIST.")
+    if not base.reads_digits:   # else found after minutes of redrawing
+        raise SettingError(f"{args.base} does not read digits as 28x28 images; choose a model "
+                           f"trained on MNIST.")
     if "pen_digits" in base.info:
         raise SettingError(f"{args.base} was trained on pen digits already, so its folds would "
                            f"read writers it has seen; choose a model trained on MNIST alone.")

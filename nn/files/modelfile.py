@@ -92,7 +92,8 @@ def _check_before_saving(path, text, arrays, model):
     try:
         if len(text) * META_CHARACTER_BYTES + NPY_HEADER_BYTES > MAX_META_BYTES:
             raise ModelFileError(f"{path.name}: its meta would take more than "
-                                 f"{MAX_META_BYTES // 2**20} MB.")
+                                 f"{MAX_META_BYTES // 2**20} MB; shorten its info (name, "
+                                 f"history).")
         meta = check_meta(path.name, text)
         params = dict(meta.pop("params"))
         optimizer_shapes = _check_optimizer(path, meta.get("optimizer"), arrays,

@@ -110,7 +110,8 @@ def to_onnx(model):
     try:
         onnx.checker.check_model(proto, full_check=True)
     except onnx.checker.ValidationError as e:
-        raise DigitLabError(f"ONNX refuses this model: {shorten(str(e).splitlines()[0])}.") from e
+        first = (str(e).splitlines() or [type(e).__name__])[0]
+        raise DigitLabError(f"ONNX refuses this model: {shorten(first)}.") from e
     return proto
 
 

@@ -110,6 +110,11 @@ class Model:
     def n_params(self):
         return sum(p.size for p in self.params)
 
+    @property
+    def reads_digits(self):
+        """Whether it reads digits as 28x28 images, as the pads and the pen digits give them."""
+        return tuple(self.class_names) == DIGITS and int(np.prod(self.input_shape)) == 784
+
     # --- inference ------------------------------------------------------------------------------
 
     def batch_limit(self, most):

@@ -44,7 +44,6 @@ import numpy as np
 from nn.ink.augment import Augmentation, augment_batch
 from nn.network.errors import TrainingError
 from nn.network.memory import TINY_NORM
-from nn.network.model import DIGITS
 from nn.training.head import (
     FeatureCache,
     body_features,
@@ -89,7 +88,7 @@ class FineTuneProgress:
 def check_can_fine_tune(model, labels):
     """Raise TrainingError with one sentence when ``model`` cannot be fine-tuned on drawings
     labelled ``labels``."""
-    if tuple(model.class_names) != DIGITS or int(np.prod(model.input_shape)) != 784:
+    if not model.reads_digits:
         raise TrainingError("This model does not read digits as 28x28 images; fine-tune a "
                             "model trained on MNIST.")
     head_start(model)

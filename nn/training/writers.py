@@ -42,8 +42,9 @@ def writer_folds(writers, folds=FOLDS, seed=FOLD_SEED):
     """
     ids = np.unique(np.asarray(writers, dtype=np.int64))
     if len(ids) < 2:   # every writer must be read by a model trained on others
-        raise SettingError(f"The pen digits are of {len(ids)} writer; measuring by writer "
-                           f"needs pen digits of 2 writers or more.")
+        writers = "1 writer" if len(ids) == 1 else f"{len(ids)} writers"
+        raise SettingError(f"The pen digits are of {writers}; measuring by writer needs pen "
+                           f"digits of 2 writers or more.")
     if not 2 <= folds <= len(ids):
         raise SettingError(f"{len(ids)} writers cannot be split into {folds} folds; choose 2 to "
                            f"{len(ids)} folds, or pen digits of more writers.")

@@ -423,7 +423,7 @@ QUIT_WHILE_MATHS_READS_MNIST = textwrap.dedent("""
         QTimer.singleShot(0, window.close)
         QTimer.singleShot(60000, lambda: sys.exit(3))  # never hang the test suite
         status = app.exec()
-        print("still reading:", window.maths_view.is_reading_examples)
+        print("still reading:", not window.maths_view.wait_for_examples(0))
         return status
     sys.exit(main())
 """)

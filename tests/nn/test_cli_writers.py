@@ -126,7 +126,7 @@ def test_a_bad_out_or_base_is_one_line_before_any_work(capsys, data, base, tmp_p
     small = tmp_path / "thirty.npz"
     save_model(small, Model.from_architecture(mlp_architecture((4,), n_in=30), (30,)))
     status, error = run(capsys, "writers", "--base", small, "--data", folder, "--pen-digits", pen)
-    assert status == 2 and "takes inputs of shape (30,)" in error
+    assert status == 2 and "does not read digits as 28x28 images" in error
 
 
 def test_a_run_says_what_it_draws_before_its_first_epoch(capsys, data, tmp_path):

@@ -66,10 +66,13 @@ def test_a_small_file_announcing_ten_times_mnist_is_refused_before_unpacking(tmp
     assert path.stat().st_size < 2_000_000
 
     tracemalloc.start()
-    with pytest.raises(DataError, match="more than any dataset"):
-        read_idx(path)
-    assert tracemalloc.get_traced_memory()[1] < 10_000_000
-    tracemalloc.stop()
+    try:
+        with pytest.raises(DataError, match="more than any dataset"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000
 
 
 def test_an_empty_test_set_is_refused(tmp_path):

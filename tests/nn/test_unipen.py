@@ -100,10 +100,13 @@ def test_files_under_the_size_limit_that_would_take_gigabytes_are_refused(tmp_pa
     # 64 MB of one stroke took 4 GB to parse; of one-point digits, 7.5 GB to draw.
     path = write(tmp_path, text)
     tracemalloc.start()
-    with pytest.raises(DataError, match=words):
-        read_unipen(path)
-    assert tracemalloc.get_traced_memory()[1] < 100_000_000
-    tracemalloc.stop()
+    try:
+        with pytest.raises(DataError, match=words):
+            read_unipen(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100_000_000
 
 
 def test_a_binary_file_is_refused_in_one_line(tmp_path):
