@@ -4,6 +4,7 @@ import dataclasses
 import hashlib
 import http.server
 import socket
+import struct
 import threading
 import time
 
@@ -122,7 +123,7 @@ class RedirectLoopHandler(http.server.BaseHTTPRequestHandler):
 
 def scripted_handler(script):
     """A handler that plays ``script``: ("send", bytes), ("wait", seconds), ("close", None),
-    whatever HTTP says; a hostile server's answer, for the property tests."""
+    ("reset", None), whatever HTTP says; a hostile server's answer, for the property tests."""
     class Scripted(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             try:
@@ -130,6 +131,11 @@ def scripted_handler(script):
                     if action == "wait":
                         time.sleep(value)
                     elif action == "close":
+                        break
+                    elif action == "reset":   # a TCP reset, as a connection that breaks
+                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                                   struct.pack("ii", 1, 0))
+                        self.connection.close()
                         break
                     else:
                         self.wfile.write(value)

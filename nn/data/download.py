@@ -139,6 +139,11 @@ def _fetch(url, final, expected, size, on_progress, should_stop, timeout):
         response = _open(url, timeout, should_stop, final.name)
     except urllib.error.HTTPError as error:
         error.close()  # an HTTPError holds the open connection of its error page
+        if 300 <= error.code < 400 and "not allowed" in str(error.reason):
+            raise _MirrorFailed(   # urllib follows a redirect to http(s) or ftp only
+                f"Download of {final.name} from {url} failed: the server sent the request on "
+                f"to {' '.join(str(error.reason).split())[:120]}; try another server or copy "
+                "the file by hand.") from None
         if 300 <= error.code < 400:   # urllib follows 10 redirects, then gives up
             raise _MirrorFailed(
                 f"Download of {final.name} from {url} failed: the server sent the request on "
@@ -193,7 +198,7 @@ def write_problem(error, part, final):
 def _stream(response, out, filename, url, size, timeout, on_progress, should_stop):
     """Copy ``response`` to ``out`` in chunks, never more than ``size`` bytes; return the
     hex SHA-256 of what was received."""
-    total = _content_length(response)
+    total = content_length(response)
     if total is not None and total != size:
         raise _MirrorFailed(f"Download of {filename} from {url} announces {total} bytes instead "
                             f"of {size}; the file on the server is not the published one, try "
@@ -316,7 +321,8 @@ def _cancellable(response, should_stop):
         sock.close()
 
 
-def _content_length(response):
+def content_length(response):
+    """The length the answer announces, None when it announces none (or garbage)."""
     try:
         return int(response.headers["Content-Length"])
     except (TypeError, ValueError):  # header missing or malformed

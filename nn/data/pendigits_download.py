@@ -16,7 +16,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from nn.data.download import MIN_BYTES_PER_SECOND, sha256_of, too_slow, write_problem
+from nn.data.download import (MIN_BYTES_PER_SECOND, content_length, sha256_of, too_slow,
+                              write_problem)
 from nn.data.unipen import FILE_NAME, MAX_FILE_BYTES, SHA256
 from nn.files.paths import file_at
 from nn.data.unix_compress import MAGIC, NotCompressed, uncompress
@@ -72,9 +73,10 @@ def download_pendigits(dest_dir, url=URL, sha256=SHA256, timeout=30, should_stop
 
 def _fetch(url, timeout, should_stop):
     """The body at ``url``, at most MAX_DOWNLOAD_BYTES; DataError otherwise."""
+    size = 0
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            chunks, size, started = [], 0, time.monotonic()
+            chunks, started = [], time.monotonic()
             # read1: what has arrived, so that a server sending a byte at a time is noticed
             while chunk := response.read1(CHUNK_BYTES):
                 if should_stop is not None and should_stop():
@@ -87,6 +89,7 @@ def _fetch(url, timeout, should_stop):
                     raise DataError(f"{url} sent more than {MAX_DOWNLOAD_BYTES >> 20} MB, far "
                                     f"more than the pen digits; nothing was saved.")
                 chunks.append(chunk)
+            announced = content_length(response)
     except urllib.error.HTTPError as error:
         raise DataError(f"{url} answered HTTP {error.code} ({_one_line(error.reason)}); try "
                         f"again later, or copy {FILE_NAME} by hand.") from None
@@ -94,9 +97,15 @@ def _fetch(url, timeout, should_stop):
         raise DataError(f"{url} sent an answer that is not valid HTTP ({type(error).__name__}); "
                         f"try again later, or copy {FILE_NAME} by hand.") from None
     except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", None) or error
-        raise DataError(f"Cannot reach {url} ({_one_line(reason)}); check the connection, or "
+        reason = _one_line(getattr(error, "reason", None) or error)
+        if size:   # it was reached, and the connection broke
+            raise DataError(f"The download from {url} broke off after {size:,} bytes "
+                            f"({reason}); check the connection and try again.") from None
+        raise DataError(f"Cannot reach {url} ({reason}); check the connection, or "
                         f"copy {FILE_NAME} by hand.") from None
+    if announced is not None and size != announced:   # the server hung up early
+        raise DataError(f"The download from {url} stopped after {size:,} of {announced:,} "
+                        f"bytes; check the connection and try again.")
     return b"".join(chunks)
 
 

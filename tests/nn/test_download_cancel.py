@@ -69,6 +69,18 @@ def test_a_redirect_chain_is_one_line_that_says_so(served, server_of, tmp_path):
     assert "\n" not in message and "redirect after redirect" in message and FIRST_FILE in message
 
 
+def test_a_redirect_to_a_local_file_says_where_it_led(served, server_of, tmp_path):
+    # One redirect to file:///etc/passwd read as "redirect after redirect".
+    _, info = served
+    away = scripted_handler([("send", b"HTTP/1.1 302 Found\r\nLocation: file:///etc/passwd\r\n"
+                                      b"Content-Length: 0\r\n\r\n")])
+    with pytest.raises(DataError) as caught:
+        download_dataset(info, tmp_path / "dest", mirrors=[server_of(away)], timeout=5)
+    message = str(caught.value)
+    assert "\n" not in message and "redirect after redirect" not in message
+    assert "file:///etc/passwd" in message and "is not allowed" in message
+
+
 # --- a hostile server's random script -----------------------------------------------------------
 
 STEP = st.one_of(st.tuples(st.just("send"), st.binary(min_size=1, max_size=64)),
