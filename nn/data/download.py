@@ -9,7 +9,6 @@ helper thread, and a watchdog shuts the connection down under a read that waits 
 """
 
 import contextlib
-import errno
 import hashlib
 import http.client
 import os
@@ -21,13 +20,12 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from nn.data.transfer import (MIN_BYTES_PER_SECOND, content_length, sha256_of, too_slow,
+                              write_problem)
 from nn.network.errors import DataError
 
 CHUNK_SIZE = 64 * 1024
 POLL_SECONDS = 0.1   # how often a waiting download looks at should_stop: Cancel acts this fast
-# The timeout bounds the wait for each piece; a server that sends a byte every few seconds
-# never reaches it. Past the timeout, a download that averages under this is given up.
-MIN_BYTES_PER_SECOND = 1000
 
 
 @dataclass(frozen=True)
@@ -182,19 +180,6 @@ def _fetch(url, final, expected, size, on_progress, should_stop, timeout):
             part.unlink(missing_ok=True)
 
 
-def write_problem(error, part, final):
-    """What to tell the user when the download cannot be written (never blame the disk for
-    a folder in the way or a missing permission)."""
-    if error.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return (f"Cannot write {part}: {error.strerror}; "
-                "free some disk space or choose another folder.")
-    if error.errno in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST):
-        return (f"Cannot put the download at {final}: a folder of that name is in the way; "
-                "remove it or choose another folder.")
-    return (f"Cannot write {part}: {error.strerror or error}; "
-            "check the folder's permissions or choose another folder.")
-
-
 def _stream(response, out, filename, url, size, timeout, on_progress, should_stop):
     """Copy ``response`` to ``out`` in chunks, never more than ``size`` bytes; return the
     hex SHA-256 of what was received."""
@@ -319,27 +304,3 @@ def _cancellable(response, should_stop):
         finished.set()
         watchdog.join()
         sock.close()
-
-
-def content_length(response):
-    """The length the answer announces, None when it announces none (or garbage)."""
-    try:
-        return int(response.headers["Content-Length"])
-    except (TypeError, ValueError):  # header missing or malformed
-        return None
-
-
-def too_slow(done, started, timeout):
-    """Whether a download that has received ``done`` bytes since ``started`` (time.monotonic)
-    is too slow to go on: past ``timeout`` seconds, under MIN_BYTES_PER_SECOND on average."""
-    elapsed = time.monotonic() - started
-    return elapsed > timeout and done < MIN_BYTES_PER_SECOND * elapsed
-
-
-def sha256_of(path):
-    """The hex SHA-256 of the file at ``path``, read a megabyte at a time."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from nn.data.download import (MIN_BYTES_PER_SECOND, content_length, sha256_of, too_slow,
+from nn.data.transfer import (MIN_BYTES_PER_SECOND, content_length, sha256_of, too_slow,
                               write_problem)
 from nn.data.unipen import FILE_NAME, MAX_FILE_BYTES, SHA256
 from nn.files.paths import file_at
