@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel
 
+from desktop.widgets.plain import plain
 from nn.network.errors import DigitLabError
 from nn.network.model import describe
 
@@ -132,4 +133,4 @@ class ModelStatusLabel(QLabel):
         if self._active.modified:
             parts.append("unsaved")
         self.setText(" · ".join(parts))
-        self.setToolTip(self._active.path or "Not saved to a file yet")
+        self.setToolTip(plain(self._active.path or "Not saved to a file yet"))

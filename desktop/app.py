@@ -42,6 +42,7 @@ from desktop.about import log_path
 from desktop.garbage import collect_on_gui_thread, set_aside_what_lives_on
 from desktop.settings import APPLICATION as APP_NAME
 from desktop.settings import ORGANIZATION
+from desktop.widgets.plain import plain
 from nn import __version__
 from nn.files.paths import not_a_file
 
@@ -231,8 +232,8 @@ class ErrorReporter(QObject):
             where = (f"The details were written to {self.log_file}." if self.log_file
                      else "No log file could be written.")
             QMessageBox.critical(None, f"{APP_NAME}: unexpected error",
-                                 f"Something went wrong: {summary}\n\n{where}\n"
-                                 "Please include that file when you report the problem.")
+                                 plain(f"Something went wrong: {summary}\n\n{where}\n"
+                                       "Please include that file when you report the problem."))
         finally:
             self._showing = False
 

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressBar, QProgressDialog
 
 from desktop import settings
+from desktop.widgets.plain import plain
 from nn.data.datasets import find_data_dir
 from nn.data.folders import user_dataset_dir
 from nn.data.download import DownloadCancelled, download_dataset
@@ -142,7 +143,7 @@ class DataController(QObject):
     @Slot(str)
     def _on_failed(self, message):
         self._close_dialog()
-        QMessageBox.critical(self.window, "Download failed", message)
+        QMessageBox.critical(self.window, "Download failed", plain(message))
         self.not_provided.emit("Download failed")
 
     @Slot()
@@ -190,7 +191,7 @@ class DataController(QObject):
         try:
             found = find_data_dir(info, explicit=folder)
         except DigitLabError as error:
-            QMessageBox.critical(self.window, "Not a dataset folder", str(error))
+            QMessageBox.critical(self.window, "Not a dataset folder", plain(error))
             self.not_provided.emit("Not a dataset folder")
             return None
         self.dataset_ready.emit(info.name, str(found))

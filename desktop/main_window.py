@@ -31,6 +31,7 @@ from desktop.shortcuts_dialog import ShortcutsDialog
 from desktop.storage.recovery import open_database
 from desktop.storage.runs import RunStore
 from desktop.train.tab import TrainTab
+from desktop.widgets.plain import plain
 from nn.network.errors import DigitLabError
 
 BUNDLED_MODEL = resources.BUNDLED_MODEL  # a module attribute, so tests can swap it
@@ -210,7 +211,7 @@ class MainWindow(QMainWindow):
         try:
             self.active.set(model, None, modified=True)
         except DigitLabError as error:
-            QMessageBox.warning(self, "Training failed", str(error))
+            QMessageBox.warning(self, "Training failed", plain(error))
             return
         self.show_status(f"Training finished: {self.active.name} is the active model, unsaved.")
 
@@ -239,7 +240,7 @@ class MainWindow(QMainWindow):
         self.model_status.refresh()
         self.draw_tab.set_model(self.active.model)
         self.inspect_tab.set_model(self.active.model)
-        QMessageBox.warning(self, "Training failed", message)
+        QMessageBox.warning(self, "Training failed", plain(message))
 
     # --- training and data --------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from desktop import settings
+from desktop.widgets.plain import plain
 from nn.network.errors import DigitLabError
 from nn.files.modelfile import import_notebook_weights, load_model, save_model
 from nn.files.onnx_export import import_onnx, save_onnx
@@ -87,7 +88,7 @@ class ModelFiles(QObject):
                 return False
             save_onnx(path, self.active.model, source=self.active.path)
         except DigitLabError as error:  # what to install, or the file and what went wrong
-            QMessageBox.critical(window, "Cannot export as ONNX", str(error))
+            QMessageBox.critical(window, "Cannot export as ONNX", plain(error))
             return False
         window.show_status(f"Exported {path}.")
         return True
@@ -111,7 +112,7 @@ class ModelFiles(QObject):
         menu.clear()
         for i, path in enumerate(settings.recent_files(self.window.settings)):
             action = menu.addAction(f"&{i + 1} {Path(path).name}")
-            action.setToolTip(path)
+            action.setToolTip(plain(path))
             action.triggered.connect(lambda _=False, p=path: self.open_model(p))
         self.enable_recent_menu(not self.window.train_tab.is_training)
 
@@ -158,7 +159,7 @@ class ModelFiles(QObject):
         try:
             return reader(path)
         except DigitLabError as error:
-            QMessageBox.critical(self.window, failure_title, str(error))
+            QMessageBox.critical(self.window, failure_title, plain(error))
             return None
 
     def _activate(self, model, path, modified, failure_title):
@@ -166,7 +167,7 @@ class ModelFiles(QObject):
         try:
             self.active.set(model, path, modified)
         except DigitLabError as error:
-            QMessageBox.critical(self.window, failure_title, str(error))
+            QMessageBox.critical(self.window, failure_title, plain(error))
             return False
         return True
 
@@ -174,7 +175,7 @@ class ModelFiles(QObject):
         try:
             save_model(path, self.active.model)
         except DigitLabError as error:
-            QMessageBox.critical(self.window, "Cannot save model", str(error))
+            QMessageBox.critical(self.window, "Cannot save model", plain(error))
             return False
         self._remember_file(path)
         self.active.mark_saved(path)

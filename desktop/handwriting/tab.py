@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop.handwriting.fine_tune_panel import FineTunePanel
 from desktop.handwriting.tile import DrawingTile
+from desktop.widgets.plain import plain
 from nn.data.idx import labels_path_for
 from nn.network.errors import DigitLabError
 
@@ -232,7 +233,7 @@ class HandwritingTab(QWidget):
         try:
             self._store.delete(self._selected)
         except DigitLabError as error:
-            QMessageBox.critical(self, "Cannot delete", str(error))
+            QMessageBox.critical(self, "Cannot delete", plain(error))
             return
         self._selected = None
         self.refresh()
@@ -254,9 +255,9 @@ class HandwritingTab(QWidget):
         try:
             images_path, _ = self._store.export_idx(folder)
         except DigitLabError as error:
-            QMessageBox.critical(self, "Cannot export", str(error))
+            QMessageBox.critical(self, "Cannot export", plain(error))
             return
-        self._counts.setToolTip(f"Exported to {images_path.parent}")
+        self._counts.setToolTip(plain(f"Exported to {images_path.parent}"))
 
     @Slot()
     def import_idx(self):
@@ -277,7 +278,7 @@ class HandwritingTab(QWidget):
         try:
             self._store.import_idx(images_path, labels_path)
         except DigitLabError as error:
-            QMessageBox.critical(self, "Cannot import", str(error))
+            QMessageBox.critical(self, "Cannot import", plain(error))
             return
         self.refresh()
         self.collection_changed.emit()

@@ -3,6 +3,7 @@
 Fixtures built on them are in tests/desktop/conftest.py."""
 
 import numpy as np
+from PySide6.QtGui import QTextDocument, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from desktop import main_window
@@ -12,6 +13,15 @@ from nn.training.presets import mlp_architecture
 
 Button = QMessageBox.StandardButton
 BUNDLED_HIDDEN = 16   # the stand-in bundled model of conftest's ``bundled``: 784-16-10
+
+
+def shown_text(text):
+    """What a QMessageBox shows of ``text``: Qt reads it as HTML when it looks like HTML."""
+    if not Qt.mightBeRichText(text):
+        return text
+    document = QTextDocument()
+    document.setHtml(text)
+    return document.toPlainText()
 
 
 def tiny_model(hidden=16, accuracy=0.5, seed=0):
@@ -41,8 +51,10 @@ class Dialogs:
         self.open_paths, self.save_paths = [], []
         self.open_calls = 0
         monkeypatch.setattr(QMessageBox, "question", self.question)
-        monkeypatch.setattr(QMessageBox, "critical", lambda p, t, msg, *a: self.errors.append(msg))
-        monkeypatch.setattr(QMessageBox, "warning", lambda p, t, msg, *a: self.warnings.append(msg))
+        monkeypatch.setattr(QMessageBox, "critical",
+                            lambda p, t, msg, *a: self.errors.append(shown_text(msg)))
+        monkeypatch.setattr(QMessageBox, "warning",
+                            lambda p, t, msg, *a: self.warnings.append(shown_text(msg)))
         monkeypatch.setattr(QMessageBox, "about", lambda p, t, text: self.abouts.append(text))
         monkeypatch.setattr(QFileDialog, "getOpenFileName", self.get_open)
         monkeypatch.setattr(QFileDialog, "getSaveFileName", self.get_save)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from nn.network.model import Model
 from nn.training.presets import cnn_architecture
-from tests.desktop.stand_ins import use_as_bundled
+from tests.desktop.stand_ins import shown_text, use_as_bundled
 
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (test extra)")
 pytest.importorskip("onnx", reason="the onnx extra is missing: pip install -e '.[onnx]'")
@@ -56,7 +56,7 @@ def trigger_and_read_error_box(qtbot, action):
             if next(tries, None) is not None:
                 QTimer.singleShot(20, read_and_close)
             return
-        seen.append((box.windowTitle(), box.text()))
+        seen.append((box.windowTitle(), shown_text(box.text())))
         qtbot.mouseClick(box.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
 
     QTimer.singleShot(0, read_and_close)

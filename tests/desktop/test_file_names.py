@@ -13,6 +13,7 @@ from nn.files.modelfile import load_model, save_model
 from nn.network.model import Model
 from nn.training.presets import mlp_architecture
 from tests.desktop.drawing import shown
+from tests.desktop.stand_ins import shown_text
 
 LONG = "m" * 300
 
@@ -26,7 +27,8 @@ def window(qtbot, monkeypatch, tmp_path):
     win = shown(qtbot, main_window.MainWindow(), (1100, 760))
     win.errors = []
     monkeypatch.setattr(QMessageBox, "critical",
-                        lambda parent, title, text, *a: win.errors.append((title, text)))
+                        lambda parent, title, text, *a: win.errors.append((title,
+                                                                           shown_text(text))))
     yield win
     win.is_modified = False
     win.close()

@@ -31,7 +31,7 @@ from nn.data.datasets import DATASETS
 from nn.data.folders import user_dataset_dir
 from nn.files.modelfile import load_model, save_model
 from tests.desktop.drawing import SEVEN, draw_on_pad
-from tests.desktop.stand_ins import BUNDLED_HIDDEN, tiny_model
+from tests.desktop.stand_ins import BUNDLED_HIDDEN, shown_text, tiny_model
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 Button = QMessageBox.StandardButton
@@ -113,6 +113,16 @@ def test_a_file_name_that_looks_like_html_is_shown_as_it_is(window, dialogs, tmp
     label = window.findChild(QLabel, "modelStatus")
     assert label.text().startswith("<i>slanted ·")
     assert label.sizeHint().width() >= label.fontMetrics().horizontalAdvance(label.text())
+    assert shown_text(label.toolTip()) == str(tmp_path / "<i>slanted.npz")   # its file
+
+
+def test_an_error_that_quotes_a_name_like_html_shows_it_as_it_is(window, dialogs, tmp_path):
+    # QMessageBox guesses HTML too: "<i>" would vanish into italics, an <img> load a file.
+    path = tmp_path / "<i>slanted.npz"
+    path.write_bytes(b"not a model")
+    dialogs.open_paths.append(path)
+    action(window, "openAction").trigger()
+    assert len(dialogs.errors) == 1 and "<i>slanted.npz" in dialogs.errors[0]
 
 
 @pytest.mark.parametrize("content", ["random", "foreign"])

@@ -14,6 +14,7 @@ from desktop.handwriting.store import (DB_NAME, IMAGES_FILE, LABELS_FILE, MAX_IM
 from desktop.handwriting.tab import MAX_TILES_PER_DIGIT, HandwritingTab
 from nn.network.errors import DataError
 from nn.data.idx import read_idx, write_idx
+from tests.desktop.stand_ins import shown_text
 from tests.desktop.drawing import LEFT, ONE, SEVEN, draw_on_pad, ink_position_model, shown
 from tests.sigkill import ids_reported_until_killed
 
@@ -196,7 +197,7 @@ def test_import_errors_show_one_line_in_a_dialog(hw_tab, tmp_path, monkeypatch):
     monkeypatch.setattr(handwriting_tab_module.QFileDialog, "getOpenFileName",
                         lambda *args, **kwargs: (str(bad), ""))
     monkeypatch.setattr(handwriting_tab_module.QMessageBox, "critical",
-                        lambda parent, title, text: shown.append(text))
+                        lambda parent, title, text: shown.append(shown_text(text)))
     hw_tab.import_idx()
     assert len(shown) == 1 and "is not an IDX file" in shown[0] and "\n" not in shown[0]
 
