@@ -45,6 +45,7 @@ class TrainTab(QWidget):
         self._dataset, self._data_dir = "mnist", None
         self._active_model = None
         self._run_form = {}   # the form as the current run started, for its record
+        self._held = False    # My Handwriting fine-tunes: no run may start (see `hold`)
         self.run = TrainingRun(self)
         self.run.status.connect(self._on_run_status)
         self.run.batch_progress.connect(self._on_batch)
@@ -137,6 +138,12 @@ class TrainTab(QWidget):
     def new_model(self):
         self.form.choose_new_model()
 
+    def hold(self, held):
+        """While My Handwriting fine-tunes, no run starts: the one ending last would replace
+        the other's model without a word."""
+        self._held = held
+        self._set_training_ui(self.is_training)
+
     @Slot()
     def start(self):
         self._start_new()
@@ -150,6 +157,9 @@ class TrainTab(QWidget):
         self.run.step()
 
     def _start_new(self, paused=False):
+        if self._held:
+            self._set_status("My Handwriting is fine-tuning: start once it has finished.")
+            return
         if self.is_training:
             return
         try:
@@ -294,8 +304,9 @@ class TrainTab(QWidget):
 
     def _set_training_ui(self, training):
         self.form.setEnabled(not training)
-        self.startButton.setEnabled(not training)
-        self.experiments.setEnabled(not training)
+        self.startButton.setEnabled(not training and not self._held)
+        self.stepButton.setEnabled(not self._held)
+        self.experiments.setEnabled(not training and not self._held)
         self.pauseButton.setEnabled(training)
         self.stopButton.setEnabled(training)
         self.pauseButton.setText("Pause")

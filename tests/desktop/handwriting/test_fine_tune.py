@@ -149,6 +149,27 @@ def test_opening_another_model_abandons_the_fine_tuning(window, qtbot, mnist, ba
     assert tab.fine_tune.button.text() == "&Fine-tune on my drawings"
 
 
+def test_no_training_run_starts_while_it_fine_tunes(window, qtbot, mnist, base_model):
+    # Start, F5 and Step worked during a fine-tuning, and whichever ended last replaced the
+    # other's model without a word.
+    tab, train = window.handwriting_tab, window.train_tab
+    images, labels = crossed_images(mnist, 2)
+    window.handwriting.add_many(labels, images)
+    tab.refresh()
+    start = window.named_actions["startAction"]
+    with qtbot.waitSignal(tab.fine_tune.tuner.running_changed, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, tab.fine_tune.button)
+    assert not start.isEnabled() and not train.startButton.isEnabled()
+    assert not train.stepButton.isEnabled()
+    start.trigger()   # F5 from a menu or key that slipped through
+    assert not train.is_training
+
+    with qtbot.waitSignal(tab.fine_tune.tuner.running_changed, timeout=RUN_TIMEOUT_MS,
+                          check_params_cb=lambda running: not running):
+        click(qtbot, tab.fine_tune.button)   # "Stop fine-tuning"
+    assert start.isEnabled() and train.startButton.isEnabled() and train.stepButton.isEnabled()
+
+
 def test_without_mnist_it_says_what_to_do(window, qtbot, tmp_path, mnist):
     tab = window.handwriting_tab
     empty = tmp_path / "empty"
