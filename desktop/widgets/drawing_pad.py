@@ -190,9 +190,12 @@ class DrawingPad(QWidget):
         return QRectF((self.width() - width) / 2, (self.height() - height) / 2, width, height)
 
     def _to_image(self, position):
+        """The pad's point under ``position``, held inside the pad: a stroke dragged past its
+        edge runs along the edge, as it is shown, and is read as it is shown."""
         target = self._target_rect()
         scale = IMAGE_SIDE / max(target.height(), 1.0)
-        return ((position.x() - target.x()) * scale, (position.y() - target.y()) * scale)
+        x, y = (position.x() - target.x()) * scale, (position.y() - target.y()) * scale
+        return (min(max(x, 0.0), target.width() * scale), min(max(y, 0.0), IMAGE_SIDE))
 
     def hasHeightForWidth(self):
         return True

@@ -219,6 +219,25 @@ def test_the_pen_width_does_not_change_what_the_network_gets(draw_tab):
     assert np.array_equal(inputs[0], inputs[1]) and inputs[0].sum() > 20
 
 
+def test_a_stroke_dragged_off_the_pad_is_read_as_it_is_shown(draw_tab):
+    # Qt sends the pad moves past its edge while the button is held: the whole invisible line
+    # was read, squashing the digit drawn before into a blob beside a long bar.
+    pad = draw_tab.pad
+    draw(pad, on_pad(pad, SEVEN))
+    draw(pad, on_pad(pad, [(0.9, 0.5), (3.0, 0.5), (3.0, -2.0)]))   # out to the right and up
+    off_the_pad = [np.array(stroke) for stroke in pad.strokes]
+    pad.clear()
+    draw(pad, on_pad(pad, SEVEN))
+    draw(pad, on_pad(pad, [(0.9, 0.5), (1.0, 0.5), (1.0, 0.0)]))   # along its edges instead
+
+    width, height = IMAGE_SIDE * pad.aspect, IMAGE_SIDE
+    for stroke in off_the_pad:
+        assert stroke[:, 0].min() >= 0 and stroke[:, 0].max() <= width
+        assert stroke[:, 1].min() >= 0 and stroke[:, 1].max() <= height
+    along = [np.array(stroke) for stroke in pad.strokes]
+    np.testing.assert_allclose(strokes_to_mnist(off_the_pad), strokes_to_mnist(along), atol=0.15)
+
+
 def test_clear_button_empties_everything(draw_tab, qtbot):
     draw(draw_tab.pad, on_pad(draw_tab.pad, SEVEN))
     with qtbot.waitSignal(draw_tab.prediction_changed) as signal:
