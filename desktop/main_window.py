@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         problems = [self._open_handwriting(), self._open_runs(),
                     startup.activate_initial_model(self, BUNDLED_MODEL),
                     settings.settings_problem()]
-        self._restore_train_form()
+        startup.restore_train_form(self)
         if any(problems):  # kept until the next message: the user must get to read it
             # (both stores give the same line when their folder cannot be made: said once)
             self.statusBar().showMessage(" ".join(dict.fromkeys(filter(None, problems))))
@@ -306,19 +306,7 @@ class MainWindow(QMainWindow):
         self.shortcuts_dialog.show()
         self.shortcuts_dialog.raise_()
 
-    # --- settings and closing -----------------------------------------------------------------
-
-    def _restore_train_form(self):
-        """The Train form as it was left, once the model it may continue is active; on a
-        first launch, a quick demo run."""
-        form = settings.train_form_state(self.settings)
-        if form:
-            try:
-                self.train_tab.set_form_state(form)
-            except (KeyError, ValueError, TypeError) as error:  # written by another version
-                log.warning("ignoring the saved training form: %s", error)
-        else:
-            self.train_tab.offer_quick_demo()
+    # --- closing ----------------------------------------------------------------------------------
 
     def _write_settings(self):
         settings.save_window(self.saveGeometry(), self.saveState(),

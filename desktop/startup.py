@@ -1,8 +1,8 @@
 """What the main window does at launch so that DigitLab always starts, whatever state the
 per-user files are in: put the window where it was left, clear what killed saves left behind,
-and pick the model to start with.
+pick the model to start with, and fill the Train form as it was left.
 
-The last two steps return a line for the status bar saying what they had to work around (""
+Picking the model returns a line for the status bar saying what it had to work around (""
 when all was well); nothing here raises.
 """
 
@@ -38,6 +38,19 @@ def restore_window(window):
         # Not a splitter's state: False, and no change. One that would hide a side: the
         # splitter gives each side its least height when the window is shown.
         window.train_tab.splitter.restoreState(train_splitter)
+
+
+def restore_train_form(window):
+    """The Train form as it was left, once the model it may continue is active; on a first
+    launch, a quick demo run."""
+    form = settings.train_form_state(window.settings)
+    if form:
+        try:
+            window.train_tab.set_form_state(form)
+        except (KeyError, ValueError, TypeError) as error:  # written by another version
+            log.warning("ignoring the saved training form: %s", error)
+    else:
+        window.train_tab.offer_quick_demo()
 
 
 def remove_stale_temp_files(qsettings):
