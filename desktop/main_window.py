@@ -115,7 +115,6 @@ class MainWindow(QMainWindow):
         self.active.state_changed.connect(self._show_model_state)
         self.active.state_changed.connect(self._update_actions)
         self.handwriting_tab.fine_tune.tuner.running_changed.connect(self.train_tab.hold)
-        self.handwriting_tab.fine_tune.tuner.running_changed.connect(self._update_actions)
         self.active.saved.connect(self.train_tab.model_saved)
         self.train_tab.state_changed.connect(self._update_actions)
         self.train_tab.model_trained.connect(self._on_model_trained)
@@ -162,7 +161,7 @@ class MainWindow(QMainWindow):
         training = self.train_tab.is_training
         for name in IDLE_ONLY:
             self.named_actions[name].setEnabled(not training)
-        if self.handwriting_tab.fine_tune.tuner.running:   # its model and a run's: one wins
+        if self.train_tab.is_held:   # My Handwriting fine-tunes: its model and a run's, one wins
             self.named_actions["startAction"].setEnabled(False)
         for name in ("saveAction", "saveAsAction", "exportOnnxAction"):
             self.named_actions[name].setEnabled(self.active.model is not None)

@@ -32,7 +32,7 @@ class TrainTab(QWidget):
     The tab never shows dialogs: it reports through its signals and the window decides.
     """
 
-    state_changed = Signal()       # started, paused, resumed, stopped or finished
+    state_changed = Signal()       # started, paused, resumed, stopped, finished, held or not
     model_trained = Signal(object)  # the new Model, with .info and .optimizer_state
     training_failed = Signal(str)  # a sentence for the user; the window shows the dialog
     status_message = Signal(str)
@@ -143,6 +143,11 @@ class TrainTab(QWidget):
         the other's model without a word."""
         self._held = held
         self._set_training_ui(self.is_training)
+        self.state_changed.emit()
+
+    @property
+    def is_held(self):
+        return self._held
 
     @Slot()
     def start(self):
